@@ -1,0 +1,71 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { EvidenceRef, Id, Labels, NormalizedBox, SchemaVersion, Timestamp, ViolationType } from './common.js';
+
+/**
+ * One message of a violation's lifecycle, as decided by an edge gateway for one camera.
+ * `violationId` is stable from `start` through `update`s to `end`; `eventId` is unique per message.
+ */
+export const DetectionEvent = Type.Object(
+  {
+    schemaVersion: SchemaVersion,
+    eventId: Id,
+    violationId: Id,
+    phase: Type.Union([Type.Literal('start'), Type.Literal('update'), Type.Literal('end')]),
+    type: ViolationType,
+    gatewayId: Id,
+    cameraId: Id,
+    zoneId: Id,
+    siteId: Type.Optional(Id),
+    gridId: Type.Optional(Id),
+    communityId: Type.Optional(Id),
+    shopId: Type.Optional(Id),
+    objectClass: Type.String({ minLength: 1, maxLength: 64 }),
+    trackId: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+    score: Type.Number({ minimum: 0, maximum: 1 }),
+    bbox: NormalizedBox,
+    dwellSeconds: Type.Number({ minimum: 0 }),
+    startedAt: Timestamp,
+    /** Time of the frame this message describes (event time). */
+    eventTime: Timestamp,
+    /** Wall-clock time the gateway produced the message (processing time). */
+    processedAt: Timestamp,
+    endReason: Type.Optional(
+      Type.Union([Type.Literal('left'), Type.Literal('lost'), Type.Literal('schedule'), Type.Literal('shutdown')]),
+    ),
+    evidence: Type.Optional(EvidenceRef),
+    model: Type.Object(
+      { name: Type.String({ minLength: 1, maxLength: 64 }), version: Type.String({ minLength: 1, maxLength: 64 }) },
+      { additionalProperties: false },
+    ),
+    labels: Type.Optional(Labels),
+  },
+  { additionalProperties: false, title: 'DetectionEvent' },
+);
+export type DetectionEvent = Static<typeof DetectionEvent>;
+
+/** A camera going dark or coming back, with the stream statistics at that moment. */
+export const CameraHealth = Type.Object(
+  {
+    schemaVersion: SchemaVersion,
+    eventId: Id,
+    gatewayId: Id,
+    cameraId: Id,
+    status: Type.Union([Type.Literal('online'), Type.Literal('offline')]),
+    /** Stable reason code, e.g. SW_EDGE_CAMERA_AUTH, SW_EDGE_STREAM_STALLED, STREAM_OK. */
+    reason: Type.String({ minLength: 1, maxLength: 64 }),
+    detail: Type.Optional(Type.String({ maxLength: 1024 })),
+    eventTime: Timestamp,
+    stats: Type.Optional(
+      Type.Object(
+        {
+          decodedFps: Type.Number({ minimum: 0 }),
+          lastFrameAgeSeconds: Type.Number({ minimum: 0 }),
+          detectorMs: Type.Optional(Type.Number({ minimum: 0 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false, title: 'CameraHealth' },
+);
+export type CameraHealth = Static<typeof CameraHealth>;

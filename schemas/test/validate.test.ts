@@ -1,0 +1,62 @@
+import t from 'tap';
+import { CONTRACT_NAMES, EXAMPLES, assertValid, ContractViolationError, validate, exampleDetection } from '../src/index.js';
+
+t.test('every contract accepts its example', async (t) => {
+  for (const name of CONTRACT_NAMES) {
+    const r = validate(name, EXAMPLES[name]());
+    t.ok(r.ok, `${name} example is valid${r.ok ? '' : ': ' + JSON.stringify(r.errors)}`);
+  }
+});
+
+t.test('an invalid detection names the field path and the reason', async (t) => {
+  const bad = { ...exampleDetection(), score: 1.7, bbox: { x: 0.1, y: 0.1, w: 0.2 } };
+  const r = validate('DetectionEvent', bad);
+  t.notOk(r.ok);
+  if (r.ok) return;
+  t.match(r.errors, [{ path: '/score', message: /<= 1/ }]);
+  t.ok(r.errors.some((e) => e.path === '/bbox/h' && e.message === 'is required'), 'missing bbox.h reported');
+});
+
+t.test('unknown fields are refused by name', async (t) => {
+  const r = validate('Alert', { ...EXAMPLES.Alert(), colour: 'red' });
+  t.notOk(r.ok);
+  if (!r.ok) t.same(r.errors, [{ path: '/colour', message: 'is not allowed (unknown field)' }]);
+});
+
+t.test('a wrong enum value and a malformed timestamp are both reported', async (t) => {
+  const r = validate('DetectionEvent', { ...exampleDetection(), phase: 'begin', eventTime: 'yesterday' });
+  t.notOk(r.ok);
+  if (r.ok) return;
+  const paths = r.errors.map((e) => e.path);
+  t.ok(paths.includes('/phase'));
+  t.ok(paths.includes('/eventTime'));
+});
+
+t.test('assertValid throws a coded error that carries the field errors', async (t) => {
+  const err = t.throws(() => assertValid('CameraHealth', { status: 'maybe' })) as unknown;
+  t.ok(err instanceof ContractViolationError);
+  if (err instanceof ContractViolationError) {
+    t.equal(err.code, 'SW_CONTRACT_INVALID');
+    t.equal(err.retryable, false);
+    t.ok(err.errors.length >= 3);
+  }
+});
+
+t.test('a department notice validates the alert embedded in it', async (t) => {
+  const notice = EXAMPLES.DepartmentNotice();
+  const r = validate('DepartmentNotice', { ...notice, alert: { ...notice.alert, severity: 'urgent' } });
+  t.notOk(r.ok);
+  if (!r.ok) t.ok(r.errors.some((e) => e.path === '/alert/severity'));
+});
+
+t.test('contracts that embed another can be validated in any order', async (t) => {
+  // A contract embedded in another (Alert inside DepartmentNotice) must not clash when compiled.
+  const { spawnSync } = await import('node:child_process');
+  const code = `import('@streetwatch/schemas').then((m) => {
+    const a = m.validate('DepartmentNotice', m.EXAMPLES.DepartmentNotice()).ok;
+    const b = m.validate('Alert', m.EXAMPLES.Alert()).ok;
+    process.stdout.write(String(a && b));
+  })`;
+  const r = spawnSync(process.execPath, ['-e', code], { encoding: 'utf8', timeout: 20_000 });
+  t.equal(r.stdout, 'true', r.stderr);
+});
