@@ -1,1 +1,15 @@
-export {};
+export * from './errors.js';
+export * from './env.js';
+export * from './log.js';
+export * from './config.js';
+export * from './metrics.js';
+export * from './lifecycle.js';
+export * from './kafka/client.js';
+export * from './kafka/provision.js';
+export * from './kafka/producer.js';
+export * from './kafka/decode.js';
+export * from './kafka/dead-letter.js';
+export * from './kafka/consumer.js';
+export * from './pg/pool.js';
+export * from './pg/migrate.js';
+export * from './ops/server.js';

@@ -1,0 +1,34 @@
+/**
+ * Connection settings for services and tests. They come from one place: environment variables,
+ * whose values `npm run stack:up` writes to `.stack/env`. The defaults are the stack's defaults.
+ * Only entry points (main.ts, test helpers) call this; modules receive the result.
+ */
+export interface StackSettings {
+  readonly kafka: { readonly brokers: string[]; readonly clientId: string };
+  readonly pg: {
+    readonly host: string;
+    readonly port: number;
+    readonly user: string;
+    readonly password: string;
+    readonly database: string;
+  };
+  readonly videoDir: string | undefined;
+}
+
+export function stackSettings(env: NodeJS.ProcessEnv = process.env): StackSettings {
+  const brokers = (env.STREETWATCH_KAFKA_BROKERS ?? '127.0.0.1:19092')
+    .split(',')
+    .map((b) => b.trim())
+    .filter(Boolean);
+  return {
+    kafka: { brokers, clientId: env.STREETWATCH_KAFKA_CLIENT_ID ?? 'streetwatch' },
+    pg: {
+      host: env.PGHOST ?? '127.0.0.1',
+      port: Number(env.PGPORT ?? 15432),
+      user: env.PGUSER ?? 'streetwatch',
+      password: env.PGPASSWORD ?? 'streetwatch',
+      database: env.PGDATABASE ?? 'streetwatch',
+    },
+    videoDir: env.STREETWATCH_VIDEO_DIR,
+  };
+}

@@ -1,0 +1,79 @@
+import type { Admin } from 'kafkajs';
+import kafkajs from 'kafkajs';
+
+const { ConfigResourceTypes } = kafkajs;
+import { topicName, type TopicSpec } from '@streetwatch/schemas';
+import { StreetwatchError } from '../errors.js';
+
+export interface ProvisionResult {
+  readonly created: string[];
+  readonly existing: string[];
+  /** Existing topics whose partitions or configs differ from the declaration (not changed). */
+  readonly drift: Array<{ topic: string; field: string; declared: string; actual: string }>;
+}
+
+/**
+ * Create the declared topics that are missing, with their partitions and configs; safe to run
+ * again (existing topics are left as they are and compared, differences reported as drift).
+ */
+export async function provisionTopics(
+  admin: Admin,
+  specs: readonly TopicSpec[],
+  opts: { prefix?: string; replicationFactor?: number } = {},
+): Promise<ProvisionResult> {
+  const prefix = opts.prefix ?? '';
+  const existingNames = new Set(await admin.listTopics());
+  const missing = specs.filter((s) => !existingNames.has(topicName(s, prefix)));
+  const created: string[] = [];
+  if (missing.length > 0) {
+    try {
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: missing.map((s) => ({
+          topic: topicName(s, prefix),
+          numPartitions: s.partitions,
+          replicationFactor: opts.replicationFactor ?? 1,
+          configEntries: Object.entries(s.config).map(([name, value]) => ({ name, value })),
+        })),
+      });
+    } catch (err) {
+      // Another instance may have created some of them meanwhile: that is fine.
+      if ((err as { type?: string }).type !== 'TOPIC_ALREADY_EXISTS') {
+        throw new StreetwatchError('SW_KAFKA_UNAVAILABLE', `creating topics failed: ${(err as Error).message}`, {
+          cause: err,
+          retryable: true,
+        });
+      }
+    }
+    created.push(...missing.map((s) => topicName(s, prefix)));
+  }
+  const present = specs.filter((s) => existingNames.has(topicName(s, prefix)));
+  const drift = present.length > 0 ? await compare(admin, present, prefix) : [];
+  return { created, existing: present.map((s) => topicName(s, prefix)), drift };
+}
+
+async function compare(admin: Admin, specs: readonly TopicSpec[], prefix: string): Promise<ProvisionResult['drift']> {
+  const drift: ProvisionResult['drift'] = [];
+  const meta = await admin.fetchTopicMetadata({ topics: specs.map((s) => topicName(s, prefix)) });
+  const configs = await admin.describeConfigs({
+    includeSynonyms: false,
+    resources: specs.map((s) => ({
+      type: ConfigResourceTypes.TOPIC,
+      name: topicName(s, prefix),
+      configNames: Object.keys(s.config),
+    })),
+  });
+  for (const s of specs) {
+    const name = topicName(s, prefix);
+    const t = meta.topics.find((m) => m.name === name);
+    if (t && t.partitions.length !== s.partitions) {
+      drift.push({ topic: name, field: 'partitions', declared: String(s.partitions), actual: String(t.partitions.length) });
+    }
+    const entries = configs.resources.find((r) => r.resourceName === name)?.configEntries ?? [];
+    for (const [k, v] of Object.entries(s.config)) {
+      const actual = entries.find((e) => e.configName === k)?.configValue;
+      if (actual !== undefined && actual !== v) drift.push({ topic: name, field: k, declared: v, actual });
+    }
+  }
+  return drift;
+}

@@ -1,0 +1,3 @@
+export * from './wait.js';
+export * from './kafka.js';
+export * from './pg.js';

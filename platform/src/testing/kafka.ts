@@ -1,0 +1,61 @@
+import type { Admin, Kafka, KafkaMessage } from 'kafkajs';
+import { allTopicSpecs, topicName, type TopicSpec } from '@streetwatch/schemas';
+import { stackSettings } from '../env.js';
+import { createKafka } from '../kafka/client.js';
+import { ContractProducer } from '../kafka/producer.js';
+import { provisionTopics } from '../kafka/provision.js';
+import { createLogger, type Logger } from '../log.js';
+import { createRegistry, type Registry } from '../metrics.js';
+import { uniqueId, waitFor, type TeardownHost } from './wait.js';
+
+export interface TestKafka {
+  readonly kafka: Kafka;
+  readonly admin: Admin;
+  /** Unique topic prefix for this test: every catalogue topic exists under it. */
+  readonly prefix: string;
+  readonly brokers: string[];
+  readonly registry: Registry;
+  readonly log: Logger;
+  readonly producer: ContractProducer;
+  /** Read everything on a topic (from the beginning) until `until(messages)` holds or the timeout. */
+  readAll(spec: TopicSpec | string, until: (m: KafkaMessage[]) => boolean, timeoutMs?: number): Promise<KafkaMessage[]>;
+}
+
+/**
+ * The real broker from the stack, with every catalogue topic (and `extra` topics) provisioned under
+ * a unique prefix, so tests running at the same time never see each other's messages.
+ */
+export async function testKafka(t: TeardownHost, opts: { extra?: TopicSpec[]; label?: string } = {}): Promise<TestKafka> {
+  const settings = stackSettings();
+  const log = createLogger({ name: 'test', level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+  const kafka = createKafka({ brokers: settings.kafka.brokers, clientId: 'streetwatch-test' }, log);
+  const admin = kafka.admin();
+  await admin.connect();
+  t.teardown(() => admin.disconnect());
+  const prefix = `${uniqueId(opts.label ?? 't')}.`;
+  await provisionTopics(admin, allTopicSpecs(opts.extra ?? []), { prefix });
+  const registry = createRegistry('test');
+  const producer = new ContractProducer({ prefix }, { kafka, registry });
+  await producer.start();
+  t.teardown(() => producer.close());
+  t.teardown(async () => {
+    // Delete this test's topics so the broker does not accumulate thousands of partitions.
+    const mine = (await admin.listTopics()).filter((n) => n.startsWith(prefix));
+    if (mine.length) await admin.deleteTopics({ topics: mine, timeout: 10000 }).catch(() => undefined);
+  });
+  const readAll: TestKafka['readAll'] = async (spec, until, timeoutMs = 30000) => {
+    const topic = typeof spec === 'string' ? spec : topicName(spec, prefix);
+    const consumer = kafka.consumer({ groupId: uniqueId('reader'), allowAutoTopicCreation: false });
+    const got: KafkaMessage[] = [];
+    await consumer.connect();
+    try {
+      await consumer.subscribe({ topic, fromBeginning: true });
+      await consumer.run({ eachMessage: async ({ message }) => void got.push(message) });
+      await waitFor(`messages on ${topic}`, () => until(got), { timeoutMs });
+      return got;
+    } finally {
+      await consumer.disconnect();
+    }
+  };
+  return { kafka, admin, prefix, brokers: settings.kafka.brokers, registry, log, producer, readAll };
+}
