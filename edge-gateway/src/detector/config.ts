@@ -1,0 +1,34 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { DEFAULT_CLASS_MAP } from './coco.js';
+
+export const DetectorConfigSchema = Type.Object(
+  {
+    type: Type.Literal('tfjs-graph', { default: 'tfjs-graph' }),
+    model: Type.Literal('centernet', { default: 'centernet', description: 'graph model name (file <model>.json in modelDir)' }),
+    modelDir: Type.String({ minLength: 1, description: 'folder holding <model>.json and its weights (scripts/fetch-model.sh prints it)' }),
+    backend: Type.Union([Type.Literal('auto'), Type.Literal('tensorflow'), Type.Literal('wasm')], {
+      default: 'auto',
+      description: 'auto: tfjs-node when installed and loads, else wasm',
+    }),
+    inputSize: Type.Integer({ minimum: 64, maximum: 1024, default: 512, description: 'square model input (frames are stretched)' }),
+    scoreThreshold: Type.Number({
+      minimum: 0,
+      maximum: 1,
+      default: 0.2,
+      description: 'lowest score returned; keep below the tracker high threshold so its second pass sees low-score boxes',
+    }),
+    maxDetections: Type.Integer({ minimum: 1, maximum: 100, default: 50 }),
+    nmsIouThreshold: Type.Number({ minimum: 0, maximum: 1, default: 0.5, description: 'suppress a lower-score box overlapping a kept one of the same class/group by more than this IoU' }),
+    nmsGroups: Type.Array(Type.Array(Type.String({ minLength: 1 }), { minItems: 2 }), {
+      default: [['car', 'truck', 'bus']],
+      description: 'object classes that suppress each other (one vehicle seen as car and truck)',
+    }),
+    classMap: Type.Record(Type.String(), Type.String({ minLength: 1, maxLength: 64 }), {
+      default: DEFAULT_CLASS_MAP,
+      description: 'model class name -> streetwatch object class; unmapped classes are dropped',
+    }),
+  },
+  { additionalProperties: false },
+);
+
+export type DetectorConfig = Static<typeof DetectorConfigSchema>;

@@ -1,0 +1,132 @@
+import { join } from 'node:path';
+import type { GraphModel } from '@tensorflow/tfjs-converter';
+import type { Logger } from 'pino';
+import { Gauge, Histogram, type Registry } from 'prom-client';
+import type { Frame } from '../frame.js';
+import { initBackend, type BackendInfo } from './backend.js';
+import { runCenternet, type RawDetection } from './centernet.js';
+import { COCO_CLASSES } from './coco.js';
+import type { DetectorConfig } from './config.js';
+import { AnalyticsError } from './errors.js';
+import { loadGraphModelFromFiles } from './model-loader.js';
+import { suppress } from './nms.js';
+import type { Detection, Detector } from './types.js';
+
+export interface DetectorDeps {
+  readonly log?: Logger;
+  /** Metrics: `edge_detector_backend_info{backend}` and `edge_detector_inference_seconds{camera_id}`. */
+  readonly registry?: Registry;
+}
+
+/** Detector `type: 'tfjs-graph'`: a COCO TF.js graph model on tfjs-node or wasm. */
+export class TfjsGraphDetector implements Detector {
+  private model: GraphModel | undefined;
+  private loading: Promise<void> | undefined;
+  private closed = false;
+  private backendInfo: BackendInfo | undefined;
+  private readonly inference: Histogram<'camera_id'> | undefined;
+
+  constructor(
+    private readonly config: DetectorConfig,
+    private readonly deps: DetectorDeps = {},
+  ) {
+    if (deps.registry) {
+      this.inference = metric(deps.registry, 'edge_detector_inference_seconds', () =>
+        new Histogram({
+          name: 'edge_detector_inference_seconds',
+          help: 'Detector time per frame (preprocess + model + decode)',
+          labelNames: ['camera_id'],
+          buckets: [0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 1, 2, 5],
+          registers: [],
+        }),
+      );
+    }
+  }
+
+  /** The backend chosen at load (undefined before). */
+  get backend(): BackendInfo | undefined {
+    return this.backendInfo;
+  }
+
+  load(): Promise<void> {
+    if (this.closed) return Promise.reject(new AnalyticsError('SW_EDGE_DETECTOR_NOT_LOADED', 'detector is closed'));
+    this.loading ??= this.doLoad().catch((err: unknown) => {
+      this.loading = undefined;
+      throw err;
+    });
+    return this.loading;
+  }
+
+  private async doLoad(): Promise<void> {
+    const info = await initBackend(this.config.backend, this.deps.log);
+    this.backendInfo = info;
+    if (this.deps.registry) {
+      const gauge = metric(this.deps.registry, 'edge_detector_backend_info', () =>
+        new Gauge({
+          name: 'edge_detector_backend_info',
+          help: 'TF.js backend in use (value 1), with SIMD and thread count for wasm',
+          labelNames: ['backend', 'simd', 'threads'],
+          registers: [],
+        }),
+      ) as Gauge<'backend' | 'simd' | 'threads'>;
+      gauge.set({ backend: info.name, simd: String(info.simd), threads: String(info.threads) }, 1);
+    }
+    const file = join(this.config.modelDir, `${this.config.model}.json`);
+    const t0 = performance.now();
+    this.model = await loadGraphModelFromFiles(file);
+    // Warm-up: the first inference compiles kernels and allocates (~2x a steady frame).
+    const size = this.config.inputSize;
+    await runCenternet(this.model, { cameraId: 'warmup', seq: 0, width: size, height: size, data: Buffer.alloc(size * size * 3), eventTime: new Date(0) }, size, 1);
+    this.deps.log?.info({ model: this.config.model, file, ms: Math.round(performance.now() - t0) }, 'detector model loaded');
+  }
+
+  async detect(frame: Frame): Promise<Detection[]> {
+    const model = this.model;
+    if (!model || this.closed) throw new AnalyticsError('SW_EDGE_DETECTOR_NOT_LOADED', `camera ${frame.cameraId}`);
+    if (frame.data.length !== frame.width * frame.height * 3) {
+      throw new AnalyticsError('SW_EDGE_FRAME_INVALID', `${frame.data.length} bytes for ${frame.width}x${frame.height}`);
+    }
+    const t0 = performance.now();
+    const raw = await runCenternet(model, frame, this.config.inputSize, this.config.scoreThreshold);
+    this.inference?.observe({ camera_id: frame.cameraId }, (performance.now() - t0) / 1000);
+    return this.toDetections(raw);
+  }
+
+  private toDetections(raw: RawDetection[]): Detection[] {
+    const out: Detection[] = [];
+    for (const r of raw) {
+      const className = COCO_CLASSES[r.classId];
+      if (className === undefined) continue;
+      const objectClass = this.config.classMap[className];
+      if (objectClass === undefined) continue;
+      const x1 = clamp01(Math.min(r.x1, r.x2));
+      const y1 = clamp01(Math.min(r.y1, r.y2));
+      const x2 = clamp01(Math.max(r.x1, r.x2));
+      const y2 = clamp01(Math.max(r.y1, r.y2));
+      if (x2 <= x1 || y2 <= y1) continue;
+      out.push({ bbox: { x: x1, y: y1, w: x2 - x1, h: y2 - y1 }, score: r.score, classId: r.classId, className, objectClass });
+    }
+    out.sort((a, b) => b.score - a.score);
+    return suppress(out, this.config.nmsIouThreshold, this.config.nmsGroups).slice(0, this.config.maxDetections);
+  }
+
+  close(): Promise<void> {
+    this.closed = true;
+    this.model?.dispose();
+    this.model = undefined;
+    return Promise.resolve();
+  }
+}
+
+function clamp01(v: number): number {
+  return v < 0 ? 0 : v > 1 ? 1 : v;
+}
+
+/** Get-or-create a metric in a registry (several detectors may share one registry). */
+function metric<T extends Gauge | Histogram>(registry: Registry, name: string, make: () => T): T {
+  const existing = registry.getSingleMetric(name);
+  if (existing) return existing as T;
+  const m = make();
+  registry.registerMetric(m);
+  return m;
+}
