@@ -1,0 +1,96 @@
+import sharp from 'sharp';
+import t from 'tap';
+import { iou, type BBox, type Frame } from '../../src/frame.js';
+import type { MotionConfig, StaticObjectConfig } from '../../src/motion/config.js';
+import { MotionGate } from '../../src/motion/gate.js';
+import { StaticObjectDetector, type StaticBlob } from '../../src/motion/static-objects.js';
+import { decodeFrames, opencvData } from '../detector/fixtures/media.js';
+
+const motion: MotionConfig = { width: 160, height: 90, pixelThreshold: 18, minMotionFraction: 0.003, backgroundTauSeconds: 5, maxIdleSeconds: 10 };
+const config: StaticObjectConfig = {
+  fastTauSeconds: 3,
+  slowTauSeconds: 600,
+  absorbTauSeconds: 3600,
+  pixelThreshold: 25,
+  confirmSeconds: 8,
+  minBlobArea: 0.002,
+  maxStaticFraction: 0.35,
+  blobMatchIou: 0.3,
+};
+
+// Background: one real vtest frame; the "object": the car still, 150x110 px, pasted from t=10 s.
+const [background] = await decodeFrames(await opencvData('vtest.avi'), { fps: 1, count: 1, startSeconds: 2 });
+if (!background) throw new Error('no frame decoded');
+const { width: W, height: H } = background;
+const patch = await sharp(await opencvData('licenseplate_motion.jpg')).resize(150, 110, { fit: 'fill' }).removeAlpha().raw().toBuffer();
+const PASTE = { x: 420, y: 380, w: 150, h: 110 };
+const pasted: BBox = { x: PASTE.x / W, y: PASTE.y / H, w: PASTE.w / W, h: PASTE.h / H };
+
+function paste(into: Buffer, px: number, py: number): void {
+  for (let y = 0; y < PASTE.h; y++) patch.copy(into, ((py + y) * W + px) * 3, y * PASTE.w * 3, (y + 1) * PASTE.w * 3);
+}
+
+/** Deterministic sensor noise (+-3 grey levels) so frames are not bit-identical. */
+function noisy(src: Buffer, seed: number): Buffer {
+  const out = Buffer.from(src);
+  let s = seed * 2654435761;
+  for (let i = 0; i < out.length; i += 7) {
+    s = (s * 1103515245 + 12345) >>> 0;
+    out[i] = Math.max(0, Math.min(255, (out[i] as number) + ((s >>> 16) % 7) - 3));
+  }
+  return out;
+}
+
+function frameAt(seconds: number, data: Buffer): Frame {
+  return { cameraId: 'cam-static', seq: seconds, width: W, height: H, data, eventTime: new Date(Date.UTC(2024, 4, 6, 2, 0, seconds)) };
+}
+
+function run(frames: (s: number) => Buffer, seconds: number): Map<number, readonly StaticBlob[]> {
+  const gate = new MotionGate(motion);
+  const det = new StaticObjectDetector(config, motion.width, motion.height);
+  const out = new Map<number, readonly StaticBlob[]>();
+  for (let s = 0; s <= seconds; s++) {
+    const f = frameAt(s, frames(s));
+    out.set(s, det.update(gate.evaluate(f).grey, f.eventTime));
+  }
+  return out;
+}
+
+t.test('an object left in a static scene becomes a static blob once fast and slow backgrounds diverge', async (t) => {
+  const withObject = Buffer.from(background.data);
+  paste(withObject, PASTE.x, PASTE.y);
+  const blobs = run((s) => noisy(s < 10 ? background.data : withObject, s), 60);
+  for (let s = 0; s < 10; s++) t.same(blobs.get(s), [], `t=${s}s: empty scene, no blob`);
+  t.same(blobs.get(10), [], 'at the moment it appears the object is moving foreground, not static');
+  const firstSeen = [...blobs].find(([, b]) => b.length > 0)?.[0];
+  t.ok(firstSeen !== undefined && firstSeen > 10 && firstSeen <= 25, `static after ${(firstSeen ?? 0) - 10} s`);
+  const final = blobs.get(60) ?? [];
+  t.equal(final.length, 1, 'one blob');
+  const blob = final[0];
+  if (!blob) return;
+  t.ok(iou(blob.bbox, pasted) > 0.6, `blob box matches the pasted object (IoU ${iou(blob.bbox, pasted).toFixed(2)})`);
+  // The first confirmed frame may show a few fragments that merge on the next frame.
+  const settled = [...blobs].filter(([s]) => s > (firstSeen ?? 0));
+  t.ok(settled.every(([, b]) => b.length === 1 && b[0]?.id === blob.id), 'from the next frame on, one blob with one stable id');
+  t.ok(blobs.get(firstSeen ?? 0)?.some((b) => b.id === blob.id), 'the id is the one given when it first appeared');
+  t.ok(blob.ageSeconds > 35 && blob.ageSeconds <= 50, `age ${blob.ageSeconds} s counts from when it became static`);
+  t.equal(blob.since.getTime() + blob.ageSeconds * 1000, frameAt(60, background.data).eventTime.getTime());
+});
+
+t.test('an object moving through the scene leaves no static blob', async (t) => {
+  const blobs = run((s) => {
+    const data = Buffer.from(background.data);
+    if (s >= 5 && s < 35) paste(data, 20 + (s - 5) * 20, PASTE.y); // 20 px per second, left to right
+    return noisy(data, s);
+  }, 45);
+  const any = [...blobs].filter(([, b]) => b.length > 0);
+  t.same(any, [], 'no blob at any time');
+});
+
+t.test('a global lighting jump relearns the background instead of reporting a huge blob', async (t) => {
+  const brighter = Buffer.from(background.data.map((v) => Math.min(255, v + 60)));
+  const blobs = run((s) => noisy(s < 10 ? background.data : brighter, s), 40);
+  const huge = [...blobs].flatMap(([, b]) => b).filter((b) => b.area > 0.35);
+  t.same(huge, [], 'never a frame-sized blob');
+  t.same(blobs.get(40), [], 'nothing static once relearned');
+});
