@@ -1,0 +1,3 @@
+export * from './render.js';
+export * from './routes.js';
+export * from './store.js';

@@ -1,0 +1,2 @@
+export * from './analytic.js';
+export * from './frame-reader.js';

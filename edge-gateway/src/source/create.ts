@@ -1,0 +1,61 @@
+/**
+ * `source.type` -> FrameSource. Every type decodes through a supervised ffmpeg; they differ in
+ * how the input is found (fixed URL, Hikvision path, ONVIF GetStreamUri, file) and in delivery:
+ * live cameras keep the newest frame and stamp arrival time, replays apply backpressure and
+ * stamp a virtual clock.
+ */
+import type { CameraConfig, SourceConfig, SourceType } from '../cameras/config.js';
+import { resolveOnvifStream } from '../cameras/onvif.js';
+import { hikvisionRtspUrl, withCredentials } from '../cameras/url.js';
+import type { FfmpegInput } from './ffmpeg.js';
+import { FfmpegFrameSource, type FfmpegSourceOptions } from './ffmpeg-source.js';
+import type { FrameSource, SourceDeps } from './types.js';
+
+type Plan = Pick<FfmpegSourceOptions, 'mode' | 'clock' | 'resolveInput' | 'endIsFinal'>;
+type Planner<T extends SourceConfig> = (source: T, camera: CameraConfig) => Plan;
+
+function live(resolveInput: () => FfmpegInput | Promise<FfmpegInput>): Plan {
+  return { mode: 'latest', clock: 'live', resolveInput, endIsFinal: false };
+}
+
+function ioTimeout(camera: CameraConfig): number {
+  return camera.watchdog.stallTimeoutMs;
+}
+
+const PLANNERS: { [K in SourceType]: Planner<Extract<SourceConfig, { type: K }>> } = {
+  rtsp: (s, cam) => {
+    const url = s.username === undefined ? s.url : withCredentials(s.url, s.username, s.password ?? '');
+    return live(() => ({ kind: 'rtsp', url, ioTimeoutMs: ioTimeout(cam) }));
+  },
+  hikvision: (s, cam) => {
+    const url = hikvisionRtspUrl({ host: s.host, port: s.port, channel: s.channel, stream: s.stream, username: s.username, password: s.password });
+    return live(() => ({ kind: 'rtsp', url, ioTimeoutMs: ioTimeout(cam) }));
+  },
+  onvif: (s, cam) =>
+    // Resolved again on every (re)start: a camera may hand out a new URI after a reboot.
+    live(async () => {
+      const stream = await resolveOnvifStream(
+        { host: s.host, port: s.port, path: s.path, username: s.username, password: s.password, timeoutMs: s.timeoutMs },
+        s.profile,
+      );
+      return { kind: 'rtsp', url: stream.uri, ioTimeoutMs: ioTimeout(cam) };
+    }),
+  file: (s) => {
+    const clock = s.startTime === undefined ? {} : { originMs: Date.parse(s.startTime) };
+    return {
+      mode: 'backpressure',
+      clock,
+      resolveInput: () => ({ kind: 'file', path: s.path, loop: s.loop, realtime: s.realtime }),
+      endIsFinal: !s.loop,
+    };
+  },
+};
+
+/** Build the frame source a camera's `source.type` selects (config already parsed: defaults filled). */
+export function createFrameSource(camera: CameraConfig, deps: SourceDeps): FrameSource {
+  const planner = PLANNERS[camera.source.type] as Planner<SourceConfig>;
+  return new FfmpegFrameSource(
+    { cameraId: camera.id, analytic: camera.analytic, watchdog: camera.watchdog, ...planner(camera.source, camera) },
+    deps,
+  );
+}
