@@ -8,6 +8,8 @@ import { createLogger, type Logger } from '../log.js';
 import { createRegistry, type Registry } from '../metrics.js';
 import { uniqueId, waitFor, type TeardownHost } from './wait.js';
 
+export type ReadMessage = KafkaMessage & { topic: string; partition: number };
+
 export interface TestKafka {
   readonly kafka: Kafka;
   readonly admin: Admin;
@@ -18,7 +20,11 @@ export interface TestKafka {
   readonly log: Logger;
   readonly producer: ContractProducer;
   /** Read everything on a topic (from the beginning) until `until(messages)` holds or the timeout. */
-  readAll(spec: TopicSpec | string, until: (m: KafkaMessage[]) => boolean, timeoutMs?: number): Promise<KafkaMessage[]>;
+  readAll(
+    spec: TopicSpec | string | ReadonlyArray<TopicSpec | string>,
+    until: (m: ReadMessage[]) => boolean,
+    timeoutMs?: number,
+  ): Promise<ReadMessage[]>;
 }
 
 /**
@@ -44,14 +50,15 @@ export async function testKafka(t: TeardownHost, opts: { extra?: TopicSpec[]; la
     if (mine.length) await admin.deleteTopics({ topics: mine, timeout: 10000 }).catch(() => undefined);
   });
   const readAll: TestKafka['readAll'] = async (spec, until, timeoutMs = 30000) => {
-    const topic = typeof spec === 'string' ? spec : topicName(spec, prefix);
+    const list = Array.isArray(spec) ? spec : [spec];
+    const topics = list.map((s: TopicSpec | string) => (typeof s === 'string' ? s : topicName(s, prefix)));
     const consumer = kafka.consumer({ groupId: uniqueId('reader'), allowAutoTopicCreation: false });
-    const got: KafkaMessage[] = [];
+    const got: ReadMessage[] = [];
     await consumer.connect();
     try {
-      await consumer.subscribe({ topic, fromBeginning: true });
-      await consumer.run({ eachMessage: async ({ message }) => void got.push(message) });
-      await waitFor(`messages on ${topic}`, () => until(got), { timeoutMs });
+      await consumer.subscribe({ topics, fromBeginning: true });
+      await consumer.run({ eachMessage: async ({ topic, partition, message }) => void got.push({ ...message, topic, partition }) });
+      await waitFor(`messages on ${topics.join(', ')}`, () => until(got), { timeoutMs });
       return got;
     } finally {
       await consumer.disconnect();

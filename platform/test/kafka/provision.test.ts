@@ -1,5 +1,5 @@
 import t from 'tap';
-import { ConfigResourceTypes } from 'kafkajs';
+import kafkajs from 'kafkajs';
 import { TOPICS, allTopicSpecs, departmentTopic } from '@streetwatch/schemas';
 import { provisionTopics } from '../../src/index.js';
 import { testKafka, uniqueId } from '../../src/testing/index.js';
@@ -24,7 +24,7 @@ t.test('provisioning creates missing topics with their settings and is a no-op t
   t.equal(meta.topics[0]?.partitions.length, TOPICS.detections.partitions, 'partitions as declared');
   const cfg = await k.admin.describeConfigs({
     includeSynonyms: false,
-    resources: [{ type: ConfigResourceTypes.TOPIC, name: `${prefix}${TOPICS.shopScores.name}`, configNames: ['cleanup.policy'] }],
+    resources: [{ type: kafkajs.ConfigResourceTypes.TOPIC, name: `${prefix}${TOPICS.shopScores.name}`, configNames: ['cleanup.policy'] }],
   });
   t.equal(cfg.resources[0]?.configEntries[0]?.configValue, 'compact', 'shop scores are compacted');
 });
