@@ -17,7 +17,7 @@ export const VIDEO_ERRORS = {
 
 export type VideoErrorCode = keyof typeof VIDEO_ERRORS;
 
-/** Codes a supervisor may retry quickly; SW_EDGE_CAMERA_AUTH retries only on the slow schedule. */
+/** Codes a supervisor may retry quickly; the others (auth, 404, no ffmpeg) only on the slow schedule. */
 const RETRYABLE: ReadonlySet<VideoErrorCode> = new Set<VideoErrorCode>([
   'SW_EDGE_CAMERA_UNREACHABLE',
   'SW_EDGE_STREAM_ENDED',
@@ -34,6 +34,11 @@ export class VideoError extends Error {
     this.code = code;
     this.retryable = opts.retryable ?? RETRYABLE.has(code);
   }
+}
+
+/** Whether a failure with this code is worth retrying on the fast schedule. */
+export function isRetryableCode(code: VideoErrorCode): boolean {
+  return RETRYABLE.has(code);
 }
 
 export function isVideoError(err: unknown): err is VideoError {

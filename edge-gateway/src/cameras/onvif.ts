@@ -241,17 +241,28 @@ export async function resolveOnvifStream(target: OnvifTarget, choice: ProfileCho
   cam.on('rawResponse', (xml: string, status: number) => {
     last = { xml, status };
   });
-  cam.on('warning', () => {}); // connect() reports media errors as warnings; we call them again below
   const where = `${target.host}:${target.port}`;
   const fail = (step: string, err: unknown): never => {
     const code = classify(err, last);
     const msg = err instanceof Error ? err.message : String(err);
     throw new VideoError(code, `ONVIF ${step} at ${where}: ${redactText(msg)}`, { cause: err });
   };
+  // Not cam.connect(): it also runs GetVideoSources and a source/profile matcher that throws
+  // from inside a response callback on unusual configurations. The steps we need, in order:
+  // the device clock (for the WS-Security timestamp), then the service addresses.
   try {
-    await call<void>(cam, (cb) => cam.connect(cb as never));
+    await call<unknown>(cam, (cb) => cam.getSystemDateAndTime(cb as never));
   } catch (err) {
-    fail('connect', err);
+    fail('GetSystemDateAndTime', err);
+  }
+  try {
+    await call<unknown>(cam, (cb) => cam.getServices(true, cb as never));
+  } catch {
+    try {
+      await call<unknown>(cam, (cb) => cam.getCapabilities(cb as never)); // pre-GetServices devices
+    } catch (err) {
+      fail('GetCapabilities', err);
+    }
   }
   let device: OnvifStream['device'] = {};
   try {

@@ -18,8 +18,9 @@ function live(resolveInput: () => FfmpegInput | Promise<FfmpegInput>): Plan {
   return { mode: 'latest', clock: 'live', resolveInput, endIsFinal: false };
 }
 
+/** ffmpeg's own socket timeout is a backstop behind the watchdog (which acts first, as STALLED). */
 function ioTimeout(camera: CameraConfig): number {
-  return camera.watchdog.stallTimeoutMs;
+  return 2 * Math.max(camera.watchdog.stallTimeoutMs, camera.watchdog.firstFrameTimeoutMs);
 }
 
 const PLANNERS: { [K in SourceType]: Planner<Extract<SourceConfig, { type: K }>> } = {

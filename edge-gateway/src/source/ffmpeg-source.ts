@@ -4,15 +4,15 @@
  * Watchdog: no frame for `firstFrameTimeoutMs` after a start or `stallTimeoutMs` while
  * streaming, or ffmpeg exiting for any reason (exit 0 included: that is how it reports a
  * vanished RTSP server), kills and restarts ffmpeg after an exponential backoff with jitter.
- * A rejected password (SW_EDGE_CAMERA_AUTH) uses its own slow schedule: the camera is reported
- * offline once, and retried every minute or so, never in a tight loop (which could also lock the
- * account on a real Hikvision).
+ * A rejected password (SW_EDGE_CAMERA_AUTH), a wrong path (404) or a missing ffmpeg use the slow
+ * schedule (`authBackoffMs`..`authBackoffMaxMs`): the camera is reported offline once and retried
+ * every minute or so, never in a tight loop (which could also lock the account on a Hikvision).
  * Health: `online` on the first frame after a start, `offline` on a failure, each once per change
  * (and again when the offline reason changes).
  */
 import type { Logger } from 'pino';
 import type { AnalyticConfig, WatchdogConfig } from '../cameras/config.js';
-import { isVideoError, type VideoErrorCode } from '../cameras/errors.js';
+import { isRetryableCode, isVideoError, type VideoErrorCode } from '../cameras/errors.js';
 import { redactText } from '../cameras/url.js';
 import type { Frame } from '../frame.js';
 import { frameTimeMs, type FrameClock } from '../sampler/analytic.js';
@@ -199,7 +199,8 @@ export class FfmpegFrameSource implements FrameSource {
     if (this.closing !== undefined) return;
     this.restarts++;
     this.metrics?.restarts.inc({ camera: this.opts.cameraId, reason });
-    const delay = reason === 'SW_EDGE_CAMERA_AUTH' ? this.authBackoff.next() : this.backoff.next();
+    // auth / 404 / no ffmpeg need a person to act: retry rarely (no crash loop, no account lockout)
+    const delay = isRetryableCode(reason) ? this.backoff.next() : this.authBackoff.next();
     this.transition('offline', reason, detail, delay);
     this.retryTimer = setTimeout(() => void this.launch(), delay);
   }
@@ -257,7 +258,7 @@ export class FfmpegFrameSource implements FrameSource {
       cameraId: this.opts.cameraId,
       status,
       reason,
-      retryable: reason !== 'SW_EDGE_CAMERA_AUTH' && reason !== 'SW_EDGE_CAMERA_NOT_FOUND' && reason !== 'SW_EDGE_DECODER_MISSING',
+      retryable: reason === 'STREAM_OK' || isRetryableCode(reason),
       eventTime: new Date(t),
       restarts: this.restarts,
       stats: { decodedFps: this.decodedFps(t), lastFrameAgeSeconds: Math.max(0, (t - (this.lastFrameAt || this.startedAt)) / 1000) },

@@ -32,9 +32,11 @@ export interface RtspCamera {
   password: string;
   /** `rtsp://user:password@127.0.0.1:port/Streaming/Channels/10x`; credentials override optional. */
   url(stream?: 'main' | 'sub', creds?: { user: string; password: string } | null): string;
-  /** Size of the sub stream (half the source). */
   readonly running: boolean;
   stop(): Promise<void>;
+  /** Freeze the server (SIGSTOP): connections stay open, nothing is sent. resume() thaws it. */
+  freeze(): void;
+  resume(): void;
   /** Stop if running, then start again on the same port. */
   restart(): Promise<void>;
 }
@@ -104,6 +106,7 @@ export async function startRtspCamera(t: Teardown, opts: RtspCameraOptions): Pro
     const p = proc;
     proc = undefined;
     if (p === undefined) return;
+    p.kill('SIGCONT'); // a frozen server handles SIGTERM only once continued
     p.kill('SIGTERM');
     await waitExit(p, 3000);
   };
@@ -125,6 +128,12 @@ export async function startRtspCamera(t: Teardown, opts: RtspCameraOptions): Pro
       return proc !== undefined && proc.exitCode === null && proc.signalCode === null;
     },
     stop,
+    freeze() {
+      proc?.kill('SIGSTOP');
+    },
+    resume() {
+      proc?.kill('SIGCONT');
+    },
     async restart() {
       await stop();
       // The port may be held for a moment after the old server died: retry the bind a few times.
