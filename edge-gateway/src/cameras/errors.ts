@@ -1,3 +1,5 @@
+import { StreetwatchError } from '@streetwatch/platform';
+
 /**
  * Error codes of the video stages (cameras, source, sampler, evidence).
  * Shaped like the analytics codes (code + cause + retryable) so the lead can fold them into the
@@ -25,14 +27,10 @@ const RETRYABLE: ReadonlySet<VideoErrorCode> = new Set<VideoErrorCode>([
   'SW_EDGE_DECODER_FAILED',
 ]);
 
-export class VideoError extends Error {
-  readonly code: VideoErrorCode;
-  readonly retryable: boolean;
+export class VideoError extends StreetwatchError<VideoErrorCode> {
   constructor(code: VideoErrorCode, message: string, opts: { cause?: unknown; retryable?: boolean } = {}) {
-    super(`${VIDEO_ERRORS[code]}: ${message}`, opts.cause === undefined ? undefined : { cause: opts.cause });
+    super(code, `${VIDEO_ERRORS[code]}: ${message}`, { cause: opts.cause, retryable: opts.retryable ?? RETRYABLE.has(code) });
     this.name = 'VideoError';
-    this.code = code;
-    this.retryable = opts.retryable ?? RETRYABLE.has(code);
   }
 }
 

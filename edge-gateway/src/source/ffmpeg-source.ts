@@ -66,6 +66,7 @@ export class FfmpegFrameSource implements FrameSource {
   private frames = 0;
   private lastFrameAt = 0;
   private virtualOrigin = 0;
+  private droppedReported = 0;
 
   constructor(
     private readonly opts: FfmpegSourceOptions,
@@ -184,6 +185,7 @@ export class FfmpegFrameSource implements FrameSource {
     if (reason === 'SW_EDGE_STREAM_ENDED' && this.opts.endIsFinal) {
       await this.reader.whenIdle();
       this.reader.detach();
+      if (this.closing !== undefined) return;
       this.state = 'ended';
       this.reason = reason;
       clearInterval(this.watchdog);
@@ -242,8 +244,6 @@ export class FfmpegFrameSource implements FrameSource {
     }
     return this.deps.onFrame(frame);
   }
-
-  private droppedReported = 0;
 
   private transition(status: 'online' | 'offline', reason: VideoErrorCode | 'STREAM_OK', detail?: string, retryInMs?: number): void {
     const changed = this.state !== status || this.reason !== reason;

@@ -37,16 +37,20 @@ export function spawnFfmpeg(args: readonly string[], bin = 'ffmpeg'): FfmpegProc
   return spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
-/** Keeps the last `limit` characters of stderr (redacted) for classification and logs. */
+/**
+ * Keeps the last `limit` characters of stderr for classification and logs. The whole retained
+ * text is redacted on every push, before any trimming, so cutting it can only ever cut an
+ * already-redacted URL (a URL split across two chunks is redacted once its `@` arrives).
+ */
 export class StderrTail {
   private text = '';
   constructor(private readonly limit = 4096) {}
   push(chunk: Buffer | string): void {
-    this.text += chunk.toString();
+    this.text = redactText(this.text + chunk.toString());
     if (this.text.length > this.limit * 2) this.text = this.text.slice(-this.limit);
   }
   toString(): string {
-    return redactText(this.text.slice(-this.limit)).trim();
+    return this.text.slice(-this.limit).trim();
   }
 }
 

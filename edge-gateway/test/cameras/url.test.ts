@@ -29,4 +29,5 @@ t.test('redactText hides credentials in free text such as ffmpeg stderr', async 
   t.notMatch(out, /Passw0rd/);
   t.match(out, /rtsp:\/\/\*\*\*:\*\*\*@127\.0\.0\.1:8554/);
   t.match(out, /401 Unauthorized/);
+  t.equal(redactText('rtsp://admin:p@ss@10.0.0.5/x and rtsp://10.0.0.6/y'), 'rtsp://***:***@10.0.0.5/x and rtsp://10.0.0.6/y');
 });

@@ -1,3 +1,5 @@
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import t from 'tap';
 import { parseCameraConfig } from '../../src/cameras/config.js';
@@ -15,6 +17,8 @@ interface Harness {
   frames: { seq: number; width: number; height: number; bytes: number; eventTime: number; at: number }[];
   health: CameraHealthEvent[];
   registry: Registry;
+  /** Every log line the source wrote (debug level and up). */
+  logs: string[];
 }
 
 function startSource(t: Teardown, cameraId: string, sourceCfg: Record<string, unknown>, watchdog: Record<string, unknown> = {}): Harness {
@@ -25,9 +29,16 @@ function startSource(t: Teardown, cameraId: string, sourceCfg: Record<string, un
     watchdog: { firstFrameTimeoutMs: 8000, stallTimeoutMs: 4000, backoffInitialMs: 100, backoffMaxMs: 500, ...watchdog },
   });
   const registry = new Registry();
-  const h: Harness = { source: undefined as unknown as FrameSource, frames: [], health: [], registry };
+  const h: Harness = { source: undefined as unknown as FrameSource, frames: [], health: [], registry, logs: [] };
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      h.logs.push(chunk.toString());
+      done();
+    },
+  });
   h.source = createFrameSource(cam, {
     registry,
+    log: pino({ level: 'debug' }, sink),
     onFrame: (f: Frame) => {
       h.frames.push({ seq: f.seq, width: f.width, height: f.height, bytes: f.data.length, eventTime: f.eventTime.getTime(), at: Date.now() });
     },
@@ -86,6 +97,9 @@ t.test('a wrong password is reported once as SW_EDGE_CAMERA_AUTH and retried on 
   t.same(h.health.map((e) => [e.status, e.reason]), [['offline', 'SW_EDGE_CAMERA_AUTH']], 'one offline event, no flapping');
   t.equal(await metric(h.registry, 'streetwatch_edge_camera_restarts_total', { camera: 'cam-rtsp-badpw', reason: 'SW_EDGE_CAMERA_AUTH' }), 2);
   t.equal(await metric(h.registry, 'streetwatch_edge_camera_online', { camera: 'cam-rtsp-badpw' }), 0);
+  t.ok(h.logs.some((l) => /starting ffmpeg/.test(l) && /\*\*\*:\*\*\*@127\.0\.0\.1/.test(l)), 'the ffmpeg command is logged, redacted');
+  t.ok(h.logs.some((l) => /camera offline/.test(l) && /SW_EDGE_CAMERA_AUTH/.test(l) && /"cameraId":"cam-rtsp-badpw"/.test(l)));
+  t.notOk(h.logs.some((l) => l.includes('wrong-Passw0rd')), 'the password never reaches a log line');
 });
 
 t.test('killing the RTSP server takes the camera offline; bringing it back on the same port brings it online with frames', async (t) => {
@@ -116,7 +130,7 @@ t.test('a camera that stops sending without closing is restarted by the watchdog
     t,
     'cam-rtsp-frozen',
     { type: 'rtsp', url: camera.url('sub') },
-    { stallTimeoutMs: 1500, firstFrameTimeoutMs: 3000 },
+    { stallTimeoutMs: 1500, firstFrameTimeoutMs: 3000, killGraceMs: 500 },
   );
   await waitFor(() => h.frames.length >= 2, { timeoutMs: 20_000, what: 'frames before the freeze' });
   camera.freeze();
