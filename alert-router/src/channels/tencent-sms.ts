@@ -1,0 +1,113 @@
+/**
+ * Tencent Cloud SMS `SendSms` (API version 2021-01-11), JSON POST signed with TC3-HMAC-SHA256.
+ * Idempotency: our key travels as `SessionContext` (echoed in the reply and status receipts);
+ * Tencent does not de-duplicate on it, so a resend after a crash may reach the phone twice.
+ */
+import type { Static } from '@sinclair/typebox';
+import { ms } from '../config/durations.js';
+import type { TencentSmsChannel } from '../config/schema.js';
+import { ChannelError } from '../delivery/errors.js';
+import { request, statusError } from './http.js';
+import { SmsQuotas } from './quota.js';
+import { smsParams } from './render.js';
+import { tc3Authorization } from './signing.js';
+import type { Channel, ChannelDeps, Notification, SendResult } from './types.js';
+
+type Config = Static<typeof TencentSmsChannel>;
+
+interface TencentReply {
+  Response?: {
+    Error?: { Code: string; Message: string };
+    SendStatusSet?: Array<{ SerialNo?: string; PhoneNumber?: string; Code?: string; Message?: string; SessionContext?: string }>;
+    RequestId?: string;
+  };
+}
+
+function classify(code: string, status: number): ChannelError {
+  if (code === 'RequestLimitExceeded' || code.startsWith('LimitExceeded') || code.startsWith('RequestLimitExceeded')) {
+    return new ChannelError('SW_ROUTER_PROVIDER_THROTTLED', `Tencent ${code}`, { retryable: true, providerCode: code, status });
+  }
+  if (code.startsWith('AuthFailure')) {
+    return new ChannelError('SW_ROUTER_PROVIDER_AUTH', `Tencent ${code}`, { retryable: false, providerCode: code, status });
+  }
+  if (code.startsWith('InternalError') || code === 'ServiceUnavailable' || code.startsWith('FailedOperation.')) {
+    const retry = code.startsWith('InternalError') || code === 'ServiceUnavailable';
+    return new ChannelError(retry ? 'SW_ROUTER_PROVIDER_UNAVAILABLE' : 'SW_ROUTER_PROVIDER_REJECTED', `Tencent ${code}`, {
+      retryable: retry,
+      providerCode: code,
+      status,
+    });
+  }
+  return new ChannelError('SW_ROUTER_PROVIDER_REJECTED', `Tencent ${code}`, { retryable: false, providerCode: code, status });
+}
+
+export class TencentSms implements Channel {
+  readonly type = 'sms-tencent';
+  private readonly secretKey: string;
+  private readonly quotas: SmsQuotas;
+  private readonly timeoutMs: number;
+
+  constructor(
+    readonly name: string,
+    private readonly cfg: Config,
+    private readonly deps: ChannelDeps,
+  ) {
+    this.secretKey = deps.resolveSecret(cfg.secretKey);
+    this.timeoutMs = ms(cfg.timeout ?? '5s');
+    this.quotas = new SmsQuotas(cfg.templateId, {
+      ...(cfg.quota?.perNumber ? { perNumber: { limit: cfg.quota.perNumber.limit, windowMs: ms(cfg.quota.perNumber.window) } } : {}),
+      ...(cfg.quota?.perTemplate ? { perTemplate: { limit: cfg.quota.perTemplate.limit, windowMs: ms(cfg.quota.perTemplate.window) } } : {}),
+    });
+  }
+
+  async send(msg: Notification, key: string): Promise<SendResult> {
+    if (msg.phones.length === 0) throw new ChannelError('SW_ROUTER_NO_RECIPIENT', 'no phone numbers', { retryable: false });
+    const wait = this.quotas.take(msg.phones, this.deps.clock.now());
+    if (wait > 0) {
+      throw new ChannelError('SW_ROUTER_QUOTA_EXCEEDED', `SMS quota used up for ${wait} ms`, { retryable: true, retryAfterMs: wait });
+    }
+    const p = smsParams(msg);
+    const payload = JSON.stringify({
+      PhoneNumberSet: [...msg.phones],
+      SmsSdkAppId: this.cfg.smsSdkAppId,
+      SignName: this.cfg.signName,
+      TemplateId: this.cfg.templateId,
+      TemplateParamSet: [p.type, p.place, p.time],
+      SessionContext: key,
+    });
+    const url = new URL(this.cfg.endpoint);
+    const timestamp = Math.floor(Date.now() / 1000);
+    const signed = {
+      'Content-Type': 'application/json; charset=utf-8',
+      Host: url.host,
+      'X-TC-Action': 'SendSms',
+    };
+    const authorization = tc3Authorization({
+      secretId: this.cfg.secretId,
+      secretKey: this.secretKey,
+      service: 'sms',
+      timestamp,
+      headers: signed,
+      payload,
+    });
+    const res = await request(this.cfg.endpoint, {
+      method: 'POST',
+      headers: {
+        Authorization: authorization,
+        'Content-Type': signed['Content-Type'],
+        'X-TC-Action': 'SendSms',
+        'X-TC-Version': '2021-01-11',
+        'X-TC-Timestamp': String(timestamp),
+        'X-TC-Region': this.cfg.region,
+      },
+      body: payload,
+      timeoutMs: this.timeoutMs,
+    });
+    const body = res.json<TencentReply>()?.Response;
+    if (body?.Error) throw classify(body.Error.Code, res.status);
+    if (res.status !== 200 || !body) throw statusError(res, 'Tencent SendSms');
+    const failed = (body.SendStatusSet ?? []).find((s) => s.Code !== 'Ok');
+    if (failed?.Code) throw classify(failed.Code, res.status);
+    return { providerMessageId: (body.SendStatusSet ?? []).map((s) => s.SerialNo ?? '').join(',') || (body.RequestId ?? '') };
+  }
+}

@@ -1,0 +1,44 @@
+/**
+ * Cross-references the schema cannot express: every channel a route, department or fallback names
+ * exists; every department a route names exists; fallback chains have no cycle. Problems are
+ * reported by key path, like schema errors.
+ */
+import { ConfigError } from '@streetwatch/platform';
+import type { Route, RouterConfig } from './schema.js';
+
+export function checkReferences(cfg: RouterConfig, source = 'config'): void {
+  const errors: Array<{ path: string; message: string }> = [];
+  const channel = (path: string, name: string): void => {
+    if (!cfg.channels[name]) errors.push({ path, message: `unknown channel "${name}"` });
+  };
+  for (const [id, d] of Object.entries(cfg.departments)) {
+    d.channels.forEach((c, i) => channel(`/departments/${id}/channels/${i}`, c));
+    for (const [t, target] of Object.entries(d.targets ?? {})) target?.channels.forEach((c, i) => channel(`/departments/${id}/targets/${t}/channels/${i}`, c));
+  }
+  const walk = (r: Route, path: string): void => {
+    r.departments?.forEach((d, i) => {
+      if (!cfg.departments[d]) errors.push({ path: `${path}/departments/${i}`, message: `unknown department "${d}"` });
+    });
+    r.channels?.forEach((c, i) => channel(`${path}/channels/${i}`, c));
+    r.routes?.forEach((c, i) => walk(c, `${path}/routes/${i}`));
+  };
+  walk(cfg.routing.route, '/routing/route');
+  for (const [name, c] of Object.entries(cfg.channels)) {
+    if (c.fallback === undefined) continue;
+    channel(`/channels/${name}/fallback`, c.fallback);
+    const seen = new Set([name]);
+    let cur = cfg.channels[c.fallback];
+    let at = c.fallback;
+    while (cur) {
+      if (seen.has(at)) {
+        errors.push({ path: `/channels/${name}/fallback`, message: `fallback chain loops back to "${at}"` });
+        break;
+      }
+      seen.add(at);
+      if (cur.fallback === undefined) break;
+      at = cur.fallback;
+      cur = cfg.channels[at];
+    }
+  }
+  if (errors.length > 0) throw new ConfigError('SW_CONFIG_INVALID', source, errors);
+}

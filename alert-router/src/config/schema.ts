@@ -1,0 +1,289 @@
+/**
+ * The router's configuration: one TypeBox schema, validated once at start by the platform's
+ * parser (defaults, unknown keys refused, errors by path), frozen, passed down.
+ *
+ * Sections: `consumer`, `http`, `delivery` (queue + retry defaults), `departments` (who is told,
+ * by which channels, per escalation target), `channels` (named instances, selected by `type`),
+ * `routing` (an Alertmanager-like tree), `inhibitRules`, and `workOrders` (owned by the
+ * work-order half).
+ */
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+
+// ---- work orders: owned by the work-order half (src/workorders/config.ts). ------------------
+// PLACEHOLDER until src/workorders/config.ts exports its section: accepts anything.
+export const WorkOrdersSection: TSchema = Type.Object({}, { additionalProperties: true });
+
+/** `250ms`, `30s`, `5m`, `4h`, `1d`. */
+export const Duration = Type.String({ pattern: '^[0-9]+(ms|s|m|h|d)$' });
+const StrOrList = Type.Union([Type.String({ minLength: 1 }), Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })]);
+const HHMM = Type.String({ pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$' });
+const Name = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9._-]+$' });
+const Id = Type.String({ minLength: 1, maxLength: 200, pattern: '^[A-Za-z0-9._:@-]+$' });
+
+/** A secret is never inline: it is named by an environment variable or a file. */
+export const SecretRef = Type.Union([
+  Type.Object({ secretEnv: Type.String({ minLength: 1 }) }, { additionalProperties: false }),
+  Type.Object({ secretFile: Type.String({ minLength: 1 }) }, { additionalProperties: false }),
+]);
+export type SecretRef = Static<typeof SecretRef>;
+
+/**
+ * Fields an alert is matched on: `type`, `severity`, `zone`, `grid`, `community`, `shop`, `site`,
+ * `camera` (any of the alert's cameras), `ruleId`, `ruleKind`, and `labels.<name>`.
+ */
+const fieldProps = {
+  type: Type.Optional(StrOrList),
+  severity: Type.Optional(StrOrList),
+  zone: Type.Optional(StrOrList),
+  grid: Type.Optional(StrOrList),
+  community: Type.Optional(StrOrList),
+  shop: Type.Optional(StrOrList),
+  site: Type.Optional(StrOrList),
+  camera: Type.Optional(StrOrList),
+  ruleId: Type.Optional(StrOrList),
+  ruleKind: Type.Optional(StrOrList),
+  labels: Type.Optional(Type.Record(Type.String({ minLength: 1 }), StrOrList)),
+  /** field → regular expression (anchored), e.g. `{ "labels.department": "^chengguan-" }`. */
+  regex: Type.Optional(Type.Record(Type.String({ minLength: 1 }), Type.String({ minLength: 1 }))),
+};
+
+export const TimeOfDay = Type.Object(
+  {
+    /** Local time window; `from` > `to` crosses midnight. */
+    from: HHMM,
+    to: HHMM,
+    timezone: Type.String({ default: 'Asia/Shanghai' }),
+    /** ISO weekdays 1 (Mon) .. 7 (Sun); all days when absent. */
+    weekdays: Type.Optional(Type.Array(Type.Integer({ minimum: 1, maximum: 7 }), { minItems: 1 })),
+  },
+  { additionalProperties: false },
+);
+export type TimeOfDay = Static<typeof TimeOfDay>;
+
+export const Matcher = Type.Object({ ...fieldProps, timeOfDay: Type.Optional(TimeOfDay) }, { additionalProperties: false });
+export type Matcher = Static<typeof Matcher>;
+/** Silences match alert fields only (no time of day: a silence has its own start and end). */
+export const SilenceMatcher = Type.Object(fieldProps, { additionalProperties: false });
+export type SilenceMatcher = Static<typeof SilenceMatcher>;
+
+const routeProps = {
+  name: Type.Optional(Name),
+  match: Type.Optional(Matcher),
+  departments: Type.Optional(Type.Array(Id, { minItems: 1 })),
+  /** Channel names; a department's own channels when absent. */
+  channels: Type.Optional(Type.Array(Name, { minItems: 1 })),
+  /** Keep matching the following sibling routes after this one matched. */
+  continue: Type.Optional(Type.Boolean()),
+  /** Alert fields that form a notification group; `['alertId']` (default) = one alert per notification. */
+  groupBy: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
+  groupWait: Type.Optional(Duration),
+  groupInterval: Type.Optional(Duration),
+  repeatInterval: Type.Optional(Duration),
+};
+
+/** A routing node: settings inherit from the parent; the first matching child wins unless `continue`. */
+export const Route = Type.Recursive(
+  (Self) =>
+    Type.Object({ ...routeProps, routes: Type.Optional(Type.Array(Self)) }, { additionalProperties: false }),
+  { $id: 'AlertRouterRoute' },
+);
+export type Route = Static<typeof Route>;
+
+export const InhibitRule = Type.Object(
+  {
+    /** An active alert matching `source` ... */
+    source: SilenceMatcher,
+    /** ... suppresses alerts matching `target` ... */
+    target: SilenceMatcher,
+    /** ... that have the same values of these fields (e.g. `['shop']`). */
+    equal: Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }),
+  },
+  { additionalProperties: false },
+);
+export type InhibitRule = Static<typeof InhibitRule>;
+
+// ---- channels ---------------------------------------------------------------------------------
+const Window = Type.Object(
+  { limit: Type.Integer({ minimum: 1 }), window: Duration },
+  { additionalProperties: false },
+);
+export const Quota = Type.Object(
+  { perNumber: Type.Optional(Window), perTemplate: Type.Optional(Window) },
+  { additionalProperties: false },
+);
+
+/** Delivery policy every channel has. */
+const policy = {
+  /** Channel to use after `fallbackAfter` failed attempts or while this channel's circuit is open. */
+  fallback: Type.Optional(Name),
+  fallbackAfter: Type.Integer({ minimum: 1, default: 2 }),
+  maxAttempts: Type.Integer({ minimum: 1, maximum: 50, default: 6 }),
+  timeout: Type.Optional(Duration),
+  backoff: Type.Optional(
+    Type.Object(
+      { initial: Duration, max: Duration, factor: Type.Number({ minimum: 1, maximum: 10, default: 2 }) },
+      { additionalProperties: false },
+    ),
+  ),
+  circuit: Type.Optional(
+    Type.Object(
+      {
+        /** Percentage of failed calls in the rolling window that opens the circuit. */
+        errorThresholdPercentage: Type.Integer({ minimum: 1, maximum: 100, default: 50 }),
+        /** Calls in the window before the circuit may open. */
+        volumeThreshold: Type.Integer({ minimum: 1, default: 5 }),
+        /** Time open before one trial call (half-open). */
+        reset: Type.String({ pattern: '^[0-9]+(ms|s|m|h|d)$', default: '30s' }),
+        rollingWindow: Type.String({ pattern: '^[0-9]+(ms|s|m|h|d)$', default: '60s' }),
+      },
+      { additionalProperties: false },
+    ),
+  ),
+  /** Parallel sends on this channel. */
+  concurrency: Type.Integer({ minimum: 1, maximum: 256, default: 16 }),
+  /**
+   * After a crash between recording the intent and recording the outcome: `resend` with the same
+   * idempotency key (the delivery is marked uncertain), or `hold` (mark uncertain, do not resend).
+   */
+  onUncertain: Type.Union([Type.Literal('resend'), Type.Literal('hold')], { default: 'resend' }),
+};
+
+const Url = Type.String({ pattern: '^https?://' });
+
+export const AliyunSmsChannel = Type.Object(
+  {
+    type: Type.Literal('sms-aliyun'),
+    endpoint: Type.String({ pattern: '^https?://', default: 'https://dysmsapi.aliyuncs.com/' }),
+    method: Type.Union([Type.Literal('GET'), Type.Literal('POST')], { default: 'GET' }),
+    regionId: Type.String({ default: 'cn-hangzhou' }),
+    accessKeyId: Type.String({ minLength: 1 }),
+    accessKeySecret: SecretRef,
+    signName: Type.String({ minLength: 1 }),
+    templateCode: Type.String({ minLength: 1 }),
+    quota: Type.Optional(Quota),
+    ...policy,
+  },
+  { additionalProperties: false },
+);
+export const TencentSmsChannel = Type.Object(
+  {
+    type: Type.Literal('sms-tencent'),
+    endpoint: Type.String({ pattern: '^https?://', default: 'https://sms.tencentcloudapi.com' }),
+    region: Type.String({ default: 'ap-guangzhou' }),
+    secretId: Type.String({ minLength: 1 }),
+    secretKey: SecretRef,
+    smsSdkAppId: Type.String({ minLength: 1 }),
+    signName: Type.String({ minLength: 1 }),
+    templateId: Type.String({ minLength: 1 }),
+    quota: Type.Optional(Quota),
+    ...policy,
+  },
+  { additionalProperties: false },
+);
+export const DingtalkChannel = Type.Object(
+  {
+    type: Type.Literal('dingtalk'),
+    endpoint: Type.String({ pattern: '^https?://', default: 'https://oapi.dingtalk.com/robot/send' }),
+    accessToken: SecretRef,
+    /** The robot's signing secret (`SEC...`), for the 加签 security setting. */
+    signSecret: SecretRef,
+    ...policy,
+  },
+  { additionalProperties: false },
+);
+export const WecomChannel = Type.Object(
+  {
+    type: Type.Literal('wecom'),
+    endpoint: Type.String({ pattern: '^https?://', default: 'https://qyapi.weixin.qq.com/cgi-bin/webhook/send' }),
+    key: SecretRef,
+    msgtype: Type.Union([Type.Literal('markdown'), Type.Literal('news')], { default: 'markdown' }),
+    ...policy,
+  },
+  { additionalProperties: false },
+);
+export const WebhookChannel = Type.Object(
+  { type: Type.Literal('webhook'), url: Url, signSecret: SecretRef, ...policy },
+  { additionalProperties: false },
+);
+export const KafkaDeptChannel = Type.Object({ type: Type.Literal('kafka-dept'), ...policy }, { additionalProperties: false });
+export const ConsoleChannel = Type.Object({ type: Type.Literal('console'), ...policy }, { additionalProperties: false });
+
+export const ChannelConfig = Type.Union([
+  AliyunSmsChannel,
+  TencentSmsChannel,
+  DingtalkChannel,
+  WecomChannel,
+  WebhookChannel,
+  KafkaDeptChannel,
+  ConsoleChannel,
+]);
+export type ChannelConfig = Static<typeof ChannelConfig>;
+export type ChannelType = ChannelConfig['type'];
+
+const Target = Type.Object(
+  {
+    channels: Type.Array(Name, { minItems: 1 }),
+    /** Phone numbers for SMS channels, E.164 (`+8613800000000`). */
+    phones: Type.Optional(Type.Array(Type.String({ pattern: '^\\+[0-9]{6,15}$' }))),
+  },
+  { additionalProperties: false },
+);
+
+export const Department = Type.Object(
+  {
+    name: Type.String({ minLength: 1 }),
+    /** Channels for the department itself (target `department`). */
+    channels: Type.Array(Name, { minItems: 1 }),
+    phones: Type.Optional(Type.Array(Type.String({ pattern: '^\\+[0-9]{6,15}$' }))),
+    /** Escalation targets: `on-duty`, `head`, `next-level`. */
+    targets: Type.Optional(
+      Type.Object(
+        { 'on-duty': Type.Optional(Target), head: Type.Optional(Target), 'next-level': Type.Optional(Target) },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type Department = Static<typeof Department>;
+
+export const RouterConfig = Type.Object(
+  {
+    instanceId: Type.String({ minLength: 1, default: 'alert-router' }),
+    consumer: Type.Object(
+      { groupId: Type.String({ minLength: 1, default: 'alert-router' }) },
+      { additionalProperties: false, default: {} },
+    ),
+    http: Type.Object(
+      { host: Type.String({ default: '127.0.0.1' }), port: Type.Integer({ minimum: 0, maximum: 65535, default: 8090 }) },
+      { additionalProperties: false, default: {} },
+    ),
+    delivery: Type.Object(
+      {
+        /** How often the queue is polled for due retries and flushes (the fast path does not wait for it). */
+        poll: Type.String({ pattern: '^[0-9]+(ms|s|m|h|d)$', default: '250ms' }),
+        /** An in-flight attempt older than its timeout + this grace is from a dead process: uncertain. */
+        leaseGrace: Type.String({ pattern: '^[0-9]+(ms|s|m|h|d)$', default: '5s' }),
+        timeout: Type.String({ pattern: '^[0-9]+(ms|s|m|h|d)$', default: '5s' }),
+        backoff: Type.Object(
+          {
+            initial: Type.String({ pattern: '^[0-9]+(ms|s|m|h|d)$', default: '1s' }),
+            max: Type.String({ pattern: '^[0-9]+(ms|s|m|h|d)$', default: '5m' }),
+            factor: Type.Number({ minimum: 1, maximum: 10, default: 2 }),
+          },
+          { additionalProperties: false, default: {} },
+        ),
+        /** Alerts without an end are considered active this long after they arrived (inhibition, repeats). */
+        resolveTimeout: Type.String({ pattern: '^[0-9]+(ms|s|m|h|d)$', default: '1h' }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    departments: Type.Record(Id, Department),
+    channels: Type.Record(Name, ChannelConfig),
+    routing: Type.Object({ route: Route }, { additionalProperties: false }),
+    inhibitRules: Type.Array(InhibitRule, { default: [] }),
+    workOrders: Type.Optional(WorkOrdersSection),
+  },
+  { additionalProperties: false },
+);
+export type RouterConfig = Static<typeof RouterConfig>;

@@ -1,0 +1,327 @@
+/**
+ * The durable delivery queue in PostgreSQL. A row is the INTENT to deliver one notification on one
+ * channel, keyed by its idempotency key, written before any provider is called. Claiming a row
+ * marks it `inflight` with a lease and records an `intent` attempt; the outcome is recorded after
+ * the call (guarded by state + attempt number, so a late outcome never overwrites a recovery).
+ * Every attempt row carries its `Delivery` event for the outbox (see events.ts).
+ */
+import { createHash } from 'node:crypto';
+import type { Pool, PoolClient } from '@streetwatch/platform';
+import type { Delivery } from '@streetwatch/schemas';
+import type { Notification } from '../channels/types.js';
+
+export type DeliveryState = 'pending' | 'inflight' | 'retrying' | 'sent' | 'failed' | 'dead' | 'held';
+export type Outcome = Delivery['outcome'];
+
+export interface NewDelivery {
+  readonly key: string;
+  readonly alertId: string;
+  readonly alertIds: readonly string[];
+  readonly departmentId: string;
+  readonly workOrderId?: string | undefined;
+  readonly channelName: string;
+  readonly channelType: string;
+  readonly target: string;
+  readonly message: Notification;
+  readonly nextAttemptAt: number;
+  readonly fallbackOf?: string;
+}
+
+export interface ClaimedDelivery {
+  readonly key: string;
+  readonly deliveryId: string;
+  readonly alertId: string;
+  readonly departmentId: string;
+  readonly workOrderId: string | null;
+  readonly channelName: string;
+  readonly channelType: string;
+  readonly target: string;
+  readonly message: Notification;
+  readonly attempts: number;
+  readonly uncertain: boolean;
+}
+
+export interface OutcomeRecord {
+  readonly row: ClaimedDelivery;
+  readonly state: DeliveryState;
+  readonly outcome: Outcome;
+  readonly nextAttemptAt?: number;
+  readonly providerMessageId?: string;
+  readonly error?: { code: string; message: string };
+}
+
+/** Idempotency keys are short and printable so every provider field can carry them (OutId, SessionContext). */
+export function deliveryKey(...parts: string[]): string {
+  return `dk-${createHash('sha256').update(parts.join('\u0000')).digest('hex').slice(0, 40)}`;
+}
+
+const iso = (t: number): string => new Date(t).toISOString();
+
+export function deliveryEvent(
+  row: Pick<ClaimedDelivery, 'deliveryId' | 'alertId' | 'workOrderId' | 'departmentId' | 'channelName' | 'channelType'>,
+  attempt: number,
+  outcome: Outcome,
+  at: number,
+  extra: { providerMessageId?: string | undefined; error?: { code: string; message: string } | undefined } = {},
+): Delivery {
+  return {
+    schemaVersion: 1,
+    deliveryId: row.deliveryId,
+    alertId: row.alertId,
+    ...(row.workOrderId ? { workOrderId: row.workOrderId } : {}),
+    departmentId: row.departmentId,
+    channel: { type: row.channelType.slice(0, 32), name: row.channelName.slice(0, 64) },
+    attempt: Math.max(1, attempt),
+    outcome,
+    ...(extra.providerMessageId ? { providerMessageId: extra.providerMessageId.slice(0, 256) } : {}),
+    ...(extra.error ? { error: { code: extra.error.code.slice(0, 64), message: extra.error.message.slice(0, 1024) } } : {}),
+    at: iso(at),
+  };
+}
+
+interface Row {
+  idempotency_key: string;
+  delivery_id: string;
+  alert_id: string;
+  department_id: string;
+  work_order_id: string | null;
+  channel_name: string;
+  channel_type: string;
+  target: string;
+  message: Notification;
+  attempts: number;
+  uncertain: boolean;
+}
+
+const toClaimed = (r: Row): ClaimedDelivery => ({
+  key: r.idempotency_key,
+  deliveryId: r.delivery_id,
+  alertId: r.alert_id,
+  departmentId: r.department_id,
+  workOrderId: r.work_order_id,
+  channelName: r.channel_name,
+  channelType: r.channel_type,
+  target: r.target,
+  message: r.message,
+  attempts: r.attempts,
+  uncertain: r.uncertain,
+});
+
+async function insertAttempts(
+  c: PoolClient | Pool,
+  items: ReadonlyArray<{ key: string; attempt: number; outcome: Outcome; event: Delivery; at: number }>,
+): Promise<void> {
+  if (items.length === 0) return;
+  await c.query(
+    `INSERT INTO router_delivery_attempts (idempotency_key, attempt, outcome, event, at)
+     SELECT x.k, x.a, x.o, x.e, x.t FROM jsonb_to_recordset($1::jsonb) AS x(k text, a int, o text, e jsonb, t timestamptz)`,
+    [JSON.stringify(items.map((i) => ({ k: i.key, a: i.attempt, o: i.outcome, e: i.event, t: iso(i.at) })))],
+  );
+}
+
+export class DeliveryStore {
+  constructor(private readonly pool: Pool) {}
+
+  /** Record intents (idempotent on the key). Returns the keys that were new. */
+  async insert(c: PoolClient | Pool, rows: readonly NewDelivery[], now: number): Promise<string[]> {
+    if (rows.length === 0) return [];
+    const res = await c.query<{ idempotency_key: string }>(
+      `INSERT INTO router_deliveries (idempotency_key, delivery_id, alert_id, alert_ids, department_id, work_order_id,
+         channel_name, channel_type, target, message, state, next_attempt_at, fallback_of, created_at, updated_at)
+       SELECT x.k, x.k, x.alert, x.alerts, x.dept, x.wo, x.ch, x.ct, x.target, x.msg, 'pending', x.next, x.fb, $2, $2
+       FROM jsonb_to_recordset($1::jsonb) AS x(k text, alert text, alerts text[], dept text, wo text, ch text, ct text,
+         target text, msg jsonb, next timestamptz, fb text)
+       ON CONFLICT (idempotency_key) DO NOTHING
+       RETURNING idempotency_key`,
+      [
+        JSON.stringify(
+          rows.map((r) => ({
+            k: r.key,
+            alert: r.alertId,
+            alerts: r.alertIds,
+            dept: r.departmentId,
+            wo: r.workOrderId ?? null,
+            ch: r.channelName,
+            ct: r.channelType,
+            target: r.target,
+            msg: r.message,
+            next: iso(r.nextAttemptAt),
+            fb: r.fallbackOf ?? null,
+          })),
+        ),
+        iso(now),
+      ],
+    );
+    return res.rows.map((r) => r.idempotency_key);
+  }
+
+  /**
+   * Claim up to `limit` due rows of one channel: mark them in flight under a lease and record the
+   * `intent` attempt, in one transaction committed BEFORE the provider is called.
+   */
+  async claim(channelName: string, limit: number, now: number, leaseMs: number): Promise<ClaimedDelivery[]> {
+    if (limit <= 0) return [];
+    const c = await this.pool.connect();
+    try {
+      await c.query('BEGIN');
+      const res = await c.query<Row>(
+        `WITH due AS (
+           SELECT idempotency_key FROM router_deliveries
+           WHERE channel_name = $1 AND state IN ('pending', 'retrying') AND next_attempt_at <= $2
+           ORDER BY next_attempt_at LIMIT $3 FOR UPDATE SKIP LOCKED)
+         UPDATE router_deliveries d SET state = 'inflight', attempts = d.attempts + 1, lease_until = $4, updated_at = $2
+         FROM due WHERE d.idempotency_key = due.idempotency_key
+         RETURNING d.idempotency_key, d.delivery_id, d.alert_id, d.department_id, d.work_order_id, d.channel_name,
+           d.channel_type, d.target, d.message, d.attempts, d.uncertain`,
+        [channelName, iso(now), limit, iso(now + leaseMs)],
+      );
+      const rows = res.rows.map(toClaimed);
+      await insertAttempts(
+        c,
+        rows.map((r) => ({ key: r.key, attempt: r.attempts, outcome: 'intent', event: deliveryEvent(r, r.attempts, 'intent', now), at: now })),
+      );
+      await c.query('COMMIT');
+      return rows;
+    } catch (e) {
+      await c.query('ROLLBACK').catch(() => undefined);
+      throw e;
+    } finally {
+      c.release();
+    }
+  }
+
+  /** Record outcomes (and fallback intents) in one transaction. */
+  async recordOutcomes(outcomes: readonly OutcomeRecord[], fallbacks: readonly NewDelivery[], now: number): Promise<void> {
+    if (outcomes.length === 0 && fallbacks.length === 0) return;
+    const c = await this.pool.connect();
+    try {
+      await c.query('BEGIN');
+      const res = await c.query<{ idempotency_key: string; attempts: number }>(
+        `UPDATE router_deliveries d SET state = x.state, lease_until = NULL, updated_at = $2,
+           next_attempt_at = COALESCE(x.next, d.next_attempt_at),
+           provider_message_id = COALESCE(x.pmid, d.provider_message_id),
+           last_error_code = x.ecode, last_error = x.emsg
+         FROM jsonb_to_recordset($1::jsonb) AS x(k text, a int, state text, next timestamptz, pmid text, ecode text, emsg text)
+         WHERE d.idempotency_key = x.k AND d.state = 'inflight' AND d.attempts = x.a
+         RETURNING d.idempotency_key, d.attempts`,
+        [
+          JSON.stringify(
+            outcomes.map((o) => ({
+              k: o.row.key,
+              a: o.row.attempts,
+              state: o.state,
+              next: o.nextAttemptAt !== undefined ? iso(o.nextAttemptAt) : null,
+              pmid: o.providerMessageId ?? null,
+              ecode: o.error?.code ?? null,
+              emsg: o.error?.message.slice(0, 1024) ?? null,
+            })),
+          ),
+          iso(now),
+        ],
+      );
+      const applied = new Set(res.rows.map((r) => `${r.idempotency_key}#${r.attempts}`));
+      await insertAttempts(
+        c,
+        outcomes
+          .filter((o) => applied.has(`${o.row.key}#${o.row.attempts}`))
+          .map((o) => ({
+            key: o.row.key,
+            attempt: o.row.attempts,
+            outcome: o.outcome,
+            event: deliveryEvent(o.row, o.row.attempts, o.outcome, now, { providerMessageId: o.providerMessageId, error: o.error }),
+            at: now,
+          })),
+      );
+      await this.insert(c, fallbacks, now);
+      await c.query('COMMIT');
+    } catch (e) {
+      await c.query('ROLLBACK').catch(() => undefined);
+      throw e;
+    } finally {
+      c.release();
+    }
+  }
+
+  /**
+   * In-flight rows whose lease ran out belong to a process that died mid-call: the provider may or
+   * may not have accepted. Mark them uncertain (an `uncertain` attempt + flag); channels in `hold`
+   * stop there, the others are resent with the SAME idempotency key.
+   */
+  async recoverExpired(now: number, holdChannels: readonly string[]): Promise<number> {
+    const c = await this.pool.connect();
+    try {
+      await c.query('BEGIN');
+      const res = await c.query<Row>(
+        `UPDATE router_deliveries SET uncertain = true, lease_until = NULL, updated_at = $1, next_attempt_at = $1,
+           state = CASE WHEN channel_name = ANY($2::text[]) THEN 'held' ELSE 'retrying' END,
+           last_error_code = 'SW_ROUTER_UNCERTAIN', last_error = 'router stopped while the call was in flight'
+         WHERE state = 'inflight' AND lease_until < $1
+         RETURNING idempotency_key, delivery_id, alert_id, department_id, work_order_id, channel_name, channel_type,
+           target, message, attempts, uncertain`,
+        [iso(now), holdChannels],
+      );
+      const rows = res.rows.map(toClaimed);
+      await insertAttempts(
+        c,
+        rows.map((r) => ({
+          key: r.key,
+          attempt: r.attempts,
+          outcome: 'uncertain',
+          event: deliveryEvent(r, r.attempts, 'uncertain', now, {
+            error: { code: 'SW_ROUTER_UNCERTAIN', message: 'router stopped while the provider call was in flight' },
+          }),
+          at: now,
+        })),
+      );
+      await c.query('COMMIT');
+      return rows.length;
+    } catch (e) {
+      await c.query('ROLLBACK').catch(() => undefined);
+      throw e;
+    } finally {
+      c.release();
+    }
+  }
+
+  /** Rows waiting for a (re)try: the retry queue depth. */
+  async queueDepth(): Promise<{ pending: number; retrying: number; inflight: number }> {
+    const res = await this.pool.query<{ state: string; n: string }>(
+      `SELECT state, count(*)::text AS n FROM router_deliveries WHERE state IN ('pending', 'retrying', 'inflight') GROUP BY state`,
+    );
+    const get = (s: string): number => Number(res.rows.find((r) => r.state === s)?.n ?? 0);
+    return { pending: get('pending'), retrying: get('retrying'), inflight: get('inflight') };
+  }
+
+  /** The earliest time a pending/retrying row becomes due, per channel (for the wake-up timer). */
+  async nextDue(): Promise<number | undefined> {
+    const res = await this.pool.query<{ t: Date | null }>(
+      `SELECT min(next_attempt_at) AS t FROM router_deliveries WHERE state IN ('pending', 'retrying')`,
+    );
+    const t = res.rows[0]?.t;
+    return t ? t.getTime() : undefined;
+  }
+}
+
+/** Record `suppressed` Delivery events (no provider call) in the caller's transaction. */
+export async function recordSuppressed(
+  c: PoolClient,
+  items: ReadonlyArray<{ key: string; alertId: string; departmentId: string; reason: string }>,
+  now: number,
+): Promise<void> {
+  await insertAttempts(
+    c,
+    items.map((i) => ({
+      key: i.key,
+      attempt: 1,
+      outcome: 'suppressed' as const,
+      event: deliveryEvent(
+        { deliveryId: i.key, alertId: i.alertId, workOrderId: null, departmentId: i.departmentId, channelName: 'suppressed', channelType: 'none' },
+        1,
+        'suppressed',
+        now,
+        { error: { code: i.reason.startsWith('sil-') ? 'SILENCED' : 'INHIBITED', message: i.reason } },
+      ),
+      at: now,
+    })),
+  );
+}

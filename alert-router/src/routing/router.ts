@@ -1,0 +1,345 @@
+/**
+ * The router's core: `ingest` records alerts once (dedup on alertId, PG primary key) together with
+ * their routing (group memberships) in one transaction, which is what the consumer waits for
+ * before committing offsets. `flushDue` notifies groups whose timer is due (group wait / interval /
+ * repeat, Alertmanager-style): silences and inhibition are checked at that moment, the work order
+ * is dispatched (idempotent on alert x department), and one delivery intent per channel is written
+ * in the same transaction that marks the members notified. All times come from the router clock.
+ */
+import type { Logger, Pool, PoolClient } from '@streetwatch/platform';
+import type { Alert } from '@streetwatch/schemas';
+import { renderNotification } from '../channels/render.js';
+import type { Notification } from '../channels/types.js';
+import { ms } from '../config/durations.js';
+import type { RouterConfig } from '../config/schema.js';
+import type { RouterMetrics } from '../delivery/metrics.js';
+import { deliveryKey, recordSuppressed, type DeliveryStore, type NewDelivery } from '../delivery/store.js';
+import type { WorkOrderService } from '../seams.js';
+import type { Clock } from './clock.js';
+import type { Inhibitor } from './inhibition.js';
+import type { SilenceStore } from './silences.js';
+import { RoutingTree } from './tree.js';
+
+export interface IncomingAlert {
+  readonly alert: Alert;
+  readonly partition?: number;
+  readonly offset?: string;
+}
+
+export interface RouterDeps {
+  readonly pool: Pool;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly metrics: RouterMetrics;
+  readonly silences: SilenceStore;
+  readonly inhibitor: Inhibitor;
+  readonly deliveries: DeliveryStore;
+  /** Told when new intents exist. */
+  readonly onIntents: () => void;
+  readonly workOrders?: WorkOrderService | undefined;
+}
+
+interface GroupRow {
+  group_key: string;
+  department_id: string;
+  route: string;
+  channels: string[] | null;
+  group_interval_ms: string;
+  repeat_interval_ms: string;
+  last_notified_at: Date | null;
+  flushes: number;
+}
+
+interface MemberRow {
+  group_key: string;
+  alert_id: string;
+  department_id: string;
+  state: 'pending' | 'notified';
+  suppressed_by: string | null;
+  work_order_id: string | null;
+  alert: Alert;
+  received_at: Date;
+}
+
+const iso = (t: number): string => new Date(t).toISOString();
+
+export class AlertRouter {
+  private readonly tree: RoutingTree;
+  private readonly resolveMs: number;
+  private flushing: Promise<void> | undefined;
+  private flushAgain = false;
+
+  constructor(
+    private readonly cfg: Pick<RouterConfig, 'routing' | 'departments' | 'channels' | 'delivery'>,
+    private readonly deps: RouterDeps,
+  ) {
+    this.tree = new RoutingTree(cfg.routing.route);
+    this.resolveMs = ms(cfg.delivery.resolveTimeout);
+  }
+
+  /** Record a batch of alerts and their routing durably. Resolves once committed. */
+  async ingest(batch: readonly IncomingAlert[]): Promise<{ fresh: number; duplicates: number }> {
+    const now = this.deps.clock.now();
+    const uniq = new Map<string, IncomingAlert>();
+    for (const m of batch) if (!uniq.has(m.alert.alertId)) uniq.set(m.alert.alertId, m);
+    const c = await this.deps.pool.connect();
+    let fresh: Alert[] = [];
+    let due = false;
+    try {
+      await c.query('BEGIN');
+      const ins = await c.query<{ alert_id: string }>(
+        `INSERT INTO router_alerts (alert_id, alert, source_partition, source_offset, received_at)
+         SELECT x.id, x.alert, x.p, x.o, $2 FROM jsonb_to_recordset($1::jsonb) AS x(id text, alert jsonb, p int, o text)
+         ON CONFLICT (alert_id) DO NOTHING RETURNING alert_id`,
+        [
+          JSON.stringify([...uniq.values()].map((m) => ({ id: m.alert.alertId, alert: m.alert, p: m.partition ?? null, o: m.offset ?? null }))),
+          iso(now),
+        ],
+      );
+      const isNew = new Set(ins.rows.map((r) => r.alert_id));
+      fresh = [...uniq.values()].filter((m) => isNew.has(m.alert.alertId)).map((m) => m.alert);
+      due = await this.route(c, fresh, now);
+      await c.query('COMMIT');
+    } catch (e) {
+      await c.query('ROLLBACK').catch(() => undefined);
+      throw e;
+    } finally {
+      c.release();
+    }
+    for (const a of fresh) this.deps.inhibitor.observe(a, now);
+    const duplicates = batch.length - fresh.length;
+    this.deps.metrics.alerts.inc({ result: 'new' }, fresh.length);
+    if (duplicates > 0) this.deps.metrics.alerts.inc({ result: 'duplicate' }, duplicates);
+    if (due) this.kick();
+    return { fresh: fresh.length, duplicates };
+  }
+
+  /** Group memberships for new alerts; true when some group is due now. */
+  private async route(c: PoolClient, alerts: readonly Alert[], now: number): Promise<boolean> {
+    const groups = new Map<string, Record<string, unknown>>();
+    const members: Array<{ g: string; a: string; d: string }> = [];
+    let due = false;
+    for (const alert of alerts) {
+      const seen = new Set<string>();
+      for (const m of this.tree.match(alert, now)) {
+        if (m.departments.length === 0) {
+          this.deps.log.warn({ alertId: alert.alertId, route: m.route }, 'alert matched a route without departments');
+          this.deps.metrics.routed.inc({ department: 'none', route: m.route });
+        }
+        for (const d of m.departments) {
+          if (seen.has(d)) continue; // first matching route decides a department's grouping and channels
+          seen.add(d);
+          const { key, labels } = RoutingTree.groupKey(m, d, alert);
+          if (!groups.has(key)) {
+            groups.set(key, {
+              k: key, d, route: m.route, labels, ch: m.channels ?? null,
+              w: m.groupWaitMs, i: m.groupIntervalMs, r: m.repeatIntervalMs, next: iso(now + m.groupWaitMs),
+            });
+          }
+          if (m.groupWaitMs === 0) due = true;
+          members.push({ g: key, a: alert.alertId, d });
+          this.deps.metrics.routed.inc({ department: d, route: m.route });
+        }
+      }
+    }
+    if (members.length === 0) return false;
+    // A new group waits groupWait; an existing one notifies new members groupInterval after its last flush.
+    await c.query(
+      `INSERT INTO router_groups (group_key, department_id, route, labels, channels, group_wait_ms, group_interval_ms,
+         repeat_interval_ms, created_at, next_flush_at)
+       SELECT x.k, x.d, x.route, x.labels, x.ch, x.w, x.i, x.r, $2, x.next
+       FROM jsonb_to_recordset($1::jsonb) AS x(k text, d text, route text, labels jsonb, ch text[], w bigint, i bigint, r bigint, next timestamptz)
+       ON CONFLICT (group_key) DO UPDATE SET next_flush_at = CASE
+         WHEN router_groups.last_flush_at IS NULL THEN COALESCE(router_groups.next_flush_at, EXCLUDED.next_flush_at)
+         ELSE LEAST(COALESCE(router_groups.next_flush_at, 'infinity'::timestamptz),
+                    GREATEST(router_groups.last_flush_at + router_groups.group_interval_ms * interval '1 millisecond', EXCLUDED.next_flush_at))
+       END`,
+      [JSON.stringify([...groups.values()]), iso(now)],
+    );
+    await c.query(
+      `INSERT INTO router_group_members (group_key, alert_id, department_id, state, added_at)
+       SELECT x.g, x.a, x.d, 'pending', $2 FROM jsonb_to_recordset($1::jsonb) AS x(g text, a text, d text)
+       ON CONFLICT DO NOTHING`,
+      [JSON.stringify(members), iso(now)],
+    );
+    return due;
+  }
+
+  /** Flush due groups soon (coalesced). */
+  kick(): void {
+    if (this.flushing) {
+      this.flushAgain = true;
+      return;
+    }
+    this.flushing = this.flushDue()
+      .then(() => undefined)
+      .catch((err: unknown) => this.deps.log.error({ err }, 'flushing notification groups failed; will retry on next poll'))
+      .finally(() => {
+        this.flushing = undefined;
+        if (this.flushAgain) {
+          this.flushAgain = false;
+          this.kick();
+        }
+      });
+  }
+
+  /** Wait for a running flush (tests, shutdown). */
+  async idle(): Promise<void> {
+    while (this.flushing) await this.flushing;
+  }
+
+  /** Notify every group whose timer is due now. Returns the number of groups flushed. */
+  async flushDue(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const n = await this.flushBatch(200);
+      total += n;
+      if (n < 200) return total;
+    }
+  }
+
+  private async flushBatch(limit: number): Promise<number> {
+    const now = this.deps.clock.now();
+    const c = await this.deps.pool.connect();
+    let intents = 0;
+    try {
+      await c.query('BEGIN');
+      const gs = await c.query<GroupRow>(
+        `SELECT group_key, department_id, route, channels, group_interval_ms, repeat_interval_ms, last_notified_at, flushes
+         FROM router_groups WHERE next_flush_at <= $1 ORDER BY next_flush_at LIMIT $2 FOR UPDATE SKIP LOCKED`,
+        [iso(now), limit],
+      );
+      if (gs.rows.length === 0) {
+        await c.query('COMMIT');
+        return 0;
+      }
+      const ms_ = await c.query<MemberRow>(
+        `SELECT m.group_key, m.alert_id, m.department_id, m.state, m.suppressed_by, m.work_order_id, a.alert, a.received_at
+         FROM router_group_members m JOIN router_alerts a ON a.alert_id = m.alert_id
+         WHERE m.group_key = ANY($1::text[]) AND (m.state = 'pending' OR (m.state = 'notified' AND a.received_at > $2))
+         ORDER BY a.received_at, m.alert_id`,
+        [gs.rows.map((g) => g.group_key), iso(now - this.resolveMs)],
+      );
+      const byGroup = new Map<string, MemberRow[]>();
+      for (const m of ms_.rows) byGroup.set(m.group_key, [...(byGroup.get(m.group_key) ?? []), m]);
+      const deliveries: NewDelivery[] = [];
+      const suppressed: Array<{ key: string; alertId: string; departmentId: string; reason: string }> = [];
+      const memberUpdates: Array<{ g: string; a: string; state: string; by: string | null; wo: string | null }> = [];
+      const groupUpdates: Array<{ g: string; flushed: boolean; next: string | null }> = [];
+      for (const g of gs.rows) {
+        const all = byGroup.get(g.group_key) ?? [];
+        const r = await this.flushGroup(g, all, now, suppressed, memberUpdates, deliveries);
+        groupUpdates.push({ g: g.group_key, flushed: r.notified, next: r.next === undefined ? null : iso(r.next) });
+      }
+      await c.query(
+        `UPDATE router_group_members m SET state = x.state, suppressed_by = x.by, work_order_id = COALESCE(x.wo, m.work_order_id),
+           notified_at = CASE WHEN x.state = 'notified' AND m.state <> 'notified' THEN $2::timestamptz ELSE m.notified_at END
+         FROM jsonb_to_recordset($1::jsonb) AS x(g text, a text, state text, by text, wo text)
+         WHERE m.group_key = x.g AND m.alert_id = x.a`,
+        [JSON.stringify(memberUpdates), iso(now)],
+      );
+      await c.query(
+        `UPDATE router_groups g SET last_flush_at = $2, next_flush_at = x.next,
+           flushes = g.flushes + CASE WHEN x.flushed THEN 1 ELSE 0 END,
+           last_notified_at = CASE WHEN x.flushed THEN $2::timestamptz ELSE g.last_notified_at END
+         FROM jsonb_to_recordset($1::jsonb) AS x(g text, flushed boolean, next timestamptz) WHERE g.group_key = x.g`,
+        [JSON.stringify(groupUpdates), iso(now)],
+      );
+      if (suppressed.length > 0) await recordSuppressed(c, suppressed, now);
+      intents = (await this.deps.deliveries.insert(c, deliveries, now)).length;
+      await c.query('COMMIT');
+      if (intents > 0 || suppressed.length > 0) this.deps.onIntents();
+      return gs.rows.length;
+    } catch (e) {
+      await c.query('ROLLBACK').catch(() => undefined);
+      throw e;
+    } finally {
+      c.release();
+    }
+  }
+
+  private async flushGroup(
+    g: GroupRow,
+    members: readonly MemberRow[],
+    now: number,
+    suppressed: Array<{ key: string; alertId: string; departmentId: string; reason: string }>,
+    memberUpdates: Array<{ g: string; a: string; state: string; by: string | null; wo: string | null }>,
+    deliveries: NewDelivery[],
+  ): Promise<{ notified: boolean; next: number | undefined }> {
+    const stale = (m: MemberRow): boolean => m.received_at.getTime() <= now - this.resolveMs;
+    const toNotify: MemberRow[] = [];
+    let held = 0;
+    for (const m of members.filter((x) => x.state === 'pending')) {
+      const reason = this.deps.silences.silencedBy(m.alert, now) ?? this.deps.inhibitor.inhibitedBy(m.alert, now);
+      if (reason) {
+        if (m.suppressed_by !== reason) {
+          suppressed.push({ key: `suppressed:${deliveryKey(g.group_key, m.alert_id, reason)}`, alertId: m.alert_id, departmentId: g.department_id, reason });
+          this.deps.metrics.suppressed.inc({ reason: reason.startsWith('sil-') ? 'silence' : 'inhibition' });
+          this.deps.log.child({ alertId: m.alert_id }).info({ department: g.department_id, reason }, 'alert suppressed');
+        }
+        // Still firing: looked at again next interval; given up once the alert is stale.
+        memberUpdates.push({ g: g.group_key, a: m.alert_id, state: stale(m) ? 'suppressed' : 'pending', by: reason, wo: null });
+        if (!stale(m)) held++;
+      } else {
+        toNotify.push(m);
+      }
+    }
+    const active = members.filter((x) => x.state === 'notified' && !stale(x));
+    let items: Array<{ alert: Alert; workOrderId?: string }> = [];
+    let kind: 'new' | 'repeat' | undefined;
+    if (toNotify.length > 0) {
+      kind = 'new';
+      const refs = await Promise.all(
+        toNotify.map(async (m) => (this.deps.workOrders ? this.deps.workOrders.dispatch(m.alert, g.department_id) : undefined)),
+      );
+      items = toNotify.map((m, i) => {
+        const wo = refs[i]?.workOrderId;
+        memberUpdates.push({ g: g.group_key, a: m.alert_id, state: 'notified', by: null, wo: wo ?? null });
+        return { alert: m.alert, ...(wo ? { workOrderId: wo } : {}) };
+      });
+    } else if (active.length > 0 && g.last_notified_at && now >= g.last_notified_at.getTime() + Number(g.repeat_interval_ms)) {
+      kind = 'repeat';
+      items = active.map((m) => ({ alert: m.alert, ...(m.work_order_id ? { workOrderId: m.work_order_id } : {}) }));
+    }
+    if (kind) this.notify(g, items, kind, now, deliveries);
+    const lastNotified = kind ? now : g.last_notified_at?.getTime();
+    const stillActive = active.length + toNotify.length > 0;
+    let next: number | undefined;
+    if (held > 0) next = now + Number(g.group_interval_ms);
+    else if (stillActive && lastNotified !== undefined) next = lastNotified + Number(g.repeat_interval_ms);
+    return { notified: kind !== undefined, next };
+  }
+
+  private notify(g: GroupRow, items: Array<{ alert: Alert; workOrderId?: string }>, kind: 'new' | 'repeat', now: number, out: NewDelivery[]): void {
+    const dept = this.cfg.departments[g.department_id];
+    const channels = g.channels ?? dept?.channels ?? [];
+    this.deps.metrics.notifications.inc({ department: g.department_id, kind });
+    const flush = String(g.flushes + 1);
+    for (const ch of channels) {
+      const chCfg = this.cfg.channels[ch];
+      if (!chCfg) continue; // references are checked at start (config/references.ts)
+      const key = deliveryKey(g.group_key, flush, ch);
+      const message: Notification = renderNotification({
+        departmentId: g.department_id,
+        departmentName: dept?.name ?? g.department_id,
+        target: 'department',
+        items: kind === 'repeat' ? items.map((i) => ({ ...i })) : items,
+        phones: dept?.phones ?? [],
+        key,
+      });
+      const first = items[0]?.alert.alertId as string;
+      out.push({
+        key,
+        alertId: first,
+        alertIds: items.map((i) => i.alert.alertId),
+        departmentId: g.department_id,
+        workOrderId: items[0]?.workOrderId,
+        channelName: ch,
+        channelType: chCfg.type,
+        target: 'department',
+        message: kind === 'repeat' ? { ...message, title: `[repeat] ${message.title}`.slice(0, 200) } : message,
+        nextAttemptAt: now,
+      });
+    }
+  }
+}
