@@ -15,6 +15,7 @@ import type { Channel, ChannelDeps, Notification, SendResult } from './types.js'
 import { smsParams } from './render.js';
 
 type Config = Static<typeof AliyunSmsChannel>;
+const ALIYUN_ENDPOINT = 'https://dysmsapi.aliyuncs.com/';
 
 interface AliyunReply {
   Code?: string;
@@ -59,7 +60,7 @@ export class AliyunSms implements Channel {
       OutId: key,
       // Aliyun takes mainland numbers without the +86 prefix; international ones with the country code.
       PhoneNumbers: msg.phones.map((p) => (p.startsWith('+86') ? p.slice(3) : p.replace(/^\+/, '00'))).join(','),
-      RegionId: this.cfg.regionId,
+      RegionId: this.cfg.regionId ?? 'cn-hangzhou',
       SignName: this.cfg.signName,
       SignatureMethod: 'HMAC-SHA1',
       SignatureNonce: randomUUID(),
@@ -69,12 +70,12 @@ export class AliyunSms implements Channel {
       Timestamp: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
       Version: '2017-05-25',
     };
-    const signature = aliyunSignature(this.cfg.method, params, this.secret);
+    const signature = aliyunSignature(this.cfg.method ?? 'GET', params, this.secret);
     const query = `Signature=${aliyunPercentEncode(signature)}&${aliyunCanonicalQuery(params)}`;
     const res =
-      this.cfg.method === 'GET'
-        ? await request(`${this.cfg.endpoint}?${query}`, { method: 'GET', timeoutMs: this.timeoutMs })
-        : await request(this.cfg.endpoint, {
+      (this.cfg.method ?? 'GET') === 'GET'
+        ? await request(`${this.cfg.endpoint ?? ALIYUN_ENDPOINT}?${query}`, { method: 'GET', timeoutMs: this.timeoutMs })
+        : await request(this.cfg.endpoint ?? ALIYUN_ENDPOINT, {
             method: 'POST',
             headers: { 'content-type': 'application/x-www-form-urlencoded' },
             body: query,

@@ -50,7 +50,7 @@ export class Dingtalk implements Channel {
 
   async send(msg: Notification): Promise<SendResult> {
     const timestamp = Date.now();
-    const url = `${this.cfg.endpoint}?access_token=${encodeURIComponent(this.token)}&timestamp=${timestamp}&sign=${dingtalkSign(timestamp, this.secret)}`;
+    const url = `${this.cfg.endpoint ?? 'https://oapi.dingtalk.com/robot/send'}?access_token=${encodeURIComponent(this.token)}&timestamp=${timestamp}&sign=${dingtalkSign(timestamp, this.secret)}`;
     const body = JSON.stringify({ msgtype: 'markdown', markdown: { title: msg.title, text: msg.markdown } });
     const res = await request(url, {
       method: 'POST',
@@ -93,7 +93,7 @@ export class Wecom implements Channel {
             },
           }
         : { msgtype: 'markdown', markdown: { content: truncateBytes(msg.markdown, 4096) } };
-    const res = await request(`${this.cfg.endpoint}?key=${encodeURIComponent(this.key)}`, {
+    const res = await request(`${this.cfg.endpoint ?? 'https://qyapi.weixin.qq.com/cgi-bin/webhook/send'}?key=${encodeURIComponent(this.key)}`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(body),

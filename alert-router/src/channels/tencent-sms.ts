@@ -14,6 +14,7 @@ import { tc3Authorization } from './signing.js';
 import type { Channel, ChannelDeps, Notification, SendResult } from './types.js';
 
 type Config = Static<typeof TencentSmsChannel>;
+const TENCENT_ENDPOINT = 'https://sms.tencentcloudapi.com';
 
 interface TencentReply {
   Response?: {
@@ -75,7 +76,7 @@ export class TencentSms implements Channel {
       TemplateParamSet: [p.type, p.place, p.time],
       SessionContext: key,
     });
-    const url = new URL(this.cfg.endpoint);
+    const url = new URL(this.cfg.endpoint ?? TENCENT_ENDPOINT);
     const timestamp = Math.floor(Date.now() / 1000);
     const signed = {
       'Content-Type': 'application/json; charset=utf-8',
@@ -90,7 +91,7 @@ export class TencentSms implements Channel {
       headers: signed,
       payload,
     });
-    const res = await request(this.cfg.endpoint, {
+    const res = await request(this.cfg.endpoint ?? TENCENT_ENDPOINT, {
       method: 'POST',
       headers: {
         Authorization: authorization,
@@ -98,7 +99,7 @@ export class TencentSms implements Channel {
         'X-TC-Action': 'SendSms',
         'X-TC-Version': '2021-01-11',
         'X-TC-Timestamp': String(timestamp),
-        'X-TC-Region': this.cfg.region,
+        'X-TC-Region': this.cfg.region ?? 'ap-guangzhou',
       },
       body: payload,
       timeoutMs: this.timeoutMs,

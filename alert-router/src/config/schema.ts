@@ -112,16 +112,22 @@ export const Quota = Type.Object(
   { additionalProperties: false },
 );
 
-/** Delivery policy every channel has. */
+const Url = Type.String({ pattern: '^https?://' });
+
+/**
+ * Delivery policy every channel has. Defaults (applied in code: ajv cannot fill defaults inside a
+ * union): fallbackAfter 2, maxAttempts 6, concurrency 16, onUncertain resend, circuit 50 % of at
+ * least 5 calls in 60 s, reset 30 s; timeout and backoff from `delivery`.
+ */
 const policy = {
   /** Channel to use after `fallbackAfter` failed attempts or while this channel's circuit is open. */
   fallback: Type.Optional(Name),
-  fallbackAfter: Type.Integer({ minimum: 1, default: 2 }),
-  maxAttempts: Type.Integer({ minimum: 1, maximum: 50, default: 6 }),
+  fallbackAfter: Type.Optional(Type.Integer({ minimum: 1 })),
+  maxAttempts: Type.Optional(Type.Integer({ minimum: 1, maximum: 50 })),
   timeout: Type.Optional(Duration),
   backoff: Type.Optional(
     Type.Object(
-      { initial: Duration, max: Duration, factor: Type.Number({ minimum: 1, maximum: 10, default: 2 }) },
+      { initial: Duration, max: Duration, factor: Type.Optional(Type.Number({ minimum: 1, maximum: 10 })) },
       { additionalProperties: false },
     ),
   ),
@@ -129,33 +135,31 @@ const policy = {
     Type.Object(
       {
         /** Percentage of failed calls in the rolling window that opens the circuit. */
-        errorThresholdPercentage: Type.Integer({ minimum: 1, maximum: 100, default: 50 }),
+        errorThresholdPercentage: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
         /** Calls in the window before the circuit may open. */
-        volumeThreshold: Type.Integer({ minimum: 1, default: 5 }),
+        volumeThreshold: Type.Optional(Type.Integer({ minimum: 1 })),
         /** Time open before one trial call (half-open). */
-        reset: Type.String({ pattern: '^[0-9]+(ms|s|m|h|d)$', default: '30s' }),
-        rollingWindow: Type.String({ pattern: '^[0-9]+(ms|s|m|h|d)$', default: '60s' }),
+        reset: Type.Optional(Duration),
+        rollingWindow: Type.Optional(Duration),
       },
       { additionalProperties: false },
     ),
   ),
   /** Parallel sends on this channel. */
-  concurrency: Type.Integer({ minimum: 1, maximum: 256, default: 16 }),
+  concurrency: Type.Optional(Type.Integer({ minimum: 1, maximum: 256 })),
   /**
    * After a crash between recording the intent and recording the outcome: `resend` with the same
    * idempotency key (the delivery is marked uncertain), or `hold` (mark uncertain, do not resend).
    */
-  onUncertain: Type.Union([Type.Literal('resend'), Type.Literal('hold')], { default: 'resend' }),
+  onUncertain: Type.Optional(Type.Union([Type.Literal('resend'), Type.Literal('hold')])),
 };
-
-const Url = Type.String({ pattern: '^https?://' });
 
 export const AliyunSmsChannel = Type.Object(
   {
     type: Type.Literal('sms-aliyun'),
-    endpoint: Type.String({ pattern: '^https?://', default: 'https://dysmsapi.aliyuncs.com/' }),
-    method: Type.Union([Type.Literal('GET'), Type.Literal('POST')], { default: 'GET' }),
-    regionId: Type.String({ default: 'cn-hangzhou' }),
+    endpoint: Type.Optional(Url),
+    method: Type.Optional(Type.Union([Type.Literal('GET'), Type.Literal('POST')])),
+    regionId: Type.Optional(Type.String({ minLength: 1 })),
     accessKeyId: Type.String({ minLength: 1 }),
     accessKeySecret: SecretRef,
     signName: Type.String({ minLength: 1 }),
@@ -168,8 +172,8 @@ export const AliyunSmsChannel = Type.Object(
 export const TencentSmsChannel = Type.Object(
   {
     type: Type.Literal('sms-tencent'),
-    endpoint: Type.String({ pattern: '^https?://', default: 'https://sms.tencentcloudapi.com' }),
-    region: Type.String({ default: 'ap-guangzhou' }),
+    endpoint: Type.Optional(Url),
+    region: Type.Optional(Type.String({ minLength: 1 })),
     secretId: Type.String({ minLength: 1 }),
     secretKey: SecretRef,
     smsSdkAppId: Type.String({ minLength: 1 }),
@@ -183,7 +187,7 @@ export const TencentSmsChannel = Type.Object(
 export const DingtalkChannel = Type.Object(
   {
     type: Type.Literal('dingtalk'),
-    endpoint: Type.String({ pattern: '^https?://', default: 'https://oapi.dingtalk.com/robot/send' }),
+    endpoint: Type.Optional(Url),
     accessToken: SecretRef,
     /** The robot's signing secret (`SEC...`), for the 加签 security setting. */
     signSecret: SecretRef,
@@ -194,9 +198,9 @@ export const DingtalkChannel = Type.Object(
 export const WecomChannel = Type.Object(
   {
     type: Type.Literal('wecom'),
-    endpoint: Type.String({ pattern: '^https?://', default: 'https://qyapi.weixin.qq.com/cgi-bin/webhook/send' }),
+    endpoint: Type.Optional(Url),
     key: SecretRef,
-    msgtype: Type.Union([Type.Literal('markdown'), Type.Literal('news')], { default: 'markdown' }),
+    msgtype: Type.Optional(Type.Union([Type.Literal('markdown'), Type.Literal('news')])),
     ...policy,
   },
   { additionalProperties: false },
@@ -218,6 +222,9 @@ export const ChannelConfig = Type.Union([
   ConsoleChannel,
 ]);
 export type ChannelConfig = Static<typeof ChannelConfig>;
+
+/** Policy defaults for channel configs (see above). */
+export const CHANNEL_DEFAULTS = { fallbackAfter: 2, maxAttempts: 6, concurrency: 16, onUncertain: 'resend' } as const;
 export type ChannelType = ChannelConfig['type'];
 
 const Target = Type.Object(

@@ -17,7 +17,7 @@ import CircuitBreaker from 'opossum';
 import type { Logger } from '@streetwatch/platform';
 import type { Channel } from '../channels/types.js';
 import { ms } from '../config/durations.js';
-import type { ChannelConfig, RouterConfig } from '../config/schema.js';
+import { CHANNEL_DEFAULTS, type ChannelConfig, type RouterConfig } from '../config/schema.js';
 import type { Clock } from '../routing/clock.js';
 import { backoffMs, type BackoffPolicy } from './backoff.js';
 import { ChannelError } from './errors.js';
@@ -90,12 +90,13 @@ export class DeliveryEngine {
       breaker.on('close', state(0, 'closed'));
       deps.metrics.circuit.set({ channel: name }, 0);
       const b = c.backoff ?? d.backoff;
+      const factor = b.factor ?? 2;
       this.rt.set(name, {
         name,
         cfg: c,
         channel,
         breaker,
-        backoff: { initialMs: ms(b.initial), maxMs: ms(b.max), factor: b.factor },
+        backoff: { initialMs: ms(b.initial), maxMs: ms(b.max), factor },
         leaseMs: timeoutMs + ms(d.leaseGrace),
         resetMs,
         active: 0,
@@ -169,7 +170,7 @@ export class DeliveryEngine {
     let total = 0;
     for (const rt of this.rt.values()) {
       if (this.closed) break;
-      const room = rt.cfg.concurrency - rt.active;
+      const room = (rt.cfg.concurrency ?? CHANNEL_DEFAULTS.concurrency) - rt.active;
       if (room <= 0) continue;
       const rows = await this.deps.store.claim(rt.name, room, this.deps.clock.now(), rt.leaseMs);
       total += rows.length;
@@ -215,8 +216,8 @@ export class DeliveryEngine {
     const error = { code: e.providerCode ? `${e.code}:${e.providerCode}`.slice(0, 64) : e.code, message: e.message };
     const fallback = rt.cfg.fallback;
     const canFallback = fallback !== undefined && this.rt.has(fallback);
-    const exhausted = row.attempts >= rt.cfg.maxAttempts;
-    if (canFallback && (open || !e.retryable || exhausted || row.attempts >= rt.cfg.fallbackAfter)) {
+    const exhausted = row.attempts >= (rt.cfg.maxAttempts ?? CHANNEL_DEFAULTS.maxAttempts);
+    if (canFallback && (open || !e.retryable || exhausted || row.attempts >= (rt.cfg.fallbackAfter ?? CHANNEL_DEFAULTS.fallbackAfter))) {
       const fb = this.rt.get(fallback) as ChannelRuntime;
       this.fallbacks.push({
         key: deliveryKey(row.key, 'fallback', fallback),
