@@ -1,0 +1,439 @@
+// Department console: plain JS, no build step. Talks to /api with the user's bearer token and
+// follows /api/stream (SSE read through fetch, because EventSource cannot send Authorization).
+'use strict';
+(() => {
+  const L = {
+    type: {
+      illegal_parking: ['违停', 'Illegal parking'],
+      street_vendor: ['游商经营', 'Street vendor'],
+      shopfront_spillover: ['出店经营', 'Shopfront spillover'],
+      dumping: ['垃圾乱堆', 'Dumped waste'],
+      shop_red: ['红色商户', 'Red-rated shop'],
+    },
+    status: {
+      dispatched: ['待签收', 'Dispatched'], signed: ['已签收', 'Signed'], handled: ['已处置', 'Handled'],
+      verified: ['已核查', 'Verified'], closed: ['已结案', 'Closed'], returned: ['已退单', 'Returned'],
+    },
+    severity: { info: ['一般', 'Info'], warning: ['较重', 'Warning'], critical: ['紧急', 'Critical'] },
+    step: { sign: ['签收时限', 'Sign by'], handle: ['处置时限', 'Handle by'], verify: ['核查时限', 'Verify by'] },
+    action: {
+      sign: ['签收', 'Sign'], handle: ['处置', 'Handle'], feedback: ['反馈', 'Feedback'], verify: ['核查通过', 'Verify'],
+      reject: ['核查不通过', 'Reject'], close: ['结案', 'Close'], return: ['退单', 'Return'], redispatch: ['重新派遣', 'Re-dispatch'],
+      mark_false_positive: ['误报', 'False positive'], mark_duplicate: ['重复', 'Duplicate'],
+    },
+    role: { staff: ['科员', 'staff'], head: ['负责人', 'head'], supervisor: ['指挥中心', 'supervisor'] },
+    error: {
+      SW_ROUTER_WO_INVALID_TRANSITION: '工单状态已变化 · The work order changed meanwhile',
+      SW_ROUTER_WO_ROLE_FORBIDDEN: '无此权限 · Your role may not do this',
+      SW_ROUTER_WO_NOT_FOUND: '工单不存在 · No such work order',
+      SW_ROUTER_UPLOAD_TOO_LARGE: '照片过大 · Photo too large',
+      SW_ROUTER_UPLOAD_TYPE: '仅支持 JPEG/PNG 照片 · Only JPEG/PNG photos',
+      SW_ROUTER_UPLOAD_TOO_MANY: '照片过多 · Too many photos',
+      SW_ROUTER_RATE_LIMITED: '操作过于频繁 · Too many requests, retry shortly',
+      SW_ROUTER_AUTH_INVALID: '令牌无效 · Token not valid',
+    },
+  };
+  const FILTERS = [
+    ['all', '全部', 'All'], ['dispatched', '待签收', 'To sign'], ['signed', '处置中', 'In progress'],
+    ['handled', '待核查', 'To verify'], ['verified', '待结案', 'To close'], ['returned', '已退单', 'Returned'],
+  ];
+  const $ = (id) => document.getElementById(id);
+  const bi = (pair, fallback) => (pair ? `${pair[0]} ${pair[1]}` : fallback);
+  const state = { token: null, me: null, orders: new Map(), cards: new Map(), filter: 'all', lastId: null, ctrl: null, retryMs: 1000, fresh: new Set() };
+
+  function el(tag, attrs, ...kids) {
+    const e = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) {
+      if (v === undefined || v === null || v === false) continue;
+      if (k === 'class') e.className = v;
+      else if (k === 'text') e.textContent = v;
+      else if (k.startsWith('on')) e.addEventListener(k.slice(2), v);
+      else e.setAttribute(k, v === true ? '' : String(v));
+    }
+    for (const k of kids.flat()) if (k !== null && k !== undefined && k !== false) e.append(k);
+    return e;
+  }
+
+  async function api(method, path, body) {
+    const headers = { authorization: `Bearer ${state.token}` };
+    let payload;
+    if (body instanceof FormData) payload = body;
+    else if (body !== undefined) { headers['content-type'] = 'application/json'; payload = JSON.stringify(body); }
+    const res = await fetch(path, { method, headers, body: payload });
+    const isJson = (res.headers.get('content-type') || '').includes('json');
+    const data = isJson ? await res.json() : null;
+    if (!res.ok) {
+      const err = new Error((data && data.error && data.error.message) || res.statusText);
+      err.code = data && data.error && data.error.code;
+      err.status = res.status;
+      throw err;
+    }
+    return data;
+  }
+
+  function toast(msg, bad) {
+    const t = $('toast');
+    t.textContent = msg;
+    t.className = bad ? 'toast bad' : 'toast';
+    t.hidden = false;
+    clearTimeout(toast.timer);
+    toast.timer = setTimeout(() => { t.hidden = true; }, bad ? 6000 : 2500);
+  }
+  const errText = (e) => L.error[e.code] || e.message;
+
+  // ---- time ---------------------------------------------------------------------------------
+  let fmt;
+  const time = (iso) => (iso ? fmt.format(new Date(iso)).replace(/\//g, '-') : '');
+
+  // ---- login -------------------------------------------------------------------------------
+  async function login(token) {
+    state.token = token;
+    try {
+      state.me = await api('GET', '/api/me');
+    } catch (e) {
+      state.token = null;
+      sessionStorage.removeItem('sw-token');
+      $('login-error').textContent = e.status === 401 ? '令牌无效 · Token not valid' : errText(e);
+      return;
+    }
+    sessionStorage.setItem('sw-token', token);
+    const me = state.me;
+    fmt = new Intl.DateTimeFormat('zh-CN', {
+      timeZone: me.console.timeZone, month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false,
+    });
+    $('title').textContent = me.console.title;
+    const dept = me.departments.find((d) => d.id === me.departmentId);
+    $('dept').textContent = me.role === 'supervisor' ? '全部科室 All departments' : (dept ? dept.name : me.departmentId);
+    $('user').textContent = `${me.name} · ${bi(L.role[me.role], me.role)}`;
+    $('login-view').hidden = true;
+    $('board-view').hidden = false;
+    $('who').hidden = false;
+    renderFilters();
+    connect();
+  }
+
+  function logout() {
+    sessionStorage.removeItem('sw-token');
+    if (state.ctrl) state.ctrl.abort();
+    location.reload();
+  }
+
+  // ---- live stream -------------------------------------------------------------------------
+  function setLive(s) {
+    $('live').dataset.state = s;
+    $('live-text').textContent = s === 'on' ? '实时 Live' : s === 'retry' ? '重连中 Reconnecting' : '连接中 Connecting';
+  }
+
+  async function connect() {
+    const ctrl = new AbortController();
+    state.ctrl = ctrl;
+    try {
+      const headers = { authorization: `Bearer ${state.token}`, accept: 'text/event-stream' };
+      if (state.lastId) headers['last-event-id'] = state.lastId;
+      const res = await fetch('/api/stream', { headers, signal: ctrl.signal, cache: 'no-store' });
+      if (res.status === 401) return logout();
+      if (!res.ok || !res.body) throw new Error(`stream ${res.status}`);
+      setLive('on');
+      state.retryMs = 1000;
+      const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+      let buf = '';
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        buf += value.replace(/\r\n/g, '\n');
+        let i;
+        while ((i = buf.indexOf('\n\n')) >= 0) {
+          onBlock(buf.slice(0, i));
+          buf = buf.slice(i + 2);
+        }
+      }
+    } catch (e) {
+      if (ctrl.signal.aborted) return;
+    }
+    setLive('retry');
+    setTimeout(connect, state.retryMs);
+    state.retryMs = Math.min(state.retryMs * 2, 15000);
+  }
+
+  function onBlock(block) {
+    let event = 'message';
+    let id = null;
+    const data = [];
+    for (const line of block.split('\n')) {
+      if (!line || line.startsWith(':')) continue;
+      const c = line.indexOf(':');
+      const field = c < 0 ? line : line.slice(0, c);
+      const value = c < 0 ? '' : line.slice(c + 1).replace(/^ /, '');
+      if (field === 'event') event = value;
+      else if (field === 'data') data.push(value);
+      else if (field === 'id') id = value;
+    }
+    if (id) state.lastId = id;
+    if (!data.length) return;
+    const msg = JSON.parse(data.join('\n'));
+    if (event === 'snapshot') {
+      state.orders.clear();
+      for (const o of msg.orders) state.orders.set(o.id, o);
+      render();
+    } else if (event === 'workorder') {
+      applyOrder(msg.order, msg.event.action === 'dispatched');
+    }
+  }
+
+  const isOpen = (o) =>
+    ['dispatched', 'signed', 'handled', 'verified'].includes(o.status) ||
+    (o.status === 'returned' && state.me.role === 'supervisor' && !o.redispatchedTo);
+
+  function applyOrder(o, isNew) {
+    const have = state.orders.get(o.id);
+    if (have && have.version > o.version) return;
+    if (o.redispatchedFrom) state.orders.delete(o.redispatchedFrom);
+    if (isOpen(o)) {
+      if (!have && isNew) state.fresh.add(o.id);
+      state.orders.set(o.id, o);
+    } else {
+      state.orders.delete(o.id);
+    }
+    render();
+  }
+
+  // ---- rendering ---------------------------------------------------------------------------
+  function renderFilters() {
+    const nav = $('filters');
+    nav.replaceChildren();
+    for (const [key, zh, en] of FILTERS) {
+      if (key === 'returned' && state.me.role !== 'supervisor') continue;
+      const n = [...state.orders.values()].filter((o) => key === 'all' || o.status === key).length;
+      nav.append(el('button', {
+        type: 'button', class: 'chip', 'data-filter': key, 'aria-pressed': String(state.filter === key),
+        onclick: () => { state.filter = key; render(); },
+      }, `${zh} ${en}`, el('b', { text: String(n) })));
+    }
+  }
+
+  function render() {
+    renderFilters();
+    const list = $('list');
+    const shown = [...state.orders.values()]
+      .filter((o) => state.filter === 'all' || o.status === state.filter)
+      .sort((a, b) => (a.deadline ? Date.parse(a.deadline.at) : Infinity) - (b.deadline ? Date.parse(b.deadline.at) : Infinity) || b.number - a.number);
+    const keep = new Set(shown.map((o) => o.id));
+    for (const [id, card] of state.cards) if (!keep.has(id)) { card.remove(); state.cards.delete(id); }
+    for (const o of shown) {
+      let card = state.cards.get(o.id);
+      if (!card || card.dataset.version !== String(o.version) || card.dataset.late !== String(isLate(o))) {
+        const next = renderCard(o);
+        if (card) card.replaceWith(next);
+        card = next;
+        state.cards.set(o.id, card);
+      }
+      list.append(card);
+    }
+    $('empty').hidden = shown.length > 0;
+  }
+
+  const isLate = (o) => !!o.deadline && Date.parse(o.deadline.at) < Date.now();
+
+  function renderCard(o) {
+    const ev = o.evidence[0];
+    const site = o.site;
+    const place = [
+      site.zoneId && `区域 Zone ${site.zoneId}`,
+      site.cameraIds.length && `摄像头 Camera ${site.cameraIds.join(', ')}`,
+      site.gridId && `网格 Grid ${site.gridId}`,
+      site.communityId && `社区 ${site.communityId}`,
+      site.shopId && `商户 Shop ${site.shopId}`,
+    ].filter(Boolean).join(' · ');
+    const facts = el('dl', { class: 'facts' },
+      el('dt', { text: '地点 Place' }), el('dd', { text: place }),
+      el('dt', { text: '发生 Time' }), el('dd', { text: `${time(o.eventTime)} · 派遣 ${time(o.dispatchedAt)}` }),
+    );
+    if (o.deadline) {
+      facts.append(el('dt', { text: bi(L.step[o.deadline.step], o.deadline.step) }),
+        el('dd', { class: isLate(o) ? 'late' : '', text: `${time(o.deadline.at)}${isLate(o) ? ' · 已超时 overdue' : ''}` }));
+    }
+    if (site.location) facts.append(el('dt', { text: '位置 Map' }), el('dd', {}, mapOf(site.location)));
+    if (o.clearedAt) facts.append(el('dt', { text: '核查依据' }), el('dd', { class: 'cleared', text: `现场已消除 cleared at ${time(o.clearedAt)}` }));
+    if (o.feedback) facts.append(el('dt', { text: '处置反馈' }), el('dd', { text: o.feedback }));
+    if (o.returnReason) facts.append(el('dt', { text: '退单原因' }), el('dd', { text: o.returnReason }));
+
+    const buttons = (o.actions || []).map((a) => el('button', {
+      type: 'button', class: `btn ${['sign', 'verify', 'close'].includes(a) ? 'primary' : ['return', 'mark_false_positive', 'reject'].includes(a) ? 'danger' : ''}`,
+      'data-action': a, onclick: (e) => act(o, a, e.currentTarget),
+    }, bi(L.action[a], a)));
+    buttons.push(el('button', { type: 'button', class: 'btn', 'data-action': 'details', onclick: (e) => details(o, e.currentTarget) }, '详情 Details'));
+
+    const fresh = state.fresh.has(o.id);
+    if (fresh) setTimeout(() => { state.fresh.delete(o.id); const c = state.cards.get(o.id); if (c) c.classList.remove('fresh'); }, 4000);
+    return el('article', {
+      class: `card wo${fresh ? ' fresh' : ''}${isLate(o) ? ' overdue' : ''}`, 'data-id': o.id, 'data-status': o.status,
+      'data-version': String(o.version), 'data-late': String(isLate(o)),
+    },
+    el('div', { class: 'evidence' },
+      ev ? el('a', { href: ev.url, target: '_blank', rel: 'noopener' }, el('img', { src: ev.url, alt: '证据图片 evidence', loading: 'lazy', onerror: (e) => e.currentTarget.replaceWith(el('span', { class: 'noimg', text: '图片无法加载 Picture unavailable' })) }))
+        : el('span', { class: 'noimg', text: '无图片 No picture' }),
+      ev && ev.cameraId ? el('span', { class: 'cam', text: ev.cameraId }) : null),
+    el('div', { class: 'body' },
+      el('div', { class: 'row1' },
+        el('span', { class: 'type' }, L.type[o.type] ? L.type[o.type][0] : o.type, el('small', { text: L.type[o.type] ? L.type[o.type][1] : '' })),
+        el('span', { class: `pill s-${o.status}`, text: bi(L.status[o.status], o.status) }),
+        o.severity !== 'info' ? el('span', { class: `pill sev-${o.severity}`, text: bi(L.severity[o.severity], o.severity) }) : null,
+        o.escalationLevel > 0 ? el('span', { class: 'pill esc', text: `已升级 L${o.escalationLevel}` }) : null,
+        el('span', { class: 'num', text: `${state.me.role === 'supervisor' ? `${o.departmentId} · ` : ''}WO-${String(o.number).padStart(6, '0')}` })),
+      el('div', { class: 'title', text: o.title, title: o.title }),
+      facts,
+      el('div', { class: 'actions' }, buttons)));
+  }
+
+  function mapOf(loc) {
+    const text = `${loc.lat.toFixed(5)}, ${loc.lon.toFixed(5)}`;
+    const link = el('a', { href: `geo:${loc.lat},${loc.lon}`, text });
+    const m = state.me.console.map;
+    if (!m) return link;
+    const w = 96, h = 60;
+    const x = ((loc.lon - m.minLon) / (m.maxLon - m.minLon)) * w;
+    const y = h - ((loc.lat - m.minLat) / (m.maxLat - m.minLat)) * h;
+    const ns = 'http://www.w3.org/2000/svg';
+    const svg = document.createElementNS(ns, 'svg');
+    svg.setAttribute('width', String(w)); svg.setAttribute('height', String(h)); svg.setAttribute('viewBox', `0 0 ${w} ${h}`);
+    for (let i = 1; i < 4; i++) {
+      for (const [x1, y1, x2, y2] of [[(w * i) / 4, 0, (w * i) / 4, h], [0, (h * i) / 4, w, (h * i) / 4]]) {
+        const l = document.createElementNS(ns, 'line');
+        l.setAttribute('x1', x1); l.setAttribute('y1', y1); l.setAttribute('x2', x2); l.setAttribute('y2', y2); l.setAttribute('stroke', '#c9d6c3');
+        svg.append(l);
+      }
+    }
+    const pin = document.createElementNS(ns, 'path');
+    pin.setAttribute('d', `M${x} ${y} l-5 -9 a6 6 0 1 1 10 0 z`);
+    pin.setAttribute('fill', '#c0392b');
+    svg.append(pin);
+    return el('span', { class: 'map' }, svg, link);
+  }
+
+  async function details(o, button) {
+    const card = button.closest('.wo');
+    const old = card.querySelector('.history');
+    if (old) { old.remove(); return; }
+    try {
+      const d = await api('GET', `/api/work-orders/${encodeURIComponent(o.id)}`);
+      const list = el('ol', { class: 'history' }, d.history.map((h) => el('li', {
+        text: `${time(h.at)} ${h.action} → ${bi(L.status[h.toStatus], h.toStatus)} · ${h.actor.id}${h.note ? ` · ${h.note}` : ''}`,
+      })));
+      if (d.photos.length) {
+        const box = el('div', { class: 'photos' });
+        for (const p of d.photos) {
+          const res = await fetch(p.url, { headers: { authorization: `Bearer ${state.token}` } });
+          if (res.ok) box.append(el('img', { src: URL.createObjectURL(await res.blob()), alt: '现场照片 photo' }));
+        }
+        list.append(el('li', {}, box));
+      }
+      card.querySelector('.body').append(list);
+    } catch (e) { toast(errText(e), true); }
+  }
+
+  // ---- actions -----------------------------------------------------------------------------
+  function dialog(title, fields) {
+    return new Promise((resolve) => {
+      const d = $('dialog');
+      $('dialog-title').textContent = title;
+      $('dialog-error').textContent = '';
+      const box = $('dialog-fields');
+      box.replaceChildren();
+      const inputs = {};
+      for (const f of fields) {
+        let input;
+        if (f.type === 'textarea') input = el('textarea', { name: f.name, required: f.required, maxlength: 2000 });
+        else if (f.type === 'file') input = el('input', { name: f.name, type: 'file', accept: 'image/jpeg,image/png', multiple: true });
+        else if (f.type === 'select') input = el('select', { name: f.name, required: f.required }, f.options.map(([v, t]) => el('option', { value: v, text: t })));
+        else input = el('input', { name: f.name, type: 'text', required: f.required, maxlength: 200 });
+        inputs[f.name] = input;
+        box.append(el('label', { for: `f-${f.name}`, text: f.label }), input);
+        input.id = `f-${f.name}`;
+      }
+      const done = (v) => { d.close(); $('dialog-form').onsubmit = null; $('dialog-cancel').onclick = null; resolve(v); };
+      $('dialog-cancel').onclick = () => done(null);
+      $('dialog-form').onsubmit = (e) => {
+        e.preventDefault();
+        const out = {};
+        for (const f of fields) {
+          const i = inputs[f.name];
+          out[f.name] = f.type === 'file' ? [...i.files] : i.value.trim();
+          if (f.required && !out[f.name]) { $('dialog-error').textContent = `请填写 ${f.label}`; return; }
+        }
+        done(out);
+      };
+      d.showModal();
+      const first = box.querySelector('textarea, input, select');
+      if (first) first.focus();
+    });
+  }
+
+  async function act(o, action, button) {
+    const id = encodeURIComponent(o.id);
+    let path = action;
+    let body = {};
+    let v;
+    switch (action) {
+      case 'verify': path = 'verify'; body = { result: 'pass' }; break;
+      case 'reject':
+        v = await dialog('核查不通过 Reject verification', [{ name: 'note', label: '原因 Reason', type: 'textarea', required: true }]);
+        if (!v) return;
+        path = 'verify'; body = { result: 'reject', note: v.note }; break;
+      case 'handle':
+      case 'feedback':
+        v = await dialog(action === 'handle' ? '处置 Handle' : '反馈 Feedback', [
+          { name: 'feedback', label: '处置情况 What was done', type: 'textarea', required: true },
+          { name: 'photo', label: '现场照片 Photos (JPEG/PNG)', type: 'file' },
+        ]);
+        if (!v) return;
+        body = new FormData();
+        body.append('feedback', v.feedback);
+        for (const f of v.photo) body.append('photo', f, f.name);
+        break;
+      case 'return':
+        v = await dialog('退单 Return to dispatcher', [{ name: 'reason', label: '退单原因 Reason (required)', type: 'textarea', required: true }]);
+        if (!v) return;
+        body = { reason: v.reason }; break;
+      case 'mark_false_positive':
+      case 'mark_duplicate':
+        v = await dialog(action === 'mark_duplicate' ? '标记重复 Mark duplicate' : '标记误报 Mark false positive', [
+          ...(action === 'mark_duplicate' ? [{ name: 'duplicateOf', label: '重复于告警 Duplicate of alert (optional)', type: 'text' }] : []),
+          { name: 'note', label: '说明 Note (optional)', type: 'textarea' },
+        ]);
+        if (!v) return;
+        path = 'mark';
+        body = { kind: action === 'mark_duplicate' ? 'duplicate' : 'false_positive', ...(v.note ? { note: v.note } : {}), ...(v.duplicateOf ? { duplicateOf: v.duplicateOf } : {}) };
+        break;
+      case 'redispatch':
+        v = await dialog('重新派遣 Re-dispatch', [
+          { name: 'departmentId', label: '科室 Department', type: 'select', required: true, options: state.me.departments.map((d) => [d.id, d.name]) },
+          { name: 'note', label: '说明 Note (optional)', type: 'textarea' },
+        ]);
+        if (!v) return;
+        body = { departmentId: v.departmentId, ...(v.note ? { note: v.note } : {}) }; break;
+      default: break;
+    }
+    button.disabled = true;
+    try {
+      const d = await api('POST', `/api/work-orders/${id}/${path}`, body);
+      applyOrder(d, false);
+      toast(`${bi(L.action[action], action)} ✓ WO-${String(d.number).padStart(6, '0')}`);
+    } catch (e) {
+      toast(errText(e), true);
+      button.disabled = false;
+    }
+  }
+
+  // ---- start -------------------------------------------------------------------------------
+  document.addEventListener('DOMContentLoaded', () => {
+    $('login-form').addEventListener('submit', (e) => {
+      e.preventDefault();
+      $('login-error').textContent = '';
+      login($('token').value.trim());
+    });
+    $('logout').addEventListener('click', logout);
+    setInterval(() => { if (state.me) render(); }, 30000);
+    const saved = sessionStorage.getItem('sw-token');
+    if (saved) login(saved);
+  });
+})();

@@ -1,0 +1,48 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { FastifyInstance } from 'fastify';
+import type { WorkOrders } from '../workorders/service.js';
+
+const ASSETS = {
+  '/console': { file: 'index.html', type: 'text/html; charset=utf-8' },
+  '/console/app.js': { file: 'app.js', type: 'text/javascript; charset=utf-8' },
+  '/console/app.css': { file: 'app.css', type: 'text/css; charset=utf-8' },
+} as const;
+
+/** The page's files live in src/console/assets (plain HTML/JS/CSS, no build step); dist/ finds them there. */
+export function assetsDir(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const candidates = [join(here, 'assets'), join(here, '..', '..', 'src', 'console', 'assets')];
+  const found = candidates.find((d) => existsSync(join(d, 'index.html')));
+  if (!found) throw new Error(`console assets not found in ${candidates.join(' or ')}`);
+  return found;
+}
+
+/**
+ * Evidence pictures come from the edge gateways (any http/https origin); scripts, styles and API
+ * calls only from the router itself.
+ */
+const CSP =
+  "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' http: https: data: blob:; connect-src 'self'; " +
+  "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'";
+
+/** `GET /console` and its two assets; public (the page asks for a token and calls the API with it). */
+export async function registerConsole(app: FastifyInstance, _wo: WorkOrders): Promise<void> {
+  const dir = assetsDir();
+  for (const [url, a] of Object.entries(ASSETS)) {
+    const body = readFileSync(join(dir, a.file));
+    app.get(
+      url,
+      { schema: { summary: `Department console: ${a.file}`, tags: ['console'], produces: [a.type.split(';')[0] as string] }, config: { public: true } },
+      async (_req, reply) =>
+        reply
+          .header('content-type', a.type)
+          .header('cache-control', 'no-cache')
+          .header('content-security-policy', CSP)
+          .header('x-content-type-options', 'nosniff')
+          .header('referrer-policy', 'no-referrer')
+          .send(body),
+    );
+  }
+}

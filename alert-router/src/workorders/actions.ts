@@ -1,0 +1,189 @@
+import type { PoolClient } from '@streetwatch/platform';
+import { stepDeadline } from './deadlines.js';
+import { WorkOrderError } from './errors.js';
+import type { User, WorkOrderRow } from './model.js';
+import { checkPhoto, type IncomingPhoto, type StoredPhoto } from './photos.js';
+import type { Emit, WorkOrders } from './service.js';
+import { canTransition, deadlineStepFor, roleMay, RULES, type UserAction } from './states.js';
+import { insertDispatched, lockWorkOrder, workOrderIdFor, writeDispatchEvent, writeTransition, type TransitionWrite } from './store.js';
+
+/** What the API passes for an action (each action reads the fields it needs). */
+export interface ActionInput {
+  readonly note?: string;
+  readonly reason?: string;
+  readonly feedback?: string;
+  readonly photos?: readonly IncomingPhoto[];
+  readonly departmentId?: string;
+  readonly duplicateOf?: string;
+}
+
+const required = (value: string | undefined, field: string, why: string): string => {
+  const v = value?.trim();
+  if (!v) throw new WorkOrderError('SW_ROUTER_INVALID_INPUT', `${field} is required ${why}`, { fields: [{ path: `body/${field}`, message: `is required ${why}` }] });
+  return v;
+};
+
+/**
+ * One lifecycle action by a user, in one transaction: visibility (other departments' orders are
+ * NOT_FOUND), role, allowed transition, then the write. Photos are written to disk inside the
+ * transaction and removed again if it rolls back.
+ */
+export async function performAction(wo: WorkOrders, user: User, id: string, action: UserAction, input: ActionInput): Promise<void> {
+  const photos = (input.photos ?? []).map((p) => ({ p, type: checkPhoto(p, wo.config.uploads.allowedTypes) }));
+  const saved: StoredPhoto[] = [];
+  try {
+    await wo.tx(async (c, emit) => {
+      const row = wo.visible(user, await lockWorkOrder(c, id), id);
+      if (!roleMay(action, user.role)) {
+        throw new WorkOrderError('SW_ROUTER_WO_ROLE_FORBIDDEN', `role ${user.role} may not ${action} (allowed: ${RULES[action].roles.join(', ')})`, {
+          details: { action, role: user.role },
+        });
+      }
+      if (!canTransition(action, row.status)) {
+        throw new WorkOrderError(
+          'SW_ROUTER_WO_INVALID_TRANSITION',
+          `cannot ${action} a work order that is ${row.status} (allowed from: ${RULES[action].from.join(', ')})`,
+          { details: { action, status: row.status, allowedFrom: RULES[action].from } },
+        );
+      }
+      const at = wo.clock.now();
+      const actor = wo.actorOf(user);
+      const rule = RULES[action];
+      const nextDeadline = (): TransitionWrite['deadline'] => {
+        const step = deadlineStepFor(rule.to);
+        const when = step ? stepDeadline(wo.config, row.type, step, at) : null;
+        return step && when ? { step, at: when } : null;
+      };
+      const base = { action: rule.event, to: rule.to, actor, at };
+      let write: TransitionWrite;
+      switch (action) {
+        case 'sign':
+          write = { ...base, note: input.note, set: { signed_at: at, signed_by: user.id }, deadline: nextDeadline() };
+          wo.metrics.timeToSign.observe({ department: row.department_id, type: row.type }, (at.getTime() - row.dispatched_at.getTime()) / 1000);
+          break;
+        case 'handle':
+        case 'feedback': {
+          const text = required(input.feedback, 'feedback', `to ${action}`);
+          write = {
+            ...base,
+            note: text,
+            set: action === 'handle' ? { handled_at: at, handled_by: user.id, feedback: text } : { feedback: text },
+            ...(action === 'handle' ? { deadline: nextDeadline() } : {}),
+          };
+          break;
+        }
+        case 'verify':
+          write = { ...base, note: input.note, set: { verified_at: at, verified_by: user.id }, deadline: nextDeadline() };
+          break;
+        case 'reject':
+          write = { ...base, note: `核查不通过 rejected: ${required(input.note, 'note', 'when verification is rejected')}`, deadline: nextDeadline() };
+          break;
+        case 'close':
+          write = { ...base, note: input.note, set: { closed_at: at, closed_by: user.id, resolution: 'resolved' }, deadline: null };
+          wo.metrics.timeToClose.observe({ department: row.department_id, type: row.type }, (at.getTime() - row.dispatched_at.getTime()) / 1000);
+          break;
+        case 'return': {
+          const reason = required(input.reason, 'reason', 'to return (退单) a work order');
+          write = { ...base, note: reason, set: { return_reason: reason }, deadline: null };
+          break;
+        }
+        case 'redispatch':
+          await redispatch(wo, c, emit, row, user, at, input);
+          return;
+        case 'mark_false_positive':
+        case 'mark_duplicate':
+          write = await markAlert(wo, c, row, user, at, action, input);
+          break;
+      }
+      const { event, row: after } = await writeTransition(c, row, write);
+      for (const { p, type } of photos) {
+        const s = await wo.photos.save(id, p, type);
+        saved.push(s);
+        await c.query(
+          `INSERT INTO work_order_photos (id, work_order_id, file_name, content_type, bytes, sha256, uploaded_by, history_seq, at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+          [s.id, id, s.fileName, s.contentType, s.bytes, s.sha256, user.id, after.version, at],
+        );
+      }
+      emit(event, after);
+    });
+  } catch (err) {
+    await Promise.all(saved.map((s) => wo.photos.remove(id, s.fileName)));
+    throw err;
+  }
+}
+
+async function markAlert(
+  wo: WorkOrders,
+  c: PoolClient,
+  row: WorkOrderRow,
+  user: User,
+  at: Date,
+  action: 'mark_false_positive' | 'mark_duplicate',
+  input: ActionInput,
+): Promise<TransitionWrite> {
+  const kind = action === 'mark_false_positive' ? 'false_positive' : 'duplicate';
+  const r = await c.query(
+    `INSERT INTO alert_feedback (alert_id, kind, duplicate_of, work_order_id, department_id, type, zone_id, camera_ids, note, actor_id, at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (alert_id) DO NOTHING`,
+    [row.alert_id, kind, input.duplicateOf ?? null, row.id, row.department_id, row.type, row.zone_id, row.camera_ids, input.note ?? null, user.id, at],
+  );
+  if (r.rowCount) {
+    for (const camera of row.camera_ids) wo.metrics.alertFeedback.inc({ kind, type: row.type, zone: row.zone_id ?? '', camera });
+  }
+  const dup = input.duplicateOf ? ` of ${input.duplicateOf}` : '';
+  const note = `${kind === 'false_positive' ? '误报 false positive' : `重复 duplicate${dup}`}${input.note ? `: ${input.note}` : ''}`;
+  return {
+    action: RULES[action].event,
+    to: 'closed',
+    actor: wo.actorOf(user),
+    at,
+    note,
+    set: { closed_at: at, closed_by: user.id, resolution: kind },
+    deadline: null,
+  };
+}
+
+/** 重新派遣: back to the same department, or a new work order in another one. */
+async function redispatch(wo: WorkOrders, c: PoolClient, emit: Emit, row: WorkOrderRow, user: User, at: Date, input: ActionInput): Promise<void> {
+  const departmentId = required(input.departmentId, 'departmentId', 'to re-dispatch');
+  const known = new Set([...wo.config.departments.map((d) => d.id), ...wo.config.users.map((u) => u.departmentId)]);
+  if (!known.has(departmentId)) {
+    throw new WorkOrderError('SW_ROUTER_WO_UNKNOWN_DEPARTMENT', `department ${departmentId} is not configured`, {
+      fields: [{ path: 'body/departmentId', message: 'is not a configured department' }],
+    });
+  }
+  const note = `re-dispatched by ${user.id}${input.note ? `: ${input.note}` : ''} (returned: ${row.return_reason ?? ''})`;
+  if (departmentId === row.department_id) {
+    const when = stepDeadline(wo.config, row.type, 'sign', at);
+    const { event, row: after } = await writeTransition(c, row, {
+      action: 'dispatched',
+      to: 'dispatched',
+      actor: wo.actorOf(user),
+      at,
+      note,
+      set: { return_reason: null, signed_at: null, signed_by: null },
+      deadline: when ? { step: 'sign', at: when } : null,
+    });
+    emit(event, after);
+    return;
+  }
+  const newId = workOrderIdFor(row.alert_id, departmentId);
+  const created = await insertDispatched(c, {
+    id: newId,
+    alert: row.alert,
+    departmentId,
+    at,
+    deadline: stepDeadline(wo.config, row.type, 'sign', at),
+    redispatchedFrom: row.id,
+  });
+  if (!created) {
+    throw new WorkOrderError('SW_ROUTER_WO_INVALID_TRANSITION', `department ${departmentId} already has a work order for alert ${row.alert_id}`, {
+      details: { existing: newId },
+    });
+  }
+  await c.query('UPDATE work_orders SET redispatched_to = $2 WHERE id = $1', [row.id, newId]);
+  const { event, row: after } = await writeDispatchEvent(c, created, wo.actorOf(user), at, `${note} from ${row.department_id} (${row.id})`);
+  wo.metrics.dispatched.inc({ department: departmentId, type: row.type });
+  emit(event, after);
+}

@@ -1,0 +1,285 @@
+import { inTransaction, type ContractProducer, type Logger, type Pool, type PoolClient, type Registry } from '@streetwatch/platform';
+import type { Alert, WorkOrderEvent, WorkOrderStatus } from '@streetwatch/schemas';
+import { ConsoleHub } from '../console/feed.js';
+import type { ConsoleFeed, Notifier, WorkOrderRef, WorkOrderService } from '../seams.js';
+import { performAction, type ActionInput } from './actions.js';
+import { systemClock, type Clock } from './clock.js';
+import type { WorkOrdersConfig } from './config.js';
+import { stepDeadline } from './deadlines.js';
+import { WorkOrderError } from './errors.js';
+import { Escalator } from './escalator.js';
+import { workOrderMetrics, type WorkOrderMetrics } from './metrics.js';
+import {
+  SYSTEM,
+  toDetail,
+  toSummary,
+  type Actor,
+  type User,
+  type WorkOrderDetail,
+  type WorkOrderRow,
+  type WorkOrderSummary,
+} from './model.js';
+import { OutboxDrainer } from './outbox.js';
+import { PhotoStore } from './photos.js';
+import { allowedActions, OPEN_STATUSES, type UserAction } from './states.js';
+import {
+  insertDispatched,
+  listWorkOrders,
+  readEscalations,
+  readHistory,
+  readPhotos,
+  readWorkOrder,
+  workOrderIdFor,
+  writeDispatchEvent,
+  writeTransition,
+} from './store.js';
+
+export interface WorkOrderServiceDeps {
+  readonly pool: Pool;
+  /** Shared with the delivery half; started here if not yet (start() is idempotent). */
+  readonly producer: ContractProducer;
+  /** Sends escalation notices through the department's channels (delivery half). */
+  readonly notifier: Notifier;
+  readonly registry: Registry;
+  readonly log: Logger;
+  readonly clock?: Clock;
+  /** Environment for `users[].tokenEnv` (main.ts passes process.env; nothing else reads it). */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+}
+
+/** A transaction's committed events: published to the console and counted after COMMIT. */
+export type Emit = (event: WorkOrderEvent, row: WorkOrderRow) => void;
+
+/**
+ * Work orders: dispatch (idempotent per alert + department), the lifecycle actions, deadlines and
+ * escalation, clearance evidence, and the console feed. Implements the seam's WorkOrderService;
+ * `feed` is the seam's ConsoleFeed.
+ */
+export class WorkOrders implements WorkOrderService {
+  readonly config: WorkOrdersConfig;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly pool: Pool;
+  readonly metrics: WorkOrderMetrics;
+  readonly photos: PhotoStore;
+  readonly hub: ConsoleHub;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  private readonly deps: WorkOrderServiceDeps;
+  private readonly outbox: OutboxDrainer;
+  private readonly escalator: Escalator;
+  private started = false;
+  private closed = false;
+
+  constructor(config: WorkOrdersConfig, deps: WorkOrderServiceDeps) {
+    this.config = config;
+    this.deps = deps;
+    this.pool = deps.pool;
+    this.clock = deps.clock ?? systemClock;
+    this.log = deps.log.child({ component: 'work-orders' });
+    this.env = deps.env ?? {};
+    this.metrics = workOrderMetrics(deps.registry);
+    this.photos = new PhotoStore(config.uploads.dir);
+    this.hub = new ConsoleHub({ log: this.log, load: (id) => this.summary(id) });
+    this.outbox = new OutboxDrainer(config.outbox, { pool: deps.pool, producer: deps.producer, log: this.log, metrics: this.metrics });
+    this.escalator = new Escalator(config, {
+      pool: deps.pool,
+      notifier: deps.notifier,
+      log: this.log,
+      metrics: this.metrics,
+      clock: this.clock,
+      transaction: (fn) => this.tx(fn),
+    });
+  }
+
+  /** The seam's ConsoleFeed (the delivery half may publish to it too; events are deduped by eventId). */
+  get feed(): ConsoleFeed {
+    return this.hub;
+  }
+
+  async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    await this.deps.producer.start();
+    this.outbox.start();
+    this.escalator.start();
+  }
+
+  /** Stop the timers, produce what is still in the outbox (best effort), end console streams. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.escalator.close();
+    await this.outbox.close();
+    if (this.started) await this.outbox.flush().catch((err) => this.log.warn({ err }, 'outbox not empty at close; drained on next start'));
+    this.hub.closeAll();
+  }
+
+  /** Run `fn` in a transaction; after COMMIT, push its events to the console and wake the outbox. */
+  async tx<T>(fn: (c: PoolClient, emit: Emit) => Promise<T>): Promise<T> {
+    const emitted: Array<{ event: WorkOrderEvent; row: WorkOrderRow }> = [];
+    const out = await inTransaction(this.pool, (c) => fn(c, (event, row) => emitted.push({ event, row })));
+    for (const { event, row } of emitted) {
+      this.metrics.transitions.inc({ department: row.department_id, action: event.action });
+      this.hub.publishResolved(row.department_id, event, toSummary(row));
+    }
+    if (emitted.length) this.outbox.kick();
+    return out;
+  }
+
+  // ---- the seam -------------------------------------------------------------------------------
+
+  async dispatch(alert: Alert, departmentId: string, opts: { deadline?: Date } = {}): Promise<WorkOrderRef> {
+    const id = workOrderIdFor(alert.alertId, departmentId);
+    return this.tx(async (c, emit) => {
+      const at = this.clock.now();
+      const deadline = opts.deadline ?? stepDeadline(this.config, alert.type, 'sign', at);
+      const row = await insertDispatched(c, { id, alert, departmentId, at, deadline });
+      if (!row) {
+        const existing = (await c.query<WorkOrderRow>('SELECT * FROM work_orders WHERE alert_id = $1 AND department_id = $2', [alert.alertId, departmentId]))
+          .rows[0];
+        if (!existing) throw new WorkOrderError('SW_ROUTER_INTERNAL', `work order for ${alert.alertId}/${departmentId} vanished`);
+        return { workOrderId: existing.id, departmentId, alertId: alert.alertId, status: existing.status, created: false };
+      }
+      const { event, row: after } = await writeDispatchEvent(c, row, SYSTEM, at);
+      emit(event, after);
+      this.metrics.dispatched.inc({ department: departmentId, type: alert.type });
+      this.log.info({ alertId: alert.alertId, workOrderId: id, departmentId }, 'work order dispatched');
+      return { workOrderId: id, departmentId, alertId: alert.alertId, status: after.status, created: true };
+    });
+  }
+
+  async attachClearance(violationId: string, clearedAt: Date): Promise<number> {
+    return this.tx(async (c, emit) => {
+      const rows = await c.query<WorkOrderRow>(
+        `SELECT * FROM work_orders WHERE violation_ids @> ARRAY[$1]::text[] AND status = ANY($2)
+           AND NOT (cleared_violation_ids @> ARRAY[$1]::text[]) ORDER BY id FOR UPDATE`,
+        [violationId, OPEN_STATUSES],
+      );
+      const at = this.clock.now();
+      for (const wo of rows.rows) {
+        const cleared = [...wo.cleared_violation_ids, violationId];
+        const all = wo.violation_ids.every((v) => cleared.includes(v));
+        const hhmmss = this.timeOfDay(clearedAt);
+        const note =
+          wo.violation_ids.length > 1
+            ? `violation ${violationId} cleared at ${hhmmss} (${cleared.length}/${wo.violation_ids.length}) · 已消除`
+            : `cleared at ${hhmmss} · 现场已消除`;
+        const { event, row } = await writeTransition(c, wo, {
+          action: 'violation_cleared',
+          to: wo.status,
+          actor: SYSTEM,
+          at,
+          note,
+          set: { cleared_at: all ? clearedAt : wo.cleared_at, cleared_violation_ids: cleared },
+        });
+        emit(event, row);
+      }
+      return rows.rows.length;
+    });
+  }
+
+  // ---- user actions -------------------------------------------------------------------------
+
+  /** A work order this user may see, or NOT_FOUND (also for other departments' orders: no leak). */
+  visible(user: User, row: WorkOrderRow | null, id: string): WorkOrderRow {
+    if (!row || (user.role !== 'supervisor' && row.department_id !== user.departmentId)) {
+      throw new WorkOrderError('SW_ROUTER_WO_NOT_FOUND', `work order ${id} not found`);
+    }
+    return row;
+  }
+
+  async list(
+    user: User,
+    q: { status?: WorkOrderStatus | 'open' | 'all'; departmentId?: string; limit: number; offset: number },
+  ): Promise<{ items: WorkOrderSummary[]; total: number }> {
+    const departmentId = user.role === 'supervisor' ? q.departmentId : user.departmentId;
+    const status = q.status ?? 'open';
+    const statuses: readonly WorkOrderStatus[] | undefined =
+      status === 'all' ? undefined : status === 'open' ? this.openStatusesFor(user) : [status];
+    const r = await listWorkOrders(this.pool, { departmentId, statuses, limit: q.limit, offset: q.offset });
+    return { items: r.rows.map((row) => this.forViewer(user, toSummary(row))), total: r.total };
+  }
+
+  /** What counts as "open" for this user: supervisors also see returned orders (they re-dispatch them). */
+  openStatusesFor(user: User): readonly WorkOrderStatus[] {
+    return user.role === 'supervisor' ? [...OPEN_STATUSES, 'returned'] : OPEN_STATUSES;
+  }
+
+  async get(user: User, id: string): Promise<WorkOrderDetail> {
+    const row = this.visible(user, await readWorkOrder(this.pool, id), id);
+    const [history, photos, escalations] = await Promise.all([
+      readHistory(this.pool, id),
+      readPhotos(this.pool, id),
+      readEscalations(this.pool, id),
+    ]);
+    return this.forViewer(user, toDetail(row, history, photos, escalations));
+  }
+
+  async act(user: User, id: string, action: UserAction, input: ActionInput = {}): Promise<WorkOrderDetail> {
+    await performAction(this, user, id, action, input);
+    return this.get(user, id);
+  }
+
+  /** A photo file of a visible work order: where it is on disk and its type. */
+  async photo(user: User, id: string, photoId: string): Promise<{ path: string; contentType: string; bytes: number }> {
+    this.visible(user, await readWorkOrder(this.pool, id), id);
+    const r = await this.pool.query<{ file_name: string; content_type: string; bytes: number }>(
+      'SELECT file_name, content_type, bytes FROM work_order_photos WHERE id = $1 AND work_order_id = $2',
+      [photoId, id],
+    );
+    const p = r.rows[0];
+    if (!p) throw new WorkOrderError('SW_ROUTER_WO_NOT_FOUND', `photo ${photoId} not found`);
+    return { path: this.photos.path(id, p.file_name), contentType: p.content_type, bytes: p.bytes };
+  }
+
+  /** Precision per zone and camera (false positives / duplicates marked by dispatchers). */
+  async precision(): Promise<
+    Array<{ zoneId: string; cameraId: string; type: string; alerts: number; falsePositives: number; duplicates: number; precision: number }>
+  > {
+    const r = await this.pool.query(
+      'SELECT zone_id, camera_id, type, alerts, false_positives, duplicates, precision FROM alert_precision ORDER BY zone_id, camera_id, type',
+    );
+    return r.rows.map((x) => ({
+      zoneId: x.zone_id,
+      cameraId: x.camera_id,
+      type: x.type,
+      alerts: x.alerts,
+      falsePositives: x.false_positives,
+      duplicates: x.duplicates,
+      precision: Number(x.precision),
+    }));
+  }
+
+  async summary(id: string): Promise<WorkOrderSummary | null> {
+    const row = await readWorkOrder(this.pool, id);
+    return row ? toSummary(row) : null;
+  }
+
+  forViewer<T extends WorkOrderSummary>(user: User, s: T): T {
+    return { ...s, actions: allowedActions(s.status, user.role) };
+  }
+
+  /** Run one escalation pass now (the timer does this every tickIntervalMs; tests call it). */
+  runEscalations(): Promise<{ fired: number; notified: number }> {
+    return this.escalator.runOnce();
+  }
+
+  /** Produce everything in the outbox now (tests, shutdown). */
+  flushOutbox(): Promise<void> {
+    return this.outbox.flush();
+  }
+
+  timeOfDay(d: Date): string {
+    return new Intl.DateTimeFormat('en-GB', {
+      timeZone: this.config.timeZone,
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+      hourCycle: 'h23',
+    }).format(d);
+  }
+
+  actorOf(user: User): Actor {
+    return { kind: 'user', user };
+  }
+}

@@ -1,0 +1,245 @@
+import { createHash } from 'node:crypto';
+import type { Pool, PoolClient } from '@streetwatch/platform';
+import type { Alert, WorkOrderEvent, WorkOrderStatus } from '@streetwatch/schemas';
+import type { Actor, EscalationEntry, HistoryEntry, PhotoEntry, WorkOrderRow } from './model.js';
+import type { DeadlineStep } from './states.js';
+
+/** Deterministic id: a replayed alert maps to the same work order in the same department. */
+export function workOrderIdFor(alertId: string, departmentId: string): string {
+  return `wo-${createHash('sha256').update(`${alertId}\u0000${departmentId}`).digest('hex').slice(0, 20)}`;
+}
+
+type Queryable = Pool | PoolClient;
+
+export async function lockWorkOrder(c: PoolClient, id: string): Promise<WorkOrderRow | null> {
+  const r = await c.query<WorkOrderRow>('SELECT * FROM work_orders WHERE id = $1 FOR UPDATE', [id]);
+  return r.rows[0] ?? null;
+}
+
+export async function readWorkOrder(q: Queryable, id: string): Promise<WorkOrderRow | null> {
+  const r = await q.query<WorkOrderRow>('SELECT * FROM work_orders WHERE id = $1', [id]);
+  return r.rows[0] ?? null;
+}
+
+/** Insert the work order if (alert, department) has none yet; null when it already existed. */
+export async function insertDispatched(
+  c: PoolClient,
+  v: { id: string; alert: Alert; departmentId: string; at: Date; deadline: Date | null; redispatchedFrom?: string },
+): Promise<WorkOrderRow | null> {
+  const a = v.alert;
+  const r = await c.query<WorkOrderRow>(
+    `INSERT INTO work_orders (id, alert_id, department_id, status, version, alert, type, severity, title,
+       zone_id, grid_id, community_id, shop_id, camera_ids, violation_ids, lat, lon, event_time, dispatched_at,
+       deadline_step, deadline_at, deadline_round, next_escalation_at, redispatched_from, updated_at)
+     VALUES ($1, $2, $3, 'dispatched', 0, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
+       $18, $19, 1, $19, $20, $17)
+     ON CONFLICT (alert_id, department_id) DO NOTHING
+     RETURNING *`,
+    [
+      v.id,
+      a.alertId,
+      v.departmentId,
+      JSON.stringify(a),
+      a.type,
+      a.severity,
+      a.title,
+      a.site.zoneId ?? null,
+      a.site.gridId ?? null,
+      a.site.communityId ?? null,
+      a.site.shopId ?? null,
+      a.site.cameraIds,
+      a.violationIds,
+      a.site.location?.lat ?? null,
+      a.site.location?.lon ?? null,
+      a.eventTime,
+      v.at,
+      v.deadline ? 'sign' : null,
+      v.deadline,
+      v.redispatchedFrom ?? null,
+    ],
+  );
+  return r.rows[0] ?? null;
+}
+
+/** Columns a transition may set besides status/version/deadline (never user-named). */
+export type SettableColumn =
+  | 'signed_at'
+  | 'signed_by'
+  | 'handled_at'
+  | 'handled_by'
+  | 'verified_at'
+  | 'verified_by'
+  | 'closed_at'
+  | 'closed_by'
+  | 'feedback'
+  | 'return_reason'
+  | 'resolution'
+  | 'cleared_at'
+  | 'cleared_violation_ids'
+  | 'redispatched_to'
+  | 'escalation_level'
+  | 'next_escalation_at';
+
+export interface TransitionWrite {
+  readonly action: WorkOrderEvent['action'];
+  readonly to: WorkOrderStatus;
+  readonly actor: Actor;
+  readonly at: Date;
+  readonly note?: string;
+  readonly set?: Partial<Record<SettableColumn, unknown>>;
+  /** A new deadline phase starts (status changed): step + time, or null to clear. Omit to keep. */
+  readonly deadline?: { step: DeadlineStep; at: Date } | null;
+  /** Put this deadline on the event without changing the deadline columns (dispatch). */
+  readonly reportDeadline?: Date;
+}
+
+/**
+ * Record one transition: history row, outbox row (the WorkOrderEvent for Kafka) and the work order
+ * update, all in the caller's transaction. Returns the event and the updated row.
+ */
+export async function writeTransition(
+  c: PoolClient,
+  wo: WorkOrderRow,
+  t: TransitionWrite,
+): Promise<{ event: WorkOrderEvent; row: WorkOrderRow }> {
+  const seq = wo.version + 1;
+  const eventId = `${wo.id}:${seq}`;
+  const actor: WorkOrderEvent['actor'] =
+    t.actor.kind === 'user'
+      ? { kind: 'user', id: t.actor.user.id, role: t.actor.user.role }
+      : { kind: 'system', id: t.actor.id, role: 'system' };
+  const deadlineAt = t.deadline === undefined ? wo.deadline_at : (t.deadline?.at ?? null);
+  const event: WorkOrderEvent = {
+    schemaVersion: 1,
+    eventId,
+    workOrderId: wo.id,
+    alertId: wo.alert_id,
+    departmentId: wo.department_id,
+    action: t.action,
+    status: t.to,
+    actor,
+    ...(t.note ? { note: t.note.slice(0, 4000) } : {}),
+    ...(t.deadline ? { deadline: t.deadline.at.toISOString() } : t.reportDeadline ? { deadline: t.reportDeadline.toISOString() } : {}),
+    at: t.at.toISOString(),
+  };
+  await c.query(
+    `INSERT INTO work_order_history (work_order_id, seq, event_id, action, from_status, to_status,
+       actor_kind, actor_id, actor_role, note, deadline_at, at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+    [wo.id, seq, eventId, t.action, wo.status, t.to, actor.kind, actor.id, actor.role ?? null, event.note ?? null, deadlineAt, t.at],
+  );
+  await c.query('INSERT INTO work_order_outbox (work_order_id, event) VALUES ($1, $2)', [wo.id, JSON.stringify(event)]);
+
+  const sets: string[] = ['status = $2', 'version = $3', 'updated_at = $4'];
+  const params: unknown[] = [wo.id, t.to, seq, t.at];
+  for (const [col, val] of Object.entries(t.set ?? {})) {
+    params.push(val);
+    sets.push(`${col} = $${params.length}`);
+  }
+  if (t.deadline !== undefined) {
+    params.push(t.deadline?.step ?? null, t.deadline?.at ?? null);
+    const s = params.length - 1;
+    sets.push(
+      `deadline_step = $${s}`,
+      `deadline_at = $${s + 1}`,
+      `next_escalation_at = $${s + 1}`,
+      'escalation_level = 0',
+      'deadline_round = deadline_round + 1',
+    );
+  }
+  const r = await c.query<WorkOrderRow>(`UPDATE work_orders SET ${sets.join(', ')} WHERE id = $1 RETURNING *`, params);
+  return { event, row: r.rows[0] as WorkOrderRow };
+}
+
+/** The first history row of a new work order (it is created in `dispatched`, with its sign deadline). */
+export async function writeDispatchEvent(
+  c: PoolClient,
+  wo: WorkOrderRow,
+  actor: Actor,
+  at: Date,
+  note?: string,
+): Promise<{ event: WorkOrderEvent; row: WorkOrderRow }> {
+  return writeTransition(c, wo, { action: 'dispatched', to: 'dispatched', actor, at, note, reportDeadline: wo.deadline_at ?? undefined });
+}
+
+export async function readHistory(q: Queryable, id: string): Promise<HistoryEntry[]> {
+  const r = await q.query(
+    `SELECT seq, event_id, action, from_status, to_status, actor_kind, actor_id, actor_role, note, deadline_at, at
+       FROM work_order_history WHERE work_order_id = $1 ORDER BY seq`,
+    [id],
+  );
+  return r.rows.map((h) => {
+    const e: HistoryEntry = {
+      seq: h.seq,
+      eventId: h.event_id,
+      action: h.action,
+      toStatus: h.to_status,
+      actor: { kind: h.actor_kind, id: h.actor_id, ...(h.actor_role ? { role: h.actor_role } : {}) },
+      at: (h.at as Date).toISOString(),
+    };
+    if (h.from_status && h.seq > 1) e.fromStatus = h.from_status;
+    if (h.note) e.note = h.note;
+    if (h.deadline_at) e.deadline = (h.deadline_at as Date).toISOString();
+    return e;
+  });
+}
+
+export async function readPhotos(q: Queryable, id: string): Promise<PhotoEntry[]> {
+  const r = await q.query(
+    'SELECT id, content_type, bytes, sha256, uploaded_by, at FROM work_order_photos WHERE work_order_id = $1 ORDER BY at, id',
+    [id],
+  );
+  return r.rows.map((p) => ({
+    id: p.id,
+    url: `/api/work-orders/${encodeURIComponent(id)}/photos/${encodeURIComponent(p.id)}`,
+    contentType: p.content_type,
+    bytes: p.bytes,
+    sha256: p.sha256,
+    uploadedBy: p.uploaded_by,
+    at: (p.at as Date).toISOString(),
+  }));
+}
+
+export async function readEscalations(q: Queryable, id: string): Promise<EscalationEntry[]> {
+  const r = await q.query(
+    'SELECT key, step, level, target, due_at, fired_at, notified_at FROM work_order_escalations WHERE work_order_id = $1 ORDER BY fired_at, level',
+    [id],
+  );
+  return r.rows.map((e) => ({
+    key: e.key,
+    step: e.step,
+    level: e.level,
+    target: e.target,
+    dueAt: (e.due_at as Date).toISOString(),
+    firedAt: (e.fired_at as Date).toISOString(),
+    ...(e.notified_at ? { notifiedAt: (e.notified_at as Date).toISOString() } : {}),
+  }));
+}
+
+export interface ListFilter {
+  readonly departmentId?: string;
+  readonly statuses?: readonly WorkOrderStatus[];
+  readonly limit: number;
+  readonly offset: number;
+}
+
+export async function listWorkOrders(q: Queryable, f: ListFilter): Promise<{ rows: WorkOrderRow[]; total: number }> {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  if (f.departmentId !== undefined) {
+    params.push(f.departmentId);
+    where.push(`department_id = $${params.length}`);
+  }
+  if (f.statuses && f.statuses.length) {
+    params.push(f.statuses);
+    where.push(`status = ANY($${params.length})`);
+  }
+  const w = where.length ? `WHERE ${where.join(' AND ')}` : '';
+  const total = await q.query<{ n: string }>(`SELECT count(*) AS n FROM work_orders ${w}`, params);
+  params.push(f.limit, f.offset);
+  const rows = await q.query<WorkOrderRow>(
+    `SELECT * FROM work_orders ${w} ORDER BY dispatched_at DESC, number DESC LIMIT $${params.length - 1} OFFSET $${params.length}`,
+    params,
+  );
+  return { rows: rows.rows, total: Number(total.rows[0]?.n ?? 0) };
+}
