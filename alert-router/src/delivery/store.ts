@@ -255,7 +255,7 @@ export class DeliveryStore {
         `UPDATE router_deliveries SET uncertain = true, lease_until = NULL, updated_at = $1, next_attempt_at = $1,
            state = CASE WHEN channel_name = ANY($2::text[]) THEN 'held' ELSE 'retrying' END,
            last_error_code = 'SW_ROUTER_UNCERTAIN', last_error = 'router stopped while the call was in flight'
-         WHERE state = 'inflight' AND lease_until < $1
+         WHERE state = 'inflight' AND lease_until <= $1
          RETURNING idempotency_key, delivery_id, alert_id, department_id, work_order_id, channel_name, channel_type,
            target, message, attempts, uncertain`,
         [iso(now), holdChannels],
