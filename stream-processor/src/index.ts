@@ -1,1 +1,14 @@
-export {};
+export { ProcessorApp, MIGRATIONS_DIR, type AppDeps } from './app.js';
+export { loadProcessorConfig, parseProcessorConfig, validateProcessorConfig } from './config/load.js';
+export type { ProcessorConfig, RuleSpec, Settings, CountSpec, DwellSpec, ScoreSpec } from './config/load.js';
+export { ms, humanDuration } from './config/duration.js';
+export { SHOP_VIOLATIONS, INPUTS } from './consumer/topics.js';
+export { CoPartitionAssigner } from './consumer/assigner.js';
+export { StreamProcessor } from './consumer/processor.js';
+export { HistorySink } from './sink/history.js';
+export { TaskEngine, EngineOutput } from './state/engine.js';
+export { TaskStore } from './state/store.js';
+export { alertId } from './rules/alert.js';
+export { ManualClock, systemClock, type Clock } from './time/clock.js';
+export { PartitionClock, combinedWatermark } from './time/watermark.js';
+export { PROCESSOR_ERRORS, ProcessorError } from './errors.js';

@@ -1,0 +1,168 @@
+import type { Logger, Pool, Registry, StorageMode } from '@streetwatch/platform';
+import { counter, histogram } from '@streetwatch/platform';
+import type { Alert, CameraHealth, DetectionEvent, ShopScoreChange } from '@streetwatch/schemas';
+import type { Settings } from '../config/load.js';
+import { ProcessorError } from '../errors.js';
+import type { Clock } from '../time/clock.js';
+import { alertInsert, detectionInsert, healthInsert, scoreChangeInsert, utcDays, type Statement } from './statements.js';
+
+export interface HistorySinkDeps {
+  readonly pool: Pool;
+  readonly mode: StorageMode;
+  readonly registry: Registry;
+  readonly log: Logger;
+  readonly clock: Clock;
+}
+
+type Table = 'detection_events' | 'camera_health' | 'alerts' | 'shop_score_changes';
+const PARTITIONED: readonly Table[] = ['detection_events', 'camera_health', 'alerts'];
+
+interface Buffers {
+  detection_events: DetectionEvent[];
+  camera_health: CameraHealth[];
+  alerts: Alert[];
+  shop_score_changes: ShopScoreChange[];
+}
+const emptyBuffers = (): Buffers => ({ detection_events: [], camera_health: [], alerts: [], shop_score_changes: [] });
+
+/**
+ * The history sink: violations (every detection message), camera health, alerts and shop colour
+ * changes into PostgreSQL, batched. Rows are buffered and written by one writer at a time; a
+ * checkpoint calls `flush()` so every row of the offsets it commits is stored first. Inserts are
+ * idempotent on ids, so a batch retried after a crash lands once. Plain mode: day partitions are
+ * created as days appear and dropped by the retention job; rollups updated in the same statement.
+ */
+export class HistorySink {
+  private buf = emptyBuffers();
+  private buffered = 0;
+  private chain: Promise<void> = Promise.resolve();
+  private timer: { cancel(): void } | undefined;
+  private retentionTimer: { cancel(): void } | undefined;
+  private readonly partitions = new Set<string>();
+  private readonly latency;
+  private readonly rows;
+  private closed = false;
+
+  constructor(
+    private readonly settings: Settings['sink'],
+    private readonly deps: HistorySinkDeps,
+  ) {
+    this.latency = histogram(deps.registry, 'streetwatch_processor_sink_seconds', 'Time to write one batch of history rows', ['table']);
+    this.rows = counter(deps.registry, 'streetwatch_processor_sink_rows_total', 'History rows handed to PostgreSQL', ['table']);
+  }
+
+  start(): void {
+    if (!this.settings.enabled || this.timer) return;
+    this.timer = this.deps.clock.every(this.settings.flushIntervalMs, () => {
+      if (this.buffered > 0) this.flush().catch((err: unknown) => this.deps.log.error({ err }, 'history flush failed; will retry'));
+    });
+    if (this.deps.mode === 'plain') {
+      this.retentionTimer = this.deps.clock.every(3_600_000, () => {
+        this.applyRetention().catch((err: unknown) => this.deps.log.error({ err }, 'history retention failed'));
+      });
+    }
+  }
+
+  /** Buffer rows; resolves at once unless the buffer is full, then after a flush (back-pressure). */
+  async add(rows: { detections?: readonly DetectionEvent[]; health?: readonly CameraHealth[]; alerts?: readonly Alert[]; scoreChanges?: readonly ShopScoreChange[] }): Promise<void> {
+    if (!this.settings.enabled) return;
+    if (rows.detections) for (const r of rows.detections) this.buf.detection_events.push(r);
+    if (rows.health) for (const r of rows.health) this.buf.camera_health.push(r);
+    if (rows.alerts) for (const r of rows.alerts) this.buf.alerts.push(r);
+    if (rows.scoreChanges) for (const r of rows.scoreChanges) this.buf.shop_score_changes.push(r);
+    this.buffered += (rows.detections?.length ?? 0) + (rows.health?.length ?? 0) + (rows.alerts?.length ?? 0) + (rows.scoreChanges?.length ?? 0);
+    if (this.buffered >= this.settings.maxBuffered) await this.flush();
+    else if (this.buf.detection_events.length >= this.settings.batchSize) void this.flush().catch(() => undefined);
+  }
+
+  /** Write everything buffered so far; rejects (rows kept for the next try) if PostgreSQL fails. */
+  flush(): Promise<void> {
+    if (!this.settings.enabled) return Promise.resolve();
+    const run = this.chain.catch(() => undefined).then(() => this.writeAll());
+    this.chain = run;
+    return run;
+  }
+
+  /** Write rows directly (tests: a retried batch). */
+  async write(rows: Partial<Buffers>): Promise<void> {
+    const b = { ...emptyBuffers(), ...rows };
+    await this.writeBuffers(b);
+  }
+
+  async applyRetention(): Promise<number> {
+    if (this.deps.mode !== 'plain') return 0;
+    const now = this.deps.clock.now();
+    const r = this.settings.retentionMs;
+    let dropped = 0;
+    for (const [table, keep] of [['detection_events', r.detections], ['camera_health', r.cameraHealth], ['alerts', r.alerts]] as const) {
+      const res = await this.deps.pool.query<{ n: number }>('SELECT sw_drop_partitions_before($1, $2) AS n', [table, new Date(now - keep)]);
+      dropped += res.rows[0]?.n ?? 0;
+    }
+    if (dropped > 0) {
+      this.partitions.clear();
+      this.deps.log.info({ dropped }, 'history retention dropped day partitions');
+    }
+    return dropped;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.timer?.cancel();
+    this.retentionTimer?.cancel();
+    await this.flush();
+  }
+
+  private async writeAll(): Promise<void> {
+    if (this.buffered === 0) return;
+    const b = this.buf;
+    this.buf = emptyBuffers();
+    this.buffered = 0;
+    try {
+      await this.writeBuffers(b);
+    } catch (e) {
+      // Keep the rows (ahead of newer ones) for the next flush.
+      for (const k of Object.keys(b) as Table[]) (this.buf[k] as unknown[]).unshift(...(b[k] as unknown[]));
+      this.buffered += Object.values(b).reduce((n, a: unknown[]) => n + a.length, 0);
+      throw e;
+    }
+  }
+
+  private async writeBuffers(b: Buffers): Promise<void> {
+    const plain = this.deps.mode === 'plain';
+    if (plain) {
+      await this.ensurePartitions('detection_events', b.detection_events.map((r) => r.eventTime));
+      await this.ensurePartitions('camera_health', b.camera_health.map((r) => r.eventTime));
+      await this.ensurePartitions('alerts', b.alerts.map((r) => r.eventTime));
+    }
+    const size = this.settings.batchSize;
+    for (let i = 0; i < b.detection_events.length; i += size) {
+      await this.run('detection_events', detectionInsert(b.detection_events.slice(i, i + size), plain), Math.min(size, b.detection_events.length - i));
+    }
+    if (b.camera_health.length > 0) await this.run('camera_health', healthInsert(b.camera_health), b.camera_health.length);
+    if (b.alerts.length > 0) await this.run('alerts', alertInsert(b.alerts, plain), b.alerts.length);
+    if (b.shop_score_changes.length > 0) await this.run('shop_score_changes', scoreChangeInsert(b.shop_score_changes), b.shop_score_changes.length);
+  }
+
+  private async run(table: Table, st: Statement, n: number): Promise<void> {
+    const end = this.latency.startTimer({ table });
+    try {
+      await this.deps.pool.query(st.text, st.values);
+    } catch (cause) {
+      throw new ProcessorError('SW_PROC_SINK_FAILED', `writing ${n} row(s) to ${table}: ${(cause as Error).message}`, { cause, retryable: true });
+    } finally {
+      end();
+    }
+    this.rows.inc({ table }, n);
+  }
+
+  private async ensurePartitions(table: Table, times: string[]): Promise<void> {
+    if (!PARTITIONED.includes(table) || times.length === 0) return;
+    for (const day of utcDays(times)) {
+      const k = `${table}:${day}`;
+      if (this.partitions.has(k)) continue;
+      await this.deps.pool.query('SELECT sw_ensure_day_partition($1, $2::date)', [table, day]);
+      this.partitions.add(k);
+    }
+  }
+}

@@ -1,0 +1,164 @@
+import type { Alert, CameraHealth, DetectionEvent, ShopScoreChange } from '@streetwatch/schemas';
+
+/**
+ * One INSERT per table and batch: columns go in as arrays through `unnest` (one parameter per
+ * column, any number of rows), `ON CONFLICT DO NOTHING` makes a retried batch a no-op, and in
+ * plain mode the rollup is updated in the same statement from the rows actually inserted.
+ */
+export interface Statement {
+  readonly text: string;
+  readonly values: unknown[];
+}
+
+const col = <T>(rows: readonly T[], f: (r: T) => unknown): unknown[] => rows.map(f);
+
+export function detectionInsert(rows: readonly DetectionEvent[], rollup: boolean): Statement {
+  const insert = `INSERT INTO detection_events (event_id, event_time, violation_id, phase, type, gateway_id, camera_id, zone_id,
+      site_id, grid_id, community_id, shop_id, object_class, score, dwell_seconds, started_at, processed_at, end_reason,
+      evidence_url, evidence_sha256)
+    SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
+      $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::real[], $15::real[], $16::timestamptz[],
+      $17::timestamptz[], $18::text[], $19::text[], $20::text[])
+    ON CONFLICT DO NOTHING`;
+  const text = rollup
+    ? `WITH ins AS (${insert} RETURNING event_time, camera_id, zone_id, type, phase)
+       INSERT INTO violations_hourly (bucket, camera_id, zone_id, type, starts, events)
+       SELECT date_trunc('hour', event_time), camera_id, zone_id, type, count(*) FILTER (WHERE phase = 'start'), count(*)
+       FROM ins GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
+       ON CONFLICT (bucket, camera_id, zone_id, type) DO UPDATE
+       SET starts = violations_hourly.starts + EXCLUDED.starts, events = violations_hourly.events + EXCLUDED.events`
+    : insert;
+  return {
+    text,
+    values: [
+      col(rows, (r) => r.eventId),
+      col(rows, (r) => r.eventTime),
+      col(rows, (r) => r.violationId),
+      col(rows, (r) => r.phase),
+      col(rows, (r) => r.type),
+      col(rows, (r) => r.gatewayId),
+      col(rows, (r) => r.cameraId),
+      col(rows, (r) => r.zoneId),
+      col(rows, (r) => r.siteId ?? null),
+      col(rows, (r) => r.gridId ?? null),
+      col(rows, (r) => r.communityId ?? null),
+      col(rows, (r) => r.shopId ?? null),
+      col(rows, (r) => r.objectClass),
+      col(rows, (r) => r.score),
+      col(rows, (r) => r.dwellSeconds),
+      col(rows, (r) => r.startedAt),
+      col(rows, (r) => r.processedAt),
+      col(rows, (r) => r.endReason ?? null),
+      col(rows, (r) => r.evidence?.url ?? null),
+      col(rows, (r) => r.evidence?.sha256 ?? null),
+    ],
+  };
+}
+
+export function healthInsert(rows: readonly CameraHealth[]): Statement {
+  // Latest status per camera in this batch (an upsert may touch a row only once per statement).
+  const latest = new Map<string, CameraHealth>();
+  for (const r of rows) {
+    const prev = latest.get(r.cameraId);
+    if (!prev || Date.parse(r.eventTime) >= Date.parse(prev.eventTime)) latest.set(r.cameraId, r);
+  }
+  const l = [...latest.values()];
+  return {
+    text: `WITH ins AS (
+        INSERT INTO camera_health (event_id, event_time, gateway_id, camera_id, status, reason, detail, decoded_fps, last_frame_age_s, detector_ms)
+        SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+          $8::real[], $9::real[], $10::real[])
+        ON CONFLICT DO NOTHING RETURNING 1)
+      INSERT INTO camera_status (camera_id, gateway_id, status, reason, since)
+      SELECT * FROM unnest($11::text[], $12::text[], $13::text[], $14::text[], $15::timestamptz[])
+      ON CONFLICT (camera_id) DO UPDATE SET gateway_id = EXCLUDED.gateway_id, status = EXCLUDED.status,
+        reason = EXCLUDED.reason, since = EXCLUDED.since
+      WHERE camera_status.since <= EXCLUDED.since`,
+    values: [
+      col(rows, (r) => r.eventId),
+      col(rows, (r) => r.eventTime),
+      col(rows, (r) => r.gatewayId),
+      col(rows, (r) => r.cameraId),
+      col(rows, (r) => r.status),
+      col(rows, (r) => r.reason),
+      col(rows, (r) => r.detail ?? null),
+      col(rows, (r) => r.stats?.decodedFps ?? null),
+      col(rows, (r) => r.stats?.lastFrameAgeSeconds ?? null),
+      col(rows, (r) => r.stats?.detectorMs ?? null),
+      col(l, (r) => r.cameraId),
+      col(l, (r) => r.gatewayId),
+      col(l, (r) => r.status),
+      col(l, (r) => r.reason),
+      col(l, (r) => r.eventTime),
+    ],
+  };
+}
+
+export function alertInsert(rows: readonly Alert[], rollup: boolean): Statement {
+  const insert = `INSERT INTO alerts (alert_id, event_time, rule_id, rule_kind, key, type, severity, title, window_start, window_end,
+      count, violation_ids, camera_ids, zone_id, grid_id, community_id, shop_id, labels, evidence, created_at)
+    SELECT a.alert_id, a.event_time, a.rule_id, a.rule_kind, a.key, a.type, a.severity, a.title, a.window_start, a.window_end,
+      a.count, ARRAY(SELECT jsonb_array_elements_text(a.violation_ids)), ARRAY(SELECT jsonb_array_elements_text(a.camera_ids)),
+      a.zone_id, a.grid_id, a.community_id, a.shop_id, a.labels, a.evidence, a.created_at
+    FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
+      $9::timestamptz[], $10::timestamptz[], $11::int[], $12::jsonb[], $13::jsonb[], $14::text[], $15::text[], $16::text[],
+      $17::text[], $18::jsonb[], $19::jsonb[], $20::timestamptz[])
+      AS a(alert_id, event_time, rule_id, rule_kind, key, type, severity, title, window_start, window_end, count,
+           violation_ids, camera_ids, zone_id, grid_id, community_id, shop_id, labels, evidence, created_at)
+    ON CONFLICT DO NOTHING`;
+  const text = rollup
+    ? `WITH ins AS (${insert} RETURNING event_time, rule_id, type, severity)
+       INSERT INTO alerts_hourly (bucket, rule_id, type, severity, alerts)
+       SELECT date_trunc('hour', event_time), rule_id, type, severity, count(*) FROM ins GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
+       ON CONFLICT (bucket, rule_id, type, severity) DO UPDATE SET alerts = alerts_hourly.alerts + EXCLUDED.alerts`
+    : insert;
+  return {
+    text,
+    values: [
+      col(rows, (r) => r.alertId),
+      col(rows, (r) => r.eventTime),
+      col(rows, (r) => r.ruleId),
+      col(rows, (r) => r.ruleKind),
+      col(rows, (r) => r.key),
+      col(rows, (r) => r.type),
+      col(rows, (r) => r.severity),
+      col(rows, (r) => r.title),
+      col(rows, (r) => r.window.start),
+      col(rows, (r) => r.window.end),
+      col(rows, (r) => r.count),
+      col(rows, (r) => JSON.stringify(r.violationIds)),
+      col(rows, (r) => JSON.stringify(r.site.cameraIds)),
+      col(rows, (r) => r.site.zoneId ?? null),
+      col(rows, (r) => r.site.gridId ?? null),
+      col(rows, (r) => r.site.communityId ?? null),
+      col(rows, (r) => r.site.shopId ?? null),
+      col(rows, (r) => JSON.stringify(r.labels)),
+      col(rows, (r) => JSON.stringify(r.evidence)),
+      col(rows, (r) => r.createdAt),
+    ],
+  };
+}
+
+export function scoreChangeInsert(rows: readonly ShopScoreChange[]): Statement {
+  return {
+    text: `INSERT INTO shop_score_changes (event_id, event_time, rule_id, shop_id, score, colour, previous_colour)
+      SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::float8[], $6::text[], $7::text[])
+      ON CONFLICT DO NOTHING`,
+    values: [
+      col(rows, (r) => r.eventId),
+      col(rows, (r) => r.eventTime),
+      col(rows, (r) => r.ruleId),
+      col(rows, (r) => r.shopId),
+      col(rows, (r) => r.score),
+      col(rows, (r) => r.colour),
+      col(rows, (r) => r.previousColour),
+    ],
+  };
+}
+
+/** UTC days (YYYY-MM-DD) that rows with these ISO timestamps fall on. */
+export function utcDays(times: Iterable<string>): Set<string> {
+  const out = new Set<string>();
+  for (const t of times) out.add(t.endsWith('Z') ? t.slice(0, 10) : new Date(t).toISOString().slice(0, 10));
+  return out;
+}

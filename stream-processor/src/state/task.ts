@@ -1,0 +1,43 @@
+import type { Logger } from '@streetwatch/platform';
+import type { InputRole } from '../consumer/topics.js';
+import type { TaskEngine } from './engine.js';
+import { Serial } from './serial.js';
+import type { TaskOffsets } from './store.js';
+
+/**
+ * One task an instance owns: partition number `id` of every input topic, its engine (keyed
+ * state), the next offset per input it has processed, and the fencing epoch it acquired it with.
+ * Everything that touches the task runs through `serial`.
+ */
+export class Task {
+  readonly serial = new Serial();
+  /** Dropped (revoked, fenced or failed): nothing may use or save it any more. */
+  evicted = false;
+  /** State or offsets changed since the last snapshot. */
+  dirty = false;
+  lastCheckpoint: number;
+  /** Offsets we already seeked back to once (a gap that remains after that is accepted). */
+  readonly sought: Partial<Record<InputRole, string>> = {};
+
+  constructor(
+    readonly id: number,
+    readonly epoch: number,
+    readonly engine: TaskEngine,
+    readonly offsets: TaskOffsets,
+    readonly log: Logger,
+    now: number,
+  ) {
+    this.lastCheckpoint = now;
+  }
+
+  /** What a batch starting at `first` on `role` should do, given the offsets this state covers. */
+  position(role: InputRole, first: string): { action: 'process'; skipBelow: bigint } | { action: 'seek'; offset: string } {
+    const expected = this.offsets[role];
+    if (expected === undefined) return { action: 'process', skipBelow: -1n };
+    if (BigInt(first) > BigInt(expected) && this.sought[role] !== expected) {
+      this.sought[role] = expected;
+      return { action: 'seek', offset: expected };
+    }
+    return { action: 'process', skipBelow: BigInt(expected) };
+  }
+}
