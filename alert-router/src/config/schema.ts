@@ -7,11 +7,9 @@
  * `routing` (an Alertmanager-like tree), `inhibitRules`, and `workOrders` (owned by the
  * work-order half).
  */
-import { Type, type Static, type TSchema } from '@sinclair/typebox';
-
-// ---- work orders: owned by the work-order half (src/workorders/config.ts). ------------------
-// PLACEHOLDER until src/workorders/config.ts exports its section: accepts anything.
-export const WorkOrdersSection: TSchema = Type.Object({}, { additionalProperties: true });
+import { Type, type Static } from '@sinclair/typebox';
+// The work-order half owns its section (src/workorders/config.ts).
+import { WorkOrdersConfig } from '../workorders/config.js';
 
 /** `250ms`, `30s`, `5m`, `4h`, `1d`. */
 export const Duration = Type.String({ pattern: '^[0-9]+(ms|s|m|h|d)$' });
@@ -289,7 +287,8 @@ export const RouterConfig = Type.Object(
     channels: Type.Record(Name, ChannelConfig),
     routing: Type.Object({ route: Route }, { additionalProperties: false }),
     inhibitRules: Type.Array(InhibitRule, { default: [] }),
-    workOrders: Type.Optional(WorkOrdersSection),
+    /** Owned by the work-order half; its defaults apply when absent. */
+    workOrders: Type.Optional(WorkOrdersConfig),
   },
   { additionalProperties: false },
 );

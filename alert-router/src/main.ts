@@ -1,0 +1,159 @@
+/**
+ * The alert router's entry point: wires the delivery half (consumer, routing, channels, durable
+ * queue) and the work-order half (lifecycle, REST API, console, escalation) through the seams,
+ * serves /healthz /readyz /metrics + the APIs, and shuts down in order on SIGTERM/SIGINT.
+ *
+ *   node dist/main.js --config router.yaml          run
+ *   node dist/main.js --validate-config router.yaml  check a config file (exit 0/1)
+ *
+ * Environment: the stack settings (STREETWATCH_KAFKA_BROKERS, PG*), STREETWATCH_LOG_LEVEL,
+ * STREETWATCH_TOPIC_PREFIX (tests), STREETWATCH_ROUTER_CONFIG (instead of --config), and the
+ * variables config names in `secretEnv` / `tokenEnv`.
+ */
+import {
+  ConfigError,
+  ContractProducer,
+  Lifecycle,
+  checkPool,
+  createKafka,
+  createLogger,
+  createOpsServer,
+  createPool,
+  createRegistry,
+  listen,
+  loadConfigFile,
+  onSignals,
+  parseConfig,
+  provisionTopics,
+  stackSettings,
+  validateConfigCommand,
+} from '@streetwatch/platform';
+import { allTopicSpecs, departmentTopic, type Alert } from '@streetwatch/schemas';
+import { checkReferences } from './config/references.js';
+import { RouterConfig } from './config/schema.js';
+import { ROUTER_REDACT_PATHS, secretResolver } from './config/secrets.js';
+import { DeliveryPipeline, migrateRouter } from './delivery/pipeline.js';
+import { registerSilenceRoutes } from './routing/silences-api.js';
+import type { ConsoleFeed, WorkOrderService } from './seams.js';
+import { WorkOrdersConfig, createWorkOrderService, registerWorkOrderRoutes, type WorkOrders } from './workorders/index.js';
+
+function arg(name: string): string | undefined {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+async function main(): Promise<void> {
+  const validate = arg('--validate-config');
+  if (validate) {
+    const code = validateConfigCommand(RouterConfig, validate);
+    if (code === 0) {
+      try {
+        checkReferences(loadConfigFile(RouterConfig, validate) as RouterConfig, validate);
+      } catch (e) {
+        if (e instanceof ConfigError) {
+          for (const l of e.lines()) process.stderr.write(l + '\n');
+          process.exit(1);
+        }
+        throw e;
+      }
+    }
+    process.exit(code);
+  }
+  const file = arg('--config') ?? process.env.STREETWATCH_ROUTER_CONFIG;
+  if (!file) {
+    process.stderr.write('usage: alert-router --config <file> | --validate-config <file>\n');
+    process.exit(2);
+  }
+  const log = createLogger({ name: 'alert-router', level: process.env.STREETWATCH_LOG_LEVEL ?? 'info', redact: ROUTER_REDACT_PATHS });
+  let cfg: RouterConfig;
+  try {
+    cfg = loadConfigFile(RouterConfig, file) as RouterConfig;
+    checkReferences(cfg, file);
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      for (const l of e.lines()) log.fatal(l);
+      process.exit(1);
+    }
+    throw e;
+  }
+  const settings = stackSettings(process.env);
+  const prefix = process.env.STREETWATCH_TOPIC_PREFIX ?? '';
+  const lifecycle = new Lifecycle(log);
+  const registry = createRegistry('alert-router');
+
+  const pool = createPool({ ...settings.pg, applicationName: cfg.instanceId, max: 20 });
+  lifecycle.add('postgres', () => pool.end());
+  await checkPool(pool, settings.pg);
+  await migrateRouter(pool);
+
+  const kafka = createKafka({ ...settings.kafka, clientId: cfg.instanceId }, log);
+  const admin = kafka.admin();
+  await admin.connect();
+  await provisionTopics(admin, allTopicSpecs(Object.keys(cfg.departments).map(departmentTopic)), { prefix });
+  await admin.disconnect();
+  const producer = new ContractProducer({ prefix }, { kafka, registry });
+  await producer.start();
+  lifecycle.add('kafka-producer', () => producer.close());
+
+  // The halves need each other (dispatch ↔ notify): late-bound through the seams.
+  let workOrders: WorkOrders | undefined;
+  const dispatcher: WorkOrderService = {
+    dispatch: (alert: Alert, departmentId: string, opts?: { deadline?: Date }) => (workOrders as WorkOrders).dispatch(alert, departmentId, opts),
+    attachClearance: (violationId: string, clearedAt: Date) => (workOrders as WorkOrders).attachClearance(violationId, clearedAt),
+  };
+  const consoleFeed: ConsoleFeed = { publish: (d, e) => workOrders?.feed.publish(d, e) };
+  const pipeline = new DeliveryPipeline(cfg, {
+    pool,
+    log,
+    registry,
+    resolveSecret: secretResolver(process.env),
+    kafka,
+    producer,
+    prefix,
+    consoleFeed,
+    workOrders: dispatcher,
+  });
+  workOrders = createWorkOrderService(cfg.workOrders ?? parseConfig(WorkOrdersConfig, {}, `${file}#workOrders`), {
+    pool,
+    producer,
+    notifier: pipeline.notifier,
+    registry,
+    log,
+    env: process.env,
+  });
+  await workOrders.start();
+  lifecycle.add('work-orders', () => workOrders?.close());
+
+  let consuming = false;
+  const app = createOpsServer({
+    registry,
+    log,
+    readiness: {
+      postgres: async () => {
+        await pool.query('SELECT 1');
+        return { ok: true };
+      },
+      consumer: () => ({ ok: consuming, detail: consuming ? 'consuming' : 'starting' }),
+    },
+  });
+  await registerWorkOrderRoutes(app, { workOrders });
+  registerSilenceRoutes(app, { silences: pipeline.silences, onChange: () => pipeline.router.kick() });
+  await listen(app, { host: cfg.http.host, port: cfg.http.port });
+  lifecycle.add('http', () => app.close());
+
+  await pipeline.start({ consume: true });
+  consuming = true;
+  lifecycle.add('delivery', () => pipeline.close());
+  log.info({ departments: Object.keys(cfg.departments).length, channels: Object.keys(cfg.channels).length, http: app.server.address() }, 'alert router started');
+
+  onSignals(log, async () => {
+    consuming = false;
+    const failures = await lifecycle.close(15_000);
+    return failures.length === 0;
+  });
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`alert-router failed to start: ${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});
