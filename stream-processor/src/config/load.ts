@@ -117,6 +117,12 @@ function compileConfig(raw: unknown, source: string): ProcessorConfig {
   const seen = new Map<string, number>();
   rawRules.forEach((item, i) => {
     const at = `/rules/${i}`;
+    const rawId = (item as { id?: unknown } | null)?.id;
+    if (typeof rawId === 'string') {
+      const dup = seen.get(rawId);
+      if (dup !== undefined) errors.push({ path: `${at}/id`, message: `duplicates rules.${dup}.id (${rawId})` });
+      else seen.set(rawId, i);
+    }
     const schema = RULE_SCHEMAS[(item as { kind?: string } | null)?.kind as RuleKind];
     if (!schema) {
       errors.push({ path: `${at}/kind`, message: `must be one of ${Object.keys(RULE_SCHEMAS).join(', ')}` });
@@ -130,9 +136,6 @@ function compileConfig(raw: unknown, source: string): ProcessorConfig {
       for (const fe of e.errors) errors.push({ path: at + (fe.path === '/' ? '' : fe.path), message: fe.message });
       return;
     }
-    const dup = seen.get(rule.id);
-    if (dup !== undefined) errors.push({ path: `${at}/id`, message: `duplicates rules.${dup}.id (${rule.id})` });
-    seen.set(rule.id, i);
     const spec = compileRule(rule, settings, at, errors);
     if (spec && rule.enabled) rules.push(spec);
   });
