@@ -148,7 +148,7 @@ kafka_wait_ready() {
       die "the Kafka broker exited during start-up (log: $KAFKA_LOG)" "read the end of the log; then rerun stack.sh up"
     ((SECONDS < deadline)) ||
       die "the Kafka broker did not answer metadata on 127.0.0.1:$port within ${READY_TIMEOUT}s (log: $KAFKA_LOG)" \
-        "read the log; run stack.sh down, then up (or raise STREETWATCH_STACK_TIMEOUT)"
+        "read the log, then rerun stack.sh up (or raise STREETWATCH_STACK_TIMEOUT)"
     sleep 0.5
   done
 }
