@@ -19,7 +19,7 @@ export interface ProvisionResult {
 export async function provisionTopics(
   admin: Admin,
   specs: readonly TopicSpec[],
-  opts: { prefix?: string; replicationFactor?: number } = {},
+  opts: { prefix?: string; replicationFactor?: number; timeoutMs?: number } = {},
 ): Promise<ProvisionResult> {
   const prefix = opts.prefix ?? '';
   const existingNames = new Set(await admin.listTopics());
@@ -28,7 +28,7 @@ export async function provisionTopics(
   if (missing.length > 0) {
     try {
       await admin.createTopics({
-        waitForLeaders: true,
+        waitForLeaders: false,
         topics: missing.map((s) => ({
           topic: topicName(s, prefix),
           numPartitions: s.partitions,
@@ -46,6 +46,7 @@ export async function provisionTopics(
       }
     }
     created.push(...missing.map((s) => topicName(s, prefix)));
+    await waitForLeaders(admin, missing.map((s) => ({ topic: topicName(s, prefix), partitions: s.partitions })), opts.timeoutMs ?? 30000);
   }
   const present = specs.filter((s) => existingNames.has(topicName(s, prefix)));
   const drift = present.length > 0 ? await compare(admin, present, prefix) : [];
@@ -76,4 +77,35 @@ async function compare(admin: Admin, specs: readonly TopicSpec[], prefix: string
     }
   }
   return drift;
+}
+
+/**
+ * Wait (bounded) until every partition of the new topics has a leader. kafkajs' own
+ * `waitForLeaders` gives up on the broker's transient UNKNOWN_TOPIC_OR_PARTITION under load.
+ */
+async function waitForLeaders(
+  admin: Admin,
+  topics: ReadonlyArray<{ topic: string; partitions: number }>,
+  timeoutMs: number,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const meta = await admin.fetchTopicMetadata({ topics: topics.map((t) => t.topic) });
+      const ready = topics.every((t) => {
+        const m = meta.topics.find((x) => x.name === t.topic);
+        return m !== undefined && m.partitions.length === t.partitions && m.partitions.every((p) => p.leader >= 0);
+      });
+      if (ready) return;
+    } catch (e) {
+      last = e;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new StreetwatchError(
+    'SW_KAFKA_UNAVAILABLE',
+    `topics ${topics.map((t) => t.topic).join(', ')} have no leader after ${timeoutMs} ms${last ? ` (${(last as Error).message})` : ''}`,
+    { retryable: true, cause: last },
+  );
 }

@@ -1,13 +1,13 @@
 import t from 'tap';
-import { EXAMPLES, TOPICS, dlqTopic, validate, type DetectionEvent } from '@streetwatch/schemas';
+import { TOPICS, dlqTopic, exampleDetection, validate, type DetectionEvent } from '@streetwatch/schemas';
 import { ContractConsumer } from '../../src/index.js';
 import { testKafka, uniqueId, waitFor } from '../../src/testing/index.js';
 
 t.test('a consumer routes malformed and invalid messages to the DLQ with the reason and keeps going', async (t) => {
   const k = await testKafka(t, { label: 'dlq' });
   const topic = `${k.prefix}${TOPICS.detections.name}`;
-  const good1 = EXAMPLES.DetectionEvent({ eventId: 'good-1' });
-  const good2 = EXAMPLES.DetectionEvent({ eventId: 'good-2' });
+  const good1 = exampleDetection({ eventId: 'good-1' });
+  const good2 = exampleDetection({ eventId: 'good-2' });
   const raw = k.kafka.producer();
   await raw.connect();
   t.teardown(() => raw.disconnect());

@@ -2,7 +2,7 @@ import t from 'tap';
 import kafkajs from 'kafkajs';
 import { TOPICS, allTopicSpecs, departmentTopic } from '@streetwatch/schemas';
 import { provisionTopics } from '../../src/index.js';
-import { testKafka, uniqueId } from '../../src/testing/index.js';
+import { testKafka, uniqueId, waitFor } from '../../src/testing/index.js';
 
 t.test('provisioning creates missing topics with their settings and is a no-op the second time', async (t) => {
   const k = await testKafka(t, { label: 'prov' });
@@ -33,7 +33,11 @@ t.test('a topic that exists with other settings is reported as drift, not change
   const k = await testKafka(t, { label: 'drift' });
   const prefix = `${uniqueId('d')}.`;
   const spec = TOPICS.alerts;
-  await k.admin.createTopics({ topics: [{ topic: `${prefix}${spec.name}`, numPartitions: 2 }], waitForLeaders: true });
+  await k.admin.createTopics({ topics: [{ topic: `${prefix}${spec.name}`, numPartitions: 2 }], waitForLeaders: false });
+  await waitFor('the hand-made topic has leaders', async () => {
+    const m = await k.admin.fetchTopicMetadata({ topics: [`${prefix}${spec.name}`] });
+    return m.topics[0]?.partitions.every((p) => p.leader >= 0);
+  });
   t.teardown(() => k.admin.deleteTopics({ topics: [`${prefix}${spec.name}`] }).catch(() => undefined));
   const r = await provisionTopics(k.admin, [spec], { prefix });
   t.ok(r.drift.some((d) => d.field === 'partitions' && d.declared === '6' && d.actual === '2'));
