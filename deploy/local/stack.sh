@@ -15,6 +15,7 @@
 #   STREETWATCH_STACK_TIMEOUT              seconds to wait for readiness (default 60)
 #   STREETWATCH_JAVA, STREETWATCH_PG_BIN, STREETWATCH_KAFKA_HEAP   tool overrides
 # Failures print one line `stack: <what failed> — <what to do>` on stderr and exit non-zero.
+# shellcheck source-path=SCRIPTDIR
 set -euo pipefail
 
 # shellcheck source=lib/common.sh
