@@ -22,7 +22,7 @@ set -a
 . "$root/.stack/env"
 set +a
 
-pkgs=${STREETWATCH_TEST_PACKAGES:-schemas platform edge-gateway stream-processor alert-router}
+pkgs=${STREETWATCH_TEST_PACKAGES:-schemas platform edge-gateway stream-processor alert-router deploy}
 
 say "build"
 npx tsc -b

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
 
-const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const stackSh = join(repo, 'deploy/local/stack.sh');
 const stackDir = join(repo, '.stack');
 
