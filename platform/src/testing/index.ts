@@ -1,3 +1,4 @@
 export * from './wait.js';
 export * from './kafka.js';
 export * from './pg.js';
+export * from './private-broker.js';

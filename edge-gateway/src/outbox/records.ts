@@ -1,0 +1,29 @@
+import { assertValid, type CameraHealth, type DetectionEvent } from '@streetwatch/schemas';
+import type { OutboxRecord } from './outbox.js';
+
+/**
+ * Outbox records from contract values: validated here (throws the schemas' ContractViolationError,
+ * code SW_CONTRACT_INVALID), keyed by cameraId, serialized once.
+ */
+export function detectionRecord(event: DetectionEvent, createdAt?: number): OutboxRecord {
+  const v = assertValid('DetectionEvent', event);
+  return {
+    topic: 'detections',
+    key: v.cameraId,
+    value: JSON.stringify(v),
+    eventId: v.eventId,
+    phase: v.phase,
+    ...(createdAt !== undefined && { createdAt }),
+  };
+}
+
+export function cameraHealthRecord(health: CameraHealth, createdAt?: number): OutboxRecord {
+  const v = assertValid('CameraHealth', health);
+  return {
+    topic: 'cameraHealth',
+    key: v.cameraId,
+    value: JSON.stringify(v),
+    eventId: v.eventId,
+    ...(createdAt !== undefined && { createdAt }),
+  };
+}

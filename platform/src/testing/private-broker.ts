@@ -1,0 +1,268 @@
+/**
+ * A private, real Apache Kafka broker for tests that must stop and restart a broker (outage
+ * tests). The shared stack broker must never be stopped by a test: other tests use it.
+ *
+ * Same jars as the stack (`$STREETWATCH_KAFKA_HOME/lib`), same server.properties settings as
+ * deploy/local/lib/kafka.sh (one KRaft node, broker+controller, replication factor 1), but its own
+ * free ports and its own temp data dir. `stop()` sends SIGTERM (controlled shutdown; data kept),
+ * `start()` brings it back on the SAME ports so clients reconnect. Teardown kills it and removes
+ * the data dir.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, openSync, closeSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { homedir, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import kafkajs from 'kafkajs';
+import type { TeardownHost } from './wait.js';
+
+const { Kafka, logLevel } = kafkajs;
+
+export interface PrivateBrokerOptions {
+  /** Folder with lib/*.jar; default $STREETWATCH_KAFKA_HOME, else the stack's cache path. */
+  readonly kafkaHome?: string;
+  /** java executable; default $STREETWATCH_JAVA or `java`. */
+  readonly java?: string;
+  /** JVM heap options; default small (a test broker holds a few topics). */
+  readonly heap?: readonly string[];
+  /** Bound on each start (format + launch + metadata answered). */
+  readonly readyTimeoutMs?: number;
+  /** Bound on a SIGTERM stop before SIGKILL. */
+  readonly stopTimeoutMs?: number;
+}
+
+export interface PrivateBroker {
+  /** `127.0.0.1:<port>`, stable across stop/start. */
+  readonly brokers: string[];
+  readonly port: number;
+  readonly dataDir: string;
+  /** Broker log (server output), for diagnosing a failed test. */
+  readonly logFile: string;
+  /** SIGTERM (controlled shutdown), wait for the process to exit; data is kept. Idempotent. */
+  stop(): Promise<void>;
+  /** Start again on the same ports with the same data; resolves when metadata is answered. Idempotent. */
+  start(): Promise<void>;
+  readonly running: boolean;
+}
+
+/** A free TCP port on loopback (bind port 0, read it, release it). */
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** Random base64url UUID as `kafka-storage random-uuid` makes (not starting with '-'). */
+function clusterId(): string {
+  for (;;) {
+    const id = randomBytes(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
+}
+
+function serverProperties(dir: string, port: number, cport: number): string {
+  // Settings of deploy/local/lib/kafka.sh (kafka_write_props), with this broker's ports and dir.
+  return `process.roles=broker,controller
+node.id=1
+controller.quorum.bootstrap.servers=127.0.0.1:${cport}
+listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${cport}
+advertised.listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${cport}
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+log.dirs=${join(dir, 'data')}
+num.network.threads=3
+num.io.threads=4
+num.partitions=1
+default.replication.factor=1
+min.insync.replicas=1
+offsets.topic.replication.factor=1
+offsets.topic.num.partitions=10
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+transaction.state.log.num.partitions=10
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+group.initial.rebalance.delay.ms=0
+auto.create.topics.enable=false
+delete.topic.enable=true
+`;
+}
+
+const LOG4J = `<?xml version="1.0" encoding="UTF-8"?>
+<Configuration status="WARN">
+  <Appenders>
+    <File name="file" fileName="\${sys:streetwatch.kafka.log}" append="true">
+      <PatternLayout pattern="[%d] %p %m (%c)%n"/>
+    </File>
+  </Appenders>
+  <Loggers>
+    <Logger name="kafka.request.logger" level="WARN"/>
+    <Logger name="state.change.logger" level="WARN"/>
+    <Logger name="kafka.log" level="WARN"/>
+    <Logger name="org.apache.kafka.storage" level="WARN"/>
+    <Logger name="org.apache.kafka.controller" level="WARN"/>
+    <Root level="INFO"><AppenderRef ref="file"/></Root>
+  </Loggers>
+</Configuration>
+`;
+
+function tail(file: string, lines = 20): string {
+  try {
+    return readFileSync(file, 'utf8').split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
+function exited(child: ChildProcess): Promise<number | null> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
+  return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+}
+
+async function waitExit(child: ChildProcess, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const gone = await Promise.race([
+    exited(child).then(() => true),
+    new Promise<boolean>((r) => (timer = setTimeout(() => r(false), ms))),
+  ]);
+  clearTimeout(timer);
+  return gone;
+}
+
+/** Start a private one-node KRaft broker; killed and deleted in `t`'s teardown. */
+export async function startPrivateBroker(t: TeardownHost, opts: PrivateBrokerOptions = {}): Promise<PrivateBroker> {
+  const home = opts.kafkaHome ?? process.env.STREETWATCH_KAFKA_HOME ?? join(homedir(), '.cache/streetwatch/kafka-4.1.1');
+  const lib = join(home, 'lib');
+  if (!existsSync(lib)) {
+    throw new Error(`no Kafka jars in ${lib}: run \`npm run stack:up\` (it fetches them) or set STREETWATCH_KAFKA_HOME`);
+  }
+  const java = opts.java ?? process.env.STREETWATCH_JAVA ?? 'java';
+  const readyTimeoutMs = opts.readyTimeoutMs ?? 90_000;
+  const stopTimeoutMs = opts.stopTimeoutMs ?? 30_000;
+  const dir = mkdtempSync(join(tmpdir(), 'sw-broker-'));
+  const port = await freePort();
+  let cport = await freePort();
+  while (cport === port) cport = await freePort();
+  const props = join(dir, 'server.properties');
+  const logFile = join(dir, 'kafka.log');
+  writeFileSync(props, serverProperties(dir, port, cport));
+  writeFileSync(join(dir, 'log4j2.xml'), LOG4J);
+  const jvm = [
+    ...(opts.heap ?? ['-Xms128m', '-Xmx512m']),
+    '-XX:+UseSerialGC',
+    '-XX:TieredStopAtLevel=1',
+    '-Djava.awt.headless=true',
+    `-Dlog4j2.configurationFile=${join(dir, 'log4j2.xml')}`,
+    `-Dstreetwatch.kafka.log=${logFile}`,
+    `-Dkafka.logs.dir=${dir}`,
+    '-cp',
+    `${lib}/*`,
+  ];
+  const brokers = [`127.0.0.1:${port}`];
+  let child: ChildProcess | undefined;
+  let closed = false;
+  const isRunning = (): boolean => child !== undefined && child.exitCode === null && child.signalCode === null;
+
+  const run = (args: string[]): ChildProcess => {
+    const fd = openSync(logFile, 'a');
+    try {
+      return spawn(java, [...jvm, ...args], { stdio: ['ignore', fd, fd] });
+    } finally {
+      closeSync(fd);
+    }
+  };
+  // Belt and braces: if the test process exits without teardown, do not leave a JVM behind.
+  const onExit = (): void => void child?.kill('SIGKILL');
+  process.once('exit', onExit);
+
+  t.teardown(async () => {
+    closed = true;
+    const proc = child;
+    if (proc && isRunning()) {
+      proc.kill('SIGKILL');
+      await waitExit(proc, 10_000);
+    }
+    process.removeListener('exit', onExit);
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const format = run(['kafka.tools.StorageTool', 'format', '--standalone', '-t', clusterId(), '-c', props]);
+  if (!(await waitExit(format, readyTimeoutMs))) {
+    format.kill('SIGKILL');
+    throw new Error(`formatting the private broker's storage took over ${readyTimeoutMs} ms; log:\n${tail(logFile)}`);
+  }
+  if (format.exitCode !== 0) throw new Error(`formatting the private broker's storage failed; log:\n${tail(logFile)}`);
+
+  const ready = async (proc: ChildProcess): Promise<void> => {
+    const kafka = new Kafka({
+      clientId: 'private-broker-probe',
+      brokers,
+      logLevel: logLevel.NOTHING,
+      connectionTimeout: 1000,
+      requestTimeout: 3000,
+      retry: { retries: 0 },
+    });
+    const deadline = Date.now() + readyTimeoutMs;
+    for (;;) {
+      if (proc.exitCode !== null || proc.signalCode !== null) {
+        throw new Error(`the private broker exited during start-up (code ${proc.exitCode}); log:\n${tail(logFile)}`);
+      }
+      const admin = kafka.admin();
+      try {
+        await admin.connect();
+        const c = await admin.describeCluster();
+        if (c.brokers.length > 0 && c.controller !== null) return;
+      } catch {
+        // not yet
+      } finally {
+        await admin.disconnect().catch(() => undefined);
+      }
+      if (Date.now() > deadline) {
+        throw new Error(`the private broker did not answer metadata on ${brokers[0]} within ${readyTimeoutMs} ms; log:\n${tail(logFile)}`);
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  };
+
+  const broker: PrivateBroker = {
+    brokers,
+    port,
+    dataDir: dir,
+    logFile,
+    get running() {
+      return isRunning();
+    },
+    async start() {
+      if (closed) throw new Error('private broker already torn down');
+      if (isRunning()) return;
+      const proc = run(['kafka.Kafka', props]);
+      child = proc;
+      try {
+        await ready(proc);
+      } catch (e) {
+        proc.kill('SIGKILL');
+        await waitExit(proc, 10_000);
+        throw e;
+      }
+    },
+    async stop() {
+      const proc = child;
+      if (!proc || !isRunning()) return;
+      proc.kill('SIGTERM');
+      if (!(await waitExit(proc, stopTimeoutMs))) {
+        proc.kill('SIGKILL');
+        await waitExit(proc, 10_000);
+      }
+    },
+  };
+
+  await broker.start();
+  return broker;
+}
