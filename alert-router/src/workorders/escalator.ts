@@ -153,7 +153,8 @@ export class Escalator {
 
   private async refreshOpenGauge(): Promise<void> {
     const r = await this.deps.pool.query<{ department_id: string; status: string; n: string }>(
-      `SELECT department_id, status, count(*) AS n FROM work_orders WHERE status = ANY($1) GROUP BY 1, 2`,
+      `SELECT department_id, status, count(*) AS n FROM work_orders
+        WHERE status = ANY($1) AND NOT (status = 'returned' AND redispatched_to IS NOT NULL) GROUP BY 1, 2`,
       [[...OPEN_STATUSES, 'returned']],
     );
     this.deps.metrics.open.reset();

@@ -196,7 +196,7 @@ export class WorkOrders implements WorkOrderService {
     const status = q.status ?? 'open';
     const statuses: readonly WorkOrderStatus[] | undefined =
       status === 'all' ? undefined : status === 'open' ? this.openStatusesFor(user) : [status];
-    const r = await listWorkOrders(this.pool, { departmentId, statuses, limit: q.limit, offset: q.offset });
+    const r = await listWorkOrders(this.pool, { departmentId, statuses, hideRedispatched: status === 'open', limit: q.limit, offset: q.offset });
     return { items: r.rows.map((row) => this.forViewer(user, toSummary(row))), total: r.total };
   }
 

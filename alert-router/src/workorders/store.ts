@@ -219,6 +219,8 @@ export async function readEscalations(q: Queryable, id: string): Promise<Escalat
 export interface ListFilter {
   readonly departmentId?: string;
   readonly statuses?: readonly WorkOrderStatus[];
+  /** Leave out returned orders already re-dispatched to another department (handled). */
+  readonly hideRedispatched?: boolean;
   readonly limit: number;
   readonly offset: number;
 }
@@ -234,6 +236,7 @@ export async function listWorkOrders(q: Queryable, f: ListFilter): Promise<{ row
     params.push(f.statuses);
     where.push(`status = ANY($${params.length})`);
   }
+  if (f.hideRedispatched) where.push("NOT (status = 'returned' AND redispatched_to IS NOT NULL)");
   const w = where.length ? `WHERE ${where.join(' AND ')}` : '';
   const total = await q.query<{ n: string }>(`SELECT count(*) AS n FROM work_orders ${w}`, params);
   params.push(f.limit, f.offset);

@@ -102,6 +102,8 @@ t.test('work orders', async (t) => {
     await h.wo.act(sup, ref.workOrderId, 'redispatch', { departmentId: 'dept-b', note: '转市场监管' });
     const old = await h.wo.get(sup, ref.workOrderId);
     t.ok(old.redispatchedTo, 'the returned order points to its successor');
+    const supAfter = await h.wo.list(sup, { status: 'open', limit: 50, offset: 0 });
+    t.notOk(supAfter.items.some((x) => x.id === ref.workOrderId), 're-dispatched: off the supervisor’s open list');
     const moved = await h.wo.get(staffB, old.redispatchedTo as string);
     t.equal(moved.status, 'dispatched');
     t.equal(moved.departmentId, 'dept-b');
