@@ -24,8 +24,8 @@ export interface OpsServerDeps {
  */
 export function createOpsServer(deps: OpsServerDeps): FastifyInstance {
   const app = Fastify({
-    loggerInstance: deps.log.child({ component: 'http' }) as FastifyBaseLogger,
-    disableRequestLogging: true,
+    // Per-request logs (scrapes every few seconds) stay below the http logger's level.
+    loggerInstance: deps.log.child({ component: 'http' }, { level: 'warn' }) as FastifyBaseLogger,
   }) as unknown as FastifyInstance;
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_req, reply) => {
