@@ -1,0 +1,2 @@
+export { PublisherConfigSchema, type PublisherConfig } from './config.js';
+export { Publisher, type FlushResult, type PublisherDeps } from './publisher.js';
