@@ -11,8 +11,7 @@ import type { Role } from './config.js';
  *                  returned ──redispatch (supervisor)──▶ dispatched (same or another department)
  *   mark false positive / duplicate: any open status ──▶ closed
  *
- * Verification rejected is published as action `verified` with status `signed` (the 核查 happened;
- * its outcome is the status) because the contract has no separate action for it.
+ * Verification rejected (核查不通过) is published as action `verify_rejected` with status `signed`.
  */
 export type UserAction =
   | 'sign'
@@ -44,7 +43,7 @@ export const RULES: Readonly<Record<UserAction, TransitionRule>> = {
   handle: { from: ['signed'], to: 'handled', roles: ANY, event: 'handled', zh: '处置' },
   feedback: { from: ['handled'], to: 'handled', roles: ANY, event: 'feedback', zh: '反馈' },
   verify: { from: ['handled'], to: 'verified', roles: LEADS, event: 'verified', zh: '核查通过' },
-  reject: { from: ['handled'], to: 'signed', roles: LEADS, event: 'verified', zh: '核查不通过' },
+  reject: { from: ['handled'], to: 'signed', roles: LEADS, event: 'verify_rejected', zh: '核查不通过' },
   close: { from: ['verified'], to: 'closed', roles: LEADS, event: 'closed', zh: '结案' },
   return: { from: ['dispatched', 'signed'], to: 'returned', roles: ['staff', 'head'], event: 'returned', zh: '退单' },
   redispatch: { from: ['returned'], to: 'dispatched', roles: ['supervisor'], event: 'dispatched', zh: '重新派遣' },

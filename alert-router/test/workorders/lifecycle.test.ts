@@ -39,7 +39,7 @@ t.test('work orders', async (t) => {
       'dispatched:dispatched',
       'signed:signed',
       'handled:handled',
-      'verified:signed',
+      'verify_rejected:signed',
       'handled:handled',
       'feedback:handled',
       'verified:verified',

@@ -62,6 +62,7 @@ export const WorkOrderEvent = Type.Object(
       Type.Literal('handled'),
       Type.Literal('feedback'),
       Type.Literal('verified'),
+      Type.Literal('verify_rejected'),
       Type.Literal('closed'),
       Type.Literal('returned'),
       Type.Literal('escalated'),
