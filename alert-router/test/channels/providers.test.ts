@@ -1,4 +1,4 @@
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { createLogger } from '@streetwatch/platform';
 import { exampleAlert } from '@streetwatch/schemas';
 import { renderNotification } from '../../src/channels/render.js';
@@ -39,7 +39,7 @@ const msg = (key: string) =>
     key,
   });
 
-async function rejects(t: Tap.Test, p: Promise<unknown>, code: string, retryable: boolean, providerCode?: string): Promise<void> {
+async function rejects(t: Test, p: Promise<unknown>, code: string, retryable: boolean, providerCode?: string): Promise<void> {
   const e = await p.then(
     () => undefined,
     (err: unknown) => err,

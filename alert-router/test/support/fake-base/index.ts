@@ -24,7 +24,7 @@ export interface TeardownHost {
 }
 
 export class FakeBase {
-  readonly app: FastifyInstance = Fastify({ logger: false });
+  readonly app: FastifyInstance = Fastify({ logger: false, forceCloseConnections: true });
   url = '';
   readonly seen: Seen[] = [];
   /** Requests accepted (answered with success) per idempotency key. */

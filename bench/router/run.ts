@@ -1,0 +1,166 @@
+/**
+ * Alert-router bench: alerts on streetwatch.alerts.v1 → consumer → PG (dedup + routing) → group
+ * flush (groupWait 0) → durable intents → delivered to two local sinks: a fake webhook (signed
+ * HTTP) and the department queue on Kafka (kafka-dept). Real broker, real PostgreSQL, 2 cores.
+ *
+ *   npm run -w alert-router bench        (needs the stack: npm run stack:up; ~1-2 minutes)
+ *
+ * Measures (1) a burst: N alerts produced at once → alerts/s recorded and alerts/s fully
+ * delivered on both channels; (2) paced load at fixed rates → alert-on-topic → delivered latency
+ * p50/p99 per channel (createdAt is stamped just before the produce). Writes
+ * bench/results/router.json. No assertions: numbers only.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createLogger, createRegistry, parseConfig } from '@streetwatch/platform';
+import { testDatabase, testKafka, waitFor } from '@streetwatch/platform/testing';
+import { TOPICS, departmentTopic, exampleAlert, type Alert } from '@streetwatch/schemas';
+import { RouterConfig } from '../../alert-router/src/config/schema.js';
+import { secretResolver } from '../../alert-router/src/config/secrets.js';
+import { DeliveryPipeline, migrateRouter } from '../../alert-router/src/delivery/pipeline.js';
+import { FakeWebhook } from '../../alert-router/test/support/fake-webhook/index.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const out = join(here, '..', 'results', 'router.json');
+const BURST = Number(process.env.BENCH_ROUTER_BURST ?? 4000);
+const RATES = (process.env.BENCH_ROUTER_RATES ?? '250,500,1000').split(',').map(Number);
+const PACED_SECONDS = Number(process.env.BENCH_ROUTER_SECONDS ?? 6);
+
+const teardowns: Array<() => unknown> = [];
+const host = { teardown: (fn: () => unknown) => void teardowns.push(fn) };
+
+function pct(xs: number[], p: number): number {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  return Math.round(s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]! * 10) / 10;
+}
+
+async function main(): Promise<void> {
+  const k = await testKafka(host, { label: 'benchrouter', extra: [departmentTopic('bench-dept')] });
+  const db = await testDatabase(host);
+  await migrateRouter(db.pool);
+  const received = new Map<string, number>(); // alertId → webhook receive time
+  const hook = new FakeWebhook('bench-secret');
+  await hook.listen(host);
+  const origAnswer = hook.answer.bind(hook);
+  hook.answer = async (reply, key, success) => {
+    const r = await origAnswer(reply, key, success);
+    const body = hook.bodies.at(-1) as { alerts?: Array<{ alertId: string }> } | undefined;
+    for (const a of body?.alerts ?? []) if (!received.has(a.alertId)) received.set(a.alertId, Date.now());
+    return r;
+  };
+  const cfg = parseConfig(RouterConfig, {
+    consumer: { groupId: `bench-${k.prefix}` },
+    departments: { 'bench-dept': { name: 'bench', channels: ['hook', 'queue'] } },
+    channels: {
+      hook: { type: 'webhook', url: `${hook.url}/hook`, signSecret: { secretEnv: 'HOOK' }, concurrency: 64 },
+      queue: { type: 'kafka-dept', concurrency: 64 },
+    },
+    routing: { route: { departments: ['bench-dept'] } },
+    delivery: { poll: '100ms' },
+  }) as RouterConfig;
+  const registry = createRegistry('bench');
+  const pipeline = new DeliveryPipeline(cfg, {
+    pool: db.pool,
+    log: createLogger({ name: 'bench', level: 'warn' }),
+    registry,
+    resolveSecret: secretResolver({ HOOK: 'bench-secret' }),
+    kafka: k.kafka,
+    producer: k.producer,
+    prefix: k.prefix,
+  });
+  host.teardown(() => pipeline.close());
+  await pipeline.start({ consume: true });
+
+  const producer = k.producer;
+  const mk = (id: string): Alert => exampleAlert({ alertId: id, createdAt: new Date().toISOString() });
+  const count = async (sql: string, args: unknown[] = []): Promise<number> =>
+    Number((await db.pool.query<{ n: string }>(sql, args)).rows[0]?.n ?? 0);
+
+  // Warm-up: joins the group, opens connections, JIT.
+  await producer.send(TOPICS.alerts, Array.from({ length: 200 }, (_, i) => mk(`warm-${i}`)));
+  await waitFor('warm-up delivered', async () => (await count("SELECT count(*)::text AS n FROM router_deliveries WHERE state = 'sent'")) >= 400, { timeoutMs: 120_000 });
+
+  // (1) Burst.
+  const burst = Array.from({ length: BURST }, (_, i) => `burst-${i}`);
+  const b0 = Date.now();
+  for (let i = 0; i < burst.length; i += 500) await producer.send(TOPICS.alerts, burst.slice(i, i + 500).map(mk));
+  const produced = Date.now() - b0;
+  await waitFor('burst recorded', async () => (await count("SELECT count(*)::text AS n FROM router_alerts WHERE alert_id LIKE 'burst-%'")) >= BURST, { timeoutMs: 300_000, intervalMs: 20 });
+  const recordedMs = Date.now() - b0;
+  await waitFor(
+    'burst delivered',
+    async () => (await count("SELECT count(*)::text AS n FROM router_deliveries WHERE state = 'sent' AND alert_id LIKE 'burst-%'")) >= 2 * BURST,
+    { timeoutMs: 300_000, intervalMs: 20 },
+  );
+  const deliveredMs = Date.now() - b0;
+
+  // (2) Paced load.
+  const paced: Array<Record<string, unknown>> = [];
+  for (const rate of RATES) {
+    const n = rate * PACED_SECONDS;
+    const ids: string[] = [];
+    const tick = 20; // ms per produce batch
+    const perTick = Math.max(1, Math.round((rate * tick) / 1000));
+    const p0 = Date.now();
+    for (let sent = 0; sent < n; ) {
+      const batch = Array.from({ length: Math.min(perTick, n - sent) }, (_, i) => `r${rate}-${sent + i}`);
+      ids.push(...batch);
+      sent += batch.length;
+      await producer.send(TOPICS.alerts, batch.map(mk));
+      const due = p0 + (sent / rate) * 1000;
+      const wait = due - Date.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    }
+    await waitFor(
+      `paced ${rate}/s delivered`,
+      async () => (await count("SELECT count(*)::text AS n FROM router_deliveries WHERE state = 'sent' AND alert_id LIKE $1", [`r${rate}-%`])) >= 2 * n,
+      { timeoutMs: 300_000, intervalMs: 50 },
+    );
+    const rows = await db.pool.query<{ alert_id: string; channel_name: string; created: string; sent_at: Date }>(
+      `SELECT d.alert_id, d.channel_name, a.alert->>'createdAt' AS created, d.updated_at AS sent_at
+       FROM router_deliveries d JOIN router_alerts a ON a.alert_id = d.alert_id WHERE d.alert_id LIKE $1`,
+      [`r${rate}-%`],
+    );
+    const hookLat = ids.map((id) => (received.get(id) ?? NaN) - Date.parse(rows.rows.find((r) => r.alert_id === id)?.created ?? ''));
+    const queueLat = rows.rows.filter((r) => r.channel_name === 'queue').map((r) => r.sent_at.getTime() - Date.parse(r.created));
+    paced.push({
+      rate,
+      alerts: n,
+      achievedRate: Math.round((n / (Date.now() - p0)) * 1000),
+      webhookMs: { p50: pct(hookLat.filter(Number.isFinite), 50), p99: pct(hookLat.filter(Number.isFinite), 99) },
+      kafkaDeptRecordedMs: { p50: pct(queueLat, 50), p99: pct(queueLat, 99) },
+    });
+    process.stdout.write(`paced ${rate}/s: ${JSON.stringify(paced.at(-1))}\n`);
+  }
+
+  const result = {
+    when: new Date().toISOString(),
+    machine: { cores: cpus().length, cpu: cpus()[0]?.model.split(' ').slice(0, 2).join(' '), node: process.version },
+    setup: 'in-process router; real Kafka 4.1 + PostgreSQL 15 on the same 2-core machine; sinks: fake webhook (HMAC-signed HTTP) + kafka-dept; groupWait 0',
+    burst: {
+      alerts: BURST,
+      produceMs: produced,
+      recordedPerSecond: Math.round((BURST / recordedMs) * 1000),
+      deliveredPerSecond: Math.round((BURST / deliveredMs) * 1000),
+      deliveriesPerSecond: Math.round(((2 * BURST) / deliveredMs) * 1000),
+      note: 'alerts/s from the first produce until every alert is recorded / delivered on both channels',
+    },
+    paced,
+    goal: { alertsPerSecond: 2000, p99Ms: 100 },
+  };
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(out, JSON.stringify(result, null, 2) + '\n');
+  process.stdout.write(JSON.stringify(result.burst) + '\n');
+}
+
+main()
+  .catch((err: unknown) => {
+    process.stderr.write(`bench failed: ${(err as Error).stack ?? String(err)}\n`);
+    process.exitCode = 1;
+  })
+  .finally(async () => {
+    for (const fn of teardowns.reverse()) await Promise.resolve(fn()).catch(() => undefined);
+  });
