@@ -1,15 +1,7 @@
-/**
- * Error codes of the analytics stages (motion, detector, tracker, rules).
- * Shaped like the platform's StreetwatchError (code + cause + retryable) so the
- * lead can fold these codes into the package catalogue (src/errors.ts) unchanged.
- */
-export const ANALYTICS_ERRORS = {
-  SW_EDGE_MODEL_MISSING: 'detector model files are missing (run scripts/fetch-model.sh)',
-  SW_EDGE_MODEL_INVALID: 'detector model files cannot be parsed or do not match the expected graph',
-  SW_EDGE_DETECTOR_BACKEND: 'no TF.js backend could be initialised',
-  SW_EDGE_DETECTOR_NOT_LOADED: 'detect() called before load() or after close()',
-  SW_EDGE_FRAME_INVALID: 'frame buffer size does not match width * height * 3',
-} as const;
+/** The analytics stages' codes live in the package catalogue (src/errors.ts); re-exported here. */
+import { ANALYTICS_ERRORS } from '../errors.js';
+
+export { ANALYTICS_ERRORS };
 
 export type AnalyticsErrorCode = keyof typeof ANALYTICS_ERRORS;
 

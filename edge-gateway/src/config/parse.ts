@@ -1,0 +1,142 @@
+/**
+ * Parse and check the gateway config once at start: defaults filled in, unknown keys refused,
+ * every problem reported by key path (`cameras.1.source.port: must be <= 65535`), then frozen.
+ *
+ * A camera's `source` is checked against the schema its `type` selects (not as a union, which
+ * would report one error per union member), and a few rules a schema cannot say are checked
+ * here: unique camera ids, unique zone ids per camera, known time zones.
+ */
+import { Type, type TSchema } from '@sinclair/typebox';
+import { ConfigError, deepFreeze, loadConfigFile, parseConfig } from '@streetwatch/platform';
+import type { FieldError } from '@streetwatch/schemas';
+import { FileSourceConfig, HikvisionSourceConfig, OnvifSourceConfig, RtspSourceConfig, type CameraConfig, type SourceConfig } from '../cameras/config.js';
+import { resolveZone } from '../rules/config.js';
+import { GatewayCameraSchema, GatewayConfigSchema, type AnalyticsConfig, type GatewayCameraConfig, type GatewayConfig } from './schema.js';
+
+const SOURCE_SCHEMAS: Readonly<Record<string, TSchema>> = {
+  rtsp: RtspSourceConfig,
+  hikvision: HikvisionSourceConfig,
+  onvif: OnvifSourceConfig,
+  file: FileSourceConfig,
+};
+
+/** The root schema with each camera's `source` left open: it is checked by its own type's schema. */
+const ShapeSchema = Type.Object(
+  {
+    ...GatewayConfigSchema.properties,
+    cameras: Type.Array(Type.Object({ ...GatewayCameraSchema.properties, source: Type.Unknown() }, { additionalProperties: false }), { minItems: 1 }),
+  },
+  { additionalProperties: false },
+);
+
+function errorsOf(e: unknown): FieldError[] {
+  if (e instanceof ConfigError) return e.errors;
+  throw e;
+}
+
+function under(prefix: string, errors: readonly FieldError[]): FieldError[] {
+  return errors.map((e) => ({ path: e.path === '/' ? prefix : `${prefix}${e.path}`, message: e.message }));
+}
+
+function checkSource(raw: unknown, prefix: string, errors: FieldError[]): SourceConfig | undefined {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    errors.push({ path: prefix, message: raw === undefined ? 'is required' : 'must be an object' });
+    return undefined;
+  }
+  const type = (raw as { type?: unknown }).type;
+  const schema = typeof type === 'string' ? SOURCE_SCHEMAS[type] : undefined;
+  if (schema === undefined) {
+    errors.push({ path: `${prefix}/type`, message: `must be one of ${Object.keys(SOURCE_SCHEMAS).join(', ')}` });
+    return undefined;
+  }
+  try {
+    return structuredClone(parseConfig(schema, raw)) as SourceConfig;
+  } catch (e) {
+    errors.push(...under(prefix, errorsOf(e)));
+    return undefined;
+  }
+}
+
+function crossChecks(config: GatewayConfig, errors: FieldError[]): void {
+  const seen = new Map<string, number>();
+  config.cameras.forEach((cam, i) => {
+    const first = seen.get(cam.id);
+    if (first !== undefined) errors.push({ path: `/cameras/${i}/id`, message: `duplicates cameras.${first}.id (${cam.id})` });
+    else seen.set(cam.id, i);
+    const zones = new Map<string, number>();
+    cam.zones.forEach((z, j) => {
+      const path = `/cameras/${i}/zones/${j}`;
+      const prev = zones.get(z.id);
+      if (prev !== undefined) errors.push({ path: `${path}/id`, message: `duplicates zones.${prev}.id (${z.id}) of this camera` });
+      else zones.set(z.id, j);
+      try {
+        resolveZone(z);
+      } catch (e) {
+        errors.push({ path: `${path}/${/time ?zone/i.test((e as Error).message) ? 'timezone' : 'schedule'}`, message: (e as Error).message });
+      }
+    });
+  });
+}
+
+/** Validate a parsed YAML/JSON value as the gateway config. Throws ConfigError (SW_CONFIG_INVALID). */
+export function parseGatewayConfig(raw: unknown, source = 'config'): Readonly<GatewayConfig> {
+  const errors: FieldError[] = [];
+  let shaped: GatewayConfig | undefined;
+  try {
+    shaped = structuredClone(parseConfig(ShapeSchema, raw, source)) as unknown as GatewayConfig;
+  } catch (e) {
+    errors.push(...errorsOf(e));
+  }
+  const rawCameras = (raw as { cameras?: unknown } | null)?.cameras;
+  if (Array.isArray(rawCameras)) {
+    rawCameras.forEach((cam: unknown, i) => {
+      const src = checkSource((cam as { source?: unknown } | null)?.source, `/cameras/${i}/source`, errors);
+      const target = shaped?.cameras[i];
+      if (target && src) (target as { source: SourceConfig }).source = src;
+    });
+  }
+  if (shaped && errors.length === 0) crossChecks(shaped, errors);
+  if (errors.length > 0 || !shaped) throw new ConfigError('SW_CONFIG_INVALID', source, errors);
+  return deepFreeze(shaped);
+}
+
+/** Read a YAML or JSON file and parse it as the gateway config (ConfigError on any problem). */
+export function loadGatewayConfig(file: string): Readonly<GatewayConfig> {
+  const raw = loadConfigFile(Type.Unknown(), file);
+  return parseGatewayConfig(raw, file);
+}
+
+/**
+ * `--validate-config <file>`: 0 when valid, 1 with one `file: path: problem` line per problem.
+ * Secrets are never echoed (messages name keys and rules, not values).
+ */
+export function validateGatewayConfigFile(file: string, out: (line: string) => void, err: (line: string) => void): number {
+  try {
+    const c = loadGatewayConfig(file);
+    out(`${file}: valid (gateway ${c.gatewayId}, ${c.cameras.length} camera(s), ${c.cameras.reduce((n, cam) => n + cam.zones.length, 0)} zone(s))`);
+    return 0;
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      for (const line of e.lines()) err(line);
+      return 1;
+    }
+    throw e;
+  }
+}
+
+/** The camera settings the frame source takes (source, analytic size/fps, watchdog). */
+export function sourceConfigOf(cam: GatewayCameraConfig): CameraConfig {
+  return { id: cam.id, source: cam.source, analytic: cam.analytic, watchdog: cam.watchdog };
+}
+
+/** The gateway-wide analytics settings with the camera's single-key overrides applied. */
+export function analyticsFor(config: GatewayConfig, cam: GatewayCameraConfig): AnalyticsConfig {
+  const root = config.analytics;
+  const o = cam.analytics;
+  return {
+    motion: { ...root.motion, ...o?.motion },
+    staticObjects: { ...root.staticObjects, ...o?.staticObjects },
+    tracker: { ...root.tracker, ...o?.tracker },
+    updateIntervalSeconds: o?.updateIntervalSeconds ?? root.updateIntervalSeconds,
+  };
+}

@@ -1,0 +1,162 @@
+/**
+ * The gateway's root configuration: one TypeBox schema built from the stages' own schemas
+ * (camera source/analytic/watchdog, zones, detector, motion, static objects, tracker). Every
+ * object rejects unknown keys; defaults are filled in by the parser (parse.ts).
+ */
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { Id, Labels } from '@streetwatch/schemas';
+import { AnalyticConfig, SourceConfig, WatchdogConfig } from '../cameras/config.js';
+import { DetectorConfigSchema } from '../detector/config.js';
+import { OutboxConfigSchema } from '../outbox/config.js';
+import { PublisherConfigSchema } from '../publish/config.js';
+import { MotionConfigSchema, StaticObjectConfigSchema } from '../motion/config.js';
+import { VIOLATION_TYPES, ZoneSchema, type ViolationType } from '../rules/config.js';
+import { TrackerConfigSchema } from '../tracker/config.js';
+
+/** A copy of `schema` without any `default` keyword (for override sections: absent = inherit). */
+export function withoutDefaults<T extends TSchema>(schema: T): T {
+  const strip = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(strip);
+    if (v === null || typeof v !== 'object') return v;
+    const out: Record<string | symbol, unknown> = {};
+    for (const k of Reflect.ownKeys(v)) if (k !== 'default') out[k] = strip((v as Record<string | symbol, unknown>)[k]);
+    return out;
+  };
+  return strip(schema) as T;
+}
+
+/** A string enum (ajv reports "must be equal to one of the allowed values" instead of one error per literal). */
+function oneOf<T extends string>(values: readonly T[], opts: { default?: T; description?: string } = {}) {
+  return Type.Unsafe<T>({ type: 'string', enum: [...values], ...opts });
+}
+
+const ms = (def: number, min: number, max: number) => Type.Integer({ minimum: min, maximum: max, default: def });
+
+export const HttpConfigSchema = Type.Object(
+  {
+    host: Type.String({ minLength: 1, default: '0.0.0.0', description: 'address the ops/evidence server binds' }),
+    port: Type.Integer({ minimum: 0, maximum: 65535, default: 8080, description: '0 picks a free port' }),
+    publicBaseUrl: Type.Optional(
+      Type.String({
+        pattern: '^https?://[^\\s]+$',
+        maxLength: 1024,
+        description: 'how consumers reach this gateway; evidence URLs are <publicBaseUrl>/evidence/<id>.jpg (default http://<host>:<port>)',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+/** Where and how the outbox is published (the publisher's settings plus the connection). */
+export const KafkaConfigSchema = Type.Object(
+  {
+    ...PublisherConfigSchema.properties,
+    brokers: Type.Optional(
+      Type.Array(Type.String({ pattern: '^[^\\s:]+:\\d+$' }), { minItems: 1, description: 'host:port list (default: STREETWATCH_KAFKA_BROKERS)' }),
+    ),
+    clientId: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'default edge-<gatewayId>' })),
+  },
+  { additionalProperties: false },
+);
+
+export const EvidenceConfigSchema = Type.Object(
+  {
+    dir: Type.String({ minLength: 1, description: 'folder of evidence JPEGs (created if missing)' }),
+    maxBytes: Type.Integer({ minimum: 1_000_000, default: 2 * 1024 ** 3, description: 'oldest pictures are removed past this total' }),
+    maxAgeHours: Type.Number({ exclusiveMinimum: 0, default: 720, description: 'pictures older than this are removed' }),
+    jpegQuality: Type.Integer({ minimum: 1, maximum: 100, default: 80 }),
+  },
+  { additionalProperties: false },
+);
+
+/** Analytics settings shared by every camera (each camera may override single keys). */
+export const AnalyticsConfigSchema = Type.Object(
+  {
+    motion: Type.Object(MotionConfigSchema.properties, { additionalProperties: false, default: {} }),
+    staticObjects: Type.Object(StaticObjectConfigSchema.properties, { additionalProperties: false, default: {} }),
+    tracker: Type.Object(TrackerConfigSchema.properties, { additionalProperties: false, default: {} }),
+    /** At most one `update` event per violation per interval. */
+    updateIntervalSeconds: Type.Number({ exclusiveMinimum: 0, default: 60 }),
+  },
+  { additionalProperties: false },
+);
+
+const AnalyticsOverrideSchema = Type.Object(
+  {
+    motion: Type.Optional(Type.Partial(withoutDefaults(MotionConfigSchema), { additionalProperties: false })),
+    staticObjects: Type.Optional(Type.Partial(withoutDefaults(StaticObjectConfigSchema), { additionalProperties: false })),
+    tracker: Type.Optional(Type.Partial(withoutDefaults(TrackerConfigSchema), { additionalProperties: false })),
+    updateIntervalSeconds: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+  },
+  { additionalProperties: false, description: 'per-camera overrides of single analytics keys' },
+);
+
+/** A zone of the rules stage plus where it is in the city (copied into its events). */
+export const GatewayZoneSchema = Type.Object(
+  {
+    ...ZoneSchema.properties,
+    type: oneOf<ViolationType>(VIOLATION_TYPES, { description: 'which of the four violation rules the zone applies' }),
+    shopId: Type.Optional(Id),
+    gridId: Type.Optional(Id),
+  },
+  { additionalProperties: false },
+);
+
+export const GatewayCameraSchema = Type.Object(
+  {
+    id: Id,
+    /** `type` selects the frame source (rtsp, hikvision, onvif, file); checked against that type's schema. */
+    source: SourceConfig,
+    enabled: Type.Boolean({ default: true }),
+    analytic: Type.Object(AnalyticConfig.properties, { additionalProperties: false, default: {} }),
+    watchdog: Type.Object(WatchdogConfig.properties, { additionalProperties: false, default: {} }),
+    siteId: Type.Optional(Id),
+    gridId: Type.Optional(Id),
+    communityId: Type.Optional(Id),
+    labels: Type.Optional(Labels),
+    zones: Type.Array(GatewayZoneSchema, { default: [] }),
+    analytics: Type.Optional(AnalyticsOverrideSchema),
+  },
+  { additionalProperties: false },
+);
+
+export const GatewayConfigSchema = Type.Object(
+  {
+    gatewayId: Id,
+    log: Type.Object({ level: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { default: 'info' }) }, { additionalProperties: false, default: {} }),
+    http: Type.Object(HttpConfigSchema.properties, { additionalProperties: false, default: {} }),
+    kafka: Type.Object(KafkaConfigSchema.properties, { additionalProperties: false, default: {} }),
+    outbox: OutboxConfigSchema,
+    evidence: EvidenceConfigSchema,
+    detector: Type.Object(
+      {
+        ...DetectorConfigSchema.properties,
+        version: Type.Optional(
+          Type.String({ minLength: 1, maxLength: 64, description: "model version in events (default: 'sha256:' + 12 hex of the model's JSON)" }),
+        ),
+      },
+      { additionalProperties: false },
+    ),
+    analytics: Type.Object(AnalyticsConfigSchema.properties, { additionalProperties: false, default: {} }),
+    cameras: Type.Array(GatewayCameraSchema, { minItems: 1 }),
+    shutdown: Type.Object(
+      {
+        /** Sources stop, open violations end ('shutdown'), the outbox drains to Kafka: all within this. */
+        graceMs: ms(10_000, 100, 600_000),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+  },
+  { additionalProperties: false, title: 'EdgeGatewayConfig' },
+);
+
+export type GatewayZoneConfig = Static<typeof GatewayZoneSchema>;
+export type AnalyticsConfig = Static<typeof AnalyticsConfigSchema>;
+export type AnalyticsOverride = Static<typeof AnalyticsOverrideSchema>;
+export type GatewayCameraConfig = Static<typeof GatewayCameraSchema> & {
+  analytic: AnalyticConfig;
+  watchdog: WatchdogConfig;
+  enabled: boolean;
+  zones: GatewayZoneConfig[];
+};
+export type GatewayConfig = Static<typeof GatewayConfigSchema>;

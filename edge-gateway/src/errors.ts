@@ -1,0 +1,64 @@
+/**
+ * The edge gateway's one error catalogue: every stable code this package raises, with its meaning.
+ * Callers branch on `err.code` (and `err.retryable`), never on message text. The stage modules
+ * keep their own error classes (VideoError, AnalyticsError) but take their codes from here;
+ * configuration errors use the platform's SW_CONFIG_INVALID / SW_CONFIG_UNREADABLE.
+ * The video codes are also the `reason` of an offline CameraHealth event.
+ */
+import { StreetwatchError } from '@streetwatch/platform';
+import { OUTBOX_ERRORS } from './outbox/errors.js';
+
+/** Cameras, source, sampler, evidence. */
+export const VIDEO_ERRORS = {
+  SW_EDGE_CAMERA_AUTH: 'the camera rejected the credentials',
+  SW_EDGE_CAMERA_UNREACHABLE: 'the camera cannot be reached (refused, timed out, no route)',
+  SW_EDGE_CAMERA_NOT_FOUND: 'the camera has no stream at this path',
+  SW_EDGE_STREAM_ENDED: 'the stream ended (server closed it or went away)',
+  SW_EDGE_STREAM_STALLED: 'no frame arrived within the watchdog timeout',
+  SW_EDGE_DECODER_FAILED: 'ffmpeg failed for another reason',
+  SW_EDGE_DECODER_MISSING: 'the ffmpeg executable cannot be started',
+  SW_EDGE_ONVIF_PROTOCOL: 'the ONVIF device answered something unusable',
+  SW_EDGE_EVIDENCE_INVALID: 'evidence input is invalid (frame size, box, id)',
+} as const;
+
+/** Motion, detector, tracker, rules. */
+export const ANALYTICS_ERRORS = {
+  SW_EDGE_MODEL_MISSING: 'detector model files are missing (run scripts/fetch-model.sh)',
+  SW_EDGE_MODEL_INVALID: 'detector model files cannot be parsed or do not match the expected graph',
+  SW_EDGE_DETECTOR_BACKEND: 'no TF.js backend could be initialised',
+  SW_EDGE_DETECTOR_NOT_LOADED: 'detect() called before load() or after close()',
+  SW_EDGE_FRAME_INVALID: 'frame buffer size does not match width * height * 3',
+} as const;
+
+/** The per-camera pipeline and the gateway around it. */
+export const PIPELINE_ERRORS = {
+  SW_EDGE_EVENT_INVALID: 'a built event does not satisfy its contract (a bug): it is not published',
+  SW_EDGE_EVIDENCE_FAILED: 'the evidence picture could not be rendered or stored',
+  SW_EDGE_FRAME_FAILED: 'a pipeline step failed on one frame (the frame is skipped)',
+  SW_EDGE_QUEUE_CLOSED: 'the shared detector queue is closed (the gateway is shutting down)',
+  SW_EDGE_START_FAILED: 'the gateway could not start',
+} as const;
+
+/**
+ * Outbox and publisher codes: still declared in outbox/errors.ts (its owner can move the constant
+ * here and re-export it, as cameras/ and detector/ do); folded in so this stays the one list.
+ */
+export { OUTBOX_ERRORS };
+
+export const EDGE_ERRORS = { ...VIDEO_ERRORS, ...ANALYTICS_ERRORS, ...OUTBOX_ERRORS, ...PIPELINE_ERRORS } as const;
+
+export type EdgeErrorCode = keyof typeof EDGE_ERRORS;
+export type PipelineErrorCode = keyof typeof PIPELINE_ERRORS;
+
+/** An error of the pipeline / gateway layer (the stages raise VideoError and AnalyticsError). */
+export class EdgeError extends StreetwatchError<EdgeErrorCode> {
+  constructor(code: EdgeErrorCode, message: string, opts: { cause?: unknown; retryable?: boolean; details?: Record<string, unknown> } = {}) {
+    super(code, `${EDGE_ERRORS[code]}: ${message}`, opts);
+    this.name = 'EdgeError';
+  }
+}
+
+/** True for any code in this package's catalogue. */
+export function isEdgeErrorCode(code: unknown): code is EdgeErrorCode {
+  return typeof code === 'string' && Object.hasOwn(EDGE_ERRORS, code);
+}

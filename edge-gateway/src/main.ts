@@ -1,0 +1,79 @@
+/**
+ * Entry point: `node dist/main.js --config gateway.yaml` runs the gateway;
+ * `--validate-config gateway.yaml` checks a file and exits 0 (valid) or 1 (one line per problem,
+ * by key path). The only place that reads the environment, handles signals and exits.
+ *
+ * Environment: STREETWATCH_KAFKA_BROKERS (when the config names no brokers), LOG_LEVEL (overrides
+ * log.level).
+ */
+import { parseArgs } from 'node:util';
+import { ConfigError, createLogger, createRegistry, onSignals, stackSettings } from '@streetwatch/platform';
+import { loadGatewayConfig, validateGatewayConfigFile } from './config/parse.js';
+import { Gateway } from './pipeline/gateway.js';
+
+const USAGE = 'usage: edge-gateway --config <file.yaml> | --validate-config <file.yaml>';
+
+async function main(): Promise<void> {
+  let args;
+  try {
+    args = parseArgs({ options: { config: { type: 'string' }, 'validate-config': { type: 'string' }, help: { type: 'boolean' } }, strict: true });
+  } catch (e) {
+    process.stderr.write(`${(e as Error).message}\n${USAGE}\n`);
+    process.exit(2);
+  }
+  const { values } = args;
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    process.exit(0);
+  }
+  const check = values['validate-config'];
+  if (check !== undefined) {
+    const code = validateGatewayConfigFile(
+      check,
+      (l) => process.stdout.write(`${l}\n`),
+      (l) => process.stderr.write(`${l}\n`),
+    );
+    process.exit(code);
+  }
+  if (values.config === undefined) {
+    process.stderr.write(`${USAGE}\n`);
+    process.exit(2);
+  }
+
+  let config;
+  try {
+    config = loadGatewayConfig(values.config);
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    for (const line of e.lines()) process.stderr.write(`${line}\n`);
+    process.exit(1);
+  }
+
+  const log = createLogger({ name: 'edge-gateway', level: process.env.LOG_LEVEL ?? config.log.level });
+  process.on('uncaughtException', (err) => {
+    log.fatal({ err }, 'uncaught exception');
+    process.exit(1);
+  });
+  process.on('unhandledRejection', (err) => {
+    log.fatal({ err }, 'unhandled rejection');
+    process.exit(1);
+  });
+  const registry = createRegistry('edge-gateway');
+  const gateway = new Gateway(config, { log, registry, defaultBrokers: stackSettings(process.env).kafka.brokers });
+  onSignals(log, async () => {
+    const report = await gateway.close();
+    log.info(
+      { violationsClosed: report.violationsClosed, flushed: report.flush?.drained ?? false, left: report.flush?.left, failures: report.failures.map((f) => f.name) },
+      'shutdown complete',
+    );
+    return report.failures.length === 0;
+  });
+  try {
+    await gateway.start();
+  } catch (err) {
+    log.fatal({ err, code: (err as { code?: unknown }).code }, 'gateway could not start');
+    process.exit(1);
+  }
+}
+
+await main();

@@ -1,0 +1,1 @@
+export { createEdgeOpsServer, type EdgeOpsDeps } from './server.js';

@@ -1,0 +1,287 @@
+/**
+ * One camera's pipeline, in data-flow order:
+ *   source (ffmpeg) -> motion gate -> static objects -> [shared detector queue -> tracker]
+ *   -> rules (every frame) -> evidence -> DetectionEvent -> outbox
+ * and source health -> CameraHealth -> outbox.
+ *
+ * Everything for a frame happens inside the source's frame handler (awaited), because
+ * `frame.data` is a ring slot that is reused once the handler settles: a live source meanwhile
+ * keeps only its newest frame, a file replay waits. The tracker is updated only on frames the
+ * detector ran on; the rule engine steps on every frame (dwell and gaps advance with time).
+ */
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import { hasCode } from '@streetwatch/platform';
+import type { CameraConfig } from '../cameras/config.js';
+import type { AnalyticsConfig, GatewayCameraConfig } from '../config/schema.js';
+import type { Frame } from '../frame.js';
+import { MotionGate } from '../motion/gate.js';
+import { StaticObjectDetector } from '../motion/static-objects.js';
+import type { OutboxRecord } from '../outbox/outbox.js';
+import { cameraHealthRecord, detectionRecord } from '../outbox/records.js';
+import { RuleEngine, type ViolationEvent } from '../rules/engine.js';
+import { createFrameSource } from '../source/create.js';
+import type { CameraHealthEvent, FrameSource, SourceDeps, SourceStatus } from '../source/types.js';
+import { Tracker } from '../tracker/tracker.js';
+import type { DetectorQueue } from './detector-queue.js';
+import { cameraHealthOf, detectionEventOf, type CameraContext } from './events.js';
+import type { EvidenceRecorder } from './evidence.js';
+import type { PipelineMetrics, Stage } from './metrics.js';
+
+/** Where records go: the durable outbox (Outbox satisfies this). */
+export interface EventSink {
+  append(records: readonly OutboxRecord[]): unknown;
+}
+
+export interface CameraPipelineDeps {
+  gatewayId: string;
+  model: { name: string; version: string };
+  detector: DetectorQueue;
+  evidence: EvidenceRecorder;
+  sink: EventSink;
+  metrics: PipelineMetrics;
+  log: Logger;
+  /** For the source's per-camera metrics (decoded fps, last-frame age, online). */
+  registry?: Registry;
+  now?: () => number;
+  ffmpegPath?: string;
+  /** Frame-source factory (default: the camera's `source.type`); the bench injects its own. */
+  createSource?: (camera: CameraConfig, deps: SourceDeps) => FrameSource;
+  /** Called once a non-looping file replay has delivered its last frame. */
+  onEnd?: (cameraId: string) => void;
+}
+
+/** Cumulative counters for /status and the bench. */
+export interface PipelineStats {
+  frames: number;
+  detectorRuns: number;
+  stageMs: Record<Stage, number>;
+  events: { start: number; update: number; end: number };
+  healthEvents: number;
+  invalidEvents: number;
+  failures: number;
+  lastEventTime?: string;
+  lastDetectorMs?: number;
+  openViolations: number;
+}
+
+const STAGES: readonly Stage[] = ['motion', 'static_objects', 'detect_wait', 'detect', 'track', 'rules', 'evidence', 'publish'];
+
+export class CameraPipeline {
+  readonly id: string;
+  private readonly log: Logger;
+  private readonly source: FrameSource;
+  private readonly gate: MotionGate;
+  private readonly statics: StaticObjectDetector;
+  private readonly tracker: Tracker;
+  private readonly rules: RuleEngine;
+  private readonly ctx: CameraContext;
+  private readonly now: () => number;
+  private stopping = false;
+  private busy: Promise<void> | undefined;
+  private lastEventTime: Date | undefined;
+  private lastFailureLog = new Map<string, number>();
+  private readonly s: PipelineStats;
+
+  constructor(
+    camera: GatewayCameraConfig,
+    analytics: AnalyticsConfig,
+    private readonly deps: CameraPipelineDeps,
+  ) {
+    this.id = camera.id;
+    this.now = deps.now ?? Date.now;
+    this.log = deps.log.child({ cameraId: camera.id });
+    this.gate = new MotionGate(analytics.motion);
+    this.statics = new StaticObjectDetector(analytics.staticObjects, analytics.motion.width, analytics.motion.height);
+    this.tracker = new Tracker(analytics.tracker);
+    this.rules = new RuleEngine(camera.id, { zones: camera.zones, updateIntervalSeconds: analytics.updateIntervalSeconds });
+    this.ctx = {
+      gatewayId: deps.gatewayId,
+      cameraId: camera.id,
+      ...(camera.siteId !== undefined && { siteId: camera.siteId }),
+      ...(camera.gridId !== undefined && { gridId: camera.gridId }),
+      ...(camera.communityId !== undefined && { communityId: camera.communityId }),
+      ...(camera.labels !== undefined && { labels: camera.labels }),
+      zones: new Map(camera.zones.map((z) => [z.id, { ...(z.shopId !== undefined && { shopId: z.shopId }), ...(z.gridId !== undefined && { gridId: z.gridId }) }])),
+      model: deps.model,
+    };
+    this.s = {
+      frames: 0,
+      detectorRuns: 0,
+      stageMs: Object.fromEntries(STAGES.map((k) => [k, 0])) as Record<Stage, number>,
+      events: { start: 0, update: 0, end: 0 },
+      healthEvents: 0,
+      invalidEvents: 0,
+      failures: 0,
+      openViolations: 0,
+    };
+    const sourceDeps: SourceDeps = {
+      onFrame: (frame) => this.onFrame(frame),
+      onHealth: (event) => this.onHealth(event),
+      onEnd: () => deps.onEnd?.(camera.id),
+      log: deps.log,
+      now: this.now,
+      ...(deps.registry !== undefined && { registry: deps.registry }),
+      ...(deps.ffmpegPath !== undefined && { ffmpegPath: deps.ffmpegPath }),
+    };
+    const config: CameraConfig = { id: camera.id, source: camera.source, analytic: camera.analytic, watchdog: camera.watchdog };
+    this.source = (deps.createSource ?? createFrameSource)(config, sourceDeps);
+  }
+
+  start(): void {
+    this.log.info({ zones: this.ctx.zones.size, source: this.source.status().state }, 'camera pipeline starting');
+    this.source.start();
+  }
+
+  status(): SourceStatus {
+    return this.source.status();
+  }
+
+  stats(): PipelineStats {
+    return { ...this.s, stageMs: { ...this.s.stageMs }, events: { ...this.s.events } };
+  }
+
+  /** Stop the source and wait for the frame in progress (its events are written). Idempotent. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await this.source.close();
+    await this.busy;
+  }
+
+  /** End every open violation (phase end, endReason 'shutdown') with its last picture. Call after stop(). */
+  async closeViolations(): Promise<number> {
+    const events = this.rules.close(this.lastEventTime ?? new Date(this.now()));
+    if (events.length > 0) await this.publish(events, undefined);
+    this.setOpen();
+    return events.length;
+  }
+
+  private onFrame(frame: Frame): Promise<void> | void {
+    if (this.stopping) return;
+    const p = this.process(frame).catch((err: unknown) => this.failed(err));
+    this.busy = p;
+    return p;
+  }
+
+  private async process(frame: Frame): Promise<void> {
+    const m = this.deps.metrics;
+    let t = performance.now();
+    const lap = (stage: Stage): void => {
+      const n = performance.now();
+      this.s.stageMs[stage] += n - t;
+      m.stageSeconds.observe({ camera: this.id, stage }, (n - t) / 1000);
+      t = n;
+    };
+    this.s.frames++;
+    this.lastEventTime = frame.eventTime;
+    const g = this.gate.evaluate(frame);
+    lap('motion');
+    const blobs = this.statics.update(g.grey, frame.eventTime);
+    lap('static_objects');
+    if (g.runDetector) {
+      const r = await this.deps.detector.detect(frame);
+      this.s.stageMs.detect_wait += r.waitMs;
+      this.s.stageMs.detect += r.runMs;
+      m.stageSeconds.observe({ camera: this.id, stage: 'detect_wait' }, r.waitMs / 1000);
+      m.stageSeconds.observe({ camera: this.id, stage: 'detect' }, r.runMs / 1000);
+      m.detectorMs.set({ camera: this.id }, Math.round(r.runMs * 10) / 10);
+      this.s.lastDetectorMs = r.runMs;
+      this.s.detectorRuns++;
+      t = performance.now();
+      this.tracker.update(frame.eventTime, r.detections);
+      lap('track');
+    }
+    m.frames.inc({ camera: this.id, detector: g.runDetector ? 'ran' : 'skipped' });
+    const events = this.rules.step({ eventTime: frame.eventTime, tracks: this.tracker.tracks, staticBlobs: blobs });
+    lap('rules');
+    if (events.length > 0) await this.publish(events, frame);
+    this.setOpen();
+  }
+
+  /** Evidence, contract messages, one outbox append (in order). `frame` undefined: no new picture. */
+  private async publish(events: readonly ViolationEvent[], frame: Frame | undefined): Promise<void> {
+    const m = this.deps.metrics;
+    const records: OutboxRecord[] = [];
+    const kinds: ViolationEvent[] = [];
+    for (const v of events) {
+      const t0 = performance.now();
+      let evidence;
+      try {
+        evidence = await this.deps.evidence.capture(v, frame);
+      } catch (err) {
+        this.failed(err, 'SW_EDGE_EVIDENCE_FAILED');
+      }
+      if (v.phase === 'end') this.deps.evidence.forget(v.violationId);
+      const dt = performance.now() - t0;
+      this.s.stageMs.evidence += dt;
+      m.stageSeconds.observe({ camera: this.id, stage: 'evidence' }, dt / 1000);
+      const event = detectionEventOf(v, this.ctx, new Date(this.now()), evidence);
+      try {
+        records.push(detectionRecord(event));
+        kinds.push(v);
+      } catch (err) {
+        this.invalid('DetectionEvent', err, event);
+      }
+    }
+    const t0 = performance.now();
+    if (this.append(records)) {
+      for (const v of kinds) {
+        this.s.events[v.phase]++;
+        m.events.inc({ camera: this.id, type: v.type, phase: v.phase });
+        this.log.info({ violationId: v.violationId, phase: v.phase, type: v.type, zoneId: v.zoneId, dwellSeconds: Math.round(v.dwellSeconds) }, `violation ${v.phase}`);
+      }
+    }
+    const dt = performance.now() - t0;
+    this.s.stageMs.publish += dt;
+    m.stageSeconds.observe({ camera: this.id, stage: 'publish' }, dt / 1000);
+  }
+
+  private onHealth(h: CameraHealthEvent): void {
+    const event = cameraHealthOf(h, this.deps.gatewayId, this.s.lastDetectorMs);
+    let record: OutboxRecord;
+    try {
+      record = cameraHealthRecord(event);
+    } catch (err) {
+      this.invalid('CameraHealth', err, event);
+      return;
+    }
+    if (this.append([record])) {
+      this.s.healthEvents++;
+      this.deps.metrics.health.inc({ camera: this.id, status: h.status });
+    }
+  }
+
+  private append(records: OutboxRecord[]): boolean {
+    if (records.length === 0) return false;
+    try {
+      this.deps.sink.append(records);
+      return true;
+    } catch (err) {
+      this.failed(err);
+      return false;
+    }
+  }
+
+  private invalid(contract: string, err: unknown, value: unknown): void {
+    this.s.invalidEvents++;
+    this.deps.metrics.invalid.inc({ contract });
+    this.log.error({ err, contract, value, code: 'SW_EDGE_EVENT_INVALID' }, `built ${contract} fails its contract: not published (bug)`);
+  }
+
+  private failed(err: unknown, fallback = 'SW_EDGE_FRAME_FAILED'): void {
+    if (this.stopping && hasCode(err, 'SW_EDGE_QUEUE_CLOSED')) return;
+    const code = typeof (err as { code?: unknown })?.code === 'string' ? (err as { code: string }).code : fallback;
+    this.s.failures++;
+    this.deps.metrics.failures.inc({ camera: this.id, code });
+    // One line per code per 30 s: a persistent failure at 2 fps must not flood the log.
+    const now = this.now();
+    if (now - (this.lastFailureLog.get(code) ?? -Infinity) < 30_000) return;
+    this.lastFailureLog.set(code, now);
+    this.log.error({ err, code }, 'pipeline step failed; frame skipped');
+  }
+
+  private setOpen(): void {
+    this.s.openViolations = this.rules.openCount;
+    this.deps.metrics.openViolations.set({ camera: this.id }, this.rules.openCount);
+  }
+}

@@ -1,0 +1,281 @@
+/**
+ * The whole gateway for one box: every stage built from the validated config, started in order
+ * and closed in reverse under one grace time.
+ *
+ *   start: evidence store -> outbox -> publisher (drains in the background; Kafka may be down)
+ *          -> HTTP server -> detector (model load) + its queue -> camera pipelines (sources)
+ *   close: stop the sources (frames in progress finish) -> end open violations ('shutdown')
+ *          -> detector queue/model -> HTTP -> publisher flushes the outbox to Kafka within what
+ *          is left of the grace -> outbox -> evidence store
+ *
+ * main.ts owns the process (signals, exit codes); tests build a Gateway in-process.
+ */
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { createKafka, Lifecycle, listen, withTimeout, type Logger, type Registry } from '@streetwatch/platform';
+import type { CameraConfig } from '../cameras/config.js';
+import { analyticsFor } from '../config/parse.js';
+import type { GatewayConfig } from '../config/schema.js';
+import { createDetector } from '../detector/create.js';
+import type { DetectorConfig } from '../detector/config.js';
+import type { Detector } from '../detector/types.js';
+import { EdgeError } from '../errors.js';
+import { EvidenceStore } from '../evidence/store.js';
+import { createEdgeOpsServer } from '../ops/server.js';
+import { Outbox } from '../outbox/outbox.js';
+import type { FlushResult } from '../publish/publisher.js';
+import { Publisher } from '../publish/publisher.js';
+import type { FrameSource, SourceDeps } from '../source/types.js';
+import { CameraPipeline, type PipelineStats } from './camera-pipeline.js';
+import { DetectorQueue } from './detector-queue.js';
+import { EvidenceRecorder } from './evidence.js';
+import { pipelineMetrics } from './metrics.js';
+
+export interface GatewayDeps {
+  log: Logger;
+  registry: Registry;
+  /** Brokers when the config names none (main passes STREETWATCH_KAFKA_BROKERS). */
+  defaultBrokers?: readonly string[];
+  now?: () => number;
+  ffmpegPath?: string;
+  createSource?: (camera: CameraConfig, deps: SourceDeps) => FrameSource;
+  /** A non-looping file replay delivered its last frame. */
+  onCameraEnd?: (cameraId: string) => void;
+}
+
+export interface ShutdownReport {
+  violationsClosed: number;
+  flush: FlushResult | undefined;
+  failures: { name: string; error: Error }[];
+}
+
+export interface CameraStatus {
+  id: string;
+  state: string;
+  reason?: string;
+  decodedFps: number;
+  lastFrameAt?: string;
+  restarts: number;
+  pipeline: PipelineStats;
+}
+
+/** Model version for events: configured, else 'sha256:' + 12 hex of the model's JSON. */
+async function modelVersion(d: GatewayConfig['detector']): Promise<string> {
+  if (d.version !== undefined) return d.version;
+  const json = await readFile(join(d.modelDir, `${d.model}.json`));
+  return `sha256:${createHash('sha256').update(json).digest('hex').slice(0, 12)}`;
+}
+
+export class Gateway {
+  private readonly log: Logger;
+  private readonly lifecycle: Lifecycle;
+  private readonly pipelines: CameraPipeline[] = [];
+  private evidenceStore: EvidenceStore | undefined;
+  private outboxInstance: Outbox | undefined;
+  private publisher: Publisher | undefined;
+  private detector: Detector | undefined;
+  private app: FastifyInstance | undefined;
+  private address = '';
+  private baseUrl = '';
+  private detectorReady = false;
+  private starting: Promise<void> | undefined;
+  private started: Promise<void> | undefined;
+  private closing: Promise<ShutdownReport> | undefined;
+  private closingNow: Promise<ShutdownReport> | undefined;
+  private readonly report: ShutdownReport = { violationsClosed: 0, flush: undefined, failures: [] };
+  private deadline = 0;
+
+  constructor(
+    readonly config: GatewayConfig,
+    private readonly deps: GatewayDeps,
+  ) {
+    this.log = deps.log.child({ gatewayId: config.gatewayId });
+    this.lifecycle = new Lifecycle(this.log);
+  }
+
+  /** Start every stage in order; on failure, close what started and rethrow. Idempotent. */
+  start(): Promise<void> {
+    this.starting ??= this.doStart();
+    this.started ??= this.starting.catch(async (err: unknown) => {
+      this.log.error({ err }, 'gateway failed to start');
+      await this.closeNow(Math.min(5000, this.config.shutdown.graceMs));
+      throw err;
+    });
+    return this.started;
+  }
+
+  /** Address the HTTP server listens on (`http://127.0.0.1:1234`). */
+  get url(): string {
+    return this.address;
+  }
+
+  /** Base of evidence URLs in events. */
+  get publicBaseUrl(): string {
+    return this.baseUrl;
+  }
+
+  get outbox(): Outbox | undefined {
+    return this.outboxInstance;
+  }
+
+  camera(id: string): CameraPipeline | undefined {
+    return this.pipelines.find((p) => p.id === id);
+  }
+
+  status(): { gatewayId: string; detector: boolean; kafka: boolean; outbox: { depth: number; oldestAgeSeconds: number }; cameras: CameraStatus[] } {
+    const ob = this.outboxInstance;
+    let outbox = { depth: -1, oldestAgeSeconds: -1 };
+    try {
+      if (ob) outbox = { depth: ob.depth(), oldestAgeSeconds: Math.round(ob.oldestAgeMs() / 100) / 10 };
+    } catch {
+      // closed
+    }
+    return {
+      gatewayId: this.config.gatewayId,
+      detector: this.detectorReady,
+      kafka: this.publisher?.connected ?? false,
+      outbox,
+      cameras: this.pipelines.map((p) => {
+        const s = p.status();
+        const c: CameraStatus = { id: p.id, state: s.state, decodedFps: Math.round(s.decodedFps * 100) / 100, restarts: s.restarts, pipeline: p.stats() };
+        if (s.reason !== undefined) c.reason = s.reason;
+        if (s.lastFrameAt !== undefined) c.lastFrameAt = s.lastFrameAt.toISOString();
+        return c;
+      }),
+    };
+  }
+
+  private async doStart(): Promise<void> {
+    const { config, deps } = this;
+    const { log, registry } = deps;
+
+    const evidence = new EvidenceStore(
+      { dir: config.evidence.dir, maxBytes: config.evidence.maxBytes, maxAgeMs: config.evidence.maxAgeHours * 3_600_000 },
+      { log: log.child({ component: 'evidence' }), ...(deps.now !== undefined && { now: deps.now }) },
+    );
+    await evidence.start();
+    this.evidenceStore = evidence;
+    this.lifecycle.add('evidence store', () => evidence.close());
+
+    const outbox = new Outbox(config.outbox, { log, registry, ...(deps.now !== undefined && { now: deps.now }) });
+    outbox.start();
+    this.outboxInstance = outbox;
+    this.lifecycle.add('outbox', () => outbox.close());
+
+    const brokers = config.kafka.brokers ?? deps.defaultBrokers;
+    if (brokers === undefined || brokers.length === 0) throw new EdgeError('SW_EDGE_START_FAILED', 'no Kafka brokers: set kafka.brokers or STREETWATCH_KAFKA_BROKERS');
+    const kafka = createKafka({ brokers, clientId: config.kafka.clientId ?? `edge-${config.gatewayId}` }, log);
+    const { brokers: _b, clientId: _c, ...publisherConfig } = config.kafka;
+    const publisher = new Publisher(publisherConfig, { kafka, outbox, registry, log });
+    await publisher.start();
+    this.publisher = publisher;
+    this.lifecycle.add('publisher', async () => {
+      // Everything before this in the close order has written its last records: drain them.
+      this.report.flush = await publisher.flush(Math.max(0, this.deadline - Date.now() - 1000));
+      if (this.report.flush.drained) this.log.info('outbox flushed to Kafka');
+      else this.log.warn({ left: this.report.flush.left }, 'outbox not fully flushed within the grace time: the rest is sent at the next start');
+    });
+
+    this.app = await createEdgeOpsServer({
+      registry,
+      log,
+      evidence,
+      status: () => this.status(),
+      beforeScrape: () => outbox.refreshGauges(),
+      readiness: {
+        detector: () => ({ ok: this.detectorReady, detail: this.detectorReady ? 'model loaded' : 'loading' }),
+        outbox: () => ({ ok: true, detail: `depth ${outbox.depth()}${outbox.isFull() ? ', FULL (dropping by policy)' : ''}` }),
+        // Kafka down is not "not ready": events wait in the outbox.
+        kafka: () => ({ ok: true, detail: publisher.connected ? 'connected' : 'unreachable: events wait in the outbox' }),
+      },
+    });
+    const app = this.app;
+    this.address = await listen(app, { host: config.http.host, port: config.http.port });
+    this.lifecycle.add('http server', () => app.close());
+    this.baseUrl = this.publicBase();
+    log.info({ url: this.address, publicBaseUrl: this.baseUrl }, 'HTTP server listening');
+
+    const { version: _v, ...detectorConfig } = config.detector;
+    const detector = createDetector(detectorConfig as DetectorConfig, { log: log.child({ component: 'detector' }), registry });
+    this.detector = detector;
+    this.lifecycle.add('detector', () => detector.close());
+    await detector.load();
+    const model = { name: config.detector.model, version: await modelVersion(config.detector) };
+    this.detectorReady = true;
+
+    const metrics = pipelineMetrics(registry);
+    const queue = new DetectorQueue(detector, { onDepth: (n) => metrics.queueDepth.set(n) });
+    this.lifecycle.add('detector queue', () => queue.close());
+    const recorder = new EvidenceRecorder(evidence, { baseUrl: () => this.baseUrl, quality: config.evidence.jpegQuality }, log.child({ component: 'evidence' }));
+
+    for (const cam of config.cameras) {
+      if (!cam.enabled) {
+        log.info({ cameraId: cam.id }, 'camera disabled in config');
+        continue;
+      }
+      this.pipelines.push(
+        new CameraPipeline(cam, analyticsFor(config, cam), {
+          gatewayId: config.gatewayId,
+          model,
+          detector: queue,
+          evidence: recorder,
+          sink: outbox,
+          metrics,
+          log,
+          registry,
+          ...(deps.now !== undefined && { now: deps.now }),
+          ...(deps.ffmpegPath !== undefined && { ffmpegPath: deps.ffmpegPath }),
+          ...(deps.createSource !== undefined && { createSource: deps.createSource }),
+          ...(deps.onCameraEnd !== undefined && { onEnd: deps.onCameraEnd }),
+        }),
+      );
+    }
+    this.lifecycle.add('cameras', () => this.stopCameras());
+    for (const p of this.pipelines) p.start();
+    log.info({ cameras: this.pipelines.length, model }, 'gateway started');
+  }
+
+  private publicBase(): string {
+    const configured = this.config.http.publicBaseUrl;
+    if (configured !== undefined) return configured.replace(/\/+$/, '');
+    const port = new URL(this.address).port;
+    const host = this.config.http.host;
+    if (host === '0.0.0.0' || host === '::') {
+      this.log.warn('http.publicBaseUrl is not set: evidence URLs use this host name, which consumers may not resolve');
+      return `http://${hostname()}:${port}`;
+    }
+    return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  }
+
+  private async stopCameras(): Promise<void> {
+    await Promise.all(this.pipelines.map((p) => p.stop()));
+    for (const p of this.pipelines) this.report.violationsClosed += await p.closeViolations();
+    if (this.report.violationsClosed > 0) this.log.info({ violations: this.report.violationsClosed }, 'open violations ended (shutdown)');
+  }
+
+  /**
+   * Graceful shutdown within `graceMs` (default shutdown.graceMs): sources stop, open violations
+   * end, the outbox drains to Kafka, then everything closes in reverse start order. Idempotent.
+   */
+  close(graceMs = this.config.shutdown.graceMs): Promise<ShutdownReport> {
+    this.closing ??= (async () => {
+      const t0 = Date.now();
+      // A signal during start: let the start finish (bounded) so every started stage is closed.
+      if (this.starting) await withTimeout(this.starting, graceMs / 2, 'gateway start').catch(() => undefined);
+      return this.closeNow(Math.max(100, graceMs - (Date.now() - t0)));
+    })();
+    return this.closing;
+  }
+
+  private closeNow(graceMs: number): Promise<ShutdownReport> {
+    this.closingNow ??= (async () => {
+      this.deadline = Date.now() + graceMs;
+      this.report.failures = await this.lifecycle.close(graceMs);
+      return this.report;
+    })();
+    return this.closingNow;
+  }
+}

@@ -1,0 +1,35 @@
+/**
+ * Metrics of the per-camera pipeline (get-or-create on the gateway's registry, one `camera` label
+ * per camera). The source's own metrics (decoded fps, last-frame age, online, restarts) live in
+ * source/metrics.ts; the outbox's (depth, oldest age, drops) in outbox/.
+ */
+import { counter, gauge, histogram, type Registry } from '@streetwatch/platform';
+
+export type Stage = 'motion' | 'static_objects' | 'detect_wait' | 'detect' | 'track' | 'rules' | 'evidence' | 'publish';
+
+export function pipelineMetrics(registry: Registry) {
+  return {
+    stageSeconds: histogram(
+      registry,
+      'streetwatch_edge_stage_seconds',
+      'Time per frame in each pipeline stage (detect_wait = waiting for the shared detector)',
+      ['camera', 'stage'],
+      [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.4, 0.8, 1.6, 3.2],
+    ),
+    detectorMs: gauge(registry, 'streetwatch_edge_camera_detector_ms', 'Detector time of the last inference on this camera (ms)', ['camera']),
+    frames: counter(registry, 'streetwatch_edge_frames_analysed_total', 'Frames through the pipeline, by whether the detector ran', ['camera', 'detector']),
+    events: counter(registry, 'streetwatch_edge_events_total', 'DetectionEvents written to the outbox', ['camera', 'type', 'phase']),
+    health: counter(registry, 'streetwatch_edge_health_events_total', 'CameraHealth events written to the outbox', ['camera', 'status']),
+    invalid: counter(
+      registry,
+      'streetwatch_edge_events_invalid_total',
+      'Events refused before the outbox because they fail their contract (a bug; logged)',
+      ['contract'],
+    ),
+    failures: counter(registry, 'streetwatch_edge_pipeline_failures_total', 'Pipeline step failures, by code', ['camera', 'code']),
+    openViolations: gauge(registry, 'streetwatch_edge_violations_open', 'Violations started and not yet ended', ['camera']),
+    queueDepth: gauge(registry, 'streetwatch_edge_detector_queue_depth', 'Frames waiting for the shared detector'),
+  };
+}
+
+export type PipelineMetrics = ReturnType<typeof pipelineMetrics>;

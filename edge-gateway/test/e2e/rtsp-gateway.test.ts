@@ -1,0 +1,133 @@
+/**
+ * The gateway end to end on real components: a digest-protected RTSP camera (gst-rtsp-server)
+ * serving the real vtest walkway, ffmpeg, the centernet model on wasm, the real Kafka broker.
+ * One gateway with two cameras on the same server: one with the right password and a
+ * street_vendor zone over the walkway (short dwell), one with a wrong password.
+ * The subtests run in order on the same gateway (the last one kills the server).
+ */
+import { createHash } from 'node:crypto';
+import { testKafka, waitFor } from '@streetwatch/platform/testing';
+import t from 'tap';
+import { startRtspCamera } from '../support/rtsp-camera.js';
+import { scenePath } from '../support/video.js';
+import { captureLog, collectEdgeTopics, startTestGateway, tempDir, testConfig } from './fixtures/gateway.js';
+
+const video = scenePath('vtest-20s.mp4');
+const k = await testKafka(t, { label: 'edge-rtsp' });
+const topics = await collectEdgeTopics(t, k);
+const camera = await startRtspCamera(t, { video });
+const dir = await tempDir(t, 'edge-rtsp');
+const logs = captureLog();
+const WRONG = 'wrong-Secret-42';
+const gateway = await startTestGateway(
+  t,
+  await testConfig(dir, k, {
+    analytics: {
+      // the walkway's static blobs (confirmed after 3 s) are the "stall"; people are in the zone
+      staticObjects: { confirmSeconds: 3 },
+      tracker: { lostMemorySeconds: 5 },
+      updateIntervalSeconds: 5,
+    },
+    cameras: [
+      {
+        id: 'cam-walkway',
+        siteId: 'site-1',
+        gridId: 'grid-3',
+        communityId: 'comm-9',
+        source: { type: 'rtsp', url: camera.url('sub', null), username: camera.user, password: camera.password },
+        analytic: { fps: 2, width: 384, height: 288 },
+        watchdog: { firstFrameTimeoutMs: 8000, stallTimeoutMs: 4000, backoffInitialMs: 200, backoffMaxMs: 1000 },
+        zones: [{ id: 'V1', type: 'street_vendor', polygon: [[0, 0], [1, 0], [1, 1], [0, 1]], dwellSeconds: 2, gapSeconds: 3 }],
+      },
+      {
+        id: 'cam-badpw',
+        source: { type: 'hikvision', host: '127.0.0.1', port: camera.port, username: camera.user, password: WRONG },
+        analytic: { fps: 2, width: 384, height: 288 },
+        watchdog: { authBackoffMs: 1500, authBackoffMaxMs: 3000, backoffInitialMs: 200, backoffMaxMs: 1000 },
+      },
+    ],
+  }),
+  logs.log,
+);
+
+t.test('the camera goes online on Kafka and a street_vendor start with its evidence JPEG reaches the real broker', async (t) => {
+  const online = await waitFor('online CameraHealth of cam-walkway', () => topics.health.find((h) => h.cameraId === 'cam-walkway' && h.status === 'online'), {
+    timeoutMs: 30_000,
+  });
+  t.match(online, { gatewayId: 'gw-test', reason: 'STREAM_OK', schemaVersion: 1 });
+  const start = await waitFor('a street_vendor start on Kafka', () => topics.detections.find((d) => d.cameraId === 'cam-walkway' && d.phase === 'start'), {
+    timeoutMs: 60_000,
+  });
+  t.match(start, { type: 'street_vendor', zoneId: 'V1', gatewayId: 'gw-test', siteId: 'site-1', gridId: 'grid-3', communityId: 'comm-9', model: { name: 'centernet' } });
+  t.match(start.violationId, /^v-[0-9a-f]{32}$/);
+  t.ok(start.dwellSeconds >= 2, `dwell ${start.dwellSeconds} s >= the zone's 2 s`);
+  t.ok(Date.parse(start.processedAt) >= Date.parse(start.eventTime), 'processed after the frame was taken');
+  t.equal(topics.keys.detections[topics.detections.indexOf(start)], 'cam-walkway', 'keyed by cameraId');
+
+  const evidence = start.evidence;
+  if (!evidence) return t.fail('the start carries evidence');
+  t.ok(evidence.url.startsWith(`${gateway.publicBaseUrl}/evidence/`), evidence.url);
+  const res = await fetch(evidence.url);
+  t.equal(res.status, 200);
+  t.equal(res.headers.get('content-type'), 'image/jpeg');
+  const jpeg = Buffer.from(await res.arrayBuffer());
+  t.same([...jpeg.subarray(0, 3)], [0xff, 0xd8, 0xff], 'a JPEG');
+  t.equal(createHash('sha256').update(jpeg).digest('hex'), evidence.sha256, 'sha256 in the event matches the served file');
+  t.equal(jpeg.length, evidence.bytes);
+  t.same(topics.invalid, [], 'every message on both topics satisfies its contract');
+
+  const metrics = await (await fetch(`${gateway.url}/metrics`)).text();
+  t.match(metrics, /streetwatch_edge_camera_online\{camera="cam-walkway"[^}]*\} 1/);
+  t.match(metrics, /streetwatch_edge_camera_detector_ms\{camera="cam-walkway"[^}]*\} \d/);
+  t.match(metrics, /streetwatch_edge_camera_last_frame_age_seconds\{camera="cam-walkway"/);
+  t.match(metrics, /streetwatch_edge_camera_decoded_fps\{camera="cam-walkway"/);
+  t.match(metrics, /streetwatch_edge_events_total\{camera="cam-walkway",type="street_vendor",phase="start"[^}]*\} [1-9]/);
+  t.match(metrics, /streetwatch_edge_outbox_depth/);
+  t.match(metrics, /streetwatch_edge_outbox_oldest_age_seconds/);
+  t.match(metrics, /streetwatch_edge_events_produced_total/);
+  const ready = await fetch(`${gateway.url}/readyz`);
+  t.equal(ready.status, 200);
+});
+
+t.test('a wrong password is logged as SW_EDGE_CAMERA_AUTH, goes offline on Kafka, and is retried slowly while the gateway keeps working', async (t) => {
+  const offline = await waitFor('offline CameraHealth of cam-badpw', () => topics.health.find((h) => h.cameraId === 'cam-badpw' && h.status === 'offline'), {
+    timeoutMs: 20_000,
+  });
+  t.equal(offline.reason, 'SW_EDGE_CAMERA_AUTH');
+  t.notMatch(offline.detail ?? '', WRONG, 'the password is not in the event');
+  const authLine = logs.entries().find((e) => e.cameraId === 'cam-badpw' && e.reason === 'SW_EDGE_CAMERA_AUTH' && e.msg === 'camera offline');
+  t.ok(authLine, 'a clear log line names the camera and the code');
+  // bounded restarts: the slow schedule (1.5 s, then 3 s) -- not a tight loop
+  const bad = gateway.camera('cam-badpw');
+  await waitFor('a second attempt', () => (bad?.status().spawns ?? 0) >= 2, { timeoutMs: 10_000 });
+  const status = bad?.status();
+  t.ok(status && status.spawns <= 8, `${status?.spawns} ffmpeg starts so far: bounded`);
+  t.equal(status?.state, 'offline');
+  t.equal(topics.health.filter((h) => h.cameraId === 'cam-badpw').length, 1, 'one offline event, no flapping');
+  t.equal(gateway.camera('cam-walkway')?.status().state, 'online', 'the other camera keeps running');
+  t.notOk(logs.lines.some((l) => l.includes(WRONG)), 'the wrong password never reaches a log line');
+  t.notOk(logs.lines.some((l) => l.includes(camera.password)), 'nor the right one');
+});
+
+t.test('killing the RTSP server sends offline, and bringing it back sends online again, on Kafka', async (t) => {
+  const before = topics.health.length;
+  await camera.stop();
+  const offline = await waitFor(
+    'offline CameraHealth after the kill',
+    () => topics.health.slice(before).find((h) => h.cameraId === 'cam-walkway' && h.status === 'offline'),
+    { timeoutMs: 20_000 },
+  );
+  t.ok(['SW_EDGE_STREAM_ENDED', 'SW_EDGE_CAMERA_UNREACHABLE', 'SW_EDGE_STREAM_STALLED'].includes(offline.reason), `offline because ${offline.reason}`);
+  await camera.restart();
+  const online = await waitFor(
+    'online CameraHealth after the restart',
+    () => topics.health.slice(before).find((h) => h.cameraId === 'cam-walkway' && h.status === 'online'),
+    { timeoutMs: 30_000 },
+  );
+  t.ok(Date.parse(online.eventTime) > Date.parse(offline.eventTime), 'online comes after offline');
+  const sequence = topics.health.slice(before).filter((h) => h.cameraId === 'cam-walkway').map((h) => h.status);
+  t.equal(sequence.indexOf('offline'), 0, `offline first: ${sequence.join(' ')}`);
+  t.same(topics.invalid, []);
+  const frames = gateway.camera('cam-walkway')?.stats().frames ?? 0;
+  await waitFor('frames after the reconnect', () => (gateway.camera('cam-walkway')?.stats().frames ?? 0) > frames + 1, { timeoutMs: 15_000 });
+});
