@@ -149,6 +149,7 @@ export class Publisher {
     while (!this.stopping) {
       try {
         await this.producer.start(); // no-op once connected
+        if (!this.connectedNow && this.failingSince === undefined) this.setConnected(true);
         const batch = this.inflight ?? this.prepare();
         if (!batch) {
           this.deps.outbox.prune();
