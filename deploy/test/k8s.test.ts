@@ -1,0 +1,276 @@
+// The Kubernetes tree (k8s/): every kustomization renders (support/kustomize.ts, checked against
+// `kubectl kustomize` when it was written), every object validates against the Kubernetes schemas
+// (kubernetes-models), and the deployment rules hold: probes and resources on every container,
+// secrets only by reference, services/HPAs/PDBs pointing at real workloads, configs that the
+// services themselves accept (--validate-config).
+import t from 'tap';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { parse } from 'yaml';
+import { Deployment, StatefulSet, DaemonSet } from 'kubernetes-models/apps/v1';
+import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2';
+import { Job } from 'kubernetes-models/batch/v1';
+import { Ingress } from 'kubernetes-models/networking.k8s.io/v1';
+import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
+import { ConfigMap, Namespace, PersistentVolumeClaim, Secret, Service } from 'kubernetes-models/v1';
+import { containersOf, kustomizationDirs, podSpec, readYamlDocs, render, type K8sObject } from './support/kustomize.js';
+import { REPO } from './support/metrics.js';
+import { run } from './support/tools.js';
+
+const K8S = join(REPO, 'k8s');
+const WORKLOADS = new Set(['Deployment', 'StatefulSet', 'DaemonSet']);
+const MODELS: Record<string, new (o: never) => { validate(): void }> = {
+  'apps/v1/Deployment': Deployment,
+  'apps/v1/StatefulSet': StatefulSet,
+  'apps/v1/DaemonSet': DaemonSet,
+  'autoscaling/v2/HorizontalPodAutoscaler': HorizontalPodAutoscaler,
+  'batch/v1/Job': Job,
+  'networking.k8s.io/v1/Ingress': Ingress,
+  'policy/v1/PodDisruptionBudget': PodDisruptionBudget,
+  'v1/ConfigMap': ConfigMap,
+  'v1/Namespace': Namespace,
+  'v1/PersistentVolumeClaim': PersistentVolumeClaim,
+  'v1/Secret': Secret,
+  'v1/Service': Service,
+};
+/** Secrets the manifests refer to; each is created out of band (deploy/README.md lists them). */
+const EXTERNAL_SECRETS = new Set(['streetwatch-postgres', 'streetwatch-router-secrets', 'streetwatch-router-users', 'streetwatch-console-tls', 'edge-gateway-config']);
+
+const trees = kustomizationDirs(K8S).map((dir) => ({ name: relative(K8S, dir), dir }));
+const rendered = new Map(trees.map(({ name, dir }) => [name, render(dir)]));
+
+type Container = Record<string, unknown> & {
+  name: string;
+  image?: string;
+  args?: string[];
+  ports?: Array<{ name?: string; containerPort: number }>;
+  env?: Array<{ name: string; value?: string; valueFrom?: Record<string, { name?: string }> }>;
+  envFrom?: Array<{ configMapRef?: { name: string }; secretRef?: { name: string } }>;
+  resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
+  livenessProbe?: { httpGet?: { path: string; port: string | number } };
+  readinessProbe?: { httpGet?: { path: string; port: string | number } };
+  startupProbe?: { httpGet?: { path: string; port: string | number } };
+  volumeMounts?: Array<{ name: string; mountPath: string }>;
+};
+
+function find(objs: K8sObject[], kind: string, name: string): K8sObject | undefined {
+  return objs.find((o) => o.kind === kind && o.metadata.name === name);
+}
+
+function matches(selector: Record<string, string> | undefined, labels: Record<string, string> | undefined): boolean {
+  return !!selector && Object.keys(selector).length > 0 && Object.entries(selector).every(([k, v]) => labels?.[k] === v);
+}
+
+function podLabels(o: K8sObject): Record<string, string> | undefined {
+  return (o.spec as { template?: { metadata?: { labels?: Record<string, string> } } }).template?.metadata?.labels;
+}
+
+t.test('the tree has a base, staging and production overlays and the edge overlay', async (t) => {
+  t.same(
+    trees.map((x) => x.name),
+    ['base', 'overlays/edge', 'overlays/production', 'overlays/staging'],
+  );
+});
+
+t.test('the renderer merges patches like kustomize: maps deep, named list items by name', async (t) => {
+  const { strategicMerge } = await import('./support/kustomize.js');
+  const base = { spec: { replicas: 1, containers: [{ name: 'a', image: 'x', resources: { requests: { cpu: '1' } } }, { name: 'b', image: 'y' }] } };
+  const patch = { spec: { containers: [{ name: 'a', resources: { requests: { memory: '1Gi' } } }] } };
+  t.same(strategicMerge(base, patch), {
+    spec: { replicas: 1, containers: [{ name: 'a', image: 'x', resources: { requests: { cpu: '1', memory: '1Gi' } } }, { name: 'b', image: 'y' }] },
+  });
+  t.throws(() => strategicMerge(base, { $patch: 'delete' }), /not supported/);
+});
+
+for (const { name } of trees) {
+  const objs = rendered.get(name)!;
+
+  t.test(`${name}: every object validates against the Kubernetes schema`, async (t) => {
+    t.ok(objs.length > 0);
+    for (const o of objs) {
+      const Model = MODELS[`${o.apiVersion}/${o.kind}`];
+      if (!Model) {
+        t.fail(`${o.apiVersion} ${o.kind} ${o.metadata.name}: no schema model in the test (add it to MODELS)`);
+        continue;
+      }
+      t.doesNotThrow(() => new Model(o as never).validate(), `${o.kind}/${o.metadata.name}`);
+    }
+    const ids = objs.map((o) => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`);
+    t.equal(new Set(ids).size, ids.length, 'no duplicate objects');
+  });
+
+  t.test(`${name}: long-running containers have /healthz + /readyz probes; every container has resources`, async (t) => {
+    for (const o of objs) {
+      if (!podSpec(o)) continue;
+      for (const c of containersOf(o) as Container[]) {
+        const where = `${o.kind}/${o.metadata.name} ${c.name}`;
+        t.ok(c.resources?.requests?.cpu && c.resources.requests.memory, `${where}: cpu and memory requests`);
+        t.ok(c.resources?.limits?.memory, `${where}: a memory limit`);
+        t.equal((c.securityContext as { allowPrivilegeEscalation?: boolean } | undefined)?.allowPrivilegeEscalation, false, `${where}: no privilege escalation`);
+        if (!WORKLOADS.has(o.kind)) continue;
+        const portNames = new Set((c.ports ?? []).flatMap((p) => [p.name, p.containerPort]));
+        t.equal(c.livenessProbe?.httpGet?.path, '/healthz', `${where}: liveness on /healthz`);
+        t.equal(c.readinessProbe?.httpGet?.path, '/readyz', `${where}: readiness on /readyz`);
+        for (const p of [c.livenessProbe, c.readinessProbe, c.startupProbe]) {
+          if (p?.httpGet) t.ok(portNames.has(p.httpGet.port), `${where}: probe port ${p.httpGet.port} is a container port`);
+        }
+      }
+      const pod = podSpec(o) as { securityContext?: { runAsNonRoot?: boolean } };
+      t.equal(pod.securityContext?.runAsNonRoot, true, `${o.kind}/${o.metadata.name}: runs as non-root`);
+    }
+  });
+
+  t.test(`${name}: secrets are only referenced, never written into the manifests`, async (t) => {
+    t.same(objs.filter((o) => o.kind === 'Secret').map((o) => o.metadata.name), [], 'no Secret objects');
+    for (const o of objs) {
+      for (const c of containersOf(o) as Container[]) {
+        for (const e of c.env ?? []) {
+          if (/PASSWORD|SECRET|TOKEN|KEY/i.test(e.name)) t.ok(e.valueFrom?.secretKeyRef, `${o.metadata.name} ${c.name} ${e.name} comes from a Secret`);
+          if (e.valueFrom?.secretKeyRef) t.ok(EXTERNAL_SECRETS.has(e.valueFrom.secretKeyRef.name ?? ''), `known Secret ${e.valueFrom.secretKeyRef.name}`);
+        }
+        for (const f of c.envFrom ?? []) if (f.secretRef) t.ok(EXTERNAL_SECRETS.has(f.secretRef.name), `known Secret ${f.secretRef.name}`);
+      }
+      for (const v of (podSpec(o)?.volumes ?? []) as Array<{ secret?: { secretName: string } }>) {
+        if (v.secret) t.ok(EXTERNAL_SECRETS.has(v.secret.secretName), `known Secret ${v.secret.secretName}`);
+      }
+      for (const tls of ((o.spec as { tls?: Array<{ secretName: string }> } | undefined)?.tls ?? [])) t.ok(EXTERNAL_SECRETS.has(tls.secretName), `known Secret ${tls.secretName}`);
+      if (o.kind === 'ConfigMap') {
+        for (const [k, v] of Object.entries((o.data ?? {}) as Record<string, string>)) {
+          t.notMatch(`${k}=${v}`, /(PASSWORD|SECRET|TOKEN)=\S/i, `ConfigMap ${o.metadata.name} ${k} holds no secret value`);
+        }
+      }
+    }
+  });
+
+  t.test(`${name}: references resolve (ConfigMaps, Services, HPAs, PDBs, scrape annotations, config mounts)`, async (t) => {
+    for (const o of objs) {
+      const spec = podSpec(o);
+      if (spec) {
+        for (const v of (spec.volumes ?? []) as Array<{ configMap?: { name: string }; persistentVolumeClaim?: { claimName: string } }>) {
+          if (v.configMap) t.ok(find(objs, 'ConfigMap', v.configMap.name), `${o.metadata.name}: ConfigMap ${v.configMap.name} exists`);
+          if (v.persistentVolumeClaim) t.ok(find(objs, 'PersistentVolumeClaim', v.persistentVolumeClaim.claimName), `${o.metadata.name}: PVC exists`);
+        }
+        for (const c of containersOf(o) as Container[]) {
+          for (const f of c.envFrom ?? []) if (f.configMapRef) t.ok(find(objs, 'ConfigMap', f.configMapRef.name), `${c.name}: ConfigMap ${f.configMapRef.name} exists`);
+          // --config /etc/streetwatch/x.yaml is a key of the volume mounted there.
+          const i = (c.args ?? []).indexOf('--config');
+          if (i >= 0) {
+            const file = c.args![i + 1]!;
+            const mount = (c.volumeMounts ?? []).find((m) => file.startsWith(`${m.mountPath}/`));
+            t.ok(mount, `${c.name}: ${file} is on a mounted volume`);
+            const vol = (spec.volumes ?? []).find((v) => v.name === mount?.name) as { configMap?: { name: string }; secret?: unknown } | undefined;
+            if (vol?.configMap) {
+              const cm = find(objs, 'ConfigMap', vol.configMap.name);
+              t.ok((cm?.data as Record<string, string> | undefined)?.[file.split('/').pop()!], `${c.name}: ${file} is a key of ${vol.configMap.name}`);
+            } else t.ok(vol?.secret, `${c.name}: ${file} comes from a ConfigMap or a Secret`);
+          }
+        }
+        const ann = (o.spec as { template: { metadata?: { annotations?: Record<string, string> } } }).template.metadata?.annotations;
+        if (ann?.['prometheus.io/scrape'] === 'true') {
+          const ports = (containersOf(o) as Container[]).flatMap((c) => (c.ports ?? []).map((p) => String(p.containerPort)));
+          t.ok(ports.includes(ann['prometheus.io/port'] ?? ''), `${o.metadata.name}: scrape port ${ann['prometheus.io/port']} is a container port`);
+        }
+      }
+      if (o.kind === 'Service') {
+        const s = o.spec as { selector: Record<string, string>; ports: Array<{ targetPort: string | number }> };
+        const targets = objs.filter((w) => podSpec(w) && matches(s.selector, podLabels(w)));
+        t.equal(targets.length, 1, `Service ${o.metadata.name} selects one workload`);
+        const names = targets.flatMap((w) => (containersOf(w) as Container[]).flatMap((c) => (c.ports ?? []).flatMap((p) => [p.name, p.containerPort])));
+        for (const p of s.ports) t.ok(names.includes(p.targetPort), `Service ${o.metadata.name} targetPort ${p.targetPort} exists`);
+      }
+      if (o.kind === 'HorizontalPodAutoscaler') {
+        const ref = (o.spec as { scaleTargetRef: { kind: string; name: string } }).scaleTargetRef;
+        t.ok(find(objs, ref.kind, ref.name), `HPA ${o.metadata.name} scales an existing ${ref.kind}`);
+      }
+      if (o.kind === 'PodDisruptionBudget') {
+        const sel = (o.spec as { selector: { matchLabels: Record<string, string> } }).selector.matchLabels;
+        t.ok(objs.some((w) => WORKLOADS.has(w.kind) && matches(sel, podLabels(w))), `PDB ${o.metadata.name} selects a workload`);
+      }
+      if (o.kind === 'Ingress') {
+        for (const r of (o.spec as { rules: Array<{ http: { paths: Array<{ backend: { service: { name: string } } }> } }> }).rules) {
+          for (const p of r.http.paths) t.ok(find(objs, 'Service', p.backend.service.name), `Ingress backend ${p.backend.service.name} exists`);
+        }
+      }
+    }
+  });
+}
+
+t.test('the cloud overlays run processor and router with an HPA and a PDB each, and the setup Job', async (t) => {
+  for (const name of ['overlays/staging', 'overlays/production']) {
+    const objs = rendered.get(name)!;
+    for (const app of ['stream-processor', 'alert-router']) {
+      t.ok(find(objs, 'Deployment', app), `${name}: Deployment ${app}`);
+      t.ok(find(objs, 'HorizontalPodAutoscaler', app), `${name}: HPA ${app}`);
+      t.ok(find(objs, 'PodDisruptionBudget', app), `${name}: PDB ${app}`);
+    }
+    const job = find(objs, 'Job', 'streetwatch-setup');
+    t.same(
+      containersOf(job!).map((c) => (c as Container).args),
+      [['--component', 'stream-processor'], ['--component', 'alert-router', '--config', '/etc/streetwatch/router.yaml']],
+      `${name}: the Job provisions for both services`,
+    );
+    const ns = objs.map((o) => o.metadata.namespace);
+    t.ok(ns.every((n) => n && n === ns[0]), `${name}: one namespace for every object`);
+  }
+  const prod = rendered.get('overlays/production')!;
+  for (const o of prod) for (const c of containersOf(o) as Container[]) t.notMatch(c.image, /:latest$|^[^:]+$/, `production pins ${c.image}`);
+  const stack = prod.find((o) => o.kind === 'ConfigMap' && o.metadata.name.startsWith('streetwatch-stack-'));
+  t.equal((stack?.data as Record<string, string>).STREETWATCH_TOPIC_REPLICATION, '3', 'production topics are replicated 3 times');
+  t.equal((find(prod, 'Deployment', 'stream-processor')?.spec as { replicas: number }).replicas, 3);
+});
+
+t.test('the edge overlay runs one gateway per box on a persistent outbox volume', async (t) => {
+  const objs = rendered.get('overlays/edge')!;
+  const d = find(objs, 'Deployment', 'edge-gateway')!;
+  const spec = d.spec as { replicas: number; strategy: { type: string } };
+  t.equal(spec.replicas, 1);
+  t.equal(spec.strategy.type, 'Recreate', 'never two writers of one outbox');
+  const c = containersOf(d)[0] as Container;
+  t.ok(c.volumeMounts?.some((m) => m.mountPath === '/var/lib/streetwatch' && m.name === 'data'), 'outbox folder mounted');
+  t.ok(find(objs, 'PersistentVolumeClaim', 'edge-gateway-data'));
+});
+
+// The configs the manifests carry, checked by the services' own --validate-config (built dist).
+const CONFIGS: Array<{ service: string; main: string; file: () => string }> = [
+  { service: 'stream-processor', main: 'stream-processor/dist/main.js', file: () => cmData('base', 'streetwatch-processor', 'processor.yaml') },
+  { service: 'alert-router', main: 'alert-router/dist/main.js', file: () => cmData('base', 'streetwatch-router', 'router.yaml') },
+  { service: 'edge-gateway', main: 'edge-gateway/dist/main.js', file: () => readFileSync(join(K8S, 'overlays/edge/gateway.example.yaml'), 'utf8') },
+];
+
+function cmData(tree: string, prefix: string, key: string): string {
+  const cm = rendered.get(tree)!.find((o) => o.kind === 'ConfigMap' && o.metadata.name.startsWith(`${prefix}-`));
+  return (cm?.data as Record<string, string>)[key]!;
+}
+
+for (const c of CONFIGS) {
+  t.test(`${c.service} accepts the config the deployment gives it (--validate-config)`, async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'sw-k8s-config-'));
+    t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+    const file = join(dir, `${c.service}.yaml`);
+    writeFileSync(file, c.file());
+    const r = await run(process.execPath, [join(REPO, c.main), '--validate-config', file], { timeoutMs: 30_000 });
+    t.equal(r.code, 0, `${r.stdout}${r.stderr}(needs a build: npx tsc -b)`);
+  });
+}
+
+t.test('the ports in the service configs are the ports the manifests expose and scrape', async (t) => {
+  const processor = parse(cmData('base', 'streetwatch-processor', 'processor.yaml')) as { processor: { ops?: { port?: number } } };
+  const router = parse(cmData('base', 'streetwatch-router', 'router.yaml')) as { http: { port: number; host: string } };
+  const gateway = parse(readFileSync(join(K8S, 'overlays/edge/gateway.example.yaml'), 'utf8')) as { http: { port: number; host: string } };
+  const port = (tree: string, name: string) => ((containersOf(find(rendered.get(tree)!, 'Deployment', name)!)[0] as Container).ports ?? [])[0]?.containerPort;
+  t.equal(port('base', 'stream-processor'), processor.processor.ops?.port ?? 9464);
+  t.equal(port('base', 'alert-router'), router.http.port);
+  t.equal(router.http.host, '0.0.0.0', 'the router listens beyond loopback in a pod');
+  t.equal(port('overlays/edge', 'edge-gateway'), gateway.http.port);
+  t.equal(gateway.http.host, '0.0.0.0');
+});
+
+t.test('no file under k8s/ declares a Secret', async (t) => {
+  const files = kustomizationDirs(K8S).flatMap((d) => {
+    const k = readYamlDocs(join(d, 'kustomization.yaml'))[0] as unknown as { resources?: string[]; patches?: Array<{ path: string }> };
+    return [...(k.resources ?? []), ...(k.patches ?? []).map((p) => p.path)].filter((r) => r.endsWith('.yaml')).map((r) => join(d, r));
+  });
+  t.ok(files.length >= 10);
+  for (const f of files) for (const o of readYamlDocs(f)) t.not(o.kind, 'Secret', relative(REPO, f));
+});
