@@ -94,6 +94,11 @@ async function main(): Promise<void> {
   const producer = new ContractProducer({ prefix }, { kafka, registry });
   await producer.start();
   lifecycle.add('kafka-producer', () => producer.close());
+  // The delivery half's own producer (department queues, Delivery events, DLQ): an idempotent
+  // producer has one request in flight, so sharing one with the work-order half would serialise both.
+  const deliveryProducer = new ContractProducer({ prefix }, { kafka, registry });
+  await deliveryProducer.start();
+  lifecycle.add('kafka-producer-delivery', () => deliveryProducer.close());
 
   // The halves need each other (dispatch ↔ notify): late-bound through the seams.
   let workOrders: WorkOrders | undefined;
@@ -108,7 +113,7 @@ async function main(): Promise<void> {
     registry,
     resolveSecret: secretResolver(process.env),
     kafka,
-    producer,
+    producer: deliveryProducer,
     prefix,
     consoleFeed,
     workOrders: dispatcher,

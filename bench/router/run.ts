@@ -11,10 +11,10 @@
  * bench/results/router.json. No assertions: numbers only.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createLogger, createRegistry, parseConfig } from '@streetwatch/platform';
+import { ContractProducer, createLogger, createRegistry, parseConfig } from '@streetwatch/platform';
 import { testDatabase, testKafka, waitFor } from '@streetwatch/platform/testing';
 import { TOPICS, departmentTopic, exampleAlert, type Alert } from '@streetwatch/schemas';
 import { RouterConfig } from '../../alert-router/src/config/schema.js';
@@ -62,13 +62,17 @@ async function main(): Promise<void> {
     delivery: { poll: '100ms' },
   }) as RouterConfig;
   const registry = createRegistry('bench');
+  // The router gets its own producer; k.producer is the load generator's.
+  const routerProducer = new ContractProducer({ prefix: k.prefix }, { kafka: k.kafka, registry });
+  await routerProducer.start();
+  host.teardown(() => routerProducer.close());
   const pipeline = new DeliveryPipeline(cfg, {
     pool: db.pool,
     log: createLogger({ name: 'bench', level: 'warn' }),
     registry,
     resolveSecret: secretResolver({ HOOK: 'bench-secret' }),
     kafka: k.kafka,
-    producer: k.producer,
+    producer: routerProducer,
     prefix: k.prefix,
   });
   host.teardown(() => pipeline.close());
@@ -83,6 +87,7 @@ async function main(): Promise<void> {
   await producer.send(TOPICS.alerts, Array.from({ length: 200 }, (_, i) => mk(`warm-${i}`)));
   await waitFor('warm-up delivered', async () => (await count("SELECT count(*)::text AS n FROM router_deliveries WHERE state = 'sent'")) >= 400, { timeoutMs: 120_000 });
 
+  const loadAtStart = Math.round(loadavg()[0]! * 10) / 10;
   // (1) Burst.
   const burst = Array.from({ length: BURST }, (_, i) => `burst-${i}`);
   const b0 = Date.now();
@@ -138,7 +143,8 @@ async function main(): Promise<void> {
 
   const result = {
     when: new Date().toISOString(),
-    machine: { cores: cpus().length, cpu: cpus()[0]?.model.split(' ').slice(0, 2).join(' '), node: process.version },
+    machine: { cores: cpus().length, loadAvg1mAtEnd: Math.round(loadavg()[0]! * 10) / 10, cpu: cpus()[0]?.model.split(' ').slice(0, 2).join(' '), node: process.version },
+    loadAvg1mAtStart: loadAtStart,
     setup: 'in-process router; real Kafka 4.1 + PostgreSQL 15 on the same 2-core machine; sinks: fake webhook (HMAC-signed HTTP) + kafka-dept; groupWait 0',
     burst: {
       alerts: BURST,

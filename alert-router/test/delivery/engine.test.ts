@@ -1,4 +1,5 @@
 import t from 'tap';
+import { waitFor } from '@streetwatch/platform/testing';
 import { exampleAlert, type Alert } from '@streetwatch/schemas';
 import { ALIYUN_THROTTLED, startFakeAliyun } from '../support/fake-aliyun/index.js';
 import { startFakeDingtalk } from '../support/fake-robots/index.js';
@@ -183,4 +184,24 @@ t.test('an intent left in flight by a dead process is marked uncertain, then res
     { channel_name: 'held', state: 'held', uncertain: true },
     { channel_name: 'hook', state: 'sent', uncertain: true },
   ]);
+});
+
+t.test('close() stops intake and waits for in-flight sends to be recorded before returning', async (t) => {
+  const hook = await startFakeWebhook(t, { secret: ENV.HOOK });
+  hook.delayMs = 300;
+  const h = await harness(
+    t,
+    {
+      departments: { cg: { name: 'CG', channels: ['hook'] } },
+      channels: { hook: { type: 'webhook', url: `${hook.url}/hook`, signSecret: { secretEnv: 'HOOK' } } },
+      routing: { route: { departments: ['cg'] } },
+    },
+    { env: ENV },
+  );
+  await h.pipeline.router.ingest([{ alert: alert('g1') }, { alert: alert('g2') }]);
+  await h.pipeline.router.idle();
+  await waitFor('both calls in flight', async () => (await states(h.pool)).inflight === 2, { timeoutMs: 5000, intervalMs: 10 });
+  await h.pipeline.close();
+  t.same(await states(h.pool), { sent: 2 }, 'outcomes recorded: nothing left for recovery to mark uncertain');
+  await h.pipeline.close(); // idempotent
 });
