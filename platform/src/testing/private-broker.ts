@@ -182,6 +182,20 @@ export async function startPrivateBroker(t: TeardownHost, opts: PrivateBrokerOpt
   // Belt and braces: if the test process exits without teardown, do not leave a JVM behind.
   const onExit = (): void => void child?.kill('SIGKILL');
   process.once('exit', onExit);
+  // A killed test process (SIGKILL, or SIGTERM without handlers) runs no exit hook, and
+  // PR_SET_PDEATHSIG does not fire on these machines: a tiny shell watchdog kills this broker's
+  // JVM (checked by its command line) and its data dir once the test process is gone.
+  const watchdog = (proc: ChildProcess): void => {
+    if (proc.pid === undefined) return;
+    const script =
+      'while kill -0 "$1" 2>/dev/null && kill -0 "$2" 2>/dev/null; do sleep 1; done; ' +
+      'if ! kill -0 "$1" 2>/dev/null && grep -qF "$3" "/proc/$2/cmdline" 2>/dev/null; then kill -KILL "$2"; sleep 1; rm -rf "$4"; fi';
+    const wd = spawn('sh', ['-c', script, 'sw-broker-watchdog', String(process.pid), String(proc.pid), props, dir], {
+      stdio: 'ignore',
+      detached: true,
+    });
+    wd.unref();
+  };
 
   t.teardown(async () => {
     closed = true;
@@ -244,6 +258,7 @@ export async function startPrivateBroker(t: TeardownHost, opts: PrivateBrokerOpt
       if (isRunning()) return;
       const proc = run(['kafka.Kafka', props]);
       child = proc;
+      watchdog(proc);
       try {
         await ready(proc);
       } catch (e) {
