@@ -124,19 +124,26 @@ async function main(): Promise<void> {
       async () => (await count("SELECT count(*)::text AS n FROM router_deliveries WHERE state = 'sent' AND alert_id LIKE $1", [`r${rate}-%`])) >= 2 * n,
       { timeoutMs: 300_000, intervalMs: 50 },
     );
-    const rows = await db.pool.query<{ alert_id: string; channel_name: string; created: string; sent_at: Date }>(
-      `SELECT d.alert_id, d.channel_name, a.alert->>'createdAt' AS created, d.updated_at AS sent_at
+    const rows = await db.pool.query<{ alert_id: string; channel_name: string; created: string; sent_at: Date; received_at: Date; intent_at: Date }>(
+      `SELECT d.alert_id, d.channel_name, a.alert->>'createdAt' AS created, d.updated_at AS sent_at, a.received_at, d.created_at AS intent_at
        FROM router_deliveries d JOIN router_alerts a ON a.alert_id = d.alert_id WHERE d.alert_id LIKE $1`,
       [`r${rate}-%`],
     );
     const hookLat = ids.map((id) => (received.get(id) ?? NaN) - Date.parse(rows.rows.find((r) => r.alert_id === id)?.created ?? ''));
     const queueLat = rows.rows.filter((r) => r.channel_name === 'queue').map((r) => r.sent_at.getTime() - Date.parse(r.created));
+    const q = rows.rows.filter((r) => r.channel_name === 'queue');
+    const stage = (f: (r: (typeof q)[number]) => number) => ({ p50: pct(q.map(f), 50), p99: pct(q.map(f), 99) });
     paced.push({
       rate,
       alerts: n,
       achievedRate: Math.round((n / (Date.now() - p0)) * 1000),
       webhookMs: { p50: pct(hookLat.filter(Number.isFinite), 50), p99: pct(hookLat.filter(Number.isFinite), 99) },
       kafkaDeptRecordedMs: { p50: pct(queueLat, 50), p99: pct(queueLat, 99) },
+      stagesMs: {
+        createdToRecorded: stage((r) => r.received_at.getTime() - Date.parse(r.created)),
+        recordedToIntent: stage((r) => r.intent_at.getTime() - r.received_at.getTime()),
+        intentToOutcomeRecorded: stage((r) => r.sent_at.getTime() - r.intent_at.getTime()),
+      },
     });
     process.stdout.write(`paced ${rate}/s: ${JSON.stringify(paced.at(-1))}\n`);
   }
