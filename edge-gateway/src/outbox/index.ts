@@ -1,14 +1,13 @@
 export { OutboxConfigSchema, type OutboxConfig } from './config.js';
 export { OUTBOX_ERRORS, OutboxError, type OutboxErrorCode } from './errors.js';
+export { Outbox, type OutboxDeps } from './outbox.js';
 export {
-  Outbox,
   OUTBOX_TOPICS,
   type AppendResult,
-  type OutboxDeps,
   type OutboxPhase,
   type OutboxRecord,
   type OutboxTopic,
   type RejectedRecord,
   type StoredRecord,
-} from './outbox.js';
+} from './types.js';
 export { cameraHealthRecord, detectionRecord } from './records.js';

@@ -2,6 +2,18 @@ import Database from 'better-sqlite3';
 import { counter, gauge, type Logger, type Registry } from '@streetwatch/platform';
 import type { OutboxConfig } from './config.js';
 import { OutboxError } from './errors.js';
+import { COLS, phaseOf, SCHEMA, sizeOf, toStored, type DropReason, type Row } from './rows.js';
+import { OUTBOX_TOPICS, type AppendResult, type OutboxRecord, type RejectedRecord, type StoredRecord } from './types.js';
+
+// The record types also come from here (importers of outbox.js see the whole API).
+export { OUTBOX_TOPICS, type AppendResult, type OutboxPhase, type OutboxRecord, type OutboxTopic, type RejectedRecord, type StoredRecord } from './types.js';
+
+export interface OutboxDeps {
+  readonly log: Logger;
+  readonly registry: Registry;
+  /** Clock (ms); tests inject one to age records without waiting. */
+  readonly now?: () => number;
+}
 
 /**
  * Durable on-disk outbox between the pipeline and Kafka (SQLite through better-sqlite3, WAL,
@@ -26,119 +38,6 @@ import { OutboxError } from './errors.js';
  *  3. `oversize`: a single record larger than maxBytes is never queued (logged, counted).
  * A record dropped while the publisher has it in flight may still reach Kafka.
  */
-export type OutboxTopic = 'detections' | 'cameraHealth';
-export const OUTBOX_TOPICS: readonly OutboxTopic[] = ['detections', 'cameraHealth'];
-
-export type OutboxPhase = 'start' | 'update' | 'end';
-
-export interface OutboxRecord {
-  /** Key of the topic in the schemas' TOPICS catalogue. */
-  readonly topic: OutboxTopic;
-  /** Kafka message key (cameraId). */
-  readonly key: string;
-  /** The message as JSON, already validated against the topic's contract by the caller. */
-  readonly value: string;
-  readonly eventId: string;
-  /** ms since epoch; default now. */
-  readonly createdAt?: number;
-  /** Detection lifecycle phase ('update' is dropped first when full); read from `value` when omitted. */
-  readonly phase?: OutboxPhase;
-}
-
-export interface StoredRecord {
-  readonly seq: number;
-  readonly topic: OutboxTopic;
-  readonly key: string;
-  readonly value: string;
-  readonly eventId: string;
-  readonly createdAt: number;
-  readonly phase: OutboxPhase | null;
-}
-
-export interface RejectedRecord extends StoredRecord {
-  readonly rejectedAt: number;
-  readonly code: string;
-  readonly reason: string;
-}
-
-export interface AppendResult {
-  /** seq of each appended record, in order (records refused as oversize are absent). */
-  readonly seqs: number[];
-  /** Records dropped by this append (expired, evicted or oversize), any record. */
-  readonly dropped: number;
-}
-
-export interface OutboxDeps {
-  readonly log: Logger;
-  readonly registry: Registry;
-  /** Clock (ms); tests inject one to age records without waiting. */
-  readonly now?: () => number;
-}
-
-type DropReason = 'expired' | 'full_update' | 'full_oldest' | 'oversize';
-
-interface Row {
-  seq: number;
-  topic: OutboxTopic;
-  key: string;
-  value: string;
-  event_id: string;
-  created_at: number;
-  phase: OutboxPhase | null;
-}
-
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS outbox (
-  seq INTEGER PRIMARY KEY AUTOINCREMENT,
-  topic TEXT NOT NULL,
-  key TEXT NOT NULL,
-  value TEXT NOT NULL,
-  event_id TEXT NOT NULL,
-  created_at INTEGER NOT NULL,
-  phase TEXT,
-  droppable INTEGER NOT NULL,
-  bytes INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS outbox_droppable ON outbox(seq) WHERE droppable = 1;
-CREATE INDEX IF NOT EXISTS outbox_created ON outbox(created_at);
-CREATE TABLE IF NOT EXISTS rejected (
-  seq INTEGER PRIMARY KEY,
-  topic TEXT NOT NULL,
-  key TEXT NOT NULL,
-  value TEXT NOT NULL,
-  event_id TEXT NOT NULL,
-  created_at INTEGER NOT NULL,
-  phase TEXT,
-  rejected_at INTEGER NOT NULL,
-  code TEXT NOT NULL,
-  reason TEXT NOT NULL
-);
-`;
-
-const COLS = 'seq, topic, key, value, event_id, created_at, phase';
-const toStored = (r: Row): StoredRecord => ({
-  seq: r.seq,
-  topic: r.topic,
-  key: r.key,
-  value: r.value,
-  eventId: r.event_id,
-  createdAt: r.created_at,
-  phase: r.phase,
-});
-
-function phaseOf(r: OutboxRecord): OutboxPhase | null {
-  if (r.phase) return r.phase;
-  if (r.topic !== 'detections') return null;
-  try {
-    const p = (JSON.parse(r.value) as { phase?: unknown }).phase;
-    return p === 'start' || p === 'update' || p === 'end' ? p : null;
-  } catch {
-    return null; // the publisher rejects it with the reason
-  }
-}
-
-const sizeOf = (r: OutboxRecord): number => Buffer.byteLength(r.key) + Buffer.byteLength(r.value) + Buffer.byteLength(r.eventId);
-
 export class Outbox {
   private db: Database.Database | undefined;
   private closed = false;

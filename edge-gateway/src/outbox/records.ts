@@ -1,5 +1,5 @@
 import { assertValid, type CameraHealth, type DetectionEvent } from '@streetwatch/schemas';
-import type { OutboxRecord } from './outbox.js';
+import type { OutboxRecord } from './types.js';
 
 /**
  * Outbox records from contract values: validated here (throws the schemas' ContractViolationError,
