@@ -1,0 +1,166 @@
+/**
+ * One camera pipeline on real components (motion gate, centernet on wasm, tracker, rules, sharp
+ * evidence on disk, the SQLite outbox) fed by a source that reuses one frame buffer like the
+ * sampler's ring. The scene: a frame of parking.mp4 with the car on the road, repeated (a quiet
+ * street), so the motion gate only lets the detector run every maxIdleSeconds.
+ */
+import { join } from 'node:path';
+import { createRegistry, type Registry } from '@streetwatch/platform';
+import { validate, type CameraHealth, type DetectionEvent } from '@streetwatch/schemas';
+import sharp from 'sharp';
+import t from 'tap';
+import { analyticsFor, parseGatewayConfig } from '../../src/config/parse.js';
+import { createDetector } from '../../src/detector/create.js';
+import type { DetectorConfig } from '../../src/detector/config.js';
+import { EvidenceStore } from '../../src/evidence/store.js';
+import type { Frame } from '../../src/frame.js';
+import { Outbox } from '../../src/outbox/index.js';
+import { CameraPipeline } from '../../src/pipeline/camera-pipeline.js';
+import { DetectorQueue } from '../../src/pipeline/detector-queue.js';
+import { EvidenceRecorder } from '../../src/pipeline/evidence.js';
+import { pipelineMetrics } from '../../src/pipeline/metrics.js';
+import { decodeFrames, modelDir } from '../detector/fixtures/media.js';
+import { captureLog, tempDir, type LogCapture, type Teardown } from '../e2e/fixtures/gateway.js';
+import { scenePath } from '../support/video.js';
+import { waitFor } from '../support/wait.js';
+import { ArraySource } from './fixtures/array-source.js';
+
+const T0 = Date.parse('2024-05-06T06:00:00.000Z');
+const [still] = await decodeFrames(scenePath('parking.mp4'), { fps: 1, count: 1, startSeconds: 20, cameraId: 'cam-q' });
+if (!still) throw new Error('no frame decoded');
+const quiet = (n: number): Frame[] => Array.from({ length: n }, (_, i) => ({ ...still, seq: i, eventTime: new Date(T0 + i * 1000) }));
+
+const raw = parseGatewayConfig({
+  gatewayId: 'gw-unit',
+  outbox: { path: ':memory:' },
+  evidence: { dir: '/unused' },
+  detector: { modelDir: await modelDir(), backend: 'wasm' },
+  analytics: { motion: { maxIdleSeconds: 3 }, tracker: { stationaryWindowSeconds: 2 } },
+  cameras: [
+    {
+      id: 'cam-q',
+      gridId: 'grid-3',
+      source: { type: 'file', path: '/replaced-by-the-test-source.mp4' },
+      zones: [{ id: 'P1', type: 'illegal_parking', shopId: 'shop-7', polygon: [[0.5, 0.75], [1, 0.75], [1, 1], [0.5, 1]], dwellSeconds: 5 }],
+    },
+  ],
+});
+const camera = raw.cameras[0]!;
+const { version: _v, ...detectorConfig } = raw.detector;
+const detector = createDetector(detectorConfig as DetectorConfig);
+t.teardown(() => detector.close());
+await detector.load();
+
+interface Harness {
+  pipeline: CameraPipeline;
+  source: ArraySource;
+  outbox: Outbox;
+  registry: Registry;
+  logs: LogCapture;
+  evidenceDir: string;
+  detections(): DetectionEvent[];
+  health(): CameraHealth[];
+}
+
+async function harness(t: Teardown, frames: Frame[], model = { name: 'centernet', version: 'test' }): Promise<Harness> {
+  const dir = await tempDir(t, 'edge-pipeline');
+  const logs = captureLog('debug');
+  const registry = createRegistry('edge-pipeline-test');
+  const outbox = new Outbox({ path: ':memory:', maxBytes: 1 << 20, maxAgeSeconds: 3600, lowWatermark: 0.9, maxRejected: 10 }, { log: logs.log, registry });
+  outbox.start();
+  t.teardown(() => outbox.close());
+  const evidenceDir = join(dir, 'evidence');
+  const store = new EvidenceStore({ dir: evidenceDir, maxBytes: 1 << 24, maxAgeMs: 3_600_000 });
+  await store.start();
+  t.teardown(() => store.close());
+  const queue = new DetectorQueue(detector);
+  let source: ArraySource | undefined;
+  const pipeline = new CameraPipeline(camera, analyticsFor(raw, camera), {
+    gatewayId: raw.gatewayId,
+    model,
+    detector: queue,
+    evidence: new EvidenceRecorder(store, { baseUrl: () => 'http://gw.test:8080', quality: 80 }),
+    sink: outbox,
+    metrics: pipelineMetrics(registry),
+    log: logs.log,
+    registry,
+    createSource: (cfg, deps) => (source = new ArraySource(cfg.id, frames, deps)),
+  });
+  t.teardown(() => pipeline.stop());
+  const records = (topic: string) => outbox.peek(1000).filter((r) => r.topic === topic).map((r) => JSON.parse(r.value) as unknown);
+  return {
+    pipeline,
+    source: source!,
+    outbox,
+    registry,
+    logs,
+    evidenceDir,
+    detections: () => records('detections') as DetectionEvent[],
+    health: () => records('cameraHealth') as CameraHealth[],
+  };
+}
+
+const evidenceId = (url: string | undefined): string => url?.replace('http://gw.test:8080/evidence/', '').replace('.jpg', '') ?? '';
+
+t.test('on a quiet street the detector runs only every maxIdleSeconds, yet the rules step on every frame', async (t) => {
+  const h = await harness(t, quiet(8));
+  h.pipeline.start();
+  await waitFor(() => h.source.status().state === 'ended', { timeoutMs: 30_000, what: 'the 8 frames' });
+  const stats = h.pipeline.stats();
+  t.equal(stats.frames, 8);
+  t.equal(stats.detectorRuns, 3, 'frames 0, 3 and 6 (first frame, then every 3 s without motion)');
+  const [start, ...rest] = h.detections();
+  t.same(rest, [], 'one message so far');
+  if (!start) return t.fail('a start');
+  t.ok(validate('DetectionEvent', start).ok, 'valid DetectionEvent');
+  t.equal(start.eventTime, new Date(T0 + 5000).toISOString(), 'starts at 5 s: the 5 s dwell ran out on a frame the detector skipped');
+  t.equal(start.startedAt, new Date(T0).toISOString(), 'dwell counted from when the car was first seen standing');
+  t.match(start, { phase: 'start', type: 'illegal_parking', gatewayId: 'gw-unit', cameraId: 'cam-q', zoneId: 'P1', gridId: 'grid-3', shopId: 'shop-7' });
+  t.match(start.model, { name: 'centernet', version: 'test' });
+  t.ok(start.evidence?.url.startsWith('http://gw.test:8080/evidence/'));
+  t.equal(stats.events.start, 1);
+  t.equal(stats.openViolations, 1);
+  t.equal(h.health().length, 1, 'the online transition is in the outbox too');
+  t.ok(validate('CameraHealth', h.health()[0]).ok);
+  t.match(await h.registry.getSingleMetricAsString('streetwatch_edge_frames_analysed_total'), /camera="cam-q",detector="skipped"[^}]*\} 5/);
+});
+
+t.test('the evidence is rendered while the frame is valid (the ring slot is zeroed right after)', async (t) => {
+  const h = await harness(t, quiet(6));
+  h.pipeline.start();
+  await waitFor(() => h.source.status().state === 'ended', { timeoutMs: 30_000, what: 'the frames' });
+  const start = h.detections()[0];
+  const path = join(h.evidenceDir, `${evidenceId(start?.evidence?.url)}.jpg`);
+  const stats = await sharp(path).stats();
+  const mean = stats.channels.reduce((s, c) => s + c.mean, 0) / stats.channels.length;
+  t.ok(mean > 40, `the JPEG shows the street (mean level ${mean.toFixed(0)}), not a zeroed buffer`);
+});
+
+t.test('at shutdown every open violation ends with reason shutdown and its last picture', async (t) => {
+  const h = await harness(t, quiet(7));
+  h.pipeline.start();
+  await waitFor(() => h.source.status().state === 'ended', { timeoutMs: 30_000, what: 'the frames' });
+  await h.pipeline.stop();
+  t.equal(await h.pipeline.closeViolations(), 1);
+  const [start, end] = h.detections();
+  if (!start || !end) return t.fail('start and end');
+  t.match(end, { phase: 'end', endReason: 'shutdown', violationId: start.violationId });
+  t.equal(end.eventTime, new Date(T0 + 6000).toISOString(), 'at the last frame time');
+  t.same(end.evidence, start.evidence, 'the last picture of the violation');
+  t.not(end.eventId, start.eventId);
+  t.ok(validate('DetectionEvent', end).ok);
+  t.equal(h.pipeline.stats().openViolations, 0);
+  t.equal(await h.pipeline.closeViolations(), 0, 'nothing left to close');
+});
+
+t.test('an event that fails its contract is logged and counted, never written to the outbox', async (t) => {
+  const h = await harness(t, quiet(6), { name: '', version: 'test' }); // model.name '' violates the contract
+  h.pipeline.start();
+  await waitFor(() => h.source.status().state === 'ended', { timeoutMs: 30_000, what: 'the frames' });
+  t.same(h.detections(), [], 'nothing appended');
+  t.equal(h.pipeline.stats().invalidEvents, 1);
+  t.match(await h.registry.getSingleMetricAsString('streetwatch_edge_events_invalid_total'), /contract="DetectionEvent"[^}]*\} 1/);
+  const line = h.logs.entries().find((e) => e.code === 'SW_EDGE_EVENT_INVALID');
+  t.ok(line, 'logged with its code');
+  t.equal(h.health().length, 1, 'health still flows');
+});
