@@ -1,5 +1,5 @@
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
-import { DeadLetterPublisher, decodeContract, type ContractProducer, type Logger, type Registry } from '@streetwatch/platform';
+import { DeadLetterPublisher, decodeContract, type ContractProducer, type ContractValue, type Logger, type Registry } from '@streetwatch/platform';
 import {
   TOPICS,
   topicName,
@@ -18,6 +18,22 @@ import { Task } from '../state/task.js';
 import type { Clock } from '../time/clock.js';
 import { CoPartitionAssigner, tasksOf } from './assigner.js';
 import { INPUTS, SHOP_VIOLATIONS, type InputRole } from './topics.js';
+
+/**
+ * Send in requests of at most CHUNK messages: kafkajs puts a partition's messages of one request
+ * into one record batch, which must stay under the topic's max.message.bytes (1 MiB).
+ */
+const CHUNK = 200;
+async function sendChunked<S extends TopicSpec>(
+  p: ContractProducer,
+  spec: S,
+  values: readonly ContractValue<S>[],
+  headers?: Record<string, string>,
+): Promise<void> {
+  for (let i = 0; i < values.length; i += CHUNK) {
+    await p.send(spec, values.slice(i, i + CHUNK), headers ? { headers } : {});
+  }
+}
 
 export interface ProcessorDeps {
   readonly kafka: Kafka;
@@ -241,7 +257,11 @@ export class StreamProcessor {
     this.deps.metrics.events.inc({ topic: input.spec.name }, values.length);
   }
 
-  /** Produce what the rules decided and wait for Kafka's acknowledgement. */
+  /**
+   * Produce what the rules decided. The sends are pipelined: the batch loop does not wait for
+   * Kafka's acknowledgement, the task's next checkpoint does (offsets are never saved or committed
+   * past output that is not acknowledged). A failed send fails the task at that checkpoint.
+   */
   private async emit(out: EngineOutput, task: Task): Promise<void> {
     const m = this.deps.metrics;
     for (const [rule, n] of out.lateByRule) m.late.inc({ rule }, n);
@@ -251,29 +271,45 @@ export class StreamProcessor {
     }
     if (out.empty) return;
     const p = this.deps.producer;
-    try {
-      await Promise.all([
-        out.alerts.length > 0 ? p.send(TOPICS.alerts, out.alerts) : undefined,
-        out.scoreChanges.length > 0 ? p.send(TOPICS.shopScores, out.scoreChanges) : undefined,
-        out.late.length > 0 ? p.send(TOPICS.detectionsLate, out.late, { headers: { 'sw-late': 'beyond-grace' } }) : undefined,
-        out.forward.length > 0 ? p.send(SHOP_VIOLATIONS, out.forward) : undefined,
-      ]);
-    } catch (cause) {
-      throw new ProcessorError('SW_PROC_PRODUCE_FAILED', `task ${task.id}: producing rule output failed`, { cause, retryable: true });
-    }
-    for (const a of out.alerts) {
-      m.alerts.inc({ rule: a.ruleId, kind: a.ruleKind });
-      task.log.info({ alertId: a.alertId, ruleId: a.ruleId, key: a.key, eventTime: a.eventTime }, 'alert');
-    }
-    for (const c of out.scoreChanges) m.scoreChanges.inc({ rule: c.ruleId });
-    if (out.alerts.length > 0 || out.scoreChanges.length > 0) {
-      await this.deps.sink.add({ alerts: out.alerts, scoreChanges: out.scoreChanges });
+    const sent = Promise.all([
+      sendChunked(p, TOPICS.alerts, out.alerts),
+      sendChunked(p, TOPICS.shopScores, out.scoreChanges),
+      sendChunked(p, TOPICS.detectionsLate, out.late, { 'sw-late': 'beyond-grace' }),
+      sendChunked(p, SHOP_VIOLATIONS, out.forward),
+    ]).then(
+      async () => {
+        for (const a of out.alerts) {
+          m.alerts.inc({ rule: a.ruleId, kind: a.ruleKind });
+          task.log.info({ alertId: a.alertId, ruleId: a.ruleId, key: a.key, eventTime: a.eventTime }, 'alert');
+        }
+        for (const c of out.scoreChanges) m.scoreChanges.inc({ rule: c.ruleId });
+        if (out.alerts.length > 0 || out.scoreChanges.length > 0) {
+          await this.deps.sink.add({ alerts: out.alerts, scoreChanges: out.scoreChanges });
+        }
+      },
+      (cause: unknown) => {
+        throw new ProcessorError('SW_PROC_PRODUCE_FAILED', `task ${task.id}: producing rule output failed`, { cause, retryable: true });
+      },
+    );
+    sent.catch(() => undefined); // surfaced by the checkpoint that awaits it
+    task.pending.push(sent);
+    if (task.pending.length >= 64) await this.settle(task);
+  }
+
+  /** Wait until everything the task sent is acknowledged (throws if a send failed). */
+  private async settle(task: Task): Promise<void> {
+    while (task.pending.length > 0) {
+      const batch = task.pending;
+      task.pending = [];
+      await Promise.all(batch);
     }
   }
 
   /** History rows first, then snapshot + offsets (one statement), then the Kafka commit. */
   private async checkpoint(task: Task): Promise<void> {
-    if (task.evicted || !task.dirty) return;
+    if (task.evicted) return;
+    await this.settle(task);
+    if (!task.dirty) return;
     await this.deps.sink.flush();
     const bytes = await this.deps.store.save(task.id, task.epoch, { ...task.offsets }, task.engine.snapshot());
     task.dirty = false;

@@ -1,0 +1,278 @@
+/**
+ * Stream processor bench, on the real broker and PostgreSQL of the stack:
+ *  1. throughput: N detection events pre-produced to a fresh topic set; a bare kafkajs consumer
+ *     (eachBatch, counts only) reads them all (the ceiling), then the whole processor (decode +
+ *     validate, rules, alerts produced and acked, PG snapshots, history sink) reads the same
+ *     topic with a fresh group — with the sink on, and with it off;
+ *  2. latency: a paced stream into the running processor; event produced → alert produced
+ *     (the alert's createdAt minus the produce time of the start that completed the window).
+ *
+ *   set -a; . .stack/env; set +a; npm run -w stream-processor bench:processor
+ *   (BENCH_EVENTS=200000 by default; ~2-3 minutes on 2 cores)
+ *
+ * Writes bench/results/processor.json. Numbers only, no assertions.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import kafkajs from 'kafkajs';
+import { createLogger, createRegistry, stackSettings, type Registry } from '@streetwatch/platform';
+import { testDatabase, testKafka, uniqueId, waitFor, type TestKafka } from '@streetwatch/platform/testing';
+import { exampleDetection, TOPICS, type Alert, type DetectionEvent } from '@streetwatch/schemas';
+import { ProcessorApp, parseProcessorConfig } from '@streetwatch/stream-processor';
+
+const { Partitioners } = kafkajs;
+const here = dirname(fileURLToPath(import.meta.url));
+const out = join(here, '..', 'results', 'processor.json');
+const N = Number(process.env.BENCH_EVENTS ?? 200_000);
+const CAMERAS = 240;
+const T0 = Date.parse('2026-11-26T00:00:00Z');
+
+const teardowns: Array<() => unknown> = [];
+const host = { teardown: (fn: () => unknown) => void teardowns.push(fn) };
+
+const RULES = [
+  // Alert rates of a plausible deployment: a few percent of violations become alerts.
+  { id: 'repeat', kind: 'count', filters: { types: ['illegal_parking'] }, threshold: 3, window: '5m', groupBy: 'zone' },
+  { id: 'dwell', kind: 'dwell', minDuration: '70s' },
+  { id: 'shop', kind: 'score', filters: { types: ['shopfront_spillover'] }, weights: { shopfront_spillover: 30 }, halfLife: '2m', thresholds: { yellow: 40, red: 80 } },
+];
+const CONSUMER = { partitionsConsumedConcurrently: 6, maxBytesPerPartition: 2097152, maxBytes: 16777216, maxWaitTime: '100ms', sessionTimeout: '10s' };
+
+/** Camera c's violations, one after another: start, updates every 10 s, end (event-time order). */
+function* cameraEvents(c: number, startAt: number, wallStamp: boolean): Generator<DetectionEvent> {
+  const cam = `cam-${c}`;
+  let start = startAt + c * 37;
+  for (let j = 0; ; j++) {
+    const zone = `Z${j % 3}`;
+    const spill = c % 10 === 0 && j % 2 === 0;
+    const vid = `v-${startAt}-${c}-${j}`;
+    const duration = 15_000 + ((c * 13 + j * 7) % 60) * 1000;
+    const base = {
+      violationId: vid,
+      type: spill ? ('shopfront_spillover' as const) : ('illegal_parking' as const),
+      cameraId: cam,
+      zoneId: zone,
+      ...(spill ? { shopId: `S${c}` } : {}),
+      startedAt: new Date(start).toISOString(),
+    };
+    const phases: Array<[DetectionEvent['phase'], number]> = [['start', start]];
+    for (let u = start + 10_000; u < start + duration; u += 10_000) phases.push(['update', u]);
+    phases.push(['end', start + duration]);
+    for (const [phase, t] of phases) {
+      yield exampleDetection({
+        ...base,
+        eventId: `${vid}-${phase}-${t}`,
+        phase,
+        eventTime: new Date(t).toISOString(),
+        processedAt: new Date(wallStamp ? Date.now() : t).toISOString(),
+        dwellSeconds: (t - start) / 1000,
+      });
+    }
+    start += duration + 2000 + ((c + j) % 5) * 1000;
+  }
+}
+
+/** All cameras merged in event-time order, like live traffic (each partition in time order). */
+function* events(count: number, startAt = T0, wallStamp = false): Generator<DetectionEvent> {
+  const gens = Array.from({ length: CAMERAS }, (_, c) => cameraEvents(c, startAt, wallStamp));
+  const heads = gens.map((g) => g.next().value as DetectionEvent);
+  const times = heads.map((e) => Date.parse(e.eventTime));
+  for (let n = 0; n < count; n++) {
+    let c = 0;
+    for (let i = 1; i < CAMERAS; i++) if ((times[i] as number) < (times[c] as number)) c = i;
+    yield heads[c] as DetectionEvent;
+    heads[c] = (gens[c] as Generator<DetectionEvent>).next().value as DetectionEvent;
+    times[c] = Date.parse((heads[c] as DetectionEvent).eventTime);
+  }
+}
+
+async function produceAll(k: TestKafka, count: number): Promise<void> {
+  const p = k.kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
+  await p.connect();
+  const topic = `${k.prefix}${TOPICS.detections.name}`;
+  let batch: Array<{ key: string; value: string }> = [];
+  const inflight: Promise<unknown>[] = [];
+  for (const e of events(count)) {
+    batch.push({ key: e.cameraId, value: JSON.stringify(e) });
+    if (batch.length === 5000) {
+      inflight.push(p.send({ topic, messages: batch, acks: 1 }));
+      batch = [];
+      if (inflight.length >= 4) await inflight.shift();
+    }
+  }
+  if (batch.length) inflight.push(p.send({ topic, messages: batch, acks: 1 }));
+  await Promise.all(inflight);
+  await p.disconnect();
+}
+
+async function bare(k: TestKafka, count: number): Promise<{ seconds: number; rate: number }> {
+  const c = k.kafka.consumer({
+    groupId: uniqueId('bare'),
+    maxBytesPerPartition: CONSUMER.maxBytesPerPartition,
+    maxBytes: CONSUMER.maxBytes,
+    maxWaitTimeInMs: 100,
+  });
+  await c.connect();
+  await c.subscribe({ topics: [`${k.prefix}${TOPICS.detections.name}`], fromBeginning: true });
+  let seen = 0;
+  let first = 0;
+  let last = 0;
+  await c.run({
+    partitionsConsumedConcurrently: CONSUMER.partitionsConsumedConcurrently,
+    eachBatch: async ({ batch }) => {
+      if (first === 0) first = performance.now();
+      seen += batch.messages.length;
+      last = performance.now();
+    },
+  });
+  await waitFor('bare consumer read everything', () => seen >= count, { timeoutMs: 300_000, intervalMs: 20 });
+  await c.disconnect();
+  const seconds = (last - first) / 1000;
+  return { seconds, rate: count / seconds };
+}
+
+async function counter(registry: Registry, name: string): Promise<number> {
+  const m = await registry.getSingleMetric(name)?.get();
+  return (m?.values ?? []).reduce((s, v) => s + v.value, 0);
+}
+
+async function processor(k: TestKafka, count: number, sink: boolean): Promise<{ seconds: number; rate: number; alerts: number; app: ProcessorApp; registry: Registry }> {
+  const db = await testDatabase(host);
+  const registry = createRegistry('bench');
+  const config = parseProcessorConfig(
+    {
+      processor: {
+        groupId: uniqueId('bench'),
+        topicPrefix: k.prefix,
+        consumer: CONSUMER,
+        time: { maxOutOfOrderness: '2s', grace: '0s', idleTimeout: '5s', punctuateInterval: '500ms' },
+        checkpoint: { interval: '1s' },
+        sink: { enabled: sink, batchSize: 5000, flushInterval: '250ms', maxBuffered: 50000 },
+        ops: { port: 0, host: '127.0.0.1' },
+      },
+      rules: RULES,
+    },
+    'bench',
+  );
+  const log = createLogger({ name: 'bench', level: 'warn' });
+  const app = new ProcessorApp(config, { kafka: k.kafka, pool: db.pool, pgTarget: stackSettings().pg, registry, log });
+  teardowns.push(() => app.close(10_000));
+  await app.start();
+  let first = 0;
+  await waitFor(
+    'processor consumed everything',
+    async () => {
+      const n = await counter(registry, 'streetwatch_processor_events_total');
+      if (n > 0 && first === 0) first = performance.now();
+      return n >= count;
+    },
+    { timeoutMs: 600_000, intervalMs: 20 },
+  );
+  const seconds = (performance.now() - first) / 1000;
+  return { seconds, rate: count / seconds, alerts: await counter(registry, 'streetwatch_processor_alerts_total'), app, registry };
+}
+
+async function latency(k: TestKafka, ratePerSecond: number, seconds: number): Promise<{ alerts: number; p50: number; p99: number; max: number }> {
+  const producedAt = new Map<string, number>();
+  const topic = `${k.prefix}${TOPICS.detections.name}`;
+  const p = k.kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
+  await p.connect();
+  const startAt = T0 + 30 * 24 * 3600 * 1000; // far after the throughput stream
+  const gen = events(ratePerSecond * seconds, startAt, true);
+  const tickMs = 20;
+  const perTick = Math.max(1, Math.round((ratePerSecond * tickMs) / 1000));
+  const begin = Date.now();
+  for (let i = 0; ; i++) {
+    const msgs: Array<{ key: string; value: string }> = [];
+    for (let j = 0; j < perTick; j++) {
+      const r = gen.next();
+      if (r.done) break;
+      const e = { ...r.value, processedAt: new Date().toISOString() };
+      producedAt.set(`${e.violationId}|${e.eventTime}`, Date.now());
+      msgs.push({ key: e.cameraId, value: JSON.stringify(e) });
+    }
+    if (msgs.length === 0) break;
+    await p.send({ topic, messages: msgs, acks: 1 });
+    const wait = begin + (i + 1) * tickMs - Date.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+  }
+  await p.disconnect();
+  const since = new Date(startAt).toISOString();
+  const all = await readUntilQuiet(k);
+  const lat: number[] = [];
+  for (const a of all) {
+    if (a.ruleKind !== 'count' || a.eventTime < since) continue;
+    // The start that completed the window is the latest one: last in the (time-ordered) list.
+    const t = producedAt.get(`${a.violationIds[a.violationIds.length - 1] ?? ''}|${a.eventTime}`);
+    if (t !== undefined) lat.push(Date.parse(a.createdAt) - t);
+  }
+  lat.sort((x, y) => x - y);
+  const q = (f: number) => lat[Math.min(lat.length - 1, Math.floor(f * lat.length))] ?? NaN;
+  return { alerts: lat.length, p50: q(0.5), p99: q(0.99), max: lat[lat.length - 1] ?? NaN };
+}
+
+/** Every alert on the topic (a fresh reader that stops once nothing new came for a while). */
+async function readUntilQuiet(k: TestKafka): Promise<Alert[]> {
+  const c = k.kafka.consumer({ groupId: uniqueId('lat'), maxWaitTimeInMs: 100 });
+  await c.connect();
+  await c.subscribe({ topics: [`${k.prefix}${TOPICS.alerts.name}`], fromBeginning: true });
+  const got: Alert[] = [];
+  let lastAt = Date.now();
+  await c.run({
+    eachBatch: async ({ batch }) => {
+      for (const m of batch.messages) got.push(JSON.parse(m.value?.toString() ?? '{}') as Alert);
+      lastAt = Date.now();
+    },
+  });
+  await waitFor('alerts topic quiet', () => Date.now() - lastAt > 3000, { timeoutMs: 120_000 });
+  await c.disconnect();
+  return got;
+}
+
+async function main(): Promise<void> {
+  const k = await testKafka(host, { label: 'bench' });
+  const t0 = performance.now();
+  await produceAll(k, N);
+  const produceSeconds = (performance.now() - t0) / 1000;
+  console.log(`produced ${N} events in ${produceSeconds.toFixed(1)} s`);
+  const ceiling = await bare(k, N);
+  console.log(`bare kafkajs consumer: ${Math.round(ceiling.rate)} events/s`);
+  const noSink = await processor(k, N, false);
+  console.log(`processor (rules, alerts, snapshots; sink off): ${Math.round(noSink.rate)} events/s, ${noSink.alerts} alerts`);
+  await noSink.app.close(10_000);
+  const full = await processor(k, N, true);
+  console.log(`processor (everything incl. PostgreSQL history sink): ${Math.round(full.rate)} events/s`);
+  const lat = await latency(k, 2000, 15);
+  console.log(`alert latency at 2000 events/s: p50 ${lat.p50} ms, p99 ${lat.p99} ms (${lat.alerts} count alerts)`);
+  const result = {
+    when: new Date().toISOString(),
+    machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version },
+    events: N,
+    cameras: CAMERAS,
+    rules: RULES.map((r) => `${r.id}:${r.kind}`),
+    consumer: CONSUMER,
+    produceSeconds: round(produceSeconds),
+    bareConsumer: { eventsPerSecond: Math.round(ceiling.rate), seconds: round(ceiling.seconds) },
+    processorSinkOff: { eventsPerSecond: Math.round(noSink.rate), seconds: round(noSink.seconds), alerts: noSink.alerts, ratioToBare: round(noSink.rate / ceiling.rate) },
+    processorFull: { eventsPerSecond: Math.round(full.rate), seconds: round(full.seconds), ratioToBare: round(full.rate / ceiling.rate) },
+    alertLatencyMs: { producedPerSecond: 2000, seconds: 15, countAlerts: lat.alerts, p50: lat.p50, p99: lat.p99, max: lat.max },
+    goals: { eventsPerSecond: 100_000, ratioToBare: 0.7 },
+  };
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(out, JSON.stringify(result, null, 2) + '\n');
+  console.log(`wrote ${out}`);
+}
+
+const round = (x: number) => Math.round(x * 100) / 100;
+
+main()
+  .catch((e: unknown) => {
+    console.error(e);
+    process.exitCode = 1;
+  })
+  .finally(async () => {
+    for (const fn of teardowns.reverse()) await Promise.resolve(fn()).catch(() => undefined);
+    process.exit();
+  });
