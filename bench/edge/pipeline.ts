@@ -1,0 +1,294 @@
+/**
+ * The edge pipeline as the gateway runs it (CameraPipeline: ffmpeg file source -> motion gate ->
+ * static objects -> shared detector queue (centernet) -> tracker -> rules -> evidence JPEG ->
+ * SQLite outbox), per stage, at 1 analytic fps; and cameras per box at 1 fps, gated vs the
+ * detector-on-every-frame baseline, in the same run:
+ *   - model: main-thread ms per camera-second from the measured stages (ffmpeg decodes in its own
+ *     processes, on the other core);
+ *   - measured: N live cameras (looped files read at the native rate, newest frame kept) for a
+ *     fixed window; achieved analytic fps per camera shows where the box saturates.
+ * Scenes: the busy vtest walkway (motion in every frame) and a quiet street (one vtest frame
+ * held, with sensor noise). Micro-benchmarks of single stages are in detect.ts and decode.ts.
+ *
+ *   npx tsc -b && npx tsx bench/edge/pipeline.ts   (repo root; imports the built package; ~90 s on 2 cores)
+ *
+ * Writes bench/results/edge.json. No assertions: numbers only.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { pino } from 'pino';
+import { Registry } from 'prom-client';
+import {
+  parseCameraConfig,
+  analyticsFor,
+  parseGatewayConfig,
+  type GatewayConfig,
+  type DetectorConfig,
+  TfjsGraphDetector,
+  EvidenceStore,
+  Outbox,
+  CameraPipeline,
+  type PipelineStats,
+  DetectorQueue,
+  EvidenceRecorder,
+  pipelineMetrics,
+  createFrameSource,
+  FfmpegFrameSource,
+  type FrameSource,
+  type SourceDeps,
+} from '@streetwatch/edge-gateway';
+import { modelDir } from '../../edge-gateway/test/detector/fixtures/media.js';
+
+const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const OUT = join(REPO, 'bench/results/edge.json');
+const scenes = execFileSync('bash', [join(REPO, 'examples/scenes/make-scenes.sh')], { encoding: 'utf8' }).trim().split('\n').at(-1)!;
+const BUSY = join(scenes, 'vtest-20s.mp4');
+const work = mkdtempSync(join(tmpdir(), 'sw-bench-edge-'));
+const QUIET = join(work, 'quiet.mp4');
+// A quiet street: one real frame held for 20 s, with temporal sensor noise (H.264 like the camera).
+execFileSync('ffmpeg', ['-nostdin', '-loglevel', 'error', '-y', '-ss', '3', '-i', BUSY, '-frames:v', '1', join(work, 'still.png')]);
+execFileSync('ffmpeg', [
+  '-nostdin', '-loglevel', 'error', '-y', '-loop', '1', '-framerate', '10', '-i', join(work, 'still.png'),
+  '-vf', 'noise=alls=3:allf=t', '-t', '20', '-c:v', 'libx264', '-preset', 'veryfast', '-g', '10', '-pix_fmt', 'yuv420p', QUIET,
+]);
+
+const FPS = 1;
+/** Live runs: warm-up, then the measured window. */
+const WARMUP_MS = 4_000;
+const WINDOW_MS = 12_000;
+const ANALYTIC = { fps: FPS, width: 640, height: 480 };
+const log = pino({ level: 'silent' });
+
+/** CPU ms of reaped child processes (ffmpeg), from /proc/self/stat cutime + cstime (10 ms ticks). */
+function childrenCpuMs(): number {
+  const f = readFileSync('/proc/self/stat', 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return (Number(f[13]) + Number(f[14])) * 10;
+}
+
+function config(everyFrame: boolean): GatewayConfig {
+  return parseGatewayConfig({
+    gatewayId: 'gw-bench',
+    outbox: { path: join(work, 'unused.db') },
+    evidence: { dir: join(work, 'unused') },
+    detector: { modelDir: MODEL_DIR, backend: 'auto' },
+    // baseline: maxIdleSeconds ~0 -> the gate sends every frame to the detector
+    analytics: { motion: everyFrame ? { maxIdleSeconds: 0.001 } : {}, updateIntervalSeconds: 1 },
+    cameras: [
+      {
+        id: 'cam-bench',
+        source: { type: 'file', path: BUSY },
+        analytic: ANALYTIC,
+        // a whole-frame vendor zone with short dwell and 1 s updates: evidence is rendered often
+        zones: [{ id: 'V1', type: 'street_vendor', polygon: [[0, 0], [1, 0], [1, 1], [0, 1]], dwellSeconds: 1, gapSeconds: 5 }],
+      },
+    ],
+  });
+}
+
+const MODEL_DIR = await modelDir();
+const detector = new TfjsGraphDetector({ ...(config(false).detector as DetectorConfig) });
+await detector.load();
+const queue = new DetectorQueue(detector);
+
+interface RunResult {
+  stats: PipelineStats[];
+  wallMs: number;
+  ffmpegCpuMs: number;
+  /** Live runs: frames decoded and frames replaced by a newer one before analysis, after the warm-up. */
+  decoded: number;
+  dropped: number;
+  /** Live runs: share of the window the Node event loop was busy (1 = saturated). */
+  eventLoopUtilization: number;
+}
+
+async function counterTotal(registry: Registry, name: string): Promise<number> {
+  const m = (await registry.getMetricsAsJSON()).find((x) => x.name === name);
+  return (m?.values ?? []).reduce((s, v) => s + Number(v.value), 0);
+}
+
+/**
+ * Run `n` cameras on `clip`. Replay (n = 1, no realtime): as fast as the pipeline takes frames.
+ * Live (realtime + loop): for `windowMs`, newest-frame delivery like an RTSP camera.
+ */
+async function run(clip: string, everyFrame: boolean, n: number, live?: { windowMs: number }): Promise<RunResult> {
+  const cfg = config(everyFrame);
+  const dir = mkdtempSync(join(work, 'run-'));
+  const registry = new Registry();
+  const outbox = new Outbox({ path: join(dir, 'outbox.db'), maxBytes: 1 << 28, maxAgeSeconds: 3600, lowWatermark: 0.9, maxRejected: 10 }, { log, registry });
+  outbox.start();
+  const store = new EvidenceStore({ dir: join(dir, 'evidence'), maxBytes: 1 << 30, maxAgeMs: 3_600_000 });
+  await store.start();
+  const recorder = new EvidenceRecorder(store, { baseUrl: () => 'http://bench', quality: 80 });
+  const metrics = pipelineMetrics(registry);
+  const cam = cfg.cameras[0]!;
+  let ended = 0;
+  const pipelines = Array.from({ length: n }, (_, i) => {
+    const camera = { ...cam, id: `cam-${i}`, source: { type: 'file' as const, path: clip, loop: false, realtime: false } };
+    return new CameraPipeline(camera, analyticsFor(cfg, camera), {
+      gatewayId: cfg.gatewayId,
+      model: { name: 'centernet', version: 'bench' },
+      detector: queue,
+      evidence: recorder,
+      sink: outbox,
+      metrics,
+      log,
+      registry,
+      onEnd: () => void ended++,
+      // live: the RTSP delivery mode (newest frame kept, older dropped) on a file read at native rate
+      createSource: (c, deps) => (live === undefined ? createFrameSource(c, deps) : liveFile(c.id, clip, deps)),
+    });
+  });
+  const cpu0 = childrenCpuMs();
+  let t0 = performance.now();
+  for (const p of pipelines) p.start();
+  let base: PipelineStats[] = [];
+  let decoded0 = 0;
+  let dropped0 = 0;
+  let elu0: ReturnType<typeof performance.eventLoopUtilization> | undefined;
+  if (live === undefined) {
+    while (ended < n) await new Promise((r) => setTimeout(r, 50));
+  } else {
+    // warm-up: ffmpeg start, first frames, queue fills; then measure a steady window
+    await new Promise((r) => setTimeout(r, WARMUP_MS));
+    base = pipelines.map((p) => p.stats());
+    decoded0 = await counterTotal(registry, 'streetwatch_edge_camera_frames_total');
+    dropped0 = await counterTotal(registry, 'streetwatch_edge_camera_frames_dropped_total');
+    t0 = performance.now();
+    elu0 = performance.eventLoopUtilization();
+    await new Promise((r) => setTimeout(r, live.windowMs));
+  }
+  const wallMs = performance.now() - t0;
+  const eventLoopUtilization = elu0 === undefined ? Number.NaN : performance.eventLoopUtilization(elu0).utilization;
+  const after = pipelines.map((p) => p.stats());
+  const decoded = (await counterTotal(registry, 'streetwatch_edge_camera_frames_total')) - decoded0;
+  const dropped = (await counterTotal(registry, 'streetwatch_edge_camera_frames_dropped_total')) - dropped0;
+  await Promise.all(pipelines.map((p) => p.stop()));
+  const stats = after.map((s, i) => {
+    const b = base[i];
+    return b === undefined ? s : { ...s, frames: s.frames - b.frames, detectorRuns: s.detectorRuns - b.detectorRuns };
+  });
+  const result = { stats, wallMs, ffmpegCpuMs: childrenCpuMs() - cpu0, decoded, dropped, eventLoopUtilization };
+  outbox.close();
+  await store.close();
+  rmSync(dir, { recursive: true, force: true });
+  return result;
+}
+
+/** A looped file delivered like a live camera: ffmpeg -re, arrival clock, newest frame kept ('latest'). */
+function liveFile(id: string, clip: string, deps: SourceDeps): FrameSource {
+  const cam = parseCameraConfig({ id, source: { type: 'file', path: clip }, analytic: ANALYTIC });
+  return new FfmpegFrameSource(
+    {
+      cameraId: id,
+      analytic: cam.analytic,
+      watchdog: cam.watchdog,
+      mode: 'latest',
+      clock: 'live',
+      resolveInput: () => ({ kind: 'file', path: clip, loop: true, realtime: true }),
+      endIsFinal: false,
+    },
+    deps,
+  );
+}
+
+function perFrame(r: RunResult) {
+  const s = r.stats[0]!;
+  const f = s.frames || 1;
+  const evidenceEvents = s.events.start + s.events.update + s.events.end;
+  const round = (v: number, d = 3) => Math.round(v * 10 ** d) / 10 ** d;
+  return {
+    frames: s.frames,
+    detectorRuns: s.detectorRuns,
+    detectorPassRate: round(s.detectorRuns / f),
+    msPerFrame: {
+      decodeFfmpegCpu: round(r.ffmpegCpuMs / f, 1),
+      motion: round(s.stageMs.motion / f),
+      staticObjects: round(s.stageMs.static_objects / f),
+      detectPerRun: round(s.stageMs.detect / Math.max(1, s.detectorRuns), 1),
+      detect: round(s.stageMs.detect / f, 1),
+      track: round(s.stageMs.track / f),
+      rules: round(s.stageMs.rules / f),
+    },
+    encodeEvidenceMsPerEvent: round(s.stageMs.evidence / Math.max(1, evidenceEvents), 2),
+    outboxAppendMsPerEvent: round(s.stageMs.publish / Math.max(1, evidenceEvents), 2),
+    events: evidenceEvents,
+    wallMsPerFrame: round(r.wallMs / f, 1),
+    /** Node main thread per camera-second at 1 fps (evidence excluded: ~1 event/min per camera). */
+    mainThreadMsPerCameraSecond: round((FPS * (s.stageMs.motion + s.stageMs.static_objects + s.stageMs.detect + s.stageMs.track + s.stageMs.rules)) / f, 1),
+  };
+}
+
+const results: Record<string, ReturnType<typeof perFrame>> = {};
+for (const [scene, clip] of [
+  ['busyStreet', BUSY],
+  ['quietStreet', QUIET],
+] as const) {
+  for (const everyFrame of [true, false]) {
+    const key = `${scene}.${everyFrame ? 'baselineDetectEveryFrame' : 'gated'}`;
+    results[key] = perFrame(await run(clip, everyFrame, 1));
+    console.log(key, JSON.stringify(results[key]));
+  }
+}
+
+const capacity = (key: string) => {
+  const r = results[key]!;
+  const byMainThread = Math.floor(1000 / r.mainThreadMsPerCameraSecond);
+  const byDecodeCore = Math.floor(1000 / Math.max(1, r.msPerFrame.decodeFfmpegCpu * FPS));
+  return { model: Math.min(byMainThread, byDecodeCore), byMainThread, byDecodeCore };
+};
+const model = {
+  busyStreet: { baseline: capacity('busyStreet.baselineDetectEveryFrame'), gated: capacity('busyStreet.gated') },
+  quietStreet: { baseline: capacity('quietStreet.baselineDetectEveryFrame'), gated: capacity('quietStreet.gated') },
+};
+console.log('model', JSON.stringify(model));
+
+// Measured: live cameras, steady window after a warm-up; achieved fps per camera (1.0 = keeps up).
+const measured: Record<string, unknown>[] = [];
+const busyN = model.busyStreet.gated.model;
+for (const [scene, clip, n, everyFrame] of [
+  ['busyStreet', BUSY, busyN, false],
+  ['busyStreet', BUSY, busyN + 2, false],
+  ['quietStreet', QUIET, busyN + 2, false],
+  ['quietStreet', QUIET, busyN + 2, true],
+] as const) {
+  const r = await run(clip, everyFrame, n, { windowMs: WINDOW_MS });
+  const fps = r.stats.map((s) => s.frames / (r.wallMs / 1000));
+  const row = {
+    scene,
+    mode: everyFrame ? 'baselineDetectEveryFrame' : 'gated',
+    cameras: n,
+    achievedFpsPerCamera: { min: +Math.min(...fps).toFixed(2), mean: +(fps.reduce((a, b) => a + b, 0) / n).toFixed(2) },
+    detectorRunsPerSecond: +(r.stats.reduce((a, s) => a + s.detectorRuns, 0) / (r.wallMs / 1000)).toFixed(2),
+    eventLoopUtilization: +r.eventLoopUtilization.toFixed(2),
+    framesDelivered: r.decoded,
+    framesDroppedForNewer: r.dropped,
+  };
+  measured.push(row);
+  console.log('measured', JSON.stringify(row));
+}
+
+const result = {
+  bench: 'edge/pipeline',
+  when: new Date().toISOString(),
+  machine: { cores: cpus().length, cpu: cpus()[0]?.model, node: process.version },
+  backend: detector.backend,
+  analytic: ANALYTIC,
+  perStage: results,
+  camerasPerBoxAt1fps: {
+    model,
+    assumption:
+      'main thread (motion, static objects, detector on one wasm thread, tracker, rules) is one core; ffmpeg decoding runs in its own processes on the other; evidence JPEG + outbox append happen per event (~1/min/camera), not per frame',
+    measuredLive: { warmupMs: WARMUP_MS, windowMs: WINDOW_MS, runs: measured, note:
+        'achieved analytic fps per camera (1.0 = keeps up). The wasm detector runs on the main thread: when it keeps the event loop busy, ffmpeg stdout is read late, ffmpeg blocks on the pipe and frames arrive late rather than being dropped (framesDroppedForNewer stays ~0)',
+    },
+  },
+};
+await queue.close();
+await detector.close();
+rmSync(work, { recursive: true, force: true });
+mkdirSync(dirname(OUT), { recursive: true });
+writeFileSync(OUT, `${JSON.stringify(result, null, 2)}\n`);
+console.log(JSON.stringify(result, null, 2));
