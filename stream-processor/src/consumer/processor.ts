@@ -63,6 +63,7 @@ export class StreamProcessor {
   private readonly inflight = new Set<Promise<unknown>>();
   private rules: readonly RuleSpec[];
   private joined = false;
+  private rebalancing = false;
   private crashed: Error | undefined;
   private draining = false;
   private closed = false;
@@ -95,8 +96,15 @@ export class StreamProcessor {
   }
 
   async start(): Promise<void> {
-    const { GROUP_JOIN, CRASH } = this.consumer.events;
-    this.consumer.on(GROUP_JOIN, (e) => this.onAssignment(e.payload.memberAssignment));
+    const { GROUP_JOIN, CRASH, REBALANCING } = this.consumer.events;
+    this.consumer.on(REBALANCING, () => {
+      this.rebalancing = true;
+    });
+    this.consumer.on(GROUP_JOIN, (e) => {
+      this.rebalancing = false;
+      this.onAssignment(e.payload.memberAssignment);
+      void this.touchAll();
+    });
     this.consumer.on(CRASH, (e) => {
       this.deps.log.error({ err: e.payload.error, restart: e.payload.restart }, 'consumer crashed');
       if (!e.payload.restart) this.crashed = e.payload.error;
@@ -131,6 +139,11 @@ export class StreamProcessor {
       await task.serial
         .run(async () => {
           if (task.evicted) return;
+          // Event time moves on by the wall clock only on partitions that are really quiet: not
+          // while a rebalance stops consumption, nor while messages wait to be fetched.
+          for (const role of ['detections', 'shop', 'inspections'] as const) {
+            if (this.rebalancing || task.behind.has(role)) task.engine.touch(role, now);
+          }
           const out = task.engine.punctuate(now);
           if (!out.empty) {
             await this.emit(out, task);
@@ -201,6 +214,8 @@ export class StreamProcessor {
         task.offsets[input.role] = String(BigInt(batch.lastOffset()) + 1n);
         task.dirty = true;
         const lag = Number(batch.highWatermark) - Number(batch.lastOffset()) - 1;
+        if (lag > 0) task.behind.add(input.role);
+        else task.behind.delete(input.role);
         this.deps.metrics.lag.set({ topic: input.spec.name, partition: String(batch.partition) }, Math.max(0, lag));
         if (this.deps.clock.now() - task.lastCheckpoint >= this.settings.checkpointIntervalMs) await this.checkpoint(task);
         return true;
@@ -375,6 +390,14 @@ export class StreamProcessor {
     const fenced = (err as { code?: string }).code === 'SW_PROC_STATE_FENCED';
     this.deps.metrics.checkpoints.inc({ outcome: fenced ? 'fenced' : 'error' });
     task.log.error({ err, during }, fenced ? 'task taken over by another instance; dropping it' : 'task failed; reloading it from its snapshot');
+  }
+
+  /** After a rebalance: the time spent not consuming does not count as quiet. */
+  private async touchAll(): Promise<void> {
+    const now = this.deps.clock.now();
+    for (const task of await this.liveTasks()) {
+      for (const role of ['detections', 'shop', 'inspections'] as const) task.engine.touch(role, now);
+    }
   }
 
   private async liveTasks(): Promise<Task[]> {

@@ -145,6 +145,11 @@ export class TaskEngine {
     return out;
   }
 
+  /** The partition behind `role` is not quiet (unread messages, or a rebalance in progress). */
+  touch(role: ClockRole, wallNow: number): void {
+    this.clocks[role].touch(wallNow);
+  }
+
   /** Wall-clock tick: advance idle partitions, fire what came due, drop expired state. */
   punctuate(wallNow: number, out = new EngineOutput()): EngineOutput {
     this.clocks.detections.punctuate(wallNow);

@@ -16,6 +16,8 @@ export class Task {
   /** State or offsets changed since the last snapshot. */
   dirty = false;
   lastCheckpoint: number;
+  /** Inputs whose last batch was behind the partition end: not idle, whatever the wall clock says. */
+  readonly behind = new Set<InputRole>();
   /** Rule output sent to Kafka and not yet acknowledged: a checkpoint waits for all of it. */
   pending: Array<Promise<void>> = [];
   /** Offsets we already seeked back to once (a gap that remains after that is accepted). */

@@ -48,6 +48,15 @@ export class PartitionClock {
     this.idle = false;
   }
 
+  /**
+   * Count as an arrival without an event: the partition is not quiet, we were just not reading it
+   * (a rebalance, or messages still waiting to be fetched). Keeps the idle timeout from firing.
+   */
+  touch(wallNow: number): void {
+    this.lastArrival = wallNow;
+    this.idle = false;
+  }
+
   /** Called by the punctuator: returns true when the watermark moved. */
   punctuate(wallNow: number): boolean {
     if (this.idleTimeoutMs <= 0) return false;
