@@ -23,6 +23,8 @@ export interface ContractProducerSettings {
   readonly prefix?: string;
   /** Idempotent producer: retries never duplicate or reorder within a partition. */
   readonly idempotent?: boolean;
+  /** Largest produce request (sum of message sizes) before a send is split; default 900 KB. */
+  readonly maxRequestBytes?: number;
   readonly producer?: ProducerConfig;
 }
 
@@ -38,11 +40,13 @@ export class ContractProducer {
   private readonly prefix: string;
   private readonly produced;
   private readonly refused;
+  private readonly maxRequestBytes: number;
   private started = false;
   private closed = false;
 
   constructor(settings: ContractProducerSettings, deps: ContractProducerDeps) {
     const idempotent = settings.idempotent ?? true;
+    this.maxRequestBytes = settings.maxRequestBytes ?? 900_000;
     this.prefix = settings.prefix ?? '';
     this.producer = deps.kafka.producer({
       createPartitioner: Partitioners.DefaultPartitioner,
@@ -93,9 +97,14 @@ export class ContractProducer {
   ): Promise<RecordMetadata[]> {
     if (messages.length === 0) return [];
     const topic = topicName(spec, this.prefix);
-    const meta = await this.producer.send({ topic, messages, acks: opts.acks ?? -1, timeout: opts.timeout ?? 30000 });
-    this.produced.inc({ topic: spec.name }, messages.length);
-    return meta;
+    const out: RecordMetadata[] = [];
+    // One produce request must stay under the broker's message.max.bytes (1 MiB by default):
+    // split large sends into chunks, sent in order.
+    for (const chunk of chunkByBytes(messages, this.maxRequestBytes)) {
+      out.push(...(await this.producer.send({ topic, messages: chunk, acks: opts.acks ?? -1, timeout: opts.timeout ?? 30000 })));
+      this.produced.inc({ topic: spec.name }, chunk.length);
+    }
+    return out;
   }
 
   /** Underlying kafkajs producer, for transactions or custom batching. */
@@ -108,4 +117,30 @@ export class ContractProducer {
     this.closed = true;
     if (this.started) await this.producer.disconnect();
   }
+}
+
+function sizeOf(m: Message): number {
+  const v = m.value;
+  const k = m.key;
+  const len = (x: unknown): number => (typeof x === 'string' ? Buffer.byteLength(x) : Buffer.isBuffer(x) ? x.length : 0);
+  return len(v) + len(k) + 64;
+}
+
+/** Consecutive chunks whose summed size stays under `max` (a single larger message goes alone). */
+export function chunkByBytes(messages: readonly Message[], max: number): Message[][] {
+  const chunks: Message[][] = [];
+  let current: Message[] = [];
+  let bytes = 0;
+  for (const m of messages) {
+    const size = sizeOf(m);
+    if (current.length > 0 && bytes + size > max) {
+      chunks.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(m);
+    bytes += size;
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
 }

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { EXAMPLES, TOPICS, validate, type ContractName, type TopicSpec } from '@streetwatch/schemas';
+import { EXAMPLES, TOPICS, exampleAlert, validate, type ContractName, type TopicSpec } from '@streetwatch/schemas';
 import { testKafka, waitFor } from '../../src/testing/index.js';
 
 t.test('every contract round-trips through the real broker and validates on the way out', async (t) => {
@@ -38,4 +38,19 @@ t.test('the producer refuses an invalid message and sends nothing', async (t) =>
   // Leadership of a just-created topic may still be moving: retry the (retriable) lookup.
   const offsets = await waitFor('end offsets', () => k.admin.fetchTopicOffsets(`${k.prefix}${TOPICS.detections.name}`));
   t.same(offsets.map((o) => o.high), offsets.map(() => '0'));
+});
+
+t.test('a send larger than one produce request is split and arrives whole, in order', async (t) => {
+  const k = await testKafka(t, { label: 'chunk' });
+  // 40 alerts of ~40 KB each: ~1.6 MB, over the broker's 1 MiB request limit in one piece.
+  const alerts = Array.from({ length: 40 }, (_, i) =>
+    exampleAlert({
+      alertId: 'alert-big',
+      title: `big ${i}`,
+      violationIds: Array.from({ length: 450 }, (_, j) => `vio-${i}-${j}-${'p'.repeat(60)}`),
+    }),
+  );
+  await k.producer.send(TOPICS.alerts, alerts);
+  const got = await k.readAll(TOPICS.alerts, (m) => m.length >= 40);
+  t.same(got.map((m) => (JSON.parse(String(m.value)) as { title: string }).title), alerts.map((a) => a.title), 'all 40, in order (one key, one partition)');
 });
