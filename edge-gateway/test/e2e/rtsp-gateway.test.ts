@@ -87,6 +87,9 @@ t.test('the camera goes online on Kafka and a street_vendor start with its evide
   t.match(metrics, /streetwatch_edge_events_produced_total/);
   const ready = await fetch(`${gateway.url}/readyz`);
   t.equal(ready.status, 200);
+  const status = (await (await fetch(`${gateway.url}/status`)).json()) as { cameras: { id: string; state: string; pipeline: { detectorRuns: number } }[] };
+  t.match(status.cameras.find((c) => c.id === 'cam-walkway'), { state: 'online' });
+  t.ok((status.cameras.find((c) => c.id === 'cam-walkway')?.pipeline.detectorRuns ?? 0) > 0, '/status shows the detector working');
 });
 
 t.test('a wrong password is logged as SW_EDGE_CAMERA_AUTH, goes offline on Kafka, and is retried slowly while the gateway keeps working', async (t) => {
