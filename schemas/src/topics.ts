@@ -79,6 +79,18 @@ export const TOPICS = {
     producers: ['stream-processor'],
     consumers: ['dashboards'],
   },
+  shopViolations: {
+    name: 'streetwatch.processor-shop-violations.v1',
+    contract: 'DetectionEvent',
+    description:
+      'Internal to the stream processor: violation starts re-keyed by shopId, co-partitioned with inspections so a shop score lives where both meet.',
+    partitions: 3,
+    key: 'shopId',
+    config: retention(7),
+    dlq: true,
+    producers: ['stream-processor'],
+    consumers: ['stream-processor'],
+  },
   alerts: {
     name: 'streetwatch.alerts.v1',
     contract: 'Alert',

@@ -38,3 +38,8 @@ t.test('every input topic has a dead-letter topic', async (t) => {
     }
   }
 });
+
+t.test('shop violations are co-partitioned with inspections (the score rule relies on it)', async (t) => {
+  t.equal(TOPICS.shopViolations.partitions, TOPICS.inspections.partitions);
+  t.equal(TOPICS.shopViolations.key, TOPICS.inspections.key);
+});

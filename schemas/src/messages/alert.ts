@@ -22,7 +22,8 @@ export const Alert = Type.Object(
     evidence: Type.Array(EvidenceRef, { maxItems: 20 }),
     site: Type.Object(
       {
-        cameraIds: Type.Array(Id, { minItems: 1, maxItems: 100 }),
+        /** Cameras whose violations made the alert; empty when inspections alone turned a shop red. */
+        cameraIds: Type.Array(Id, { maxItems: 100 }),
         zoneId: Type.Optional(Id),
         siteId: Type.Optional(Id),
         gridId: Type.Optional(Id),

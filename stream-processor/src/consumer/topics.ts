@@ -1,21 +1,11 @@
-import { TOPICS, type TopicSpec } from '@streetwatch/schemas';
+import { TOPICS, dlqTopic, type TopicSpec } from '@streetwatch/schemas';
 
 /**
- * The processor's internal repartition topic: violation starts re-keyed by `shopId`, with as many
- * partitions as the inspections topic, so partition N of both carries the same shops (Kafka's
- * default murmur2 partitioner on the same key). Score state lives where the two meet.
+ * The processor's internal repartition topic (declared in the catalogue): violation starts re-keyed
+ * by `shopId`, with as many partitions as the inspections topic, so partition N of both carries the
+ * same shops (Kafka's default murmur2 partitioner on the same key). Score state lives where the two meet.
  */
-export const SHOP_VIOLATIONS: TopicSpec = {
-  name: 'streetwatch.processor-shop-violations.v1',
-  contract: 'DetectionEvent',
-  description: 'Internal: violation starts for shop score rules, re-keyed by shopId (co-partitioned with inspections).',
-  partitions: TOPICS.inspections.partitions,
-  key: 'shopId',
-  config: { 'cleanup.policy': 'delete', 'retention.ms': String(7 * 24 * 3600 * 1000) },
-  dlq: false,
-  producers: ['stream-processor'],
-  consumers: ['stream-processor'],
-};
+export const SHOP_VIOLATIONS: TopicSpec = TOPICS.shopViolations;
 
 /** How the processor uses each input topic. */
 export type InputRole = 'detections' | 'cameraHealth' | 'inspections' | 'shop';
@@ -28,4 +18,4 @@ export const INPUTS: ReadonlyArray<{ role: InputRole; spec: TopicSpec }> = [
 ];
 
 /** Topics the processor writes or reads that must exist; the internal one is created at start. */
-export const INTERNAL_TOPICS: readonly TopicSpec[] = [SHOP_VIOLATIONS];
+export const INTERNAL_TOPICS: readonly TopicSpec[] = [SHOP_VIOLATIONS, dlqTopic(SHOP_VIOLATIONS)];

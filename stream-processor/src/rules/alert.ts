@@ -31,7 +31,7 @@ export function siteOf(refs: readonly ViolationRef[], shopId?: string): Alert['s
   const siteId = one('si');
   const shop = shopId ?? one('s');
   return {
-    cameraIds: cameraIds.length > 0 ? cameraIds : [shopId ? `shop:${shopId}` : 'unknown'],
+    cameraIds,
     ...(zoneId === undefined ? {} : { zoneId }),
     ...(gridId === undefined ? {} : { gridId }),
     ...(communityId === undefined ? {} : { communityId }),
