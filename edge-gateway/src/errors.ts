@@ -6,7 +6,6 @@
  * The video codes are also the `reason` of an offline CameraHealth event.
  */
 import { StreetwatchError } from '@streetwatch/platform';
-import { OUTBOX_ERRORS } from './outbox/errors.js';
 
 /** Cameras, source, sampler, evidence. */
 export const VIDEO_ERRORS = {
@@ -40,10 +39,13 @@ export const PIPELINE_ERRORS = {
 } as const;
 
 /**
- * Outbox and publisher codes: still declared in outbox/errors.ts (its owner can move the constant
- * here and re-export it, as cameras/ and detector/ do); folded in so this stays the one list.
+ * Outbox and publisher. Kafka being down is never an error of `append`: it only makes the outbox grow.
  */
-export { OUTBOX_ERRORS };
+export const OUTBOX_ERRORS = {
+  SW_EDGE_OUTBOX_UNAVAILABLE: 'the outbox database cannot be opened or written (disk full, permissions, corrupt file)',
+  SW_EDGE_OUTBOX_RECORD_INVALID: 'an outbox record is malformed (unknown topic, empty key or eventId)',
+  SW_EDGE_OUTBOX_CLOSED: 'the outbox was used after close()',
+} as const;
 
 export const EDGE_ERRORS = { ...VIDEO_ERRORS, ...ANALYTICS_ERRORS, ...OUTBOX_ERRORS, ...PIPELINE_ERRORS } as const;
 

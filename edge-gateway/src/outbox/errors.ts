@@ -1,15 +1,8 @@
 import { StreetwatchError } from '@streetwatch/platform';
 
-/**
- * Error codes of the outbox and publisher. Shaped like the other stage catalogues (code + cause +
- * retryable) so the lead can fold them into the package catalogue (src/errors.ts) unchanged.
- * Kafka being down is never an error of `append`: it only makes the outbox grow.
- */
-export const OUTBOX_ERRORS = {
-  SW_EDGE_OUTBOX_UNAVAILABLE: 'the outbox database cannot be opened or written (disk full, permissions, corrupt file)',
-  SW_EDGE_OUTBOX_RECORD_INVALID: 'an outbox record is malformed (unknown topic, empty key or eventId)',
-  SW_EDGE_OUTBOX_CLOSED: 'the outbox was used after close()',
-} as const;
+import { OUTBOX_ERRORS } from '../errors.js';
+
+export { OUTBOX_ERRORS };
 
 export type OutboxErrorCode = keyof typeof OUTBOX_ERRORS;
 
