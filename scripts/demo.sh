@@ -55,7 +55,7 @@ BASE_DB=$PGDATABASE
 echo "kafka $STREETWATCH_KAFKA_BROKERS, postgres $PGHOST:$PGPORT"
 
 say "build"
-npx tsc -b
+npx tsc -b || die "the build failed (npx tsc -b): see the errors above"
 
 say "model and scenes"
 MODEL_DIR=$(bash edge-gateway/scripts/fetch-model.sh | tail -n1)
