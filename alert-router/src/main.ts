@@ -45,18 +45,12 @@ function arg(name: string): string | undefined {
 async function main(): Promise<void> {
   const validate = arg('--validate-config');
   if (validate) {
-    const code = validateConfigCommand(RouterConfig, validate);
-    if (code === 0) {
-      try {
-        checkReferences(loadConfigFile(RouterConfig, validate) as RouterConfig, validate);
-      } catch (e) {
-        if (e instanceof ConfigError) {
-          for (const l of e.lines()) process.stderr.write(l + '\n');
-          process.exit(1);
-        }
-        throw e;
-      }
-    }
+    const load = (file: string): RouterConfig => {
+      const c = loadConfigFile(RouterConfig, file) as RouterConfig;
+      checkReferences(c, file);
+      return c;
+    };
+    const code = validateConfigCommand(load, validate);
     process.exit(code);
   }
   const file = arg('--config') ?? process.env.STREETWATCH_ROUTER_CONFIG;

@@ -80,18 +80,21 @@ export function deepFreeze<T>(value: T): T {
 }
 
 /**
- * `--validate-config <file>`: check a config file and report. Returns the exit code (0 valid,
- * 1 invalid) so main.ts can exit with it; prints one line per problem to `err`.
+ * `--validate-config <file>`: load a config file with the service's own loader (schema plus its
+ * cross-field checks) and report. Returns the exit code (0 valid, 1 invalid) for main.ts to exit
+ * with; prints one `file: key.path: problem` line per problem to `err`, and a summary to `out`.
  */
-export function validateConfigCommand<S extends TSchema>(
-  schema: S,
+export function validateConfigCommand<T>(
+  load: (file: string) => T,
   file: string,
   out: (line: string) => void = (l) => process.stdout.write(l + '\n'),
   err: (line: string) => void = (l) => process.stderr.write(l + '\n'),
+  summary: (config: T) => string = () => '',
 ): number {
   try {
-    loadConfigFile(schema, file);
-    out(`${file}: valid`);
+    const config = load(file);
+    const s = summary(config);
+    out(`${file}: valid${s ? ` (${s})` : ''}`);
     return 0;
   } catch (e) {
     if (e instanceof ConfigError) {

@@ -47,10 +47,10 @@ t.test('a YAML syntax error says where', async (t) => {
 t.test('--validate-config exits 0 for a valid file and 1 with one line per problem', async (t) => {
   const out: string[] = [];
   const err: string[] = [];
-  t.equal(validateConfigCommand(Schema, file('cameras: []\n'), (l) => out.push(l), (l) => err.push(l)), 0);
-  t.equal(validateConfigCommand(Schema, file('cameras: [{id: ""}]\n'), (l) => out.push(l), (l) => err.push(l)), 1);
+  t.equal(validateConfigCommand((f) => loadConfigFile(Schema, f), file('cameras: []\n'), (l) => out.push(l), (l) => err.push(l)), 0);
+  t.equal(validateConfigCommand((f) => loadConfigFile(Schema, f), file('cameras: [{id: ""}]\n'), (l) => out.push(l), (l) => err.push(l)), 1);
   t.equal(err.length, 2);
   t.match(err.join('\n'), /cameras\.0\.url: is required/);
-  t.equal(validateConfigCommand(Schema, '/nonexistent/x.yaml', () => undefined, (l) => err.push(l)), 1);
+  t.equal(validateConfigCommand((f) => loadConfigFile(Schema, f), '/nonexistent/x.yaml', () => undefined, (l) => err.push(l)), 1);
   t.match(err.at(-1), /cannot read file/);
 });

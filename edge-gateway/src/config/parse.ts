@@ -7,7 +7,7 @@
  * here: unique camera ids, unique zone ids per camera, known time zones.
  */
 import { Type, type TSchema } from '@sinclair/typebox';
-import { ConfigError, deepFreeze, loadConfigFile, parseConfig } from '@streetwatch/platform';
+import { ConfigError, deepFreeze, loadConfigFile, parseConfig, validateConfigCommand } from '@streetwatch/platform';
 import type { FieldError } from '@streetwatch/schemas';
 import { FileSourceConfig, HikvisionSourceConfig, OnvifSourceConfig, RtspSourceConfig, type CameraConfig, type SourceConfig } from '../cameras/config.js';
 import { resolveZone } from '../rules/config.js';
@@ -111,17 +111,10 @@ export function loadGatewayConfig(file: string): Readonly<GatewayConfig> {
  * Secrets are never echoed (messages name keys and rules, not values).
  */
 export function validateGatewayConfigFile(file: string, out: (line: string) => void, err: (line: string) => void): number {
-  try {
-    const c = loadGatewayConfig(file);
-    out(`${file}: valid (gateway ${c.gatewayId}, ${c.cameras.length} camera(s), ${c.cameras.reduce((n, cam) => n + cam.zones.length, 0)} zone(s))`);
-    return 0;
-  } catch (e) {
-    if (e instanceof ConfigError) {
-      for (const line of e.lines()) err(line);
-      return 1;
-    }
-    throw e;
-  }
+  return validateConfigCommand(loadGatewayConfig, file, out, err, (c) => {
+    const zones = c.cameras.reduce((n, cam) => n + cam.zones.length, 0);
+    return `gateway ${c.gatewayId}, ${c.cameras.length} camera(s), ${zones} zone(s)`;
+  });
 }
 
 /** The camera settings the frame source takes (source, analytic size/fps, watchdog). */

@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { ConfigError, loadConfigFile, parseConfig, deepFreeze } from '@streetwatch/platform';
+import { ConfigError, loadConfigFile, parseConfig, deepFreeze, validateConfigCommand } from '@streetwatch/platform';
 import type { FieldError, ViolationType } from '@streetwatch/schemas';
 import { compileFilter, compileShopFilter, type EventFilter } from '../rules/filter.js';
 import { compileSchedule, type ActiveAt } from '../rules/schedule.js';
@@ -255,15 +255,5 @@ export function validateProcessorConfig(
   out: (line: string) => void,
   err: (line: string) => void,
 ): number {
-  try {
-    const c = loadProcessorConfig(file);
-    out(`${file}: valid (${c.rules.length} enabled rule(s))`);
-    return 0;
-  } catch (e) {
-    if (e instanceof ConfigError) {
-      for (const line of e.lines()) err(line);
-      return 1;
-    }
-    throw e;
-  }
+  return validateConfigCommand(loadProcessorConfig, file, out, err, (c) => `${c.rules.length} enabled rule(s)`);
 }

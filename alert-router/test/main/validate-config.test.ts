@@ -1,0 +1,28 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t from 'tap';
+
+const main = join(import.meta.dirname, '..', '..', 'dist', 'main.js');
+const example = join(import.meta.dirname, '..', '..', '..', 'k8s', 'base', 'config', 'router.yaml');
+
+function run(file: string): { code: number | null; out: string; err: string } {
+  const r = spawnSync(process.execPath, [main, '--validate-config', file], { encoding: 'utf8', timeout: 30_000 });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+t.test('--validate-config accepts the deployed router config with exit 0', async (t) => {
+  const r = run(example);
+  t.equal(r.code, 0, r.err);
+  t.match(r.out, /valid/);
+});
+
+t.test('--validate-config names each bad key by path and exits 1', async (t) => {
+  const file = join(mkdtempSync(join(tmpdir(), 'router-cfg-')), 'router.yaml');
+  writeFileSync(file, 'http:\n  port: 99999\n  hots: 0.0.0.0\n');
+  const r = run(file);
+  t.equal(r.code, 1);
+  t.match(r.err, new RegExp(`${file}: http\\.port: must be <= 65535`));
+  t.match(r.err, new RegExp(`${file}: http\\.hots: is not allowed \\(unknown field\\)`));
+});
