@@ -23,6 +23,8 @@ export function defaultScenesDir(): string {
 
 /** The opencv-doc data directory (vtest.avi, licenseplate_motion.jpg), fetched if missing. */
 export function videoDataDir(dir: string = defaultVideoDir()): string {
+  // The stack's STREETWATCH_VIDEO_DIR already is the data directory.
+  if (existsSync(join(dir, 'vtest.avi')) && existsSync(join(dir, 'licenseplate_motion.jpg'))) return dir;
   const data = join(dir, DATA);
   if (existsSync(join(data, 'vtest.avi')) && existsSync(join(data, 'licenseplate_motion.jpg'))) return data;
   execFileSync('bash', [join(SCRIPTS, 'fetch-video.sh'), dir], { stdio: ['ignore', 'pipe', 'inherit'] });
