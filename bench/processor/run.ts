@@ -107,7 +107,13 @@ async function produceAll(k: TestKafka, count: number): Promise<void> {
   await p.disconnect();
 }
 
-async function bare(k: TestKafka, count: number): Promise<{ seconds: number; rate: number }> {
+/** CPU time (user + system, whole process) per event since `from`: robust to a busy machine. */
+function cpuMicrosPerEvent(from: NodeJS.CpuUsage, count: number): number {
+  const d = process.cpuUsage(from);
+  return Math.round(((d.user + d.system) / count) * 10) / 10;
+}
+
+async function bare(k: TestKafka, count: number): Promise<{ seconds: number; rate: number; cpuMicrosPerEvent: number }> {
   const c = k.kafka.consumer({
     groupId: uniqueId('bare'),
     maxBytesPerPartition: CONSUMER.maxBytesPerPartition,
@@ -119,6 +125,7 @@ async function bare(k: TestKafka, count: number): Promise<{ seconds: number; rat
   let seen = 0;
   let first = 0;
   let last = 0;
+  const cpu0 = process.cpuUsage();
   await c.run({
     partitionsConsumedConcurrently: CONSUMER.partitionsConsumedConcurrently,
     eachBatch: async ({ batch }) => {
@@ -128,9 +135,10 @@ async function bare(k: TestKafka, count: number): Promise<{ seconds: number; rat
     },
   });
   await waitFor('bare consumer read everything', () => seen >= count, { timeoutMs: 300_000, intervalMs: 20 });
+  const cpu = cpuMicrosPerEvent(cpu0, count);
   await c.disconnect();
   const seconds = (last - first) / 1000;
-  return { seconds, rate: count / seconds };
+  return { seconds, rate: count / seconds, cpuMicrosPerEvent: cpu };
 }
 
 async function counter(registry: Registry, name: string): Promise<number> {
@@ -138,7 +146,11 @@ async function counter(registry: Registry, name: string): Promise<number> {
   return (m?.values ?? []).reduce((s, v) => s + v.value, 0);
 }
 
-async function processor(k: TestKafka, count: number, sink: boolean): Promise<{ seconds: number; rate: number; alerts: number; app: ProcessorApp; registry: Registry }> {
+async function processor(
+  k: TestKafka,
+  count: number,
+  sink: boolean,
+): Promise<{ seconds: number; rate: number; alerts: number; cpuMicrosPerEvent: number; app: ProcessorApp; registry: Registry }> {
   const db = await testDatabase(host);
   const registry = createRegistry('bench');
   const config = parseProcessorConfig(
@@ -160,6 +172,7 @@ async function processor(k: TestKafka, count: number, sink: boolean): Promise<{ 
   const app = new ProcessorApp(config, { kafka: k.kafka, pool: db.pool, pgTarget: stackSettings().pg, registry, log });
   teardowns.push(() => app.close(10_000));
   await app.start();
+  const cpu0 = process.cpuUsage();
   let first = 0;
   await waitFor(
     'processor consumed everything',
@@ -171,7 +184,8 @@ async function processor(k: TestKafka, count: number, sink: boolean): Promise<{ 
     { timeoutMs: 600_000, intervalMs: 20 },
   );
   const seconds = (performance.now() - first) / 1000;
-  return { seconds, rate: count / seconds, alerts: await counter(registry, 'streetwatch_processor_alerts_total'), app, registry };
+  const cpu = cpuMicrosPerEvent(cpu0, count);
+  return { seconds, rate: count / seconds, alerts: await counter(registry, 'streetwatch_processor_alerts_total'), cpuMicrosPerEvent: cpu, app, registry };
 }
 
 async function latency(k: TestKafka, ratePerSecond: number, seconds: number): Promise<{ alerts: number; p50: number; p99: number; max: number }> {
@@ -238,7 +252,7 @@ async function main(): Promise<void> {
   const produceSeconds = (performance.now() - t0) / 1000;
   console.log(`produced ${N} events in ${produceSeconds.toFixed(1)} s`);
   const ceiling = await bare(k, N);
-  console.log(`bare kafkajs consumer: ${Math.round(ceiling.rate)} events/s`);
+  console.log(`bare kafkajs consumer: ${Math.round(ceiling.rate)} events/s, ${ceiling.cpuMicrosPerEvent} µs CPU/event`);
   const profile = process.env.BENCH_PROFILE; // a .cpuprofile path: profile the sink-off processor phase
   const session = profile ? new Session() : undefined;
   if (session) {
@@ -256,10 +270,10 @@ async function main(): Promise<void> {
     console.log('produced by the processor:', (produced?.values ?? []).map((v) => `${String(v.labels.topic)}=${v.value}`).join(' '));
     return; // a profiling run writes no results
   }
-  console.log(`processor (rules, alerts, snapshots; sink off): ${Math.round(noSink.rate)} events/s, ${noSink.alerts} alerts`);
+  console.log(`processor (rules, alerts, snapshots; sink off): ${Math.round(noSink.rate)} events/s, ${noSink.cpuMicrosPerEvent} µs CPU/event, ${noSink.alerts} alerts`);
   await noSink.app.close(10_000);
   const full = await processor(k, N, true);
-  console.log(`processor (everything incl. PostgreSQL history sink): ${Math.round(full.rate)} events/s`);
+  console.log(`processor (everything incl. PostgreSQL history sink): ${Math.round(full.rate)} events/s, ${full.cpuMicrosPerEvent} µs CPU/event`);
   const lat = await latency(k, 2000, 15);
   console.log(`alert latency at 2000 events/s: p50 ${lat.p50} ms, p99 ${lat.p99} ms (${lat.alerts} count alerts)`);
   const result = {
@@ -270,9 +284,15 @@ async function main(): Promise<void> {
     rules: RULES.map((r) => `${r.id}:${r.kind}`),
     consumer: CONSUMER,
     produceSeconds: round(produceSeconds),
-    bareConsumer: { eventsPerSecond: Math.round(ceiling.rate), seconds: round(ceiling.seconds) },
-    processorSinkOff: { eventsPerSecond: Math.round(noSink.rate), seconds: round(noSink.seconds), alerts: noSink.alerts, ratioToBare: round(noSink.rate / ceiling.rate) },
-    processorFull: { eventsPerSecond: Math.round(full.rate), seconds: round(full.seconds), ratioToBare: round(full.rate / ceiling.rate) },
+    bareConsumer: { eventsPerSecond: Math.round(ceiling.rate), seconds: round(ceiling.seconds), cpuMicrosPerEvent: ceiling.cpuMicrosPerEvent },
+    processorSinkOff: {
+      eventsPerSecond: Math.round(noSink.rate),
+      seconds: round(noSink.seconds),
+      cpuMicrosPerEvent: noSink.cpuMicrosPerEvent,
+      alerts: noSink.alerts,
+      ratioToBare: round(noSink.rate / ceiling.rate),
+    },
+    processorFull: { eventsPerSecond: Math.round(full.rate), seconds: round(full.seconds), cpuMicrosPerEvent: full.cpuMicrosPerEvent, ratioToBare: round(full.rate / ceiling.rate) },
     alertLatencyMs: { producedPerSecond: 2000, seconds: 15, countAlerts: lat.alerts, p50: lat.p50, p99: lat.p99, max: lat.max },
     goals: { eventsPerSecond: 100_000, ratioToBare: 0.7 },
   };
