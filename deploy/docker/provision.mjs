@@ -23,7 +23,7 @@ const { values } = parseArgs({ options: { component: { type: 'string' }, config:
 async function plan(component, config) {
   if (component === 'stream-processor') {
     const processor = await import('@streetwatch/stream-processor');
-    return { topics: allTopicSpecs([processor.SHOP_VIOLATIONS]), migrations: processor.MIGRATIONS_DIR };
+    return { topics: allTopicSpecs(), migrations: processor.MIGRATIONS_DIR };
   }
   if (component === 'alert-router') {
     if (!config) throw new Error('--config <router.yaml> is required for alert-router (its departments name their topics)');

@@ -160,9 +160,10 @@ export function dlqTopic(spec: TopicSpec): TopicSpec {
   };
 }
 
-/** All topics to provision, DLQs included. */
+/** All topics to provision, DLQs included; an `extra` topic already in the catalogue counts once. */
 export function allTopicSpecs(extra: readonly TopicSpec[] = []): TopicSpec[] {
-  const base: TopicSpec[] = [...Object.values(TOPICS), ...extra];
+  const base: TopicSpec[] = [...Object.values(TOPICS)];
+  for (const e of extra) if (!base.some((b) => b.name === e.name)) base.push(e);
   return [...base, ...base.filter((t) => t.dlq).map(dlqTopic)];
 }
 

@@ -43,3 +43,8 @@ t.test('shop violations are co-partitioned with inspections (the score rule reli
   t.equal(TOPICS.shopViolations.partitions, TOPICS.inspections.partitions);
   t.equal(TOPICS.shopViolations.key, TOPICS.inspections.key);
 });
+
+t.test('provisioning lists each topic once even when an extra repeats a catalogue topic', async (t) => {
+  const names = allTopicSpecs([TOPICS.shopViolations, TOPICS.alerts]).map((s) => s.name);
+  t.equal(new Set(names).size, names.length);
+});
