@@ -1,5 +1,6 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
+import { fullFormats } from 'ajv-formats/dist/formats.js';
 import { CONTRACTS, type ContractName, type ContractOf } from './contracts.js';
 
 // ajv-formats is CommonJS with a default export.
@@ -15,6 +16,57 @@ export type ValidationResult<T> = { ok: true; value: T } | { ok: false; errors: 
 
 const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
 addFormats(ajv);
+
+const fullDateTime = fullFormats['date-time'] as { validate: (s: string) => boolean; compare: (a: string, b: string) => number | undefined };
+const DAYS = [0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+const digit = (s: string, i: number): number => {
+  const c = s.charCodeAt(i) - 48;
+  return c >= 0 && c <= 9 ? c : NaN;
+};
+
+/**
+ * RFC 3339 `date-time`, exactly as ajv-formats' full mode decides it (calendar dates, leap
+ * years, leap seconds, offsets), but fast on the shape every producer here writes
+ * (`YYYY-MM-DDTHH:MM:SS[.fraction]Z`, `Date.toISOString()`): that shape is checked by character
+ * codes without a regex, a split or a `Date`; anything it does not positively accept goes to
+ * ajv-formats' full check, so the set of accepted strings is unchanged.
+ */
+export function isDateTime(s: string): boolean {
+  const n = s.length;
+  const last = s.charCodeAt(n - 1);
+  if (n >= 20 && (last === 90 || last === 122) /* Z z */ && s.charCodeAt(4) === 45 && s.charCodeAt(7) === 45) {
+    const sep = s.charCodeAt(10);
+    if ((sep === 84 || sep === 116) /* T t */ && s.charCodeAt(13) === 58 && s.charCodeAt(16) === 58) {
+      const year = digit(s, 0) * 1000 + digit(s, 1) * 100 + digit(s, 2) * 10 + digit(s, 3);
+      const month = digit(s, 5) * 10 + digit(s, 6);
+      const day = digit(s, 8) * 10 + digit(s, 9);
+      const hr = digit(s, 11) * 10 + digit(s, 12);
+      const min = digit(s, 14) * 10 + digit(s, 15);
+      const sec = digit(s, 17) * 10 + digit(s, 18);
+      let fraction = n === 20;
+      if (!fraction && s.charCodeAt(19) === 46 /* . */ && n > 21) {
+        fraction = true;
+        for (let i = 20; i < n - 1; i++) if (Number.isNaN(digit(s, i))) fraction = false;
+      }
+      const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+      if (
+        fraction &&
+        year >= 0 &&
+        month >= 1 &&
+        month <= 12 &&
+        day >= 1 &&
+        day <= (month === 2 && leap ? 29 : (DAYS[month] as number)) &&
+        hr <= 23 &&
+        min <= 59 &&
+        sec <= 59
+      ) {
+        return true; // NaN (a non-digit) fails every comparison above
+      }
+    }
+  }
+  return fullDateTime.validate(s);
+}
+ajv.addFormat('date-time', { type: 'string', validate: isDateTime, compare: fullDateTime.compare });
 
 const compiled = new Map<ContractName, ValidateFunction>();
 function validatorFor(name: ContractName): ValidateFunction {
