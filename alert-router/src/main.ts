@@ -29,6 +29,7 @@ import {
   validateConfigCommand,
 } from '@streetwatch/platform';
 import { allTopicSpecs, departmentTopic, type Alert } from '@streetwatch/schemas';
+import { ClearanceConsumer, clearanceSettings } from './clearance/detections-consumer.js';
 import { checkReferences } from './config/references.js';
 import { RouterConfig } from './config/schema.js';
 import { ROUTER_REDACT_PATHS, secretResolver } from './config/secrets.js';
@@ -143,6 +144,13 @@ async function main(): Promise<void> {
   await pipeline.start({ consume: true });
   consuming = true;
   lifecycle.add('delivery', () => pipeline.close());
+  // Violation ends → clearance evidence; added after the work-order service, so closed before it.
+  const clearanceCfg = clearanceSettings(cfg, prefix);
+  if (clearanceCfg) {
+    const clearance = new ClearanceConsumer(clearanceCfg, { kafka, producer, registry, log, workOrders });
+    lifecycle.add('clearance', () => clearance.close());
+    await clearance.start();
+  }
   log.info({ departments: Object.keys(cfg.departments).length, channels: Object.keys(cfg.channels).length, http: app.server.address() }, 'alert router started');
 
   onSignals(log, async () => {

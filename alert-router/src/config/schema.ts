@@ -289,6 +289,17 @@ export const RouterConfig = Type.Object(
     inhibitRules: Type.Array(InhibitRule, { default: [] }),
     /** Owned by the work-order half; its defaults apply when absent. */
     workOrders: Type.Optional(WorkOrdersConfig),
+    /** Violation ends (detections topic) attached to work orders as clearance evidence; on when absent. */
+    clearance: Type.Optional(
+      Type.Object(
+        {
+          enabled: Type.Boolean({ default: true }),
+          /** Consumer group; default `<consumer.groupId>-clearance`. */
+          groupId: Type.Optional(Type.String({ minLength: 1 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
   },
   { additionalProperties: false },
 );
