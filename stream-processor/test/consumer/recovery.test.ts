@@ -6,7 +6,7 @@ import t from 'tap';
 import YAML from 'yaml';
 import { TOPICS, type Alert } from '@streetwatch/schemas';
 import { testDatabase, type TestDatabase, type TestKafka } from '@streetwatch/platform/testing';
-import { kafkaFor, processorSection, readAlerts, startApp, waitFor } from '../support/app.js';
+import { kafkaFor, processorSection, readAlerts, readSettledAlerts, startApp, waitFor } from '../support/app.js';
 import { stream, STREAM_RULES } from '../support/stream.js';
 
 /**
@@ -50,7 +50,7 @@ t.test('an uninterrupted run gives the baseline alert set', async (t) => {
   await startApp(t, k, db, STREAM_RULES, processor);
   await k.producer.send(TOPICS.detections, [...half1, ...half2]);
   await caughtUp(k, db, processor.groupId as string);
-  const alerts = await readAlerts(k, (a) => a.length >= 100, 60_000);
+  const alerts = await readSettledAlerts(k);
   baseline = ids(alerts);
   t.ok(new Set(alerts.map((a) => a.ruleKind)).size === 3, 'count, dwell and score alerts all present');
   t.ok(baseline.length >= 100, `${baseline.length} alerts`);
@@ -98,7 +98,7 @@ t.test('kill -9 mid-stream and restart: the same alert set, none missing', async
   // 3: restarted from the snapshots: replays what they do not cover.
   const third = run();
   await caughtUp(k, db, processor.groupId as string);
-  const alerts = await readAlerts(k, (a) => a.length >= baseline.length, 60_000);
+  const alerts = await readSettledAlerts(k);
   t.same(ids(alerts), baseline, 'alert set equals the uninterrupted run');
   third.kill('SIGTERM');
   const code = await new Promise((r) => third.once('exit', (c) => r(c)));
@@ -117,7 +117,7 @@ t.test('two instances in one group with partitions moving mid-stream: the same a
   await readAlerts(k, (x) => x.length >= baseline.length / 2, 60_000);
   t.same(await a.close(), [], 'the first instance leaves gracefully: another rebalance');
   await caughtUp(k, db, processor.groupId as string);
-  const alerts = await readAlerts(k, (x) => x.length >= baseline.length, 60_000);
+  const alerts = await readSettledAlerts(k);
   t.same(ids(alerts), baseline, 'alert set equals the uninterrupted run');
   const moved = await db.pool.query('SELECT task FROM processor_task_state WHERE group_id = $1 AND epoch >= 2', [processor.groupId]);
   t.ok(moved.rows.length >= 3, `${moved.rows.length} tasks were taken over by another instance`);

@@ -60,6 +60,39 @@ export async function readAlerts(k: TestKafka, until: (a: Alert[]) => boolean, t
   return dedup(await k.readAll(TOPICS.alerts, (ms) => until(dedup(ms)), timeoutMs));
 }
 
+/**
+ * Every alert the processor will produce for what it has consumed: read until the alerts topic's
+ * end offsets have been read and have not moved for `quietMs` (timers fired by the punctuator on
+ * idle partitions land shortly after the last input is processed). Bounded by `timeoutMs`.
+ */
+export async function readSettledAlerts(k: TestKafka, quietMs = 3_000, timeoutMs = 90_000): Promise<Alert[]> {
+  const topic = `${k.prefix}${TOPICS.alerts.name}`;
+  let high = -1;
+  let since = Date.now();
+  let stop = false;
+  const poll = (async () => {
+    while (!stop) {
+      const offsets = await k.admin.fetchTopicOffsets(topic).catch(() => undefined);
+      if (offsets) {
+        const sum = offsets.reduce((n, o) => n + Number(o.high), 0);
+        if (sum !== high) {
+          high = sum;
+          since = Date.now();
+        }
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  })();
+  try {
+    const dedup = (ms: ReadMessage[]): Alert[] => [...new Map(alertsOf(ms).map((a) => [a.alertId, a])).values()];
+    const ms = await k.readAll(TOPICS.alerts, (got) => high >= 0 && got.length >= high && Date.now() - since >= quietMs, timeoutMs);
+    return dedup(ms);
+  } finally {
+    stop = true;
+    await poll;
+  }
+}
+
 /** Value of a counter/gauge series in the registry (sum over series matching `labels`). */
 export async function metric(k: TestKafka, name: string, labels: Record<string, string> = {}): Promise<number> {
   const m = await k.registry.getSingleMetric(name)?.get();
