@@ -3,6 +3,7 @@ import type { DwellSpec } from '../config/load.js';
 import { humanDuration } from '../config/duration.js';
 import { buildAlert } from './alert.js';
 import { MinHeap } from '../time/heap.js';
+import { parseTime } from '../time/iso.js';
 import type { Emitter, RuleClock, ViolationRef } from './types.js';
 
 /** One violation the rule is timing. */
@@ -36,7 +37,7 @@ export function newDwellState(): DwellState {
 export function dwellOnEvent(spec: DwellSpec, st: DwellState, e: DetectionEvent, ref: ViolationRef, out: Emitter, clock: RuleClock): void {
   let o = st.open.get(e.violationId);
   if (!o) {
-    const startedAt = Date.parse(e.startedAt);
+    const startedAt = parseTime(e.startedAt);
     o = { ref, startedAt, due: startedAt + spec.minDurationMs, last: ref.t, fired: false };
     st.open.set(e.violationId, o);
     if (ref.t < o.due) st.timers.push([o.due, e.violationId]);

@@ -4,6 +4,7 @@ import { countExpire, countOnStart, countOpenWindows, type CountState } from '..
 import { dwellExpire, dwellOnEvent, dwellOnTime, dwellOpenTimers, newDwellState, type DwellState } from '../rules/dwell.js';
 import { newScoreState, scoreAdd, scoreAdvance, scoreExpire, type ScoreState } from '../rules/score.js';
 import { refOf, type Emitter } from '../rules/types.js';
+import { parseTime } from '../time/iso.js';
 import { combinedWatermark, PartitionClock } from '../time/watermark.js';
 import { decodeRuleState, encodeRuleState, type EngineSnapshot } from './snapshot.js';
 
@@ -86,7 +87,7 @@ export class TaskEngine {
     const slots = [...this.slots.values()];
     const ctx = { wallNow };
     for (const e of events) {
-      const t = Date.parse(e.eventTime);
+      const t = parseTime(e.eventTime);
       const wm = clock.watermark;
       let late = false;
       let forward = false;
@@ -118,7 +119,7 @@ export class TaskEngine {
   shopEvents(events: readonly DetectionEvent[], wallNow: number, out = new EngineOutput()): EngineOutput {
     const ctx = { wallNow };
     for (const e of events) {
-      const t = Date.parse(e.eventTime);
+      const t = parseTime(e.eventTime);
       this.clocks.shop.observe(t, wallNow);
       if (e.shopId === undefined) continue;
       for (const slot of this.slots.values()) {
@@ -134,7 +135,7 @@ export class TaskEngine {
   inspections(records: readonly InspectionRecord[], wallNow: number, out = new EngineOutput()): EngineOutput {
     const ctx = { wallNow };
     for (const r of records) {
-      const t = Date.parse(r.eventTime);
+      const t = parseTime(r.eventTime);
       this.clocks.inspections.observe(t, wallNow);
       for (const slot of this.slots.values()) {
         if (slot.spec.kind !== 'score' || !slot.spec.inspections || !slot.spec.takesShop(r.shopId)) continue;
