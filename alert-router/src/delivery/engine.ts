@@ -57,6 +57,8 @@ export class DeliveryEngine {
   private flushing: Promise<void> | undefined;
   private pumping: Promise<void> | undefined;
   private pumpAgain = false;
+  /** Pumps run one at a time (kick and drain): two concurrent claims would both see the same room. */
+  private pumpLock: Promise<unknown> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
   private polls = 0;
@@ -120,7 +122,7 @@ export class DeliveryEngine {
       this.pumpAgain = true;
       return;
     }
-    this.pumping = this.pump()
+    this.pumping = this.pumpExclusive()
       .then(() => undefined)
       .catch((err: unknown) => this.deps.log.error({ err }, 'delivery pump failed; will retry on next poll'))
       .finally(() => {
@@ -132,11 +134,16 @@ export class DeliveryEngine {
       });
   }
 
+  /** Wait for a running pump (start-up: its `now` must not outlive a test's clock change). */
+  async idle(): Promise<void> {
+    while (this.pumping) await this.pumping;
+  }
+
   /** Run until nothing is due and nothing is in flight (tests with a manual clock; shutdown). */
   async drain(): Promise<void> {
     await this.recover();
     for (let i = 0; i < 1000; i++) {
-      const claimed = await this.pump();
+      const claimed = await this.pumpExclusive();
       await this.settle();
       if (claimed === 0 && this.sends.size === 0 && !this.pumping) return;
     }
@@ -165,19 +172,26 @@ export class DeliveryEngine {
     }
   }
 
-  /** Claim what each channel has room for and start the sends. Returns how many were claimed. */
+  private pumpExclusive(): Promise<number> {
+    const run = this.pumpLock.then(() => this.pump());
+    this.pumpLock = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Claim what each channel has room for (one statement) and start the sends. Returns how many were claimed. */
   private async pump(): Promise<number> {
-    let total = 0;
-    for (const rt of this.rt.values()) {
-      if (this.closed) break;
-      const room = (rt.cfg.concurrency ?? CHANNEL_DEFAULTS.concurrency) - rt.active;
-      if (room <= 0) continue;
-      const rows = await this.deps.store.claim(rt.name, room, this.deps.clock.now(), rt.leaseMs);
-      total += rows.length;
-      for (const row of rows) this.startSend(rt, row);
+    if (this.closed) return 0;
+    const asks = [...this.rt.values()]
+      .map((rt) => ({ channelName: rt.name, limit: (rt.cfg.concurrency ?? CHANNEL_DEFAULTS.concurrency) - rt.active, leaseMs: rt.leaseMs }))
+      .filter((a) => a.limit > 0);
+    if (asks.length === 0) return 0;
+    const rows = await this.deps.store.claimMany(asks, this.deps.clock.now());
+    for (const row of rows) {
+      const rt = this.rt.get(row.channelName);
+      if (rt) this.startSend(rt, row);
     }
-    if (total > 0) void this.deps.outbox.kick();
-    return total;
+    if (rows.length > 0) void this.deps.outbox.kick();
+    return rows.length;
   }
 
   private startSend(rt: ChannelRuntime, row: ClaimedDelivery): void {

@@ -132,6 +132,9 @@ export class DeliveryPipeline {
     }
     this.router.kick();
     void this.outbox.kick();
+    // The start-up flush and pump read the clock now: let them finish before anything is ingested.
+    await this.router.idle();
+    await this.engine.idle();
     if (opts.consume) {
       if (!this.deps.kafka || !this.deps.producer) throw new Error('consuming needs kafka and producer deps');
       this.consumer = new AlertConsumer(

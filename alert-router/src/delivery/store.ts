@@ -155,83 +155,62 @@ export class DeliveryStore {
     return res.rows.map((r) => r.idempotency_key);
   }
 
-  /**
-   * Claim up to `limit` due rows of one channel: mark them in flight under a lease and record the
-   * `intent` attempt, in one transaction committed BEFORE the provider is called.
-   */
+  /** Claim up to `limit` due rows of one channel (see claimMany). */
   async claim(channelName: string, limit: number, now: number, leaseMs: number): Promise<ClaimedDelivery[]> {
-    if (limit <= 0) return [];
-    const c = await this.pool.connect();
-    try {
-      await c.query('BEGIN');
-      const res = await c.query<Row>(
-        `WITH due AS (
-           SELECT idempotency_key FROM router_deliveries
-           WHERE channel_name = $1 AND state IN ('pending', 'retrying') AND next_attempt_at <= $2
-           ORDER BY next_attempt_at LIMIT $3 FOR UPDATE SKIP LOCKED)
-         UPDATE router_deliveries d SET state = 'inflight', attempts = d.attempts + 1, lease_until = $4, updated_at = $2
-         FROM due WHERE d.idempotency_key = due.idempotency_key
-         RETURNING d.idempotency_key, d.delivery_id, d.alert_id, d.department_id, d.work_order_id, d.channel_name,
-           d.channel_type, d.target, d.message, d.attempts, d.uncertain`,
-        [channelName, iso(now), limit, iso(now + leaseMs)],
-      );
-      const rows = res.rows.map(toClaimed);
-      await insertAttempts(
-        c,
-        rows.map((r) => ({ key: r.key, attempt: r.attempts, outcome: 'intent', event: deliveryEvent(r, r.attempts, 'intent', now), at: now })),
-      );
-      await c.query('COMMIT');
-      return rows;
-    } catch (e) {
-      await c.query('ROLLBACK').catch(() => undefined);
-      throw e;
-    } finally {
-      c.release();
-    }
+    return this.claimMany([{ channelName, limit, leaseMs }], now);
   }
 
-  /** Record outcomes (and fallback intents) in one transaction. */
+  /**
+   * Claim up to `limit` due rows of each channel: mark them in flight under a lease and record the
+   * `intent` attempt (its Delivery event built in SQL, as deliveryEvent() would), all in ONE
+   * statement, atomic and committed BEFORE the provider is called.
+   */
+  async claimMany(asks: ReadonlyArray<{ channelName: string; limit: number; leaseMs: number }>, now: number): Promise<ClaimedDelivery[]> {
+    const wanted = asks.filter((a) => a.limit > 0);
+    if (wanted.length === 0) return [];
+    const res = await this.pool.query<Row>(
+      `WITH ch AS (
+         SELECT c.name, c.lim, c.lease FROM jsonb_to_recordset($1::jsonb) AS c(name text, lim int, lease timestamptz)),
+       due AS (
+         SELECT r.idempotency_key, ch.lease FROM ch CROSS JOIN LATERAL (
+           SELECT idempotency_key FROM router_deliveries
+           WHERE channel_name = ch.name AND state IN ('pending', 'retrying') AND next_attempt_at <= $2
+           ORDER BY next_attempt_at LIMIT ch.lim FOR UPDATE SKIP LOCKED) r),
+       u AS (
+         UPDATE router_deliveries d SET state = 'inflight', attempts = d.attempts + 1, lease_until = due.lease, updated_at = $2
+         FROM due WHERE d.idempotency_key = due.idempotency_key
+         RETURNING d.idempotency_key, d.delivery_id, d.alert_id, d.department_id, d.work_order_id, d.channel_name,
+           d.channel_type, d.target, d.message, d.attempts, d.uncertain),
+       a AS (
+         INSERT INTO router_delivery_attempts (idempotency_key, attempt, outcome, event, at)
+         SELECT u.idempotency_key, u.attempts, 'intent',
+           jsonb_build_object('schemaVersion', 1, 'deliveryId', u.delivery_id, 'alertId', u.alert_id, 'departmentId', u.department_id,
+             'channel', jsonb_build_object('type', left(u.channel_type, 32), 'name', left(u.channel_name, 64)),
+             'attempt', GREATEST(1, u.attempts), 'outcome', 'intent', 'at', $3::text)
+           || CASE WHEN COALESCE(u.work_order_id, '') <> '' THEN jsonb_build_object('workOrderId', u.work_order_id) ELSE '{}'::jsonb END,
+           $2
+         FROM u
+         RETURNING 1)
+       SELECT * FROM u`,
+      [JSON.stringify(wanted.map((a) => ({ name: a.channelName, lim: a.limit, lease: iso(now + a.leaseMs) }))), iso(now), iso(now)],
+    );
+    return res.rows.map(toClaimed);
+  }
+
+  /**
+   * Record outcomes (and fallback intents) atomically: the guarded state update and the attempt
+   * rows of the outcomes it applied are one statement; with fallbacks, one transaction.
+   */
   async recordOutcomes(outcomes: readonly OutcomeRecord[], fallbacks: readonly NewDelivery[], now: number): Promise<void> {
     if (outcomes.length === 0 && fallbacks.length === 0) return;
+    if (fallbacks.length === 0) {
+      await this.applyOutcomes(this.pool, outcomes, now);
+      return;
+    }
     const c = await this.pool.connect();
     try {
       await c.query('BEGIN');
-      const res = await c.query<{ idempotency_key: string; attempts: number }>(
-        `UPDATE router_deliveries d SET state = x.state, lease_until = NULL, updated_at = $2,
-           next_attempt_at = COALESCE(x.next, d.next_attempt_at),
-           provider_message_id = COALESCE(x.pmid, d.provider_message_id),
-           last_error_code = x.ecode, last_error = x.emsg
-         FROM jsonb_to_recordset($1::jsonb) AS x(k text, a int, state text, next timestamptz, pmid text, ecode text, emsg text)
-         WHERE d.idempotency_key = x.k AND d.state = 'inflight' AND d.attempts = x.a
-         RETURNING d.idempotency_key, d.attempts`,
-        [
-          JSON.stringify(
-            outcomes.map((o) => ({
-              k: o.row.key,
-              a: o.row.attempts,
-              state: o.state,
-              next: o.nextAttemptAt !== undefined ? iso(o.nextAttemptAt) : null,
-              pmid: o.providerMessageId ?? null,
-              ecode: o.error?.code ?? null,
-              emsg: o.error?.message.slice(0, 1024) ?? null,
-            })),
-          ),
-          iso(now),
-        ],
-      );
-      const applied = new Set(res.rows.map((r) => `${r.idempotency_key}#${r.attempts}`));
-      await insertAttempts(
-        c,
-        outcomes
-          .filter((o) => applied.has(`${o.row.key}#${o.row.attempts}`))
-          .map((o) => ({
-            key: o.row.key,
-            attempt: o.row.attempts,
-            outcome: o.outcome,
-            event: deliveryEvent(o.row, o.row.attempts, o.outcome, now, { providerMessageId: o.providerMessageId, error: o.error }),
-            at: now,
-          })),
-      );
+      await this.applyOutcomes(c, outcomes, now);
       await this.insert(c, fallbacks, now);
       await c.query('COMMIT');
     } catch (e) {
@@ -240,6 +219,44 @@ export class DeliveryStore {
     } finally {
       c.release();
     }
+  }
+
+  private async applyOutcomes(c: PoolClient | Pool, outcomes: readonly OutcomeRecord[], now: number): Promise<void> {
+    if (outcomes.length === 0) return;
+    await c.query(
+      `WITH x AS (
+         SELECT * FROM jsonb_to_recordset($1::jsonb)
+           AS x(k text, a int, state text, next timestamptz, pmid text, ecode text, emsg text, o text, e jsonb)),
+       u AS (
+         UPDATE router_deliveries d SET state = x.state, lease_until = NULL, updated_at = $2,
+           next_attempt_at = COALESCE(x.next, d.next_attempt_at),
+           provider_message_id = COALESCE(x.pmid, d.provider_message_id),
+           last_error_code = x.ecode, last_error = x.emsg
+         FROM x
+         WHERE d.idempotency_key = x.k AND d.state = 'inflight' AND d.attempts = x.a
+         RETURNING d.idempotency_key, d.attempts),
+       a AS (
+         INSERT INTO router_delivery_attempts (idempotency_key, attempt, outcome, event, at)
+         SELECT x.k, x.a, x.o, x.e, $2 FROM x JOIN u ON u.idempotency_key = x.k AND u.attempts = x.a
+         RETURNING 1)
+       SELECT count(*) FROM u`,
+      [
+        JSON.stringify(
+          outcomes.map((o) => ({
+            k: o.row.key,
+            a: o.row.attempts,
+            state: o.state,
+            next: o.nextAttemptAt !== undefined ? iso(o.nextAttemptAt) : null,
+            pmid: o.providerMessageId ?? null,
+            ecode: o.error?.code ?? null,
+            emsg: o.error?.message.slice(0, 1024) ?? null,
+            o: o.outcome,
+            e: deliveryEvent(o.row, o.row.attempts, o.outcome, now, { providerMessageId: o.providerMessageId, error: o.error }),
+          })),
+        ),
+        iso(now),
+      ],
+    );
   }
 
   /**
