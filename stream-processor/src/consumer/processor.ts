@@ -135,14 +135,19 @@ export class StreamProcessor {
     let windows = 0;
     let timers = 0;
     let shops = 0;
-    for (const task of await this.liveTasks()) {
+    const tasks = await this.liveTasks();
+    // The shop input is derived from detections (re-keyed by shop): while this instance still has
+    // detections to read, more shop events are on their way, so the shop partitions are not quiet.
+    // (Other instances' backlogs are not visible here; see README, "event time".)
+    const upstreamBehind = tasks.some((t) => t.behind.has('detections'));
+    for (const task of tasks) {
       await task.serial
         .run(async () => {
           if (task.evicted) return;
           // Event time moves on by the wall clock only on partitions that are really quiet: not
           // while a rebalance stops consumption, nor while messages wait to be fetched.
           for (const role of ['detections', 'shop', 'inspections'] as const) {
-            if (this.rebalancing || task.behind.has(role)) task.engine.touch(role, now);
+            if (this.rebalancing || task.behind.has(role) || (role === 'shop' && upstreamBehind)) task.engine.touch(role, now);
           }
           const out = task.engine.punctuate(now);
           if (!out.empty) {

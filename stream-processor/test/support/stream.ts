@@ -38,3 +38,20 @@ export function stream(half: 1 | 2, cameras = 12, perCamera = 18): DetectionEven
   // Stable sort by event time: per-camera order is kept, cameras interleave like live traffic.
   return out.sort((a, b) => a.t - b.t).map((x) => x.e);
 }
+
+/**
+ * Watermark flush: one violation start per extra camera (and per extra shop) three hours of event
+ * time after the stream, so every detections and shop partition's event time passes every window
+ * and timer of the stream by events alone, without waiting for the wall-clock idle timeout. They
+ * trigger nothing themselves (one start per zone, no duration, 30 points < yellow).
+ */
+export function flush(count = 24): DetectionEvent[] {
+  const t = 3 * 3600;
+  const out: DetectionEvent[] = [];
+  for (let i = 0; i < count; i++) {
+    const cam = `flush-${String(i).padStart(2, '0')}`;
+    out.push(det({ vid: `flush-${cam}`, t, cam, zone: 'FLUSH' }));
+    out.push(det({ vid: `flush-shop-${cam}`, t, cam, zone: 'FLUSH-S', type: 'shopfront_spillover', shop: `FLUSH-${i}` }));
+  }
+  return out;
+}
