@@ -33,7 +33,7 @@ export const TOPICS = {
     config: { ...retention(7), 'max.message.bytes': '1048576' },
     dlq: true,
     producers: ['edge-gateway'],
-    consumers: ['stream-processor'],
+    consumers: ['stream-processor', 'alert-router'],
   },
   cameraHealth: {
     name: 'streetwatch.camera-health.v1',
