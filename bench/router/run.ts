@@ -27,6 +27,7 @@ const out = join(here, '..', 'results', 'router.json');
 const BURST = Number(process.env.BENCH_ROUTER_BURST ?? 4000);
 const RATES = (process.env.BENCH_ROUTER_RATES ?? '250,500,1000').split(',').map(Number);
 const PACED_SECONDS = Number(process.env.BENCH_ROUTER_SECONDS ?? 6);
+const CONCURRENCY = Number(process.env.BENCH_ROUTER_CONCURRENCY ?? 64);
 
 const teardowns: Array<() => unknown> = [];
 const host = { teardown: (fn: () => unknown) => void teardowns.push(fn) };
@@ -55,8 +56,8 @@ async function main(): Promise<void> {
     consumer: { groupId: `bench-${k.prefix}` },
     departments: { 'bench-dept': { name: 'bench', channels: ['hook', 'queue'] } },
     channels: {
-      hook: { type: 'webhook', url: `${hook.url}/hook`, signSecret: { secretEnv: 'HOOK' }, concurrency: 64 },
-      queue: { type: 'kafka-dept', concurrency: 64 },
+      hook: { type: 'webhook', url: `${hook.url}/hook`, signSecret: { secretEnv: 'HOOK' }, concurrency: CONCURRENCY },
+      queue: { type: 'kafka-dept', concurrency: CONCURRENCY },
     },
     routing: { route: { departments: ['bench-dept'] } },
     delivery: { poll: '100ms' },
