@@ -79,34 +79,8 @@ kafka_jvm() {
 
 kafka_write_props() {
   local port="$1" cport="$2"
-  cat >"$KAFKA_PROPS" <<EOF
-# Written by deploy/local/lib/kafka.sh — one throw-away KRaft node for local tests.
-process.roles=broker,controller
-node.id=1
-controller.quorum.bootstrap.servers=127.0.0.1:$cport
-listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$cport
-advertised.listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$cport
-controller.listener.names=CONTROLLER
-inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
-log.dirs=$KAFKA_RUN_DIR/data
-num.network.threads=3
-num.io.threads=4
-num.partitions=1
-default.replication.factor=1
-min.insync.replicas=1
-offsets.topic.replication.factor=1
-offsets.topic.num.partitions=10
-transaction.state.log.replication.factor=1
-transaction.state.log.min.isr=1
-transaction.state.log.num.partitions=10
-share.coordinator.state.topic.replication.factor=1
-share.coordinator.state.topic.min.isr=1
-group.initial.rebalance.delay.ms=0
-# Topics come from the provisioning code with their declared settings, never by accident.
-auto.create.topics.enable=false
-delete.topic.enable=true
-EOF
+  sed -e "s|@PORT@|$port|g" -e "s|@CPORT@|$cport|g" -e "s|@LOG_DIRS@|$KAFKA_RUN_DIR/data|g" \
+    "$LOCAL_DIR/kafka/server.properties.template" >"$KAFKA_PROPS"
 }
 
 # kafka_start PORT CPORT: fresh data dir, format, launch in its own session (survives the caller).

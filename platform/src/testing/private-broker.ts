@@ -14,6 +14,7 @@ import { existsSync, mkdtempSync, openSync, closeSync, readFileSync, rmSync, wri
 import { createServer } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import kafkajs from 'kafkajs';
 import type { TeardownHost } from './wait.js';
 
@@ -67,52 +68,15 @@ function clusterId(): string {
   }
 }
 
-function serverProperties(dir: string, port: number, cport: number): string {
-  // Settings of deploy/local/lib/kafka.sh (kafka_write_props), with this broker's ports and dir.
-  return `process.roles=broker,controller
-node.id=1
-controller.quorum.bootstrap.servers=127.0.0.1:${cport}
-listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${cport}
-advertised.listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${cport}
-controller.listener.names=CONTROLLER
-inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
-log.dirs=${join(dir, 'data')}
-num.network.threads=3
-num.io.threads=4
-num.partitions=1
-default.replication.factor=1
-min.insync.replicas=1
-offsets.topic.replication.factor=1
-offsets.topic.num.partitions=10
-transaction.state.log.replication.factor=1
-transaction.state.log.min.isr=1
-transaction.state.log.num.partitions=10
-share.coordinator.state.topic.replication.factor=1
-share.coordinator.state.topic.min.isr=1
-group.initial.rebalance.delay.ms=0
-auto.create.topics.enable=false
-delete.topic.enable=true
-`;
-}
+/** The stack's broker settings and logging (deploy/local/kafka/), shared so the two cannot drift. */
+const KAFKA_CONF = fileURLToPath(new URL('../../../deploy/local/kafka/', import.meta.url));
 
-const LOG4J = `<?xml version="1.0" encoding="UTF-8"?>
-<Configuration status="WARN">
-  <Appenders>
-    <File name="file" fileName="\${sys:streetwatch.kafka.log}" append="true">
-      <PatternLayout pattern="[%d] %p %m (%c)%n"/>
-    </File>
-  </Appenders>
-  <Loggers>
-    <Logger name="kafka.request.logger" level="WARN"/>
-    <Logger name="state.change.logger" level="WARN"/>
-    <Logger name="kafka.log" level="WARN"/>
-    <Logger name="org.apache.kafka.storage" level="WARN"/>
-    <Logger name="org.apache.kafka.controller" level="WARN"/>
-    <Root level="INFO"><AppenderRef ref="file"/></Root>
-  </Loggers>
-</Configuration>
-`;
+function serverProperties(dir: string, port: number, cport: number): string {
+  return readFileSync(join(KAFKA_CONF, 'server.properties.template'), 'utf8')
+    .replaceAll('@PORT@', String(port))
+    .replaceAll('@CPORT@', String(cport))
+    .replaceAll('@LOG_DIRS@', join(dir, 'data'));
+}
 
 function tail(file: string, lines = 20): string {
   try {
@@ -154,13 +118,12 @@ export async function startPrivateBroker(t: TeardownHost, opts: PrivateBrokerOpt
   const props = join(dir, 'server.properties');
   const logFile = join(dir, 'kafka.log');
   writeFileSync(props, serverProperties(dir, port, cport));
-  writeFileSync(join(dir, 'log4j2.xml'), LOG4J);
   const jvm = [
     ...(opts.heap ?? ['-Xms128m', '-Xmx512m']),
     '-XX:+UseSerialGC',
     '-XX:TieredStopAtLevel=1',
     '-Djava.awt.headless=true',
-    `-Dlog4j2.configurationFile=${join(dir, 'log4j2.xml')}`,
+    `-Dlog4j2.configurationFile=${join(KAFKA_CONF, 'log4j2.xml')}`,
     `-Dstreetwatch.kafka.log=${logFile}`,
     `-Dkafka.logs.dir=${dir}`,
     '-cp',
