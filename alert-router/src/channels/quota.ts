@@ -1,3 +1,6 @@
+import { ms } from '../config/durations.js';
+import { ChannelError } from '../delivery/errors.js';
+
 /** Sliding-window quotas (a log of send times per key), e.g. per phone number and per SMS template. */
 export class SlidingWindowQuota {
   private readonly log = new Map<string, number[]>();
@@ -47,5 +50,28 @@ export class SmsQuotas {
     this.perTemplate?.record(this.template, now);
     for (const p of phones) this.perNumber?.record(p, now);
     return 0;
+  }
+}
+
+/** An SMS channel's `quota` config section. */
+export interface SmsQuotaConfig {
+  readonly perNumber?: { readonly limit: number; readonly window: string };
+  readonly perTemplate?: { readonly limit: number; readonly window: string };
+}
+
+/** Quotas of an SMS channel from its config (durations like `1h`). */
+export function smsQuotasFrom(template: string, q: SmsQuotaConfig | undefined): SmsQuotas {
+  return new SmsQuotas(template, {
+    ...(q?.perNumber ? { perNumber: { limit: q.perNumber.limit, windowMs: ms(q.perNumber.window) } } : {}),
+    ...(q?.perTemplate ? { perTemplate: { limit: q.perTemplate.limit, windowMs: ms(q.perTemplate.window) } } : {}),
+  });
+}
+
+/** Before an SMS send: someone to send to, and room in the quotas (recorded when it may go). */
+export function admitSms(quotas: SmsQuotas, phones: readonly string[], now: number): void {
+  if (phones.length === 0) throw new ChannelError('SW_ROUTER_NO_RECIPIENT', 'no phone numbers', { retryable: false });
+  const wait = quotas.take(phones, now);
+  if (wait > 0) {
+    throw new ChannelError('SW_ROUTER_QUOTA_EXCEEDED', `SMS quota used up for ${wait} ms`, { retryable: true, retryAfterMs: wait });
   }
 }

@@ -8,7 +8,7 @@ import { ms } from '../config/durations.js';
 import type { TencentSmsChannel } from '../config/schema.js';
 import { ChannelError } from '../delivery/errors.js';
 import { request, statusError } from './http.js';
-import { SmsQuotas } from './quota.js';
+import { admitSms, smsQuotasFrom, type SmsQuotas } from './quota.js';
 import { smsParams } from './render.js';
 import { tc3Authorization } from './signing.js';
 import type { Channel, ChannelDeps, Notification, SendResult } from './types.js';
@@ -55,18 +55,11 @@ export class TencentSms implements Channel {
   ) {
     this.secretKey = deps.resolveSecret(cfg.secretKey);
     this.timeoutMs = ms(cfg.timeout ?? '5s');
-    this.quotas = new SmsQuotas(cfg.templateId, {
-      ...(cfg.quota?.perNumber ? { perNumber: { limit: cfg.quota.perNumber.limit, windowMs: ms(cfg.quota.perNumber.window) } } : {}),
-      ...(cfg.quota?.perTemplate ? { perTemplate: { limit: cfg.quota.perTemplate.limit, windowMs: ms(cfg.quota.perTemplate.window) } } : {}),
-    });
+    this.quotas = smsQuotasFrom(cfg.templateId, cfg.quota);
   }
 
   async send(msg: Notification, key: string): Promise<SendResult> {
-    if (msg.phones.length === 0) throw new ChannelError('SW_ROUTER_NO_RECIPIENT', 'no phone numbers', { retryable: false });
-    const wait = this.quotas.take(msg.phones, this.deps.clock.now());
-    if (wait > 0) {
-      throw new ChannelError('SW_ROUTER_QUOTA_EXCEEDED', `SMS quota used up for ${wait} ms`, { retryable: true, retryAfterMs: wait });
-    }
+    admitSms(this.quotas, msg.phones, this.deps.clock.now());
     const p = smsParams(msg);
     const payload = JSON.stringify({
       PhoneNumberSet: [...msg.phones],
