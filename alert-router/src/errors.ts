@@ -21,8 +21,14 @@ export const ROUTER_DELIVERY_ERRORS = {
   SW_ROUTER_UNCERTAIN: 'the router stopped while the provider call was in flight',
   SW_ROUTER_MAX_ATTEMPTS: 'the delivery failed on every allowed attempt',
   SW_ROUTER_SILENCE_INVALID: 'a silence request is invalid',
-  SW_ROUTER_SILENCE_NOT_FOUND: 'no such silence',
+  SW_ROUTER_SILENCE_NOT_FOUND: 'no such active silence (or not visible to this department)',
 } as const;
+
+/** Delivery-half codes the REST API can answer with (silences), and their HTTP status. */
+export const API_STATUS_OF_DELIVERY_ERRORS: Partial<Record<keyof typeof ROUTER_DELIVERY_ERRORS, number>> = {
+  SW_ROUTER_SILENCE_INVALID: 400,
+  SW_ROUTER_SILENCE_NOT_FOUND: 404,
+};
 
 /** Work orders, the REST API and the console; `status` is the HTTP status the API answers with. */
 export const WORKORDER_ERRORS = {

@@ -29,12 +29,13 @@ import {
   validateConfigCommand,
 } from '@streetwatch/platform';
 import { allTopicSpecs, departmentTopic, type Alert } from '@streetwatch/schemas';
+import { silenceRoutes } from './api/silences.js';
 import { ClearanceConsumer, clearanceSettings } from './clearance/detections-consumer.js';
 import { checkReferences } from './config/references.js';
 import { RouterConfig } from './config/schema.js';
 import { ROUTER_REDACT_PATHS, secretResolver } from './config/secrets.js';
 import { DeliveryPipeline, migrateRouter } from './delivery/pipeline.js';
-import { registerSilenceRoutes } from './routing/silences-api.js';
+import { RetentionJob } from './retention/job.js';
 import type { ConsoleFeed, WorkOrderService } from './seams.js';
 import { WorkOrdersConfig, createWorkOrderService, registerWorkOrderRoutes, type WorkOrders } from './workorders/index.js';
 
@@ -136,8 +137,9 @@ async function main(): Promise<void> {
       consumer: () => ({ ok: consuming, detail: consuming ? 'consuming' : 'starting' }),
     },
   });
-  await registerWorkOrderRoutes(app, { workOrders });
-  registerSilenceRoutes(app, { silences: pipeline.silences, onChange: () => pipeline.router.kick() });
+  // Silences live in the delivery half but share the API's auth, rate limits, audit and OpenAPI.
+  const silences = silenceRoutes({ silences: pipeline.silences, departments: Object.keys(cfg.departments), onChange: () => pipeline.router.kick() });
+  await registerWorkOrderRoutes(app, { workOrders, scoped: [silences] });
   await listen(app, { host: cfg.http.host, port: cfg.http.port });
   lifecycle.add('http', () => app.close());
 
@@ -151,6 +153,9 @@ async function main(): Promise<void> {
     lifecycle.add('clearance', () => clearance.close());
     await clearance.start();
   }
+  const retention = new RetentionJob(cfg.retention, { pool, log, registry, photosDir: workOrders.photos.dir });
+  retention.start();
+  lifecycle.add('retention', () => retention.close());
   log.info({ departments: Object.keys(cfg.departments).length, channels: Object.keys(cfg.channels).length, http: app.server.address() }, 'alert router started');
 
   onSignals(log, async () => {

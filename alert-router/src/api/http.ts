@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Logger, Pool } from '@streetwatch/platform';
+import { StreetwatchError, type Logger, type Pool } from '@streetwatch/platform';
+import { API_STATUS_OF_DELIVERY_ERRORS } from '../errors.js';
 import { WorkOrderError, type FieldProblem, type WorkOrderErrorCode } from '../workorders/errors.js';
 import type { User } from '../workorders/model.js';
 
@@ -46,6 +47,11 @@ interface FastifyValidationError {
 export function toHttpError(err: unknown, log: Logger): HttpError {
   if (err instanceof WorkOrderError) {
     return { status: err.status, body: { error: { code: err.code, message: err.message, ...(err.fields.length ? { fields: [...err.fields] } : {}) } } };
+  }
+  const apiStatus = err instanceof StreetwatchError ? API_STATUS_OF_DELIVERY_ERRORS[err.code as keyof typeof API_STATUS_OF_DELIVERY_ERRORS] : undefined;
+  if (apiStatus !== undefined) {
+    const s = err as StreetwatchError;
+    return { status: apiStatus, body: { error: { code: s.code, message: s.message } } };
   }
   const e = err as FastifyValidationError;
   if (e.validation) {

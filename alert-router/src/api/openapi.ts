@@ -3,8 +3,8 @@ import type { FastifyInstance } from 'fastify';
 
 /**
  * The OpenAPI 3 document of every route registered after this (dynamic mode), served at
- * `/openapi.json`. Registered once per app; the delivery half's routes (silences...) appear in it
- * when they are added after `registerWorkOrderRoutes`.
+ * `/openapi.json`. Registered once per app; the delivery half's silences are mounted inside the
+ * work-order API's scope (`registerWorkOrderRoutes(app, { scoped })`) and appear in it too.
  */
 export async function registerOpenApi(app: FastifyInstance): Promise<void> {
   if (app.hasDecorator('swagger')) return;
@@ -22,6 +22,7 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
       tags: [
         { name: 'work orders', description: 'Lifecycle, feedback and evidence' },
         { name: 'console', description: 'Department console page and its live stream' },
+        { name: 'silences', description: 'Mute notifications of matching alerts for a while (supervisors: any department; heads: their own)' },
       ],
       components: {
         securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', description: 'A department user’s token' } },

@@ -31,6 +31,12 @@ import {
 
 export interface WorkOrderRouteDeps {
   readonly workOrders: WorkOrders;
+  /**
+   * More routes mounted inside the `/api` scope, with its bearer-token auth, rate limits, audit
+   * (routes that set `config.auditAction`), error format and OpenAPI document: e.g. the
+   * delivery half's silences (`silenceRoutes` in ./silences.ts).
+   */
+  readonly scoped?: ReadonlyArray<(api: FastifyInstance) => void | Promise<void>>;
 }
 
 /**
@@ -227,6 +233,7 @@ export async function registerWorkOrderRoutes(app: FastifyInstance, deps: WorkOr
     });
 
     registerStream(api, wo);
+    for (const register of deps.scoped ?? []) await register(api);
   });
   if (wo.config.console.enabled) await registerConsole(app, wo);
 }

@@ -8,8 +8,10 @@
  * replays the batch; `attachClearance` skips work orders that already hold the violation, so a
  * replayed end attaches nothing twice.
  *
- * Limitation: an end consumed before its work order exists (a `count` alert naming a violation
- * that already ended) is not remembered; the work order then shows no clearance for it.
+ * An end consumed before its work order exists (a `count` alert naming a violation that already
+ * ended, a department whose group waited longer) is kept in PostgreSQL (`violation_ends`, see
+ * workorders/clearance.ts) and attached when the work order is created, also after a restart;
+ * kept ends expire by `retention.violationEnds`.
  */
 import { ContractConsumer, counter, type ContractProducer, type Logger, type Registry } from '@streetwatch/platform';
 import { TOPICS, type DetectionEvent } from '@streetwatch/schemas';
@@ -50,7 +52,7 @@ export class ClearanceConsumer {
     this.ends = counter(
       deps.registry,
       'streetwatch_router_violation_ends_total',
-      'Violation ends read from the detections topic: attached to open work orders, or none (no open order, or a replay already attached)',
+      'Violation ends read from the detections topic: attached to open work orders now, or kept (no open order yet, or a replay already attached) for work orders created later',
       ['outcome'],
     );
   }
@@ -63,7 +65,7 @@ export class ClearanceConsumer {
         const e = m.value as DetectionEvent;
         if (e.phase !== 'end') continue;
         const attached = await this.deps.workOrders.attachClearance(e.violationId, new Date(e.eventTime));
-        this.ends.inc({ outcome: attached > 0 ? 'attached' : 'no_open_work_order' });
+        this.ends.inc({ outcome: attached > 0 ? 'attached' : 'kept' });
         if (attached > 0) {
           this.log.info({ violationId: e.violationId, eventTime: e.eventTime, workOrders: attached }, 'violation end attached as clearance');
         }

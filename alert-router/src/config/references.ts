@@ -1,9 +1,10 @@
 /**
  * Cross-references the schema cannot express: every channel a route, department or fallback names
- * exists; every department a route names exists; fallback chains have no cycle. Problems are
- * reported by key path, like schema errors.
+ * exists; every department a route names exists; fallback chains have no cycle; retention periods
+ * are long enough. Problems are reported by key path, like schema errors.
  */
 import { ConfigError } from '@streetwatch/platform';
+import { ms } from './durations.js';
 import type { Route, RouterConfig } from './schema.js';
 
 export function checkReferences(cfg: RouterConfig, source = 'config'): void {
@@ -40,5 +41,26 @@ export function checkReferences(cfg: RouterConfig, source = 'config'): void {
       cur = cfg.channels[at];
     }
   }
+  errors.push(...retentionProblems(cfg));
   if (errors.length > 0) throw new ConfigError('SW_CONFIG_INVALID', source, errors);
+}
+
+const HOUR = 3_600_000;
+
+/** Retention settings the schema cannot check: floors, and the dedup window against resolveTimeout. */
+function retentionProblems(cfg: RouterConfig): Array<{ path: string; message: string }> {
+  const r = cfg.retention;
+  const out: Array<{ path: string; message: string }> = [];
+  if (ms(r.interval) < 1000) out.push({ path: '/retention/interval', message: 'must be at least 1s' });
+  for (const key of ['alerts', 'deliveries', 'silences', 'audit', 'workOrders', 'violationEnds'] as const) {
+    const v = r[key];
+    if (v !== 'forever' && ms(v) < HOUR) out.push({ path: `/retention/${key}`, message: 'must be at least 1h (or forever)' });
+  }
+  if (r.alerts !== 'forever' && ms(r.alerts) <= ms(cfg.delivery.resolveTimeout)) {
+    out.push({
+      path: '/retention/alerts',
+      message: `must be longer than delivery.resolveTimeout (${cfg.delivery.resolveTimeout}): active alerts are re-notified from these rows`,
+    });
+  }
+  return out;
 }

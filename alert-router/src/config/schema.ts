@@ -4,8 +4,8 @@
  *
  * Sections: `consumer`, `http`, `delivery` (queue + retry defaults), `departments` (who is told,
  * by which channels, per escalation target), `channels` (named instances, selected by `type`),
- * `routing` (an Alertmanager-like tree), `inhibitRules`, and `workOrders` (owned by the
- * work-order half).
+ * `routing` (an Alertmanager-like tree), `inhibitRules`, `workOrders` (owned by the work-order
+ * half), `retention` (the periodic deletes over both halves' tables) and `clearance`.
  */
 import { Type, type Static } from '@sinclair/typebox';
 // The work-order half owns its section (src/workorders/config.ts).
@@ -252,6 +252,38 @@ export const Department = Type.Object(
 );
 export type Department = Static<typeof Department>;
 
+/** How long to keep something: a duration, or `forever` (never deleted by the retention job). */
+const Keep = (dflt: string, description: string) =>
+  Type.Union([Duration, Type.Literal('forever')], { default: dflt, description });
+
+/**
+ * Retention (src/retention): what the periodic job deletes, and after how long. Rows still in use
+ * are never deleted whatever the age: open work orders, alerts not yet notified, deliveries not
+ * finished (pending, in flight, retrying, held, dead), events not yet published to Kafka.
+ */
+export const RetentionConfig = Type.Object(
+  {
+    enabled: Type.Boolean({ default: true }),
+    /** How often the job runs (also once shortly after start). */
+    interval: Type.String({ pattern: '^[0-9]+(ms|s|m|h|d)$', default: '1h' }),
+    /** Rows per DELETE statement (each its own short transaction). */
+    batchSize: Type.Integer({ minimum: 10, maximum: 100000, default: 5000 }),
+    /** router_alerts + group memberships: the dedup window. Keep it past the alerts topic's retention (30 d). */
+    alerts: Keep('35d', 'dedup rows of notified alerts, counted from receipt'),
+    /** Finished deliveries (sent, or moved to the fallback channel) and published Delivery events. */
+    deliveries: Keep('30d', 'finished deliveries and published attempt events, counted from their last change'),
+    silences: Keep('90d', 'silences, counted from their end'),
+    /** api_audit. Chinese law asks network logs to be kept at least six months. */
+    audit: Keep('365d', 'API audit rows'),
+    /** Closed work orders (and returned ones already re-dispatched) with history, photos, escalations, feedback. */
+    workOrders: Keep('730d', 'finished work orders, counted from their last change'),
+    /** Violation ends kept for work orders created later. */
+    violationEnds: Keep('7d', 'violation ends kept for work orders not created yet'),
+  },
+  { additionalProperties: false, default: {} },
+);
+export type RetentionConfig = Static<typeof RetentionConfig>;
+
 export const RouterConfig = Type.Object(
   {
     instanceId: Type.String({ minLength: 1, default: 'alert-router' }),
@@ -289,6 +321,7 @@ export const RouterConfig = Type.Object(
     inhibitRules: Type.Array(InhibitRule, { default: [] }),
     /** Owned by the work-order half; its defaults apply when absent. */
     workOrders: Type.Optional(WorkOrdersConfig),
+    retention: RetentionConfig,
     /** Violation ends (detections topic) attached to work orders as clearance evidence; on when absent. */
     clearance: Type.Optional(
       Type.Object(

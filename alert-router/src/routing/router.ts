@@ -48,6 +48,7 @@ interface GroupRow {
   repeat_interval_ms: string;
   last_notified_at: Date | null;
   flushes: number;
+  created_at: Date;
 }
 
 interface MemberRow {
@@ -211,7 +212,7 @@ export class AlertRouter {
     try {
       await c.query('BEGIN');
       const gs = await c.query<GroupRow>(
-        `SELECT group_key, department_id, route, channels, group_interval_ms, repeat_interval_ms, last_notified_at, flushes
+        `SELECT group_key, department_id, route, channels, group_interval_ms, repeat_interval_ms, last_notified_at, flushes, created_at
          FROM router_groups WHERE next_flush_at <= $1 ORDER BY next_flush_at LIMIT $2 FOR UPDATE SKIP LOCKED`,
         [iso(now), limit],
       );
@@ -276,7 +277,7 @@ export class AlertRouter {
     const toNotify: MemberRow[] = [];
     let held = 0;
     for (const m of members.filter((x) => x.state === 'pending')) {
-      const reason = this.deps.silences.silencedBy(m.alert, now) ?? this.deps.inhibitor.inhibitedBy(m.alert, now);
+      const reason = this.deps.silences.silencedBy(m.alert, now, g.department_id) ?? this.deps.inhibitor.inhibitedBy(m.alert, now);
       if (reason) {
         if (m.suppressed_by !== reason) {
           suppressed.push({ key: `suppressed:${deliveryKey(g.group_key, m.alert_id, reason)}`, alertId: m.alert_id, departmentId: g.department_id, reason });
@@ -324,7 +325,9 @@ export class AlertRouter {
     for (const ch of channels) {
       const chCfg = this.cfg.channels[ch];
       if (!chCfg) continue; // references are checked at start (config/references.ts)
-      const key = deliveryKey(g.group_key, flush, ch);
+      // The group's creation time too: retention deletes idle groups, and a group made again under
+      // the same key starts counting flushes at 1 — its keys must not meet the old group's.
+      const key = deliveryKey(g.group_key, g.created_at.toISOString(), flush, ch);
       const message: Notification = renderNotification({
         departmentId: g.department_id,
         departmentName: dept?.name ?? g.department_id,

@@ -1,4 +1,5 @@
 import type { PoolClient } from '@streetwatch/platform';
+import { attachKeptEnds, lockViolations } from './clearance.js';
 import { stepDeadline } from './deadlines.js';
 import { WorkOrderError } from './errors.js';
 import type { User, WorkOrderRow } from './model.js';
@@ -169,6 +170,7 @@ async function redispatch(wo: WorkOrders, c: PoolClient, emit: Emit, row: WorkOr
     return;
   }
   const newId = workOrderIdFor(row.alert_id, departmentId);
+  await lockViolations(c, row.violation_ids);
   const created = await insertDispatched(c, {
     id: newId,
     alert: row.alert,
@@ -186,4 +188,5 @@ async function redispatch(wo: WorkOrders, c: PoolClient, emit: Emit, row: WorkOr
   const { event, row: after } = await writeDispatchEvent(c, created, wo.actorOf(user), at, `${note} from ${row.department_id} (${row.id})`);
   wo.metrics.dispatched.inc({ department: departmentId, type: row.type });
   emit(event, after);
+  await attachKeptEnds(c, emit, after, at, (d) => wo.timeOfDay(d));
 }

@@ -3,6 +3,7 @@ import type { Alert, WorkOrderEvent, WorkOrderStatus } from '@streetwatch/schema
 import { ConsoleHub } from '../console/feed.js';
 import type { ConsoleFeed, Notifier, WorkOrderRef, WorkOrderService } from '../seams.js';
 import { performAction, type ActionInput } from './actions.js';
+import { attachEnd, attachKeptEnds, lockViolations, recordViolationEnd } from './clearance.js';
 import { systemClock, type Clock } from './clock.js';
 import type { WorkOrdersConfig } from './config.js';
 import { stepDeadline } from './deadlines.js';
@@ -31,7 +32,6 @@ import {
   readWorkOrder,
   workOrderIdFor,
   writeDispatchEvent,
-  writeTransition,
 } from './store.js';
 
 export interface WorkOrderServiceDeps {
@@ -131,6 +131,8 @@ export class WorkOrders implements WorkOrderService {
   async dispatch(alert: Alert, departmentId: string, opts: { deadline?: Date } = {}): Promise<WorkOrderRef> {
     const id = workOrderIdFor(alert.alertId, departmentId);
     return this.tx(async (c, emit) => {
+      // Before the insert: an end of one of these violations committing meanwhile is then seen below.
+      await lockViolations(c, alert.violationIds);
       const at = this.clock.now();
       const deadline = opts.deadline ?? stepDeadline(this.config, alert.type, 'sign', at);
       const row = await insertDispatched(c, { id, alert, departmentId, at, deadline });
@@ -142,38 +144,29 @@ export class WorkOrders implements WorkOrderService {
       }
       const { event, row: after } = await writeDispatchEvent(c, row, SYSTEM, at);
       emit(event, after);
+      // Violations that ended before this work order existed: "cleared at" from the kept ends.
+      const kept = await attachKeptEnds(c, emit, after, at, (d) => this.timeOfDay(d));
       this.metrics.dispatched.inc({ department: departmentId, type: alert.type });
-      this.log.info({ alertId: alert.alertId, workOrderId: id, departmentId }, 'work order dispatched');
-      return { workOrderId: id, departmentId, alertId: alert.alertId, status: after.status, created: true };
+      this.log.info({ alertId: alert.alertId, workOrderId: id, departmentId, clearedAtDispatch: kept.attached || undefined }, 'work order dispatched');
+      return { workOrderId: id, departmentId, alertId: alert.alertId, status: kept.row.status, created: true };
     });
   }
 
+  /**
+   * A violation ended: keep the end (for work orders created later) and attach it to the open work
+   * orders of that violation now. Returns how many work orders it was attached to.
+   */
   async attachClearance(violationId: string, clearedAt: Date): Promise<number> {
     return this.tx(async (c, emit) => {
+      await lockViolations(c, [violationId]);
+      const at = this.clock.now();
+      await recordViolationEnd(c, violationId, clearedAt, at);
       const rows = await c.query<WorkOrderRow>(
         `SELECT * FROM work_orders WHERE violation_ids @> ARRAY[$1]::text[] AND status = ANY($2)
            AND NOT (cleared_violation_ids @> ARRAY[$1]::text[]) ORDER BY id FOR UPDATE`,
         [violationId, OPEN_STATUSES],
       );
-      const at = this.clock.now();
-      for (const wo of rows.rows) {
-        const cleared = [...wo.cleared_violation_ids, violationId];
-        const all = wo.violation_ids.every((v) => cleared.includes(v));
-        const hhmmss = this.timeOfDay(clearedAt);
-        const note =
-          wo.violation_ids.length > 1
-            ? `violation ${violationId} cleared at ${hhmmss} (${cleared.length}/${wo.violation_ids.length}) · 已消除`
-            : `cleared at ${hhmmss} · 现场已消除`;
-        const { event, row } = await writeTransition(c, wo, {
-          action: 'violation_cleared',
-          to: wo.status,
-          actor: SYSTEM,
-          at,
-          note,
-          set: { cleared_at: all ? clearedAt : wo.cleared_at, cleared_violation_ids: cleared },
-        });
-        emit(event, row);
-      }
+      for (const wo of rows.rows) await attachEnd(c, emit, wo, violationId, clearedAt, at, (d) => this.timeOfDay(d));
       return rows.rows.length;
     });
   }

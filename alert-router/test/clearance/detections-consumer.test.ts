@@ -63,7 +63,7 @@ t.test('violation ends on the detections topic are attached to work orders as cl
   const attached = /streetwatch_router_violation_ends_total\{[^}]*outcome="attached"[^}]*\} 2/;
   await waitFor('ends counted', async () => attached.test(await h.registry.metrics()), { timeoutMs: 10_000 });
   const metrics = await h.registry.metrics();
-  t.match(metrics, /streetwatch_router_violation_ends_total\{[^}]*outcome="no_open_work_order"[^}]*\} 2/);
+  t.match(metrics, /streetwatch_router_violation_ends_total\{[^}]*outcome="kept"[^}]*\} 2/);
 });
 
 t.test('the router config turns the clearance consumer off, and names its own consumer group by default', async (t) => {

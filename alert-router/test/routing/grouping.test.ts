@@ -1,7 +1,8 @@
 import t from 'tap';
 import { exampleAlert, type Alert } from '@streetwatch/schemas';
-import { registerSilenceRoutes } from '../../src/routing/silences-api.js';
 import Fastify from 'fastify';
+import { sendError, toHttpError } from '../../src/api/http.js';
+import { silenceRoutes } from '../../src/api/silences.js';
 import { harness, RecordingChannel } from '../delivery/harness.js';
 
 const T0 = Date.parse('2026-11-26T06:00:00.000Z');
@@ -74,15 +75,21 @@ t.test('a silence created over the API suppresses matching alerts until it is ex
   const rec = new RecordingChannel('rec');
   const h = await harness(t, config({ departments: ['cg'], groupInterval: '1m' }), { channels: new Map([['rec', rec]]) });
   h.clock.set(T0);
+  // Auth, audit and roles are the API's (test/api/silences.test.ts): here a supervisor is signed in.
   const app = Fastify();
-  registerSilenceRoutes(app, { silences: h.pipeline.silences });
+  app.decorateRequest('swUser', null);
+  app.addHook('onRequest', async (req) => {
+    req.swUser = { id: 'supervisor-1', name: '周指挥', departmentId: 'command', role: 'supervisor' };
+  });
+  app.setErrorHandler((err, req, reply) => sendError(reply, req, toHttpError(err, h.log)));
+  silenceRoutes({ silences: h.pipeline.silences, departments: ['cg', 'market'] })(app);
   t.teardown(() => app.close());
-  const bad = await app.inject({ method: 'POST', url: '/api/v1/silences', payload: { matcher: { zone: 'P1' }, endsAt: 'tomorrow', createdBy: 'x', comment: 'y' } });
+  const bad = await app.inject({ method: 'POST', url: '/api/v1/silences', payload: { matcher: { zone: 'P1' }, endsAt: 'tomorrow', comment: 'y' } });
   t.equal(bad.statusCode, 400, 'input validated by schema');
   const created = await app.inject({
     method: 'POST',
     url: '/api/v1/silences',
-    payload: { matcher: { zone: 'P1', type: 'illegal_parking' }, endsAt: new Date(T0 + 3_600_000).toISOString(), createdBy: 'supervisor-1', comment: 'road works in P1' },
+    payload: { matcher: { zone: 'P1', type: 'illegal_parking' }, endsAt: new Date(T0 + 3_600_000).toISOString(), comment: 'road works in P1' },
   });
   t.equal(created.statusCode, 201);
   const silence = created.json<{ silenceId: string; state: string }>();
@@ -110,6 +117,26 @@ t.test('a silence created over the API suppresses matching alerts until it is ex
   t.same(rec.alertIds()[1], ['s1'], 'after expiry the still-active alert is delivered');
   t.equal((await app.inject({ method: 'GET', url: '/api/v1/silences' })).json<{ silences: unknown[] }>().silences.length, 0);
   t.equal((await app.inject({ method: 'GET', url: '/api/v1/silences?all=true' })).json<{ silences: unknown[] }>().silences.length, 1);
+});
+
+t.test('a silence for one department mutes only the notifications to that department', async (t) => {
+  const rec = new RecordingChannel('rec');
+  const h = await harness(t, config({ departments: ['cg', 'market'] }), { channels: new Map([['rec', rec]]) });
+  h.clock.set(T0);
+  await h.pipeline.silences.create({
+    matcher: { zone: 'P1' },
+    endsAt: new Date(T0 + 3_600_000).toISOString(),
+    createdBy: 'wang.head',
+    comment: '城管 handles P1 on foot this week',
+    departmentId: 'cg',
+  });
+  await h.pipeline.router.ingest([{ alert: alert('d1') }]);
+  await h.pipeline.tick();
+  t.same(
+    rec.sent.map((s) => s.msg.departmentId),
+    ['market'],
+    'the alert routed to both departments reaches only the one not silenced',
+  );
 });
 
 t.test('a red-shop alert inhibits spillover alerts of the same shop, not of other shops', async (t) => {
