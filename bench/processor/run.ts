@@ -28,6 +28,7 @@ const { Partitioners } = kafkajs;
 const here = dirname(fileURLToPath(import.meta.url));
 const out = join(here, '..', 'results', 'processor.json');
 const N = Number(process.env.BENCH_EVENTS ?? 200_000);
+const ENGINE_WORKERS = Number(process.env.BENCH_ENGINE_WORKERS ?? 1);
 
 const teardowns: Array<() => unknown> = [];
 const host = { teardown: (fn: () => unknown) => void teardowns.push(fn) };
@@ -106,6 +107,7 @@ async function processor(
         consumer: CONSUMER,
         time: { maxOutOfOrderness: '2s', grace: '0s', idleTimeout: '5s', punctuateInterval: '500ms' },
         checkpoint: { interval: '1s' },
+        engine: { workers: ENGINE_WORKERS },
         sink: { enabled: sink, batchSize: 5000, flushInterval: '250ms', maxBuffered: 50000 },
         ops: { port: 0, host: '127.0.0.1' },
       },

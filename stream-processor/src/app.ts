@@ -17,6 +17,8 @@ import { TOPICS, topicName } from '@streetwatch/schemas';
 import { fileURLToPath } from 'node:url';
 import { loadProcessorConfig, type ProcessorConfig } from './config/load.js';
 import { StreamProcessor } from './consumer/processor.js';
+import { LocalEngines } from './engine/host.js';
+import { WorkerEngines } from './engine/workers.js';
 import { INTERNAL_TOPICS, SHOP_VIOLATIONS } from './consumer/topics.js';
 import { ProcessorError } from './errors.js';
 import { processorMetrics, type ProcessorMetrics } from './ops/metrics.js';
@@ -101,8 +103,15 @@ export class ProcessorApp {
     sink.start();
     this.lifecycle.add('history sink', () => sink.close());
 
+    const engines =
+      settings.engine.workers > 0
+        ? new WorkerEngines(settings.engine.workers, this.config, { log: log.child({ component: 'engines' }), metrics: this.metrics })
+        : new LocalEngines(this.config.rules, settings.time);
+    this.lifecycle.add('engines', () => engines.close());
+
     const store = new TaskStore(pool, settings.groupId);
-    const processor = new StreamProcessor(settings, this.config.rules, {
+    const processor = new StreamProcessor(settings, {
+      engines,
       kafka,
       producer,
       sink,
@@ -136,7 +145,7 @@ export class ProcessorApp {
       this.deps.log.warn('processor settings changed in the config file: they take effect on restart; rules are reloaded now');
     }
     this.config = { ...next, settings: this.config.settings };
-    await this.processor?.setRules(next.rules);
+    await this.processor?.setRules(next);
     this.metrics.reloads.inc({ outcome: 'ok' });
     this.deps.log.info({ rules: next.rules.map((r) => r.id) }, 'rules reloaded');
   }

@@ -9,6 +9,8 @@ export const PROCESSOR_ERRORS = {
   SW_PROC_SINK_FAILED: 'writing history rows to PostgreSQL failed',
   SW_PROC_PRODUCE_FAILED: 'Kafka did not acknowledge produced alerts',
   SW_PROC_COPARTITION: 'topics that must be co-partitioned have different partition counts',
+  SW_PROC_ENGINE_LOST: 'a task engine (or the worker thread running it) is gone; the task reloads from its snapshot',
+  SW_PROC_ENGINE_FAILED: 'the rules threw while processing a batch (the task reloads from its snapshot and retries)',
   SW_PROC_USAGE: 'the command line is wrong',
 } as const;
 

@@ -70,6 +70,7 @@ export interface Settings {
     readonly stateTtlMs: number;
   };
   readonly checkpointIntervalMs: number;
+  readonly engine: { readonly workers: number };
   readonly sink: {
     readonly enabled: boolean;
     readonly batchSize: number;
@@ -87,6 +88,8 @@ export interface ProcessorConfig {
   readonly settings: Settings;
   /** Enabled rules, compiled. */
   readonly rules: readonly RuleSpec[];
+  /** The config as read (plain data): engine worker threads compile their own rules from it. */
+  readonly raw: unknown;
 }
 
 /** Read, validate (errors by path, as {@link ConfigError}) and compile a config file. */
@@ -140,7 +143,7 @@ function compileConfig(raw: unknown, source: string): ProcessorConfig {
     if (spec && rule.enabled) rules.push(spec);
   });
   if (errors.length > 0) throw new ConfigError('SW_CONFIG_INVALID', source, errors);
-  return deepFreeze({ source, settings, rules });
+  return deepFreeze({ source, settings, rules, raw });
 }
 
 function compileRule(rule: RuleConfig, settings: Settings, at: string, errors: FieldError[]): RuleSpec | undefined {
@@ -229,6 +232,7 @@ function toSettings(p: ProcessorSettings): Settings {
       stateTtlMs: ms(p.time.stateTtl),
     },
     checkpointIntervalMs: ms(p.checkpoint.interval),
+    engine: { workers: p.engine.workers },
     sink: {
       enabled: p.sink.enabled,
       batchSize: p.sink.batchSize,

@@ -159,6 +159,16 @@ export const ProcessorSettings = Type.Object(
       { ...strict, default: {} },
     ),
     checkpoint: Type.Object({ interval: Duration('1s') }, { ...strict, default: {} }),
+    engine: Type.Object(
+      {
+        /**
+         * Worker threads that decode, validate and run the rules (tasks are spread over them by
+         * partition number); 0 runs them on the consumer's thread.
+         */
+        workers: Type.Integer({ minimum: 0, maximum: 16, default: 1 }),
+      },
+      { ...strict, default: {} },
+    ),
     sink: Type.Object(
       {
         enabled: Type.Boolean({ default: true }),

@@ -1,18 +1,14 @@
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import { DeadLetterPublisher, decodeContract, type ContractProducer, type ContractValue, type Logger, type Registry } from '@streetwatch/platform';
-import {
-  TOPICS,
-  topicName,
-  type CameraHealth,
-  type DetectionEvent,
-  type InspectionRecord,
-  type TopicSpec,
-} from '@streetwatch/schemas';
-import type { RuleSpec, Settings } from '../config/load.js';
+import { TOPICS, topicName, type CameraHealth, type TopicSpec } from '@streetwatch/schemas';
+import type { ProcessorConfig, Settings } from '../config/load.js';
+import { packBatch } from '../engine/batch.js';
+import type { TaskEngines } from '../engine/host.js';
+import { outputEmpty, type EngineOutputData } from '../engine/step.js';
 import { ProcessorError } from '../errors.js';
 import type { ProcessorMetrics } from '../ops/metrics.js';
 import type { HistorySink } from '../sink/history.js';
-import { TaskEngine, type EngineOutput } from '../state/engine.js';
+import type { ClockRole } from '../state/engine.js';
 import type { TaskStore } from '../state/store.js';
 import { Task } from '../state/task.js';
 import type { Clock } from '../time/clock.js';
@@ -44,7 +40,14 @@ export interface ProcessorDeps {
   readonly metrics: ProcessorMetrics;
   readonly log: Logger;
   readonly clock: Clock;
+  /** Where the tasks' decode + rules run (this thread or worker threads). */
+  readonly engines: TaskEngines;
 }
+
+const CLOCK_ROLES: readonly ClockRole[] = ['detections', 'shop', 'inspections'];
+
+/** Batches a task may have queued (fetched, not yet processed) before its fetches wait. */
+const AHEAD = 2;
 
 /**
  * The consumer side: one consumer-group member whose tasks (partition numbers, see
@@ -61,7 +64,6 @@ export class StreamProcessor {
   private readonly byTopic = new Map<string, { role: InputRole; spec: TopicSpec }>();
   private readonly tasks = new Map<number, Promise<Task>>();
   private readonly inflight = new Set<Promise<unknown>>();
-  private rules: readonly RuleSpec[];
   private joined = false;
   private rebalancing = false;
   private crashed: Error | undefined;
@@ -70,10 +72,8 @@ export class StreamProcessor {
 
   constructor(
     private readonly settings: Settings,
-    rules: readonly RuleSpec[],
     private readonly deps: ProcessorDeps,
   ) {
-    this.rules = rules;
     for (const i of INPUTS) this.byTopic.set(topicName(i.spec, settings.topicPrefix), i);
     const c = settings.consumer;
     this.consumer = deps.kafka.consumer({
@@ -120,13 +120,8 @@ export class StreamProcessor {
   }
 
   /** New rules for every task (state of kept rules stays). */
-  async setRules(rules: readonly RuleSpec[]): Promise<void> {
-    this.rules = rules;
-    for (const task of await this.liveTasks()) {
-      await task.serial.run(() => {
-        if (!task.evicted) task.engine.setRules(rules);
-      });
-    }
+  async setRules(config: ProcessorConfig): Promise<void> {
+    await this.deps.engines.setRules(config);
   }
 
   /** Punctuation: advance idle partitions, fire due timers, expire state, checkpoint due tasks. */
@@ -146,21 +141,23 @@ export class StreamProcessor {
           if (task.evicted) return;
           // Event time moves on by the wall clock only on partitions that are really quiet: not
           // while a rebalance stops consumption, nor while messages wait to be fetched.
-          for (const role of ['detections', 'shop', 'inspections'] as const) {
-            if (this.rebalancing || task.behind.has(role) || (role === 'shop' && upstreamBehind)) task.engine.touch(role, now);
-          }
-          const out = task.engine.punctuate(now);
-          if (!out.empty) {
-            await this.emit(out, task);
+          // (A rebalance that just ended counts too: the time spent not consuming was not quiet.)
+          const rejoined = task.rejoined;
+          task.rejoined = false;
+          const touched = CLOCK_ROLES.filter(
+            (role) => rejoined || this.rebalancing || task.behind.has(role) || (role === 'shop' && upstreamBehind),
+          );
+          const r = await task.engine.punctuate(now, touched);
+          if (!outputEmpty(r.out)) {
+            await this.emit(r.out, task);
             task.dirty = true;
           }
           if (task.dirty && now - task.lastCheckpoint >= this.settings.checkpointIntervalMs) await this.checkpoint(task);
-          const s = task.engine.sizes();
-          windows += s.windows;
-          timers += s.timers;
-          shops += s.shops;
-          for (const role of ['detections', 'shop', 'inspections'] as const) {
-            const wm = task.engine.watermark(role);
+          windows += r.sizes.windows;
+          timers += r.sizes.timers;
+          shops += r.sizes.shops;
+          for (const role of CLOCK_ROLES) {
+            const wm = r.watermarks[role];
             if (Number.isFinite(wm)) this.deps.metrics.watermark.set({ input: role, task: String(task.id) }, wm / 1000);
           }
         })
@@ -194,6 +191,14 @@ export class StreamProcessor {
     return p;
   }
 
+  /**
+   * Queue a fetched batch on its task and let kafkajs fetch on: kafkajs fetches again only when
+   * every batch of the last fetch is handled, so waiting here for the engine (another thread)
+   * would leave this thread and the engine taking turns. The fetch position moves on now; the
+   * task's offsets (what a checkpoint saves and commits) only once the batch is processed. At most
+   * AHEAD batches wait per task. A batch queued before a seek back (see Task.position) is dropped
+   * in the queue: the fetch from the sought offset brings it again.
+   */
   private async onBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
     if (this.draining || !isRunning() || isStale()) return;
     const input = this.byTopic.get(batch.topic);
@@ -206,31 +211,39 @@ export class StreamProcessor {
       this.deps.log.error({ err, task: batch.partition }, 'cannot load task state; will retry the batch');
       return this.backoff();
     }
-    try {
-      const done = await task.serial.run(async () => {
-        if (task.evicted || this.draining) return false;
-        const pos = task.position(input.role, first);
+    if (task.evicted) return; // being replaced: this batch is fetched again
+    const role = input.role;
+    const fetchedUnder = task.seeks[role];
+    const done = task.serial
+      .run(async () => {
+        if (task.evicted || this.draining || task.seeks[role] !== fetchedUnder) return;
+        const pos = task.position(role, first);
         if (pos.action === 'seek') {
           task.log.warn({ topic: batch.topic, from: first, to: pos.offset }, 'fetch position is past the snapshot; seeking back');
+          task.seeks[role]++;
           this.consumer.seek({ topic: batch.topic, partition: batch.partition, offset: pos.offset });
-          return false;
+          return;
         }
         await this.process(task, input, batch.messages, batch.partition, pos.skipBelow);
-        task.offsets[input.role] = String(BigInt(batch.lastOffset()) + 1n);
+        task.offsets[role] = String(BigInt(batch.lastOffset()) + 1n);
         task.dirty = true;
         const lag = Number(batch.highWatermark) - Number(batch.lastOffset()) - 1;
-        if (lag > 0) task.behind.add(input.role);
-        else task.behind.delete(input.role);
+        if (lag > 0) task.behind.add(role);
+        else task.behind.delete(role);
         this.deps.metrics.lag.set({ topic: input.spec.name, partition: String(batch.partition) }, Math.max(0, lag));
         if (this.deps.clock.now() - task.lastCheckpoint >= this.settings.checkpointIntervalMs) await this.checkpoint(task);
-        return true;
+      })
+      .catch((err: unknown) => {
+        this.fail(task, err, 'batch');
+        return this.backoff();
       });
-      if (done) resolveOffset(batch.lastOffset());
-      await heartbeat();
-    } catch (err) {
-      this.fail(task, err, 'batch');
-      await this.backoff();
-    }
+    void this.track(done);
+    resolveOffset(batch.lastOffset());
+    task.queued.push(done);
+    void done.finally(() => task.queued.shift());
+    // Back-pressure: wait for the oldest queued batch of this task once AHEAD are waiting.
+    if (task.queued.length > AHEAD) await task.queued[0];
+    await heartbeat();
   }
 
   private async process(
@@ -240,42 +253,36 @@ export class StreamProcessor {
     partition: number,
     skipBelow: bigint,
   ): Promise<void> {
-    const values: unknown[] = [];
-    const refused: Parameters<DeadLetterPublisher['publish']>[1][number][] = [];
     // Offsets ascend within a batch: skip the replayed head once instead of a BigInt per message.
     let skipped = 0;
     if (skipBelow >= 0n) {
       while (skipped < messages.length && BigInt((messages[skipped] as (typeof messages)[number]).offset) < skipBelow) skipped++;
     }
-    for (let i = skipped; i < messages.length; i++) {
-      const m = messages[i] as (typeof messages)[number];
-      const d = decodeContract(input.spec.contract, m.value);
-      if (d.ok) values.push(d.value);
-      else refused.push({ partition, message: m, refusal: d });
-    }
     if (skipped > 0) this.deps.metrics.skipped.inc({ topic: input.spec.name }, skipped);
-    await this.dlq.publish(input.spec, refused);
-    if (values.length === 0) return;
-    const now = this.deps.clock.now();
-    const engine = task.engine;
-    switch (input.role) {
-      case 'detections': {
-        const events = values as DetectionEvent[];
-        await this.emit(engine.detections(events, now), task);
-        await this.deps.sink.add({ detections: events });
-        break;
+    if (skipped === messages.length) return;
+    const refused: Parameters<DeadLetterPublisher['publish']>[1][number][] = [];
+    let valid = 0;
+    if (input.role === 'cameraHealth') {
+      const health: CameraHealth[] = [];
+      for (let i = skipped; i < messages.length; i++) {
+        const m = messages[i] as (typeof messages)[number];
+        const d = decodeContract(input.spec.contract, m.value);
+        if (d.ok) health.push(d.value as CameraHealth);
+        else refused.push({ partition, message: m, refusal: d });
       }
-      case 'shop':
-        await this.emit(engine.shopEvents(values as DetectionEvent[], now), task);
-        break;
-      case 'inspections':
-        await this.emit(engine.inspections(values as InspectionRecord[], now), task);
-        break;
-      case 'cameraHealth':
-        await this.deps.sink.add({ health: values as CameraHealth[] });
-        break;
+      await this.dlq.publish(input.spec, refused);
+      if (health.length > 0) await this.deps.sink.add({ health });
+      valid = health.length;
+    } else {
+      const rows = input.role === 'detections' && this.deps.sink.enabled;
+      const r = await task.engine.step(input.role, packBatch(messages, skipped), this.deps.clock.now(), rows);
+      for (const f of r.refused) refused.push({ partition, message: messages[skipped + f.index] as (typeof messages)[number], refusal: f });
+      await this.dlq.publish(input.spec, refused);
+      await this.emit(r.out, task);
+      if (r.rows) await this.deps.sink.addRows(r.rows);
+      valid = r.valid;
     }
-    this.deps.metrics.events.inc({ topic: input.spec.name }, values.length);
+    if (valid > 0) this.deps.metrics.events.inc({ topic: input.spec.name }, valid);
   }
 
   /**
@@ -283,14 +290,14 @@ export class StreamProcessor {
    * Kafka's acknowledgement, the task's next checkpoint does (offsets are never saved or committed
    * past output that is not acknowledged). A failed send fails the task at that checkpoint.
    */
-  private async emit(out: EngineOutput, task: Task): Promise<void> {
+  private async emit(out: EngineOutputData, task: Task): Promise<void> {
     const m = this.deps.metrics;
     for (const [rule, n] of out.lateByRule) m.late.inc({ rule }, n);
     for (const [k, n] of out.suppressedBy) {
       const [rule = '', reason = ''] = k.split('|');
       m.suppressed.inc({ rule, reason }, n);
     }
-    if (out.empty) return;
+    if (outputEmpty(out)) return;
     const p = this.deps.producer;
     const sent = Promise.all([
       sendChunked(p, TOPICS.alerts, out.alerts),
@@ -332,7 +339,7 @@ export class StreamProcessor {
     await this.settle(task);
     if (!task.dirty) return;
     await this.deps.sink.flush();
-    const bytes = await this.deps.store.save(task.id, task.epoch, { ...task.offsets }, task.engine.snapshot());
+    const bytes = await this.deps.store.save(task.id, task.epoch, { ...task.offsets }, await task.engine.snapshot());
     task.dirty = false;
     task.lastCheckpoint = this.deps.clock.now();
     this.deps.metrics.checkpoints.inc({ outcome: 'ok' });
@@ -360,7 +367,7 @@ export class StreamProcessor {
   private async load(id: number): Promise<Task> {
     const stored = await this.deps.store.acquire(id);
     const now = this.deps.clock.now();
-    const engine = new TaskEngine(id, this.rules, this.settings.time, now, stored.snapshot);
+    const engine = await this.deps.engines.open(id, now, stored.snapshot);
     const log = this.deps.log.child({ partition: id });
     log.info({ epoch: stored.epoch, offsets: stored.offsets, restored: stored.snapshot !== undefined }, 'task acquired');
     return new Task(id, stored.epoch, engine, { ...stored.offsets }, log, now);
@@ -379,6 +386,7 @@ export class StreamProcessor {
             // Best effort: save progress so the new owner replays less (refused if it already took over).
             await this.checkpoint(task).catch(() => undefined);
             task.evicted = true;
+            task.engine.drop();
             task.log.info('task revoked');
           }),
         )
@@ -390,6 +398,7 @@ export class StreamProcessor {
   /** Drop a task's in-memory state after an error: it is reloaded from its snapshot and replayed. */
   private fail(task: Task, err: unknown, during: string): void {
     task.evicted = true;
+    task.engine.drop();
     if (this.tasks.get(task.id) !== undefined) {
       void this.tasks.get(task.id)?.then((t) => t === task && this.tasks.delete(task.id)).catch(() => undefined);
     }
@@ -400,10 +409,7 @@ export class StreamProcessor {
 
   /** After a rebalance: the time spent not consuming does not count as quiet. */
   private async touchAll(): Promise<void> {
-    const now = this.deps.clock.now();
-    for (const task of await this.liveTasks()) {
-      for (const role of ['detections', 'shop', 'inspections'] as const) task.engine.touch(role, now);
-    }
+    for (const task of await this.liveTasks()) task.rejoined = true;
   }
 
   private async liveTasks(): Promise<Task[]> {

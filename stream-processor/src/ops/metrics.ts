@@ -15,6 +15,7 @@ export function processorMetrics(r: Registry) {
     tasks: gauge(r, 'streetwatch_processor_tasks', 'Tasks (partition numbers) this instance owns'),
     checkpoints: counter(r, 'streetwatch_processor_checkpoints_total', 'Task snapshots written with their offsets', ['outcome']),
     snapshotBytes: gauge(r, 'streetwatch_processor_snapshot_bytes', 'Size of the last snapshot per task', ['task']),
+    engineRestarts: counter(r, 'streetwatch_processor_engine_worker_restarts_total', 'Engine worker threads that died and were replaced (their tasks reload from snapshots)'),
     reloads: counter(r, 'streetwatch_processor_rule_reloads_total', 'Rule reloads', ['outcome']),
   };
 }

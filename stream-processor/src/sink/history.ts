@@ -2,9 +2,11 @@ import type { Logger, Pool, Registry, StorageMode } from '@streetwatch/platform'
 import { counter, histogram } from '@streetwatch/platform';
 import type { Alert, CameraHealth, DetectionEvent, ShopScoreChange } from '@streetwatch/schemas';
 import type { Settings } from '../config/load.js';
+
 import { ProcessorError } from '../errors.js';
 import type { Clock } from '../time/clock.js';
-import { alertInsert, detectionInsert, healthInsert, scoreChangeInsert, utcDays, type Statement } from './statements.js';
+import { utcDays, type SinkRows } from './rows.js';
+import { alertInsert, detectionInsert, detectionRows, healthInsert, scoreChangeInsert, type Statement } from './statements.js';
 
 export interface HistorySinkDeps {
   readonly pool: Pool;
@@ -18,7 +20,8 @@ type Table = 'detection_events' | 'camera_health' | 'alerts' | 'shop_score_chang
 const PARTITIONED: readonly Table[] = ['detection_events', 'camera_health', 'alerts'];
 
 interface Buffers {
-  detection_events: DetectionEvent[];
+  /** Detection messages as their JSON texts, a batch per chunk. */
+  detection_events: SinkRows[];
   camera_health: CameraHealth[];
   alerts: Alert[];
   shop_score_changes: ShopScoreChange[];
@@ -35,6 +38,7 @@ const emptyBuffers = (): Buffers => ({ detection_events: [], camera_health: [], 
 export class HistorySink {
   private buf = emptyBuffers();
   private buffered = 0;
+  private detectionRows = 0;
   private chain: Promise<void> = Promise.resolve();
   private timer: { cancel(): void } | undefined;
   private retentionTimer: { cancel(): void } | undefined;
@@ -63,16 +67,35 @@ export class HistorySink {
     }
   }
 
+  get enabled(): boolean {
+    return this.settings.enabled;
+  }
+
+  /** Detection messages as they were on the topic (already validated), from the engine. */
+  async addRows(rows: SinkRows): Promise<void> {
+    if (!this.settings.enabled || rows.count === 0) return;
+    this.buf.detection_events.push(rows);
+    this.detectionRows += rows.count;
+    await this.added(rows.count);
+  }
+
   /** Buffer rows; resolves at once unless the buffer is full, then after a flush (back-pressure). */
   async add(rows: { detections?: readonly DetectionEvent[]; health?: readonly CameraHealth[]; alerts?: readonly Alert[]; scoreChanges?: readonly ShopScoreChange[] }): Promise<void> {
     if (!this.settings.enabled) return;
-    if (rows.detections) for (const r of rows.detections) this.buf.detection_events.push(r);
+    if (rows.detections && rows.detections.length > 0) {
+      this.buf.detection_events.push(detectionRows(rows.detections));
+      this.detectionRows += rows.detections.length;
+    }
     if (rows.health) for (const r of rows.health) this.buf.camera_health.push(r);
     if (rows.alerts) for (const r of rows.alerts) this.buf.alerts.push(r);
     if (rows.scoreChanges) for (const r of rows.scoreChanges) this.buf.shop_score_changes.push(r);
-    this.buffered += (rows.detections?.length ?? 0) + (rows.health?.length ?? 0) + (rows.alerts?.length ?? 0) + (rows.scoreChanges?.length ?? 0);
+    await this.added((rows.detections?.length ?? 0) + (rows.health?.length ?? 0) + (rows.alerts?.length ?? 0) + (rows.scoreChanges?.length ?? 0));
+  }
+
+  private async added(n: number): Promise<void> {
+    this.buffered += n;
     if (this.buffered >= this.settings.maxBuffered) await this.flush();
-    else if (this.buf.detection_events.length >= this.settings.batchSize) void this.flush().catch(() => undefined);
+    else if (this.detectionRows >= this.settings.batchSize) void this.flush().catch(() => undefined);
   }
 
   /** Write everything buffered so far; rejects (rows kept for the next try) if PostgreSQL fails. */
@@ -84,8 +107,9 @@ export class HistorySink {
   }
 
   /** Write rows directly (tests: a retried batch). */
-  async write(rows: Partial<Buffers>): Promise<void> {
-    const b = { ...emptyBuffers(), ...rows };
+  async write(rows: { detection_events?: readonly DetectionEvent[] } & Partial<Omit<Buffers, 'detection_events'>>): Promise<void> {
+    const { detection_events: d, ...rest } = rows;
+    const b = { ...emptyBuffers(), ...rest, detection_events: d && d.length > 0 ? [detectionRows(d)] : [] };
     await this.writeBuffers(b);
   }
 
@@ -116,14 +140,18 @@ export class HistorySink {
   private async writeAll(): Promise<void> {
     if (this.buffered === 0) return;
     const b = this.buf;
+    const n = this.buffered;
+    const d = this.detectionRows;
     this.buf = emptyBuffers();
     this.buffered = 0;
+    this.detectionRows = 0;
     try {
       await this.writeBuffers(b);
     } catch (e) {
       // Keep the rows (ahead of newer ones) for the next flush.
       for (const k of Object.keys(b) as Table[]) (this.buf[k] as unknown[]).unshift(...(b[k] as unknown[]));
-      this.buffered += Object.values(b).reduce((n, a: unknown[]) => n + a.length, 0);
+      this.buffered += n;
+      this.detectionRows += d;
       throw e;
     }
   }
@@ -131,13 +159,21 @@ export class HistorySink {
   private async writeBuffers(b: Buffers): Promise<void> {
     const plain = this.deps.mode === 'plain';
     if (plain) {
-      await this.ensurePartitions('detection_events', b.detection_events.map((r) => r.eventTime));
+      await this.ensurePartitions('detection_events', b.detection_events.flatMap((r) => r.days));
       await this.ensurePartitions('camera_health', b.camera_health.map((r) => r.eventTime));
       await this.ensurePartitions('alerts', b.alerts.map((r) => r.eventTime));
     }
     const size = this.settings.batchSize;
-    for (let i = 0; i < b.detection_events.length; i += size) {
-      await this.run('detection_events', detectionInsert(b.detection_events.slice(i, i + size), plain), Math.min(size, b.detection_events.length - i));
+    // Chunks (one per consumed batch) grouped into statements of about `batchSize` rows.
+    for (let i = 0; i < b.detection_events.length; ) {
+      const group: SinkRows[] = [];
+      let rows = 0;
+      while (i < b.detection_events.length && (rows === 0 || rows + (b.detection_events[i] as SinkRows).count <= size)) {
+        const c = b.detection_events[i++] as SinkRows;
+        group.push(c);
+        rows += c.count;
+      }
+      await this.run('detection_events', detectionInsert(group, plain), rows);
     }
     if (b.camera_health.length > 0) await this.run('camera_health', healthInsert(b.camera_health), b.camera_health.length);
     if (b.alerts.length > 0) await this.run('alerts', alertInsert(b.alerts, plain), b.alerts.length);

@@ -1,4 +1,5 @@
 import type { Alert, CameraHealth, DetectionEvent, ShopScoreChange } from '@streetwatch/schemas';
+import { utcDays, type SinkRows } from './rows.js';
 
 /**
  * One INSERT per table and batch: columns go in as arrays through `unnest` (one parameter per
@@ -12,13 +13,26 @@ export interface Statement {
 
 const col = <T>(rows: readonly T[], f: (r: T) => unknown): unknown[] => rows.map(f);
 
-export function detectionInsert(rows: readonly DetectionEvent[], rollup: boolean): Statement {
+/** Detection events as sink rows (their JSON texts), for callers that hold objects (tests, tools). */
+export function detectionRows(rows: readonly DetectionEvent[]): SinkRows {
+  return { json: rows.map((r) => JSON.stringify(r)).join(','), count: rows.length, days: [...utcDays(rows.map((r) => r.eventTime))] };
+}
+
+/**
+ * Detection rows go in as one JSON array, the messages' own texts: PostgreSQL's json_to_recordset
+ * picks the columns (no per-column arrays to build and escape in JavaScript).
+ */
+export function detectionInsert(chunks: readonly SinkRows[], rollup: boolean): Statement {
   const insert = `INSERT INTO detection_events (event_id, event_time, violation_id, phase, type, gateway_id, camera_id, zone_id,
       site_id, grid_id, community_id, shop_id, object_class, score, dwell_seconds, started_at, processed_at, end_reason,
       evidence_url, evidence_sha256)
-    SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
-      $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::real[], $15::real[], $16::timestamptz[],
-      $17::timestamptz[], $18::text[], $19::text[], $20::text[])
+    SELECT r."eventId", r."eventTime", r."violationId", r.phase, r.type, r."gatewayId", r."cameraId", r."zoneId",
+      r."siteId", r."gridId", r."communityId", r."shopId", r."objectClass", r.score, r."dwellSeconds", r."startedAt",
+      r."processedAt", r."endReason", r.evidence->>'url', r.evidence->>'sha256'
+    FROM json_to_recordset($1::json) AS r("eventId" text, "eventTime" timestamptz, "violationId" text, phase text, type text,
+      "gatewayId" text, "cameraId" text, "zoneId" text, "siteId" text, "gridId" text, "communityId" text, "shopId" text,
+      "objectClass" text, score real, "dwellSeconds" real, "startedAt" timestamptz, "processedAt" timestamptz,
+      "endReason" text, evidence json)
     ON CONFLICT DO NOTHING`;
   const text = rollup
     ? `WITH ins AS (${insert} RETURNING event_time, camera_id, zone_id, type, phase)
@@ -28,31 +42,7 @@ export function detectionInsert(rows: readonly DetectionEvent[], rollup: boolean
        ON CONFLICT (bucket, camera_id, zone_id, type) DO UPDATE
        SET starts = violations_hourly.starts + EXCLUDED.starts, events = violations_hourly.events + EXCLUDED.events`
     : insert;
-  return {
-    text,
-    values: [
-      col(rows, (r) => r.eventId),
-      col(rows, (r) => r.eventTime),
-      col(rows, (r) => r.violationId),
-      col(rows, (r) => r.phase),
-      col(rows, (r) => r.type),
-      col(rows, (r) => r.gatewayId),
-      col(rows, (r) => r.cameraId),
-      col(rows, (r) => r.zoneId),
-      col(rows, (r) => r.siteId ?? null),
-      col(rows, (r) => r.gridId ?? null),
-      col(rows, (r) => r.communityId ?? null),
-      col(rows, (r) => r.shopId ?? null),
-      col(rows, (r) => r.objectClass),
-      col(rows, (r) => r.score),
-      col(rows, (r) => r.dwellSeconds),
-      col(rows, (r) => r.startedAt),
-      col(rows, (r) => r.processedAt),
-      col(rows, (r) => r.endReason ?? null),
-      col(rows, (r) => r.evidence?.url ?? null),
-      col(rows, (r) => r.evidence?.sha256 ?? null),
-    ],
-  };
+  return { text, values: [`[${chunks.map((c) => c.json).join(',')}]`] };
 }
 
 export function healthInsert(rows: readonly CameraHealth[]): Statement {
@@ -154,11 +144,4 @@ export function scoreChangeInsert(rows: readonly ShopScoreChange[]): Statement {
       col(rows, (r) => r.previousColour),
     ],
   };
-}
-
-/** UTC days (YYYY-MM-DD) that rows with these ISO timestamps fall on. */
-export function utcDays(times: Iterable<string>): Set<string> {
-  const out = new Set<string>();
-  for (const t of times) out.add(t.endsWith('Z') ? t.slice(0, 10) : new Date(t).toISOString().slice(0, 10));
-  return out;
 }

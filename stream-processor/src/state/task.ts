@@ -1,6 +1,6 @@
 import type { Logger } from '@streetwatch/platform';
 import type { InputRole } from '../consumer/topics.js';
-import type { TaskEngine } from './engine.js';
+import type { EngineHandle } from '../engine/host.js';
 import { Serial } from './serial.js';
 import type { TaskOffsets } from './store.js';
 
@@ -20,13 +20,19 @@ export class Task {
   readonly behind = new Set<InputRole>();
   /** Rule output sent to Kafka and not yet acknowledged: a checkpoint waits for all of it. */
   pending: Array<Promise<void>> = [];
+  /** A rebalance ended since the last punctuation: every input counts as not quiet at the next one. */
+  rejoined = false;
+  /** Per input, how many times this task sought back (a batch queued before a seek is stale). */
+  readonly seeks: Record<InputRole, number> = { detections: 0, cameraHealth: 0, inspections: 0, shop: 0 };
+  /** Batches queued on `serial` and not yet done, oldest first (back-pressure on fetching). */
+  readonly queued: Array<Promise<void>> = [];
   /** Offsets we already seeked back to once (a gap that remains after that is accepted). */
   readonly sought: Partial<Record<InputRole, string>> = {};
 
   constructor(
     readonly id: number,
     readonly epoch: number,
-    readonly engine: TaskEngine,
+    readonly engine: EngineHandle,
     readonly offsets: TaskOffsets,
     readonly log: Logger,
     now: number,
