@@ -17,7 +17,7 @@ import { TOPICS, topicName } from '@streetwatch/schemas';
 import { fileURLToPath } from 'node:url';
 import { loadProcessorConfig, type ProcessorConfig } from './config/load.js';
 import { StreamProcessor } from './consumer/processor.js';
-import { LocalEngines } from './engine/host.js';
+import { LocalEngines, type TaskEngines } from './engine/host.js';
 import { WorkerEngines } from './engine/workers.js';
 import { INTERNAL_TOPICS, SHOP_VIOLATIONS } from './consumer/topics.js';
 import { ProcessorError } from './errors.js';
@@ -49,6 +49,8 @@ export class ProcessorApp {
   private readonly clock: Clock;
   readonly metrics: ProcessorMetrics;
   private processor: StreamProcessor | undefined;
+  /** Where the tasks' engines run (set by start()). */
+  engines: TaskEngines | undefined;
   private config: ProcessorConfig;
   private opsUrl: string | undefined;
   storageMode: StorageMode | undefined;
@@ -107,6 +109,7 @@ export class ProcessorApp {
       settings.engine.workers > 0
         ? new WorkerEngines(settings.engine.workers, this.config, { log: log.child({ component: 'engines' }), metrics: this.metrics })
         : new LocalEngines(this.config.rules, settings.time);
+    this.engines = engines;
     this.lifecycle.add('engines', () => engines.close());
 
     const store = new TaskStore(pool, settings.groupId);

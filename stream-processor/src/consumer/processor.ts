@@ -64,6 +64,8 @@ export class StreamProcessor {
   private readonly byTopic = new Map<string, { role: InputRole; spec: TopicSpec }>();
   private readonly tasks = new Map<number, Promise<Task>>();
   private readonly inflight = new Set<Promise<unknown>>();
+  /** Seeks issued per `topic|partition`: a batch fetched before the latest one is stale. */
+  private readonly seeks = new Map<string, number>();
   private joined = false;
   private rebalancing = false;
   private crashed: Error | undefined;
@@ -204,6 +206,9 @@ export class StreamProcessor {
     const input = this.byTopic.get(batch.topic);
     const first = batch.firstOffset();
     if (!input || first === null) return;
+    // Taken before anything async: a seek issued after this point makes the batch stale.
+    const where = `${batch.topic}|${batch.partition}`;
+    const fetchedUnder = this.seeks.get(where) ?? 0;
     let task: Task;
     try {
       task = await this.task(batch.partition);
@@ -213,14 +218,13 @@ export class StreamProcessor {
     }
     if (task.evicted) return; // being replaced: this batch is fetched again
     const role = input.role;
-    const fetchedUnder = task.seeks[role];
     const done = task.serial
       .run(async () => {
-        if (task.evicted || this.draining || task.seeks[role] !== fetchedUnder) return;
+        if (task.evicted || this.draining || (this.seeks.get(where) ?? 0) !== fetchedUnder) return;
         const pos = task.position(role, first);
         if (pos.action === 'seek') {
           task.log.warn({ topic: batch.topic, from: first, to: pos.offset }, 'fetch position is past the snapshot; seeking back');
-          task.seeks[role]++;
+          this.seeks.set(where, fetchedUnder + 1);
           this.consumer.seek({ topic: batch.topic, partition: batch.partition, offset: pos.offset });
           return;
         }
@@ -341,6 +345,7 @@ export class StreamProcessor {
     await this.deps.sink.flush();
     const bytes = await this.deps.store.save(task.id, task.epoch, { ...task.offsets }, await task.engine.snapshot());
     task.dirty = false;
+    Object.assign(task.saved, task.offsets);
     task.lastCheckpoint = this.deps.clock.now();
     this.deps.metrics.checkpoints.inc({ outcome: 'ok' });
     this.deps.metrics.snapshotBytes.set({ task: String(task.id) }, bytes);
@@ -370,7 +375,10 @@ export class StreamProcessor {
     const engine = await this.deps.engines.open(id, now, stored.snapshot);
     const log = this.deps.log.child({ partition: id });
     log.info({ epoch: stored.epoch, offsets: stored.offsets, restored: stored.snapshot !== undefined }, 'task acquired');
-    return new Task(id, stored.epoch, engine, { ...stored.offsets }, log, now);
+    // No snapshot means nothing was ever committed for this task either (commits follow
+    // snapshots): with fromBeginning its inputs start at the log start, wherever the fetch is now.
+    const start = this.settings.consumer.fromBeginning ? '0' : undefined;
+    return new Task(id, stored.epoch, engine, { ...stored.offsets }, log, now, start);
   }
 
   private onAssignment(assignment: Record<string, number[]>): void {
@@ -405,6 +413,27 @@ export class StreamProcessor {
     const fenced = (err as { code?: string }).code === 'SW_PROC_STATE_FENCED';
     this.deps.metrics.checkpoints.inc({ outcome: fenced ? 'fenced' : 'error' });
     task.log.error({ err, during }, fenced ? 'task taken over by another instance; dropping it' : 'task failed; reloading it from its snapshot');
+    if (!fenced) this.rewind(task);
+  }
+
+  /**
+   * Move the task's fetch positions back to what its snapshot covers: the batches fetched since
+   * are processed again by the reloaded task. (Waiting for the next batch to notice the gap is not
+   * enough: a partition fetched to its end brings no next batch.)
+   */
+  private rewind(task: Task): void {
+    for (const { role, spec } of INPUTS) {
+      const offset = task.saved[role] ?? task.start;
+      if (offset === undefined) continue;
+      const topic = topicName(spec, this.settings.topicPrefix);
+      const where = `${topic}|${task.id}`;
+      try {
+        this.consumer.seek({ topic, partition: task.id, offset });
+        this.seeks.set(where, (this.seeks.get(where) ?? 0) + 1);
+      } catch (err) {
+        task.log.warn({ err, topic }, 'cannot seek back (partition no longer assigned?)');
+      }
+    }
   }
 
   /** After a rebalance: the time spent not consuming does not count as quiet. */

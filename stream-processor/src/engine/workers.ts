@@ -84,6 +84,7 @@ export class WorkerEngines implements TaskEngines {
       const p = slot.pending.get(reply.id);
       if (!p) return;
       slot.pending.delete(reply.id);
+      if (slot.pending.size === 0) worker.unref();
       if (reply.ok) p.resolve(reply.result);
       else {
         const code = (reply.error.code in PROCESSOR_ERRORS ? reply.error.code : 'SW_PROC_ENGINE_FAILED') as ProcessorErrorCode;
@@ -102,6 +103,7 @@ export class WorkerEngines implements TaskEngines {
       this.deps.log.error({ worker: index, code }, 'engine worker thread exited; starting a new one (its tasks reload from their snapshots)');
       this.slots[index] = this.spawn(index);
     });
+    // Keeps the process alive only while a call waits for it.
     worker.unref();
     return slot;
   }
@@ -114,6 +116,7 @@ export class WorkerEngines implements TaskEngines {
     if (this.closing) return Promise.reject(new ProcessorError('SW_PROC_ENGINE_LOST', 'the engines are closed', { retryable: true }));
     const id = ++this.seq;
     return new Promise((resolve, reject) => {
+      if (slot.pending.size === 0) slot.worker.ref();
       slot.pending.set(id, { resolve, reject });
       slot.worker.postMessage({ ...req, id }, transfer);
     });

@@ -22,10 +22,10 @@ export class Task {
   pending: Array<Promise<void>> = [];
   /** A rebalance ended since the last punctuation: every input counts as not quiet at the next one. */
   rejoined = false;
-  /** Per input, how many times this task sought back (a batch queued before a seek is stale). */
-  readonly seeks: Record<InputRole, number> = { detections: 0, cameraHealth: 0, inspections: 0, shop: 0 };
   /** Batches queued on `serial` and not yet done, oldest first (back-pressure on fetching). */
   readonly queued: Array<Promise<void>> = [];
+  /** The offsets of the last snapshot written (or loaded). */
+  readonly saved: TaskOffsets;
   /** Offsets we already seeked back to once (a gap that remains after that is accepted). */
   readonly sought: Partial<Record<InputRole, string>> = {};
 
@@ -36,13 +36,16 @@ export class Task {
     readonly offsets: TaskOffsets,
     readonly log: Logger,
     now: number,
+    /** Where an input without a snapshot offset starts (undefined: wherever the fetch is). */
+    readonly start?: string,
   ) {
     this.lastCheckpoint = now;
+    this.saved = { ...offsets };
   }
 
   /** What a batch starting at `first` on `role` should do, given the offsets this state covers. */
   position(role: InputRole, first: string): { action: 'process'; skipBelow: bigint } | { action: 'seek'; offset: string } {
-    const expected = this.offsets[role];
+    const expected = this.offsets[role] ?? this.start;
     if (expected === undefined) return { action: 'process', skipBelow: -1n };
     if (BigInt(first) > BigInt(expected) && this.sought[role] !== expected) {
       this.sought[role] = expected;

@@ -8,6 +8,8 @@ import { TOPICS, type Alert } from '@streetwatch/schemas';
 import { testDatabase, type TestDatabase, type TestKafka } from '@streetwatch/platform/testing';
 import { kafkaFor, processorSection, readAlerts, readSettledAlerts, startApp, waitFor } from '../support/app.js';
 import { flush, stream, STREAM_RULES } from '../support/stream.js';
+import { WorkerEngines } from '../../src/engine/workers.js';
+import { metric } from '../support/app.js';
 
 /**
  * Recovery: the alert set (deduplicated by alertId) of an interrupted run equals the set of an
@@ -145,4 +147,20 @@ t.test('two instances in one group with partitions moving mid-stream: the same a
   const moved = await db.pool.query('SELECT task FROM processor_task_state WHERE group_id = $1 AND epoch >= 2', [processor.groupId]);
   t.ok(moved.rows.length >= 3, `${moved.rows.length} tasks were taken over by another instance`);
   t.ok(b, 'second instance still running');
+});
+
+t.test('an engine worker thread dying mid-stream: its tasks reload from their snapshots, the same alert set', async (t) => {
+  const k = await kafkaFor(t, 'spworker');
+  const db = await testDatabase(t);
+  const processor = processorSettings(k, { consumer: { ...SLOW }, engine: { workers: 2 } });
+  const app = await startApp(t, k, db, STREAM_RULES, processor);
+  t.ok(app.engines instanceof WorkerEngines, 'engines on worker threads');
+  await k.producer.send(TOPICS.detections, half1);
+  await readAlerts(k, (x) => x.length >= 10, 60_000);
+  (app.engines as WorkerEngines).crash(0);
+  await waitFor('the worker replaced', async () => (await metric(k, 'streetwatch_processor_engine_worker_restarts_total')) === 1, { timeoutMs: 30_000 });
+  await k.producer.send(TOPICS.detections, [...half2, ...tail]);
+  await caughtUp(k, db, processor.groupId as string);
+  const alerts = await readSettledAlerts(k, SETTLED_MS);
+  if (!t.same(ids(alerts), baseline, 'alert set equals the uninterrupted run')) explain(t, alerts);
 });
