@@ -1,5 +1,5 @@
 import t from 'tap';
-import { CONTRACT_NAMES, EXAMPLES, assertValid, ContractViolationError, validate, exampleDetection } from '../src/index.js';
+import { CONTRACT_NAMES, CONTRACTS, EXAMPLES, assertValid, ContractViolationError, validate, exampleDetection } from '../src/index.js';
 
 t.test('every contract accepts its example', async (t) => {
   for (const name of CONTRACT_NAMES) {
@@ -59,4 +59,27 @@ t.test('contracts that embed another can be validated in any order', async (t) =
   })`;
   const r = spawnSync(process.execPath, ['-e', code], { encoding: 'utf8', timeout: 20_000 });
   t.equal(r.stdout, 'true', r.stderr);
+});
+
+t.test('string lengths count code points: a title of 256 emoji is within maxLength 256, 257 is not', async (t) => {
+  const ok = validate('Alert', { ...EXAMPLES.Alert(), title: '🚗'.repeat(256) });
+  t.ok(ok.ok, 'accepted although its UTF-16 length is 512');
+  const long = validate('Alert', { ...EXAMPLES.Alert(), title: '🚗'.repeat(257) });
+  t.notOk(long.ok);
+  if (!long.ok) t.match(long.errors, [{ path: '/title', message: /256/ }]);
+});
+
+t.test('no contract has a minLength above 1 (the quick first pass relies on it)', async (t) => {
+  const found: string[] = [];
+  const walk = (node: unknown, path: string): void => {
+    if (Array.isArray(node)) node.forEach((n, i) => walk(n, `${path}/${i}`));
+    else if (node && typeof node === 'object') {
+      for (const [k, v] of Object.entries(node)) {
+        if (k === 'minLength' && typeof v === 'number' && v > 1) found.push(`${path}: ${v}`);
+        walk(v, `${path}/${k}`);
+      }
+    }
+  };
+  for (const name of CONTRACT_NAMES) walk(CONTRACTS[name], name);
+  t.same(found, [], 'a minLength above 1 needs the quick pass in validate.ts reconsidered');
 });
