@@ -24,7 +24,20 @@ addFormats(ajv);
  * everything this pass accepts the full one accepts too; whatever it refuses gets the full pass,
  * so the accepted set and the errors reported are exactly the full validator's.
  */
-const quick = new Ajv({ allErrors: false, unicode: false, strict: true, allowUnionTypes: true });
+const quick = new Ajv({
+  allErrors: false,
+  unicode: false, // deprecated in ajv 8 but still honoured (vocabularies/validation/limitLength.js)
+  strict: true,
+  allowUnionTypes: true,
+  // ...and announced on every construction: keep that one line out of every service's stderr.
+  logger: {
+    log: (...a: unknown[]) => console.log(...a),
+    warn: (...a: unknown[]) => {
+      if (!String(a[0]).startsWith('DEPRECATED: option unicode')) console.warn(...a);
+    },
+    error: (...a: unknown[]) => console.error(...a),
+  },
+});
 addFormats(quick);
 
 const fullDateTime = fullFormats['date-time'] as { validate: (s: string) => boolean; compare: (a: string, b: string) => number | undefined };
