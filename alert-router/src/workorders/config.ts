@@ -145,6 +145,11 @@ export const WorkOrdersConfig = Type.Object(
     console: Type.Object(
       {
         enabled: Type.Boolean({ default: true }),
+        /**
+         * Push what other router instances do too (PostgreSQL LISTEN/NOTIFY on one pooled
+         * connection); false: each instance's consoles see only that instance's events live.
+         */
+        crossInstance: Type.Boolean({ default: true }),
         title: Type.String({ minLength: 1, maxLength: 128, default: '小河街道 · 工单处置台' }),
         /** Optional map frame for the inline SVG pin (no external tiles: closed network). */
         map: Type.Optional(

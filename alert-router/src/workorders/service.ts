@@ -1,5 +1,6 @@
 import { inTransaction, type ContractProducer, type Logger, type Pool, type PoolClient, type Registry } from '@streetwatch/platform';
 import type { Alert, WorkOrderEvent, WorkOrderStatus } from '@streetwatch/schemas';
+import { ConsoleFanout } from '../console/fanout.js';
 import { ConsoleHub } from '../console/feed.js';
 import type { ConsoleFeed, Notifier, WorkOrderRef, WorkOrderService } from '../seams.js';
 import { performAction, type ActionInput } from './actions.js';
@@ -67,6 +68,7 @@ export class WorkOrders implements WorkOrderService {
   private readonly deps: WorkOrderServiceDeps;
   private readonly outbox: OutboxDrainer;
   private readonly escalator: Escalator;
+  private readonly fanout: ConsoleFanout | undefined;
   private started = false;
   private closed = false;
 
@@ -80,6 +82,8 @@ export class WorkOrders implements WorkOrderService {
     this.metrics = workOrderMetrics(deps.registry);
     this.photos = new PhotoStore(config.uploads.dir);
     this.hub = new ConsoleHub({ log: this.log, load: (id) => this.summary(id) });
+    this.fanout =
+      config.console.enabled && config.console.crossInstance ? new ConsoleFanout({ pool: deps.pool, hub: this.hub, log: this.log }) : undefined;
     this.outbox = new OutboxDrainer(config.outbox, { pool: deps.pool, producer: deps.producer, log: this.log, metrics: this.metrics });
     this.escalator = new Escalator(config, {
       pool: deps.pool,
@@ -91,15 +95,24 @@ export class WorkOrders implements WorkOrderService {
     });
   }
 
-  /** The seam's ConsoleFeed (the delivery half may publish to it too; events are deduped by eventId). */
+  /**
+   * The seam's ConsoleFeed (the delivery half may publish to it too; events are deduped by
+   * eventId); announced to the other router instances' consoles as well.
+   */
   get feed(): ConsoleFeed {
-    return this.hub;
+    return {
+      publish: (departmentId, event) => {
+        this.hub.publish(departmentId, event);
+        this.fanout?.announce([{ departmentId, event }]);
+      },
+    };
   }
 
   async start(): Promise<void> {
     if (this.started) return;
     this.started = true;
     await this.deps.producer.start();
+    await this.fanout?.start();
     this.outbox.start();
     this.escalator.start();
   }
@@ -111,6 +124,7 @@ export class WorkOrders implements WorkOrderService {
     await this.escalator.close();
     await this.outbox.close();
     if (this.started) await this.outbox.flush().catch((err) => this.log.warn({ err }, 'outbox not empty at close; drained on next start'));
+    await this.fanout?.close();
     this.hub.closeAll();
   }
 
@@ -122,7 +136,10 @@ export class WorkOrders implements WorkOrderService {
       this.metrics.transitions.inc({ department: row.department_id, action: event.action });
       this.hub.publishResolved(row.department_id, event, toSummary(row));
     }
-    if (emitted.length) this.outbox.kick();
+    if (emitted.length) {
+      this.outbox.kick();
+      this.fanout?.announce(emitted.map(({ event, row }) => ({ departmentId: row.department_id, event })));
+    }
     return out;
   }
 
