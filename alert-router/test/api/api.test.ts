@@ -144,11 +144,14 @@ t.test('work-order API', async (t) => {
       const r = await h.pool.query('SELECT * FROM api_audit ORDER BY id');
       return r.rows.length >= 4 ? r.rows : null;
     });
-    t.match(rows[0], { user_id: 'li.staff', department_id: 'dept-a', role: 'staff', action: 'sign', work_order_id: a.workOrderId, method: 'POST', path: '/api/work-orders/:id/sign', ip: '127.0.0.1', result: 'ok', status_code: 200, detail: { status: 'signed' } });
-    t.ok(rows[0]?.at instanceof Date);
-    t.match(rows[1], { action: 'sign', result: 'conflict', status_code: 409, error_code: 'SW_ROUTER_WO_INVALID_TRANSITION' });
-    t.match(rows[2], { user_id: 'zhao.staff', department_id: 'dept-b', action: 'handle', result: 'not_found', status_code: 404 });
-    t.match(rows[3], { user_id: null, action: 'list', result: 'unauthenticated', error_code: 'SW_ROUTER_AUTH_INVALID' });
+    // Each row is written after its response is sent: their order across requests is not guaranteed.
+    const find = (what: Json): Json | undefined => rows.find((r) => Object.entries(what).every(([k, v]) => r[k] === v));
+    const signed = find({ action: 'sign', result: 'ok' });
+    t.match(signed, { user_id: 'li.staff', department_id: 'dept-a', role: 'staff', action: 'sign', work_order_id: a.workOrderId, method: 'POST', path: '/api/work-orders/:id/sign', ip: '127.0.0.1', result: 'ok', status_code: 200, detail: { status: 'signed' } });
+    t.ok(signed?.at instanceof Date);
+    t.match(find({ action: 'sign', result: 'conflict' }), { status_code: 409, error_code: 'SW_ROUTER_WO_INVALID_TRANSITION' });
+    t.match(find({ action: 'handle' }), { user_id: 'zhao.staff', department_id: 'dept-b', result: 'not_found', status_code: 404 });
+    t.match(find({ action: 'list' }), { user_id: null, result: 'unauthenticated', error_code: 'SW_ROUTER_AUTH_INVALID' });
     const everything = JSON.stringify(rows) + lines.join('');
     for (const token of [...Object.values(TOKENS), 'wrong-token-123456789']) t.notOk(everything.includes(token), 'no token stored or logged');
     t.match(await h.registry.metrics(), /streetwatch_workorder_api_requests_total\{action="sign",result="ok"[^}]*\} 1/);
