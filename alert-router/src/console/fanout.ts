@@ -26,6 +26,9 @@ export class ConsoleFanout {
   private retryMs = 1000;
   private timer: NodeJS.Timeout | undefined;
   private connecting: Promise<void> | undefined;
+  private pending: Item[] = [];
+  private scheduled = false;
+  private sending: Promise<unknown> | undefined;
 
   constructor(private readonly deps: { pool: Pool; hub: ConsoleHub; log: Logger }) {}
 
@@ -36,21 +39,36 @@ export class ConsoleFanout {
     await this.connect();
   }
 
-  /** Announce events this instance pushed (after their COMMIT). Never throws. */
+  /**
+   * Announce events this instance pushed (after their COMMIT). Never throws. What is announced in
+   * one turn of the event loop (a burst of dispatches) goes out in one statement.
+   */
   announce(items: ReadonlyArray<{ departmentId: string; event: WorkOrderEvent }>): void {
     if (this.closed || items.length === 0) return;
-    const payloads = pack(this.deps.hub.epoch, items.map((x) => ({ d: x.departmentId, e: x.event })));
-    this.deps.pool
-      .query('SELECT count(pg_notify($1, p)) FROM unnest($2::text[]) AS p', [CONSOLE_CHANNEL, payloads])
-      .catch((err: unknown) => this.deps.log.warn({ err }, 'console events not announced to other router instances'));
+    for (const x of items) this.pending.push({ d: x.departmentId, e: x.event });
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => this.send());
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
+    this.send();
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
+    await this.sending;
     await this.connecting;
     this.drop();
+  }
+
+  private send(): void {
+    this.scheduled = false;
+    const items = this.pending;
+    this.pending = [];
+    if (items.length === 0 || this.closed) return;
+    this.sending = this.deps.pool
+      .query('SELECT count(pg_notify($1, p)) FROM unnest($2::text[]) AS p', [CONSOLE_CHANNEL, pack(this.deps.hub.epoch, items)])
+      .catch((err: unknown) => this.deps.log.warn({ err }, 'console events not announced to other router instances'));
   }
 
   private connect(): Promise<void> {
