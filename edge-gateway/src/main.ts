@@ -4,11 +4,12 @@
  * by key path). The only place that reads the environment, handles signals and exits.
  *
  * Environment: STREETWATCH_KAFKA_BROKERS (when the config names no brokers), LOG_LEVEL (overrides
- * log.level).
+ * log.level), and the variables the config names in cameras' `passwordEnv` (read once, here).
  */
 import { parseArgs } from 'node:util';
 import { ConfigError, createLogger, createRegistry, onSignals, stackSettings } from '@streetwatch/platform';
 import { loadGatewayConfig, validateGatewayConfigFile } from './config/parse.js';
+import { EDGE_REDACT_PATHS } from './config/secrets.js';
 import { Gateway } from './pipeline/gateway.js';
 
 const USAGE = 'usage: edge-gateway --config <file.yaml> | --validate-config <file.yaml>';
@@ -32,6 +33,7 @@ async function main(): Promise<void> {
       check,
       (l) => process.stdout.write(`${l}\n`),
       (l) => process.stderr.write(`${l}\n`),
+      { env: process.env },
     );
     process.exit(code);
   }
@@ -42,14 +44,14 @@ async function main(): Promise<void> {
 
   let config;
   try {
-    config = loadGatewayConfig(values.config);
+    config = loadGatewayConfig(values.config, { env: process.env });
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
     for (const line of e.lines()) process.stderr.write(`${line}\n`);
     process.exit(1);
   }
 
-  const log = createLogger({ name: 'edge-gateway', level: process.env.LOG_LEVEL ?? config.log.level });
+  const log = createLogger({ name: 'edge-gateway', level: process.env.LOG_LEVEL ?? config.log.level, redact: EDGE_REDACT_PATHS });
   process.on('uncaughtException', (err) => {
     log.fatal({ err }, 'uncaught exception');
     process.exit(1);

@@ -13,3 +13,4 @@ export * from './kafka/consumer.js';
 export * from './pg/pool.js';
 export * from './pg/migrate.js';
 export * from './ops/server.js';
+export * from './config/secrets.js';

@@ -44,7 +44,20 @@ export const WatchdogConfig = Type.Object(
 );
 export type WatchdogConfig = Static<typeof WatchdogConfig>;
 
-const Secret = Type.String({ maxLength: 256 });
+const Secret = Type.String({ maxLength: 256, description: 'inline password (prefer passwordEnv or passwordFile)' });
+
+/**
+ * Where a camera's password comes from: inline `password`, or named, never inline: `passwordEnv`
+ * (an environment variable) or `passwordFile` (a file, one trailing newline ignored). Exactly one
+ * for hikvision/onvif, at most one for rtsp. Resolved once at start by the gateway's config
+ * loading (config/secrets.ts), which leaves only `password` in the frozen config.
+ */
+const PasswordRefs = {
+  password: Type.Optional(Secret),
+  passwordEnv: Type.Optional(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]*$', maxLength: 256, description: 'environment variable holding the password' })),
+  passwordFile: Type.Optional(Type.String({ minLength: 1, maxLength: 4096, description: 'file holding the password' })),
+};
+export const PASSWORD_KEYS = ['password', 'passwordEnv', 'passwordFile'] as const;
 
 export const RtspSourceConfig = Type.Object(
   {
@@ -52,7 +65,7 @@ export const RtspSourceConfig = Type.Object(
     url: Type.String({ pattern: '^rtsps?://', maxLength: 2048 }),
     /** Kept out of the URL in config files; injected at connect time. */
     username: Type.Optional(Type.String({ maxLength: 256 })),
-    password: Type.Optional(Secret),
+    ...PasswordRefs,
   },
   { additionalProperties: false },
 );
@@ -65,7 +78,7 @@ export const HikvisionSourceConfig = Type.Object(
     channel: Type.Integer({ minimum: 1, maximum: 999, default: 1 }),
     stream: Type.Union([Type.Literal('main'), Type.Literal('sub'), Type.Literal('third')], { default: 'sub' }),
     username: Type.String({ maxLength: 256 }),
-    password: Secret,
+    ...PasswordRefs,
   },
   { additionalProperties: false },
 );
@@ -78,7 +91,7 @@ export const OnvifSourceConfig = Type.Object(
     /** Device service path (Hikvision: /onvif/device_service). */
     path: Type.String({ pattern: '^/', maxLength: 512, default: '/onvif/device_service' }),
     username: Type.String({ maxLength: 256 }),
-    password: Secret,
+    ...PasswordRefs,
     /** 'sub' = smallest resolution profile (analytics), 'main' = largest, or a profile token. */
     profile: Type.String({ minLength: 1, maxLength: 64, default: 'sub' }),
     timeoutMs: Ms(5_000, 100),
@@ -133,6 +146,19 @@ const SOURCE_SCHEMAS: Record<SourceType, TSchema> = {
   file: FileSourceConfig,
 };
 
+/**
+ * The password-source rule a schema cannot say: exactly one of password / passwordEnv /
+ * passwordFile (hikvision, onvif: a password is required), at most one (rtsp). Paths are
+ * relative to the source (`/password`); messages name keys, never values.
+ */
+export function passwordProblems(source: SourceConfig): { path: string; message: string }[] {
+  if (source.type === 'file') return [];
+  const given = PASSWORD_KEYS.filter((k) => source[k] !== undefined);
+  if (given.length > 1) return given.slice(1).map((k) => ({ path: `/${k}`, message: `only one of ${PASSWORD_KEYS.join(', ')} may be set (also set: ${given[0]})` }));
+  if (given.length === 0 && source.type !== 'rtsp') return [{ path: '/password', message: `is required (or passwordEnv / passwordFile)` }];
+  return [];
+}
+
 export class CameraConfigError extends Error {
   readonly errors: readonly { path: string; message: string }[];
   constructor(errors: { path: string; message: string }[]) {
@@ -165,7 +191,9 @@ export function parseCameraConfig(input: unknown): CameraConfig {
     errors.push({ path: '/source/type', message: `must be one of ${Object.keys(SOURCE_SCHEMAS).join(', ')}` });
   } else {
     value.source = Value.Default(sourceSchema, source);
+    const before = errors.length;
     check(sourceSchema, value.source, '/source', errors);
+    if (errors.length === before) errors.push(...passwordProblems(value.source as SourceConfig).map((e) => ({ ...e, path: `/source${e.path}` })));
   }
   check(CameraTop, value, '', errors);
   if (errors.length > 0) throw new CameraConfigError(errors);

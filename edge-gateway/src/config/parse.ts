@@ -9,8 +9,9 @@
 import { Type, type TSchema } from '@sinclair/typebox';
 import { ConfigError, deepFreeze, loadConfigFile, parseConfig, validateConfigCommand } from '@streetwatch/platform';
 import type { FieldError } from '@streetwatch/schemas';
-import { FileSourceConfig, HikvisionSourceConfig, OnvifSourceConfig, RtspSourceConfig, type CameraConfig, type SourceConfig } from '../cameras/config.js';
+import { FileSourceConfig, HikvisionSourceConfig, OnvifSourceConfig, RtspSourceConfig, passwordProblems, type CameraConfig, type SourceConfig } from '../cameras/config.js';
 import { resolveZone } from '../rules/config.js';
+import { resolveSourceSecrets, type SecretContext } from './secrets.js';
 import { GatewayCameraSchema, GatewayConfigSchema, type AnalyticsConfig, type GatewayCameraConfig, type GatewayConfig } from './schema.js';
 
 const SOURCE_SCHEMAS: Readonly<Record<string, TSchema>> = {
@@ -38,7 +39,7 @@ function under(prefix: string, errors: readonly FieldError[]): FieldError[] {
   return errors.map((e) => ({ path: e.path === '/' ? prefix : `${prefix}${e.path}`, message: e.message }));
 }
 
-function checkSource(raw: unknown, prefix: string, errors: FieldError[]): SourceConfig | undefined {
+function checkSource(raw: unknown, prefix: string, secrets: SecretContext, errors: FieldError[]): SourceConfig | undefined {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     errors.push({ path: prefix, message: raw === undefined ? 'is required' : 'must be an object' });
     return undefined;
@@ -49,12 +50,19 @@ function checkSource(raw: unknown, prefix: string, errors: FieldError[]): Source
     errors.push({ path: `${prefix}/type`, message: `must be one of ${Object.keys(SOURCE_SCHEMAS).join(', ')}` });
     return undefined;
   }
+  let source: SourceConfig;
   try {
-    return structuredClone(parseConfig(schema, raw)) as SourceConfig;
+    source = structuredClone(parseConfig(schema, raw)) as SourceConfig;
   } catch (e) {
     errors.push(...under(prefix, errorsOf(e)));
     return undefined;
   }
+  const problems = passwordProblems(source);
+  if (problems.length > 0) {
+    errors.push(...under(prefix, problems));
+    return undefined;
+  }
+  return resolveSourceSecrets(source, prefix, secrets, errors);
 }
 
 function crossChecks(config: GatewayConfig, errors: FieldError[]): void {
@@ -78,8 +86,12 @@ function crossChecks(config: GatewayConfig, errors: FieldError[]): void {
   });
 }
 
-/** Validate a parsed YAML/JSON value as the gateway config. Throws ConfigError (SW_CONFIG_INVALID). */
-export function parseGatewayConfig(raw: unknown, source = 'config'): Readonly<GatewayConfig> {
+/**
+ * Validate a parsed YAML/JSON value as the gateway config and resolve the camera passwords it
+ * names (`secrets.env`: main passes `process.env`; default: an empty environment). Throws
+ * ConfigError (SW_CONFIG_INVALID) listing every problem by key path.
+ */
+export function parseGatewayConfig(raw: unknown, source = 'config', secrets: SecretContext = { env: {} }): Readonly<GatewayConfig> {
   const errors: FieldError[] = [];
   let shaped: GatewayConfig | undefined;
   try {
@@ -90,7 +102,7 @@ export function parseGatewayConfig(raw: unknown, source = 'config'): Readonly<Ga
   const rawCameras = (raw as { cameras?: unknown } | null)?.cameras;
   if (Array.isArray(rawCameras)) {
     rawCameras.forEach((cam: unknown, i) => {
-      const src = checkSource((cam as { source?: unknown } | null)?.source, `/cameras/${i}/source`, errors);
+      const src = checkSource((cam as { source?: unknown } | null)?.source, `/cameras/${i}/source`, secrets, errors);
       const target = shaped?.cameras[i];
       if (target && src) (target as { source: SourceConfig }).source = src;
     });
@@ -100,18 +112,19 @@ export function parseGatewayConfig(raw: unknown, source = 'config'): Readonly<Ga
   return deepFreeze(shaped);
 }
 
-/** Read a YAML or JSON file and parse it as the gateway config (ConfigError on any problem). */
-export function loadGatewayConfig(file: string): Readonly<GatewayConfig> {
+/** Read a YAML or JSON file and parse it as the gateway config, secrets resolved (ConfigError on any problem). */
+export function loadGatewayConfig(file: string, secrets: SecretContext = { env: {} }): Readonly<GatewayConfig> {
   const raw = loadConfigFile(Type.Unknown(), file);
-  return parseGatewayConfig(raw, file);
+  return parseGatewayConfig(raw, file, secrets);
 }
 
 /**
  * `--validate-config <file>`: 0 when valid, 1 with one `file: path: problem` line per problem.
- * Secrets are never echoed (messages name keys and rules, not values).
+ * Secrets are never echoed (messages name keys and rules, not values). Named passwords are
+ * resolved too (`secrets`), so a variable missing where the check runs is reported.
  */
-export function validateGatewayConfigFile(file: string, out: (line: string) => void, err: (line: string) => void): number {
-  return validateConfigCommand(loadGatewayConfig, file, out, err, (c) => {
+export function validateGatewayConfigFile(file: string, out: (line: string) => void, err: (line: string) => void, secrets: SecretContext = { env: {} }): number {
+  return validateConfigCommand((f) => loadGatewayConfig(f, secrets), file, out, err, (c) => {
     const zones = c.cameras.reduce((n, cam) => n + cam.zones.length, 0);
     return `gateway ${c.gatewayId}, ${c.cameras.length} camera(s), ${zones} zone(s)`;
   });

@@ -23,20 +23,32 @@ function ioTimeout(camera: CameraConfig): number {
   return 2 * Math.max(camera.watchdog.stallTimeoutMs, camera.watchdog.firstFrameTimeoutMs);
 }
 
+/**
+ * The camera's password. `passwordEnv` / `passwordFile` are resolved into `password` by the
+ * config loading (config/secrets.ts): one still here means the config bypassed it, a bug.
+ */
+function passwordOf(s: { password?: string | undefined; passwordEnv?: string | undefined; passwordFile?: string | undefined }): string {
+  if (s.passwordEnv !== undefined || s.passwordFile !== undefined) {
+    throw new TypeError('camera password reference not resolved: load the config with loadGatewayConfig/parseGatewayConfig');
+  }
+  return s.password ?? '';
+}
+
 const PLANNERS: { [K in SourceType]: Planner<Extract<SourceConfig, { type: K }>> } = {
   rtsp: (s, cam) => {
-    const url = s.username === undefined ? s.url : withCredentials(s.url, s.username, s.password ?? '');
+    const password = passwordOf(s);
+    const url = s.username === undefined ? s.url : withCredentials(s.url, s.username, password);
     return live(() => ({ kind: 'rtsp', url, ioTimeoutMs: ioTimeout(cam) }));
   },
   hikvision: (s, cam) => {
-    const url = hikvisionRtspUrl({ host: s.host, port: s.port, channel: s.channel, stream: s.stream, username: s.username, password: s.password });
+    const url = hikvisionRtspUrl({ host: s.host, port: s.port, channel: s.channel, stream: s.stream, username: s.username, password: passwordOf(s) });
     return live(() => ({ kind: 'rtsp', url, ioTimeoutMs: ioTimeout(cam) }));
   },
   onvif: (s, cam) =>
     // Resolved again on every (re)start: a camera may hand out a new URI after a reboot.
     live(async () => {
       const stream = await resolveOnvifStream(
-        { host: s.host, port: s.port, path: s.path, username: s.username, password: s.password, timeoutMs: s.timeoutMs },
+        { host: s.host, port: s.port, path: s.path, username: s.username, password: passwordOf(s), timeoutMs: s.timeoutMs },
         s.profile,
       );
       return { kind: 'rtsp', url: stream.uri, ioTimeoutMs: ioTimeout(cam) };

@@ -1,11 +1,14 @@
 /**
  * The gateway end to end on real components: a digest-protected RTSP camera (gst-rtsp-server)
  * serving the real vtest walkway, ffmpeg, the centernet model on wasm, the real Kafka broker.
- * One gateway with two cameras on the same server: one with the right password and a
- * street_vendor zone over the walkway (short dwell), one with a wrong password.
+ * One gateway with two cameras on the same server: one with the right password (read from a
+ * passwordFile at load) and a street_vendor zone over the walkway (short dwell), one with a
+ * wrong password.
  * The subtests run in order on the same gateway (the last one kills the server).
  */
 import { createHash } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { testKafka, waitFor } from '@streetwatch/platform/testing';
 import t from 'tap';
 import { startRtspCamera } from '../support/rtsp-camera.js';
@@ -19,6 +22,8 @@ const camera = await startRtspCamera(t, { video });
 const dir = await tempDir(t, 'edge-rtsp');
 const logs = captureLog();
 const WRONG = 'wrong-Secret-42';
+const passwordFile = join(dir, 'cam-walkway.pw');
+await writeFile(passwordFile, `${camera.password}\n`, { mode: 0o600 });
 const gateway = await startTestGateway(
   t,
   await testConfig(dir, k, {
@@ -34,7 +39,7 @@ const gateway = await startTestGateway(
         siteId: 'site-1',
         gridId: 'grid-3',
         communityId: 'comm-9',
-        source: { type: 'rtsp', url: camera.url('sub', null), username: camera.user, password: camera.password },
+        source: { type: 'rtsp', url: camera.url('sub', null), username: camera.user, passwordFile },
         analytic: { fps: 2, width: 384, height: 288 },
         watchdog: { firstFrameTimeoutMs: 8000, stallTimeoutMs: 4000, backoffInitialMs: 200, backoffMaxMs: 1000 },
         zones: [{ id: 'V1', type: 'street_vendor', polygon: [[0, 0], [1, 0], [1, 1], [0, 1]], dwellSeconds: 2, gapSeconds: 3 }],

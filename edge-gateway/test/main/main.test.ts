@@ -5,7 +5,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { testKafka, waitFor } from '@streetwatch/platform/testing';
@@ -17,15 +17,33 @@ const PKG = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const MAIN = join(PKG, 'dist/main.js');
 if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run \`npx tsc -b\` first`);
 
-function runMain(args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', timeout: 30_000 });
+function runMain(args: string[], env: Record<string, string> = {}): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', timeout: 30_000, env: { ...process.env, ...env } });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-t.test('--validate-config accepts the example config with exit 0', async (t) => {
-  const r = runMain(['--validate-config', join(PKG, 'config/gateway.example.yaml')]);
+const EXAMPLE = join(PKG, 'config/gateway.example.yaml');
+
+t.test('--validate-config accepts the example config with exit 0 when its camera passwords are there', async (t) => {
+  const dir = await tempDir(t, 'edge-cfg');
+  const pwFile = join(dir, 'cam-07-password');
+  await writeFile(pwFile, 'Cam07-Secret\n');
+  const file = join(dir, 'gateway.example.yaml');
+  await writeFile(file, (await readFile(EXAMPLE, 'utf8')).replace('/run/secrets/cam-07-password', pwFile));
+  const r = runMain(['--validate-config', file], { CAM_03_PASSWORD: 'Cam03-Secret' });
   t.equal(r.code, 0, r.stderr);
   t.match(r.stdout, /gateway\.example\.yaml: valid \(gateway gw-district3-01, 2 camera\(s\), 4 zone\(s\)\)/);
+});
+
+t.test('--validate-config reports a camera password variable that is not set and a password file that is missing, by key path', async (t) => {
+  const env = { ...process.env };
+  delete env.CAM_03_PASSWORD;
+  const r = spawnSync(process.execPath, [MAIN, '--validate-config', EXAMPLE], { encoding: 'utf8', timeout: 30_000, env });
+  t.equal(r.status, 1);
+  t.same(r.stderr.trim().split('\n'), [
+    `${EXAMPLE}: cameras.0.source.passwordEnv: environment variable CAM_03_PASSWORD is not set`,
+    `${EXAMPLE}: cameras.1.source.passwordFile: secret file /run/secrets/cam-07-password cannot be read (ENOENT)`,
+  ]);
 });
 
 t.test('--validate-config rejects a bad file with exit 1 and one line per problem, by key path, without secrets', async (t) => {

@@ -1,0 +1,36 @@
+/**
+ * Camera passwords named in config (`passwordEnv`, `passwordFile`) are read here, once, while the
+ * config is loaded: the frozen config then holds only `password`, and no stage reads the
+ * environment or a secret file. A variable that is not set or a file that cannot be read is a
+ * config problem reported by the key that names it (`cameras.2.source.passwordEnv: environment
+ * variable CAM_PW is not set`); the value never appears in a message or a log line (the gateway
+ * logger redacts `password` keys, see EDGE_REDACT_PATHS).
+ */
+import { readSecret, type SecretContext, type SecretSource } from '@streetwatch/platform';
+import type { FieldError } from '@streetwatch/schemas';
+import type { SourceConfig } from '../cameras/config.js';
+
+export type { SecretContext };
+
+/** Log paths that may hold a camera password, beyond the platform's `password` / `*.password` / `*.*.password`. */
+export const EDGE_REDACT_PATHS = ['source.password', '*.source.password', 'cameras[*].source.password', 'config.cameras[*].source.password'];
+
+/**
+ * The source with `passwordEnv` / `passwordFile` replaced by the `password` they name. Problems
+ * are pushed to `errors` under `prefix` (the source's JSON pointer); the source is returned
+ * without the reference either way. Call after the source passed its schema and passwordProblems.
+ */
+export function resolveSourceSecrets(source: SourceConfig, prefix: string, ctx: SecretContext, errors: FieldError[]): SourceConfig {
+  if (source.type === 'file') return source;
+  const { passwordEnv, passwordFile, ...rest } = source;
+  let ref: { key: string; from: SecretSource } | undefined;
+  if (passwordEnv !== undefined) ref = { key: 'passwordEnv', from: { env: passwordEnv } };
+  else if (passwordFile !== undefined) ref = { key: 'passwordFile', from: { file: passwordFile } };
+  if (ref === undefined) return source;
+  const r = readSecret(ref.from, ctx);
+  if (!r.ok) {
+    errors.push({ path: `${prefix}/${ref.key}`, message: r.problem });
+    return rest as SourceConfig;
+  }
+  return { ...rest, password: r.value } as SourceConfig;
+}
