@@ -12,7 +12,6 @@ import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
-import { DEFAULT_CLASS_MAP } from '../../edge-gateway/src/detector/coco.js';
 import { TfjsGraphDetector } from '../../edge-gateway/src/detector/tfjs-graph.js';
 import type { Detection } from '../../edge-gateway/src/detector/types.js';
 import type { Frame } from '../../edge-gateway/src/frame.js';
@@ -20,7 +19,8 @@ import { MotionGate } from '../../edge-gateway/src/motion/gate.js';
 import { StaticObjectDetector } from '../../edge-gateway/src/motion/static-objects.js';
 import { RuleEngine } from '../../edge-gateway/src/rules/engine.js';
 import { Tracker } from '../../edge-gateway/src/tracker/tracker.js';
-import { decodeFrames, modelDir, opencvData } from '../../edge-gateway/test/detector/fixtures/media.js';
+import { decodeFrames, opencvData } from '../../edge-gateway/test/detector/fixtures/media.js';
+import { detectorConfig } from '../../edge-gateway/test/support/detector.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const out = join(here, '..', 'results', 'edge-detect.json');
@@ -94,18 +94,8 @@ async function main(): Promise<void> {
     return { ...base, seq: i, data, eventTime: new Date(base.eventTime.getTime() + i * 1000) };
   });
 
-  const detector = new TfjsGraphDetector({
-    type: 'tfjs-graph',
-    model: 'centernet',
-    modelDir: await modelDir(),
-    backend: 'auto',
-    inputSize: 512,
-    scoreThreshold: 0.2,
-    maxDetections: 50,
-    nmsIouThreshold: 0.5,
-    nmsGroups: [['car', 'truck', 'bus']],
-    classMap: DEFAULT_CLASS_MAP,
-  });
+  // The detector itself on this thread (the gateway runs it in worker threads: bench/edge/pipeline.ts).
+  const detector = new TfjsGraphDetector(await detectorConfig({ backend: 'auto', workers: 0 }));
   const loadT = performance.now();
   await detector.load();
   const loadMs = performance.now() - loadT;

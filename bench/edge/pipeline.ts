@@ -40,7 +40,7 @@ import {
   type FrameSource,
   type SourceDeps,
 } from '@streetwatch/edge-gateway';
-import { modelDir } from '../../edge-gateway/test/detector/fixtures/media.js';
+import { modelDir } from '../../edge-gateway/test/support/detector.js';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const OUT = join(REPO, 'bench/results/edge.json');

@@ -27,6 +27,7 @@ export const ANALYTICS_ERRORS = {
   SW_EDGE_DETECTOR_BACKEND: 'no TF.js backend could be initialised',
   SW_EDGE_DETECTOR_NOT_LOADED: 'detect() called before load() or after close()',
   SW_EDGE_FRAME_INVALID: 'frame buffer size does not match width * height * 3',
+  SW_EDGE_DETECTOR_CRASHED: 'the detector worker thread died or hung; its frame is lost and the worker is restarted',
 } as const;
 
 /** The per-camera pipeline and the gateway around it. */
@@ -35,6 +36,7 @@ export const PIPELINE_ERRORS = {
   SW_EDGE_EVIDENCE_FAILED: 'the evidence picture could not be rendered or stored',
   SW_EDGE_FRAME_FAILED: 'a pipeline step failed on one frame (the frame is skipped)',
   SW_EDGE_QUEUE_CLOSED: 'the shared detector queue is closed (the gateway is shutting down)',
+  SW_EDGE_FRAME_DROPPED: 'the detector queue is overloaded: a waiting frame was dropped for a newer one (the camera goes on with its next frame)',
   SW_EDGE_START_FAILED: 'the gateway could not start',
 } as const;
 

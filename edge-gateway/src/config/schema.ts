@@ -131,6 +131,12 @@ export const GatewayConfigSchema = Type.Object(
     detector: Type.Object(
       {
         ...DetectorConfigSchema.properties,
+        maxQueuedFrames: Type.Integer({
+          minimum: 1,
+          maximum: 1000,
+          default: 8,
+          description: 'frames waiting for the detector at most, all cameras together; past it the oldest waiting frame is dropped (one per camera waits at most)',
+        }),
         version: Type.Optional(
           Type.String({ minLength: 1, maxLength: 64, description: "model version in events (default: 'sha256:' + 12 hex of the model's JSON)" }),
         ),

@@ -23,6 +23,19 @@ export const DetectorConfigSchema = Type.Object(
       default: [['car', 'truck', 'bus']],
       description: 'object classes that suppress each other (one vehicle seen as car and truck)',
     }),
+    workers: Type.Integer({
+      minimum: 0,
+      maximum: 8,
+      default: 1,
+      description:
+        'inference threads (worker_threads), each with its own copy of the model; frames reach them through shared memory. 0 = infer on the main thread (blocks the event loop for every camera: benches and debugging only)',
+    }),
+    workerTimeoutMs: Type.Integer({
+      minimum: 1000,
+      maximum: 600_000,
+      default: 30_000,
+      description: 'an inference running longer than this counts as a hung worker: it is terminated and restarted',
+    }),
     classMap: Type.Record(Type.String(), Type.String({ minLength: 1, maxLength: 64 }), {
       default: DEFAULT_CLASS_MAP,
       description: 'model class name -> streetwatch object class; unmapped classes are dropped',

@@ -1,9 +1,19 @@
 import type { DetectorConfig } from './config.js';
 import { TfjsGraphDetector, type DetectorDeps } from './tfjs-graph.js';
 import type { Detector } from './types.js';
+import { WorkerDetector } from './worker-detector.js';
 
-/** Select the detector implementation by the config's `type` key. */
+/**
+ * Select the detector implementation by the config's `type` key; with `workers` > 0 (the
+ * default) it runs in that many worker threads behind the same interface, so inference never
+ * blocks the event loop.
+ */
 export function createDetector(config: DetectorConfig, deps: DetectorDeps = {}): Detector {
+  return config.workers > 0 ? new WorkerDetector(config, deps) : createInProcessDetector(config, deps);
+}
+
+/** The `type`'s implementation on the calling thread (what each worker thread runs). */
+export function createInProcessDetector(config: DetectorConfig, deps: DetectorDeps = {}): Detector {
   switch (config.type) {
     case 'tfjs-graph':
       return new TfjsGraphDetector(config, deps);

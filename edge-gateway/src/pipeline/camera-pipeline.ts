@@ -177,8 +177,10 @@ export class CameraPipeline {
     lap('motion');
     const blobs = this.statics.update(g.grey, frame.eventTime);
     lap('static_objects');
-    if (g.runDetector) {
-      const r = await this.deps.detector.detect(frame);
+    const r = g.runDetector ? await this.deps.detector.detect(frame).catch((err: unknown) => this.detectorMissed(err)) : undefined;
+    const detector = r !== undefined ? 'ran' : g.runDetector ? 'dropped' : 'skipped';
+    t = performance.now();
+    if (r !== undefined) {
       this.s.stageMs.detect_wait += r.waitMs;
       this.s.stageMs.detect += r.runMs;
       m.stageSeconds.observe({ camera: this.id, stage: 'detect_wait' }, r.waitMs / 1000);
@@ -186,11 +188,10 @@ export class CameraPipeline {
       m.detectorMs.set({ camera: this.id }, Math.round(r.runMs * 10) / 10);
       this.s.lastDetectorMs = r.runMs;
       this.s.detectorRuns++;
-      t = performance.now();
       this.tracker.update(frame.eventTime, r.detections);
       lap('track');
     }
-    m.frames.inc({ camera: this.id, detector: g.runDetector ? 'ran' : 'skipped' });
+    m.frames.inc({ camera: this.id, detector });
     const events = this.rules.step({ eventTime: frame.eventTime, tracks: this.tracker.tracks, staticBlobs: blobs });
     lap('rules');
     if (events.length > 0) await this.publish(events, frame);
@@ -233,6 +234,17 @@ export class CameraPipeline {
     const dt = performance.now() - t0;
     this.s.stageMs.publish += dt;
     m.stageSeconds.observe({ camera: this.id, stage: 'publish' }, dt / 1000);
+  }
+
+  /**
+   * The detector could not take this frame: the queue dropped it for a newer one (overload) or
+   * its worker thread died (it is restarted). Both are counted where they happen; the frame goes
+   * on without detections (tracks coast, rules step), like a frame the motion gate skipped.
+   * Anything else is a failure of this frame.
+   */
+  private detectorMissed(err: unknown): undefined {
+    if (hasCode(err, 'SW_EDGE_FRAME_DROPPED') || hasCode(err, 'SW_EDGE_DETECTOR_CRASHED')) return undefined;
+    throw err;
   }
 
   private onHealth(h: CameraHealthEvent): void {

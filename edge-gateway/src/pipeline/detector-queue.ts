@@ -1,9 +1,17 @@
 /**
- * One detector per process, shared by every camera: inferences run one at a time in arrival
- * order (TF.js backends are process-global and the wasm backend is single-threaded, so running
- * two at once would only interleave them). A camera waits for its turn inside its frame handler,
- * so a live source meanwhile keeps only its newest frame: the queue never holds more than one
- * frame per camera.
+ * One detector per gateway, shared by every camera, behind a bounded queue:
+ *
+ * - At most `concurrency` inferences at once (the detector's worker threads; 1 for a detector on
+ *   the main thread), started in arrival order.
+ * - Waiting frames are bounded, with one overload policy, "drop the oldest": a camera has at most
+ *   one frame waiting (a newer one from the same camera replaces it: `superseded`), and when
+ *   `maxWaiting` frames wait, the oldest waiting frame is dropped for the new one (`queue_full`).
+ *   A dropped frame's detect() rejects with SW_EDGE_FRAME_DROPPED (the pipeline goes on without
+ *   detections for that frame) and is reported through `onDrop` (a metric in the gateway).
+ *   A live camera awaits its frame inside its frame handler, so its source meanwhile keeps only
+ *   its newest frame; the queue itself never grows past `maxWaiting`.
+ * - close(): refuses new work, rejects the waiting frames (SW_EDGE_QUEUE_CLOSED) and resolves
+ *   once the running inferences are done.
  */
 import type { Detection, Detector } from '../detector/types.js';
 import { EdgeError } from '../errors.js';
@@ -13,59 +21,102 @@ export interface QueuedDetection {
   detections: Detection[];
   /** Time spent waiting for other cameras' inferences (ms). */
   waitMs: number;
-  /** Time of this inference (ms). */
+  /** Time of this inference, as the caller sees it (ms). */
   runMs: number;
 }
 
+export type DropReason = 'superseded' | 'queue_full';
+
+export interface DetectorQueueOptions {
+  /** Inferences at once (default 1). */
+  concurrency?: number;
+  /** Frames waiting at most (default 8). */
+  maxWaiting?: number;
+  /** Frames queued or running, after each change. */
+  onDepth?: (depth: number) => void;
+  /** A waiting frame was dropped. */
+  onDrop?: (cameraId: string, reason: DropReason) => void;
+}
+
+interface Job {
+  frame: Frame;
+  queuedAt: number;
+  resolve: (r: QueuedDetection) => void;
+  reject: (e: Error) => void;
+}
+
 export class DetectorQueue {
-  private tail: Promise<unknown> = Promise.resolve();
-  private waiting = 0;
+  private readonly waiting: Job[] = [];
+  private readonly running = new Set<Promise<void>>();
   private closed = false;
+  private readonly concurrency: number;
+  private readonly maxWaiting: number;
   private readonly onDepth: (depth: number) => void;
+  private readonly onDrop: (cameraId: string, reason: DropReason) => void;
 
   constructor(
     private readonly detector: Detector,
-    deps: { onDepth?: (depth: number) => void } = {},
+    opts: DetectorQueueOptions = {},
   ) {
-    this.onDepth = deps.onDepth ?? (() => {});
+    this.concurrency = Math.max(1, opts.concurrency ?? 1);
+    this.maxWaiting = Math.max(1, opts.maxWaiting ?? 8);
+    this.onDepth = opts.onDepth ?? (() => {});
+    this.onDrop = opts.onDrop ?? (() => {});
   }
 
   /** Frames queued or running. */
   get depth(): number {
-    return this.waiting;
+    return this.waiting.length + this.running.size;
   }
 
   /**
-   * Detect on `frame` when its turn comes. `frame.data` must stay valid until this resolves
+   * Detect on `frame` when its turn comes. `frame.data` must stay valid until this settles
    * (callers await it inside the source's frame handler).
    */
   detect(frame: Frame): Promise<QueuedDetection> {
     if (this.closed) return Promise.reject(closedError(frame.cameraId));
-    const queuedAt = performance.now();
-    this.waiting++;
-    this.onDepth(this.waiting);
-    const run = this.tail.then(async () => {
-      if (this.closed) throw closedError(frame.cameraId);
-      const startedAt = performance.now();
-      const detections = await this.detector.detect(frame);
-      return { detections, waitMs: startedAt - queuedAt, runMs: performance.now() - startedAt };
+    return new Promise<QueuedDetection>((resolve, reject) => {
+      const same = this.waiting.findIndex((j) => j.frame.cameraId === frame.cameraId);
+      if (same >= 0) this.drop(same, 'superseded');
+      else if (this.waiting.length >= this.maxWaiting) this.drop(0, 'queue_full');
+      this.waiting.push({ frame, queuedAt: performance.now(), resolve, reject });
+      this.pump();
+      this.onDepth(this.depth);
     });
-    const settled = run.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.tail = settled;
-    void settled.then(() => {
-      this.waiting--;
-      this.onDepth(this.waiting);
-    });
-    return run;
   }
 
-  /** Refuse new work; queued frames are refused when their turn comes; resolves once the running inference is done. Idempotent. */
+  /** Refuse new work and the waiting frames; resolves once the running inferences are done. Idempotent. */
   async close(): Promise<void> {
     this.closed = true;
-    await this.tail;
+    for (const job of this.waiting.splice(0)) job.reject(closedError(job.frame.cameraId));
+    this.onDepth(this.depth);
+    await Promise.all(this.running);
+  }
+
+  private drop(index: number, reason: DropReason): void {
+    const [job] = this.waiting.splice(index, 1);
+    if (!job) return;
+    const { cameraId, seq } = job.frame;
+    job.reject(new EdgeError('SW_EDGE_FRAME_DROPPED', `camera ${cameraId} frame ${seq} (${reason})`, { retryable: true, details: { cameraId, reason } }));
+    this.onDrop(cameraId, reason);
+  }
+
+  private pump(): void {
+    while (!this.closed && this.running.size < this.concurrency) {
+      const job = this.waiting.shift();
+      if (!job) return;
+      const startedAt = performance.now();
+      const run = this.detector.detect(job.frame).then(
+        (detections) => job.resolve({ detections, waitMs: startedAt - job.queuedAt, runMs: performance.now() - startedAt }),
+        (err: unknown) => job.reject(err instanceof Error ? err : new Error(String(err))),
+      );
+      const done: Promise<void> = run.finally(() => {
+        this.running.delete(done);
+        this.pump();
+        this.onDepth(this.depth);
+      });
+      this.running.add(done);
+    }
   }
 }
 

@@ -197,7 +197,7 @@ export class Gateway {
     this.baseUrl = this.publicBase();
     log.info({ url: this.address, publicBaseUrl: this.baseUrl }, 'HTTP server listening');
 
-    const { version: _v, ...detectorConfig } = config.detector;
+    const { version: _v, maxQueuedFrames: _q, ...detectorConfig } = config.detector;
     const detector = createDetector(detectorConfig as DetectorConfig, { log: log.child({ component: 'detector' }), registry });
     this.detector = detector;
     this.lifecycle.add('detector', () => detector.close());
@@ -206,7 +206,12 @@ export class Gateway {
     this.detectorReady = true;
 
     const metrics = pipelineMetrics(registry);
-    const queue = new DetectorQueue(detector, { onDepth: (n) => metrics.queueDepth.set(n) });
+    const queue = new DetectorQueue(detector, {
+      concurrency: Math.max(1, config.detector.workers),
+      maxWaiting: config.detector.maxQueuedFrames,
+      onDepth: (n) => metrics.queueDepth.set(n),
+      onDrop: (camera, reason) => metrics.queueDrops.inc({ camera, reason }),
+    });
     this.lifecycle.add('detector queue', () => queue.close());
     const recorder = new EvidenceRecorder(evidence, { baseUrl: () => this.baseUrl, quality: config.evidence.jpegQuality }, log.child({ component: 'evidence' }));
 

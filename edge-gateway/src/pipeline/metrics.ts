@@ -17,7 +17,12 @@ export function pipelineMetrics(registry: Registry) {
       [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.4, 0.8, 1.6, 3.2],
     ),
     detectorMs: gauge(registry, 'streetwatch_edge_camera_detector_ms', 'Detector time of the last inference on this camera (ms)', ['camera']),
-    frames: counter(registry, 'streetwatch_edge_frames_analysed_total', 'Frames through the pipeline, by whether the detector ran', ['camera', 'detector']),
+    frames: counter(
+      registry,
+      'streetwatch_edge_frames_analysed_total',
+      'Frames through the pipeline, by whether the detector ran (ran, skipped by the motion gate, dropped: overload or a detector thread restart)',
+      ['camera', 'detector'],
+    ),
     events: counter(registry, 'streetwatch_edge_events_total', 'DetectionEvents written to the outbox', ['camera', 'type', 'phase']),
     health: counter(registry, 'streetwatch_edge_health_events_total', 'CameraHealth events written to the outbox', ['camera', 'status']),
     invalid: counter(
@@ -28,7 +33,13 @@ export function pipelineMetrics(registry: Registry) {
     ),
     failures: counter(registry, 'streetwatch_edge_pipeline_failures_total', 'Pipeline step failures, by code', ['camera', 'code']),
     openViolations: gauge(registry, 'streetwatch_edge_violations_open', 'Violations started and not yet ended', ['camera']),
-    queueDepth: gauge(registry, 'streetwatch_edge_detector_queue_depth', 'Frames waiting for the shared detector'),
+    queueDepth: gauge(registry, 'streetwatch_edge_detector_queue_depth', 'Frames waiting for or in the shared detector'),
+    queueDrops: counter(
+      registry,
+      'streetwatch_edge_detector_frames_dropped_total',
+      'Frames the detector queue dropped for a newer one (superseded: same camera; queue_full: the oldest waiting frame)',
+      ['camera', 'reason'],
+    ),
   };
 }
 

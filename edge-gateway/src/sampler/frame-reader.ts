@@ -10,7 +10,7 @@
  *    stream until the sink is done. Nothing is dropped; the file is read as fast as it is used.
  *
  * A frame's buffer is only valid until the sink returns (or its promise settles): the slot is
- * then reused. Copy `data` to keep it (e.g. for an evidence JPEG rendered later).
+ * then reused. Slots are SharedArrayBuffer-backed, so a detector thread reads them in place. Copy `data` to keep it (e.g. for an evidence JPEG rendered later).
  */
 import type { Readable } from 'node:stream';
 
@@ -62,8 +62,9 @@ export class RawFrameReader {
     if (!Number.isInteger(ringSize) || ringSize < 3) throw new RangeError(`ringSize must be an integer >= 3, got ${ringSize}`);
     this.frameBytes = opts.width * opts.height * channels;
     this.mode = opts.mode;
-    // allocUnsafeSlow: each slot owns its memory (never a view into Node's shared pool).
-    this.ring = Array.from({ length: ringSize }, () => Buffer.allocUnsafeSlow(this.frameBytes));
+    // Each slot owns its memory (never a view into Node's pool), in a SharedArrayBuffer: the
+    // detector's worker threads read a delivered frame in place (no copy, no transfer).
+    this.ring = Array.from({ length: ringSize }, () => Buffer.from(new SharedArrayBuffer(this.frameBytes)));
     this.slotIndex = new Float64Array(ringSize);
     this.slotArrived = new Float64Array(ringSize);
     this.sink = sink;

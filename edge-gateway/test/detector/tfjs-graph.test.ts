@@ -1,31 +1,18 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Registry } from 'prom-client';
 import t from 'tap';
-import { DEFAULT_CLASS_MAP } from '../../src/detector/coco.js';
-import type { DetectorConfig } from '../../src/detector/config.js';
-import { iou } from '../../src/frame.js';
 import { createDetector } from '../../src/detector/create.js';
+import { iou } from '../../src/frame.js';
 import { TfjsGraphDetector } from '../../src/detector/tfjs-graph.js';
 import type { Detection } from '../../src/detector/types.js';
-import { decodeFrames, modelDir, opencvData, stillFrame } from './fixtures/media.js';
+import { detectorConfig, realDetector } from '../support/detector.js';
+import { decodeFrames, opencvData, stillFrame } from './fixtures/media.js';
 
-// The real centernet model on the wasm backend, loaded once for the whole file.
-const config: DetectorConfig = {
-  type: 'tfjs-graph',
-  model: 'centernet',
-  modelDir: await modelDir(),
-  backend: 'wasm',
-  inputSize: 512,
-  scoreThreshold: 0.2,
-  maxDetections: 50,
-  nmsIouThreshold: 0.5,
-  nmsGroups: [['car', 'truck', 'bus']],
-  classMap: DEFAULT_CLASS_MAP,
-};
+// The real centernet model on the wasm backend, on this thread (the detector itself, without
+// the worker threads the gateway runs it in), loaded once for the whole file.
 const registry = new Registry();
-const detector = createDetector(config, { registry });
-t.teardown(() => detector.close());
-await detector.load();
+const detector = await realDetector(t, { workers: 0 }, { registry });
+const config = await detectorConfig({ workers: 0 });
 
 const car = await stillFrame(await opencvData('licenseplate_motion.jpg'));
 const street = await decodeFrames(await opencvData('vtest.avi'), { fps: 1, count: 3, startSeconds: 5 });

@@ -10,8 +10,6 @@ import { validate, type CameraHealth, type DetectionEvent } from '@streetwatch/s
 import sharp from 'sharp';
 import t from 'tap';
 import { analyticsFor, parseGatewayConfig } from '../../src/config/parse.js';
-import { createDetector } from '../../src/detector/create.js';
-import type { DetectorConfig } from '../../src/detector/config.js';
 import { EvidenceStore } from '../../src/evidence/store.js';
 import type { Frame } from '../../src/frame.js';
 import { Outbox } from '../../src/outbox/index.js';
@@ -19,7 +17,8 @@ import { CameraPipeline } from '../../src/pipeline/camera-pipeline.js';
 import { DetectorQueue } from '../../src/pipeline/detector-queue.js';
 import { EvidenceRecorder } from '../../src/pipeline/evidence.js';
 import { pipelineMetrics } from '../../src/pipeline/metrics.js';
-import { decodeFrames, modelDir } from '../detector/fixtures/media.js';
+import { decodeFrames } from '../detector/fixtures/media.js';
+import { modelDir, realDetector } from '../support/detector.js';
 import { captureLog, tempDir, type LogCapture, type Teardown } from '../e2e/fixtures/gateway.js';
 import { scenePath } from '../support/video.js';
 import { waitFor } from '../support/wait.js';
@@ -46,10 +45,7 @@ const raw = parseGatewayConfig({
   ],
 });
 const camera = raw.cameras[0]!;
-const { version: _v, ...detectorConfig } = raw.detector;
-const detector = createDetector(detectorConfig as DetectorConfig);
-t.teardown(() => detector.close());
-await detector.load();
+const detector = await realDetector(t);
 
 interface Harness {
   pipeline: CameraPipeline;

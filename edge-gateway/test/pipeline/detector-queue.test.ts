@@ -1,32 +1,18 @@
 /**
- * The shared detector queue on the real model (centernet on wasm): inferences from several
- * cameras never overlap and run in arrival order; close() lets the running one finish and
+ * The shared detector queue on the real model (centernet on wasm, in its worker thread):
+ * inferences run at most `concurrency` at once, in arrival order; the overload policy drops the
+ * oldest waiting frame (per camera, then overall); close() lets the running one finish and
  * refuses the queued ones.
  */
 import t from 'tap';
-import { createDetector } from '../../src/detector/create.js';
-import { DEFAULT_CLASS_MAP } from '../../src/detector/coco.js';
 import type { Detector } from '../../src/detector/types.js';
 import type { Frame } from '../../src/frame.js';
-import { DetectorQueue } from '../../src/pipeline/detector-queue.js';
-import { modelDir } from '../detector/fixtures/media.js';
+import { DetectorQueue, type DropReason } from '../../src/pipeline/detector-queue.js';
+import { realDetector } from '../support/detector.js';
 import { vtestFrame } from '../support/frames.js';
 import { waitFor } from '../support/wait.js';
 
-const real = createDetector({
-  type: 'tfjs-graph',
-  model: 'centernet',
-  modelDir: await modelDir(),
-  backend: 'wasm',
-  inputSize: 512,
-  scoreThreshold: 0.2,
-  maxDetections: 50,
-  nmsIouThreshold: 0.5,
-  nmsGroups: [['car', 'truck', 'bus']],
-  classMap: DEFAULT_CLASS_MAP,
-});
-t.teardown(() => real.close());
-await real.load();
+const real = await realDetector(t);
 const picture = vtestFrame(5);
 const frame = (cameraId: string, seq: number): Frame => ({ ...picture, cameraId, seq, eventTime: new Date(Date.UTC(2024, 4, 6) + seq * 1000) });
 
@@ -62,30 +48,73 @@ function watched(hold = false): { detector: Detector; order: string[]; maxConcur
   };
 }
 
+const id = (f: Frame): string => `${f.cameraId}#${f.seq}`;
+
 t.test('inferences from several cameras run one at a time, in arrival order', async (t) => {
   const w = watched();
   const depths: number[] = [];
   const queue = new DetectorQueue(w.detector, { onDepth: (d) => depths.push(d) });
-  const asked = ['cam-a#0', 'cam-b#0', 'cam-c#0', 'cam-a#1', 'cam-b#1'];
-  const results = await Promise.all(asked.map((id) => queue.detect(frame(id.split('#')[0]!, Number(id.split('#')[1])))));
+  const asked = ['cam-a', 'cam-b', 'cam-c', 'cam-d', 'cam-e'].map((c) => frame(c, 0));
+  const results = await Promise.all(asked.map((f) => queue.detect(f)));
   t.equal(w.maxConcurrent(), 1, 'never two at once');
-  t.same(w.order, asked, 'first come, first served');
+  t.same(w.order, asked.map(id), 'first come, first served');
   t.ok(results.every((r) => r.detections.some((d) => d.objectClass === 'person')), 'each got the real detections (people on the walkway)');
   t.ok(results.every((r, i) => i === 0 || r.waitMs > 0), 'later frames report the time they waited');
   t.equal(Math.max(...depths), asked.length);
   t.equal(queue.depth, 0);
 });
 
+t.test('with concurrency 2, two inferences run at once and the others wait their turn', async (t) => {
+  const w = watched();
+  const queue = new DetectorQueue(w.detector, { concurrency: 2 });
+  const asked = ['cam-a', 'cam-b', 'cam-c', 'cam-d'].map((c) => frame(c, 0));
+  await Promise.all(asked.map((f) => queue.detect(f)));
+  t.equal(w.maxConcurrent(), 2);
+  t.same(w.order, asked.map(id), 'started in arrival order');
+});
+
+t.test('a newer frame of a camera replaces its waiting frame, which is dropped as superseded', async (t) => {
+  const w = watched(true);
+  const drops: string[] = [];
+  const queue = new DetectorQueue(w.detector, { onDrop: (camera, reason: DropReason) => drops.push(`${camera}:${reason}`) });
+  const running = queue.detect(frame('cam-a', 0));
+  await waitFor(() => w.order.length === 1, { what: 'the first inference to start' });
+  const older = t.rejects(queue.detect(frame('cam-b', 0)), { code: 'SW_EDGE_FRAME_DROPPED', details: { cameraId: 'cam-b', reason: 'superseded' } });
+  const newer = queue.detect(frame('cam-b', 1));
+  await older;
+  t.equal(queue.depth, 2, 'one running, one waiting: the queue did not grow');
+  w.release();
+  await Promise.all([running, newer]);
+  t.same(w.order, ['cam-a#0', 'cam-b#1'], 'the dropped frame never reached the detector');
+  t.same(drops, ['cam-b:superseded']);
+});
+
+t.test('when maxWaiting frames wait, the oldest waiting frame is dropped for the new one (queue_full)', async (t) => {
+  const w = watched(true);
+  const drops: string[] = [];
+  const queue = new DetectorQueue(w.detector, { maxWaiting: 2, onDrop: (camera, reason) => drops.push(`${camera}:${reason}`) });
+  const running = queue.detect(frame('cam-a', 0));
+  await waitFor(() => w.order.length === 1, { what: 'the first inference to start' });
+  const oldest = t.rejects(queue.detect(frame('cam-b', 0)), { code: 'SW_EDGE_FRAME_DROPPED', details: { reason: 'queue_full' } });
+  const kept = [queue.detect(frame('cam-c', 0)), queue.detect(frame('cam-d', 0))];
+  await oldest;
+  t.equal(queue.depth, 3, 'one running + maxWaiting waiting');
+  w.release();
+  await Promise.all([running, ...kept]);
+  t.same(w.order, ['cam-a#0', 'cam-c#0', 'cam-d#0']);
+  t.same(drops, ['cam-b:queue_full']);
+});
+
 t.test('close() lets the running inference finish and refuses the queued ones with SW_EDGE_QUEUE_CLOSED', async (t) => {
   const w = watched(true);
   const queue = new DetectorQueue(w.detector);
   const first = queue.detect(frame('cam-a', 0));
-  const second = queue.detect(frame('cam-b', 0));
+  const second = t.rejects(queue.detect(frame('cam-b', 0)), { code: 'SW_EDGE_QUEUE_CLOSED' });
   await waitFor(() => w.order.length === 1, { what: 'the first inference to start' });
   const closed = queue.close();
   w.release();
   t.ok((await first).detections.length > 0, 'the running one completes');
-  await t.rejects(second, { code: 'SW_EDGE_QUEUE_CLOSED' });
+  await second;
   await closed;
   await t.rejects(queue.detect(frame('cam-c', 0)), { code: 'SW_EDGE_QUEUE_CLOSED' }, 'no new work after close');
   t.same(w.order, ['cam-a#0']);

@@ -8,14 +8,13 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import t from 'tap';
-import { DEFAULT_CLASS_MAP } from '../../src/detector/coco.js';
-import { createDetector } from '../../src/detector/create.js';
 import type { Detection } from '../../src/detector/types.js';
 import { MotionGate } from '../../src/motion/gate.js';
 import { StaticObjectDetector } from '../../src/motion/static-objects.js';
 import { RuleEngine, type ViolationEvent } from '../../src/rules/engine.js';
 import { Tracker } from '../../src/tracker/tracker.js';
-import { decodeFrames, modelDir } from '../detector/fixtures/media.js';
+import { realDetector } from '../support/detector.js';
+import { decodeFrames } from '../detector/fixtures/media.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const { stdout } = await promisify(execFile)('bash', [resolve(here, '../../../examples/scenes/make-scenes.sh')], { timeout: 600_000 });
@@ -23,20 +22,7 @@ const scenes = stdout.trim().split('\n').pop() ?? '';
 const T0 = Date.UTC(2024, 4, 6, 6, 0, 0); // 14:00 Shanghai
 const frames = await decodeFrames(join(scenes, 'parking.mp4'), { fps: 1, count: 55, cameraId: 'cam-03', t0: new Date(T0) });
 
-const detector = createDetector({
-  type: 'tfjs-graph',
-  model: 'centernet',
-  modelDir: await modelDir(),
-  backend: 'wasm',
-  inputSize: 512,
-  scoreThreshold: 0.2,
-  maxDetections: 50,
-  nmsIouThreshold: 0.5,
-  nmsGroups: [['car', 'truck', 'bus']],
-  classMap: DEFAULT_CLASS_MAP,
-});
-t.teardown(() => detector.close());
-await detector.load();
+const detector = await realDetector(t);
 
 t.test('a car standing on the road for 30 s yields exactly one parking violation with start and end', async (t) => {
   const gate = new MotionGate({ width: 160, height: 90, pixelThreshold: 18, minMotionFraction: 0.003, backgroundTauSeconds: 5, maxIdleSeconds: 10 });
