@@ -1,12 +1,15 @@
 /**
  * The edge pipeline as the gateway runs it (CameraPipeline: ffmpeg file source -> motion gate ->
- * static objects -> shared detector queue (centernet) -> tracker -> rules -> evidence JPEG ->
- * SQLite outbox), per stage, at 1 analytic fps; and cameras per box at 1 fps, gated vs the
- * detector-on-every-frame baseline, in the same run:
- *   - model: main-thread ms per camera-second from the measured stages (ffmpeg decodes in its own
- *     processes, on the other core);
+ * static objects -> shared detector queue (centernet, in `detector.workers` worker threads) ->
+ * tracker -> rules -> evidence JPEG -> SQLite outbox), per stage, at 1 analytic fps; and cameras
+ * per box at 1 fps, gated vs the detector-on-every-frame baseline, and detector on the main
+ * thread (workers 0, the old layout) vs 1 and 2 worker threads, in the same run:
+ *   - model: from the measured stages, the tightest of: main thread (motion, static objects,
+ *     tracker, rules; + detect when workers = 0), detector threads (min(workers, cores) x 1000 ms
+ *     per detect-ms per camera-second), and all CPU (cores x 1000 ms over main + detect + ffmpeg);
  *   - measured: N live cameras (looped files read at the native rate, newest frame kept) for a
- *     fixed window; achieved analytic fps per camera shows where the box saturates.
+ *     fixed window; achieved analytic fps per camera shows where the box saturates, event-loop
+ *     delay (p99, max) shows what the other cameras and HTTP wait for.
  * Scenes: the busy vtest walkway (motion in every frame) and a quiet street (one vtest frame
  * held, with sensor noise). Micro-benchmarks of single stages are in detect.ts and decode.ts.
  *
@@ -16,7 +19,8 @@
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
@@ -27,7 +31,8 @@ import {
   parseGatewayConfig,
   type GatewayConfig,
   type DetectorConfig,
-  TfjsGraphDetector,
+  type Detector,
+  createDetector,
   EvidenceStore,
   Outbox,
   CameraPipeline,
@@ -89,9 +94,15 @@ function config(everyFrame: boolean): GatewayConfig {
 }
 
 const MODEL_DIR = await modelDir();
-const detector = new TfjsGraphDetector({ ...(config(false).detector as DetectorConfig) });
-await detector.load();
-const queue = new DetectorQueue(detector);
+const { version: _v, maxQueuedFrames, ...detectorConfig } = config(false).detector;
+
+/** The detector as the gateway builds it, with `workers` threads (0 = on the main thread). */
+async function detectorWith(workers: number): Promise<{ detector: Detector; workers: number }> {
+  const detector = createDetector({ ...(detectorConfig as DetectorConfig), workers });
+  await detector.load();
+  return { detector, workers };
+}
+type Det = Awaited<ReturnType<typeof detectorWith>>;
 
 interface RunResult {
   stats: PipelineStats[];
@@ -102,6 +113,10 @@ interface RunResult {
   dropped: number;
   /** Live runs: share of the window the Node event loop was busy (1 = saturated). */
   eventLoopUtilization: number;
+  /** Live runs: event-loop delay over the window (ms), 10 ms probe. */
+  eventLoopDelayMs: { p99: number; max: number };
+  /** Live runs: frames the detector queue dropped (overload policy). */
+  queueDrops: number;
 }
 
 async function counterTotal(registry: Registry, name: string): Promise<number> {
@@ -113,7 +128,9 @@ async function counterTotal(registry: Registry, name: string): Promise<number> {
  * Run `n` cameras on `clip`. Replay (n = 1, no realtime): as fast as the pipeline takes frames.
  * Live (realtime + loop): for `windowMs`, newest-frame delivery like an RTSP camera.
  */
-async function run(clip: string, everyFrame: boolean, n: number, live?: { windowMs: number }): Promise<RunResult> {
+async function run(det: Det, clip: string, everyFrame: boolean, n: number, live?: { windowMs: number }): Promise<RunResult> {
+  const queue = new DetectorQueue(det.detector, { concurrency: Math.max(1, det.workers), maxWaiting: maxQueuedFrames, onDrop: () => void drops++ });
+  let drops = 0;
   const cfg = config(everyFrame);
   const dir = mkdtempSync(join(work, 'run-'));
   const registry = new Registry();
@@ -148,6 +165,8 @@ async function run(clip: string, everyFrame: boolean, n: number, live?: { window
   let decoded0 = 0;
   let dropped0 = 0;
   let elu0: ReturnType<typeof performance.eventLoopUtilization> | undefined;
+  const delay = monitorEventLoopDelay({ resolution: 10 });
+  let drops0 = 0;
   if (live === undefined) {
     while (ended < n) await new Promise((r) => setTimeout(r, 50));
   } else {
@@ -158,19 +177,25 @@ async function run(clip: string, everyFrame: boolean, n: number, live?: { window
     dropped0 = await counterTotal(registry, 'streetwatch_edge_camera_frames_dropped_total');
     t0 = performance.now();
     elu0 = performance.eventLoopUtilization();
+    drops0 = drops;
+    delay.enable();
     await new Promise((r) => setTimeout(r, live.windowMs));
+    delay.disable();
   }
   const wallMs = performance.now() - t0;
+  const eventLoopDelayMs = live === undefined ? { p99: Number.NaN, max: Number.NaN } : { p99: +(delay.percentile(99) / 1e6).toFixed(1), max: +(delay.max / 1e6).toFixed(1) };
+  const queueDrops = drops - drops0;
   const eventLoopUtilization = elu0 === undefined ? Number.NaN : performance.eventLoopUtilization(elu0).utilization;
   const after = pipelines.map((p) => p.stats());
   const decoded = (await counterTotal(registry, 'streetwatch_edge_camera_frames_total')) - decoded0;
   const dropped = (await counterTotal(registry, 'streetwatch_edge_camera_frames_dropped_total')) - dropped0;
   await Promise.all(pipelines.map((p) => p.stop()));
+  await queue.close();
   const stats = after.map((s, i) => {
     const b = base[i];
     return b === undefined ? s : { ...s, frames: s.frames - b.frames, detectorRuns: s.detectorRuns - b.detectorRuns };
   });
-  const result = { stats, wallMs, ffmpegCpuMs: childrenCpuMs() - cpu0, decoded, dropped, eventLoopUtilization };
+  const result = { stats, wallMs, ffmpegCpuMs: childrenCpuMs() - cpu0, decoded, dropped, eventLoopUtilization, eventLoopDelayMs, queueDrops };
   outbox.close();
   await store.close();
   rmSync(dir, { recursive: true, force: true });
@@ -194,7 +219,7 @@ function liveFile(id: string, clip: string, deps: SourceDeps): FrameSource {
   );
 }
 
-function perFrame(r: RunResult) {
+function perFrame(r: RunResult, workers: number) {
   const s = r.stats[0]!;
   const f = s.frames || 1;
   const evidenceEvents = s.events.start + s.events.update + s.events.end;
@@ -216,11 +241,19 @@ function perFrame(r: RunResult) {
     outboxAppendMsPerEvent: round(s.stageMs.publish / Math.max(1, evidenceEvents), 2),
     events: evidenceEvents,
     wallMsPerFrame: round(r.wallMs / f, 1),
-    /** Node main thread per camera-second at 1 fps (evidence excluded: ~1 event/min per camera). */
-    mainThreadMsPerCameraSecond: round((FPS * (s.stageMs.motion + s.stageMs.static_objects + s.stageMs.detect + s.stageMs.track + s.stageMs.rules)) / f, 1),
+    /** Node main thread per camera-second at 1 fps (evidence excluded: ~1 event/min per camera); detect only when it runs there. */
+    mainThreadMsPerCameraSecond: round((FPS * (s.stageMs.motion + s.stageMs.static_objects + (workers === 0 ? s.stageMs.detect : 0) + s.stageMs.track + s.stageMs.rules)) / f, 1),
+    /** Detector per camera-second at 1 fps (on a worker thread when workers > 0). */
+    detectMsPerCameraSecond: round((FPS * s.stageMs.detect) / f, 1),
   };
 }
 
+const cores = cpus().length;
+const variants = new Map<number, Det>();
+for (const w of [0, 1, 2]) variants.set(w, await detectorWith(w));
+const det = (w: number): Det => variants.get(w)!;
+
+// Per stage: one camera replayed as fast as it goes, with the gateway's default (one worker thread).
 const results: Record<string, ReturnType<typeof perFrame>> = {};
 for (const [scene, clip] of [
   ['busyStreet', BUSY],
@@ -228,43 +261,60 @@ for (const [scene, clip] of [
 ] as const) {
   for (const everyFrame of [true, false]) {
     const key = `${scene}.${everyFrame ? 'baselineDetectEveryFrame' : 'gated'}`;
-    results[key] = perFrame(await run(clip, everyFrame, 1));
+    results[key] = perFrame(await run(det(1), clip, everyFrame, 1), 1);
     console.log(key, JSON.stringify(results[key]));
   }
 }
 
-const capacity = (key: string) => {
+/** Cameras at 1 fps the box holds by the model, for `workers` detector threads. */
+const capacity = (key: string, workers: number) => {
   const r = results[key]!;
-  const byMainThread = Math.floor(1000 / r.mainThreadMsPerCameraSecond);
-  const byDecodeCore = Math.floor(1000 / Math.max(1, r.msPerFrame.decodeFfmpegCpu * FPS));
-  return { model: Math.min(byMainThread, byDecodeCore), byMainThread, byDecodeCore };
+  const main = r.mainThreadMsPerCameraSecond + (workers === 0 ? r.detectMsPerCameraSecond : 0);
+  const byMainThread = Math.floor(1000 / main);
+  const byDetectorThreads = workers === 0 ? byMainThread : Math.floor((Math.min(workers, cores) * 1000) / Math.max(0.1, r.detectMsPerCameraSecond));
+  const byAllCores = Math.floor((cores * 1000) / (r.mainThreadMsPerCameraSecond + r.detectMsPerCameraSecond + r.msPerFrame.decodeFfmpegCpu * FPS));
+  return { model: Math.min(byMainThread, byDetectorThreads, byAllCores), byMainThread, byDetectorThreads, byAllCores };
 };
-const model = {
-  busyStreet: { baseline: capacity('busyStreet.baselineDetectEveryFrame'), gated: capacity('busyStreet.gated') },
-  quietStreet: { baseline: capacity('quietStreet.baselineDetectEveryFrame'), gated: capacity('quietStreet.gated') },
-};
+const model = Object.fromEntries(
+  [0, 1, 2].map((w) => [
+    `workers${w}`,
+    {
+      busyStreet: { baseline: capacity('busyStreet.baselineDetectEveryFrame', w), gated: capacity('busyStreet.gated', w) },
+      quietStreet: { baseline: capacity('quietStreet.baselineDetectEveryFrame', w), gated: capacity('quietStreet.gated', w) },
+    },
+  ]),
+) as Record<string, { busyStreet: { gated: { model: number } } }>;
 console.log('model', JSON.stringify(model));
 
 // Measured: live cameras, steady window after a warm-up; achieved fps per camera (1.0 = keeps up).
 const measured: Record<string, unknown>[] = [];
-const busyN = model.busyStreet.gated.model;
-for (const [scene, clip, n, everyFrame] of [
-  ['busyStreet', BUSY, busyN, false],
-  ['busyStreet', BUSY, busyN + 2, false],
-  ['quietStreet', QUIET, busyN + 2, false],
-  ['quietStreet', QUIET, busyN + 2, true],
+const n1 = model.workers1!.busyStreet.gated.model;
+const n2 = model.workers2!.busyStreet.gated.model;
+for (const [workers, scene, clip, n, everyFrame] of [
+  [0, 'busyStreet', BUSY, n1, false],
+  [1, 'busyStreet', BUSY, n1, false],
+  [1, 'busyStreet', BUSY, n1 + 2, false],
+  [2, 'busyStreet', BUSY, n2, false],
+  [2, 'busyStreet', BUSY, n2 + 2, false],
+  [1, 'quietStreet', QUIET, n1 + 2, false],
+  [1, 'quietStreet', QUIET, n1 + 2, true],
 ] as const) {
-  const r = await run(clip, everyFrame, n, { windowMs: WINDOW_MS });
+  const load = loadavg()[0];
+  const r = await run(det(workers), clip, everyFrame, n, { windowMs: WINDOW_MS });
   const fps = r.stats.map((s) => s.frames / (r.wallMs / 1000));
   const row = {
+    workers,
     scene,
     mode: everyFrame ? 'baselineDetectEveryFrame' : 'gated',
     cameras: n,
     achievedFpsPerCamera: { min: +Math.min(...fps).toFixed(2), mean: +(fps.reduce((a, b) => a + b, 0) / n).toFixed(2) },
     detectorRunsPerSecond: +(r.stats.reduce((a, s) => a + s.detectorRuns, 0) / (r.wallMs / 1000)).toFixed(2),
     eventLoopUtilization: +r.eventLoopUtilization.toFixed(2),
+    eventLoopDelayMs: r.eventLoopDelayMs,
     framesDelivered: r.decoded,
     framesDroppedForNewer: r.dropped,
+    detectorQueueDrops: r.queueDrops,
+    loadAverage1mBefore: +(load ?? 0).toFixed(2),
   };
   measured.push(row);
   console.log('measured', JSON.stringify(row));
@@ -274,20 +324,20 @@ const result = {
   bench: 'edge/pipeline',
   when: new Date().toISOString(),
   machine: { cores: cpus().length, cpu: cpus()[0]?.model, node: process.version },
-  backend: detector.backend,
+  backend: (det(1).detector as { backend?: unknown }).backend,
+  loadAverage: loadavg().map((x) => +x.toFixed(2)),
   analytic: ANALYTIC,
   perStage: results,
   camerasPerBoxAt1fps: {
     model,
     assumption:
-      'main thread (motion, static objects, detector on one wasm thread, tracker, rules) is one core; ffmpeg decoding runs in its own processes on the other; evidence JPEG + outbox append happen per event (~1/min/camera), not per frame',
+      'per variant (workers = detector threads; 0 = on the main thread): the tightest of the main thread (motion, static objects, tracker, rules, + detect when workers = 0), the detector threads (one single-threaded wasm inference each, at most one per core) and all cores (main + detect + ffmpeg decode CPU); evidence JPEG + outbox append happen per event (~1/min/camera), not per frame. The machine is shared: see loadAverage',
     measuredLive: { warmupMs: WARMUP_MS, windowMs: WINDOW_MS, runs: measured, note:
-        'achieved analytic fps per camera (1.0 = keeps up). The wasm detector runs on the main thread: when it keeps the event loop busy, ffmpeg stdout is read late, ffmpeg blocks on the pipe and frames arrive late rather than being dropped (framesDroppedForNewer stays ~0)',
+        'achieved analytic fps per camera (1.0 = keeps up); event-loop delay is what every camera, the outbox and HTTP wait for. With the detector on the main thread (workers 0) the loop is blocked for a whole inference at a time; with worker threads it stays free, and the box saturates on CPU instead',
     },
   },
 };
-await queue.close();
-await detector.close();
+for (const d of variants.values()) await d.detector.close();
 rmSync(work, { recursive: true, force: true });
 mkdirSync(dirname(OUT), { recursive: true });
 writeFileSync(OUT, `${JSON.stringify(result, null, 2)}\n`);
