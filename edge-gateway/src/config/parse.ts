@@ -144,5 +144,6 @@ export function analyticsFor(config: GatewayConfig, cam: GatewayCameraConfig): A
     staticObjects: { ...root.staticObjects, ...o?.staticObjects },
     tracker: { ...root.tracker, ...o?.tracker },
     updateIntervalSeconds: o?.updateIntervalSeconds ?? root.updateIntervalSeconds,
+    offlineGraceSeconds: o?.offlineGraceSeconds ?? root.offlineGraceSeconds,
   };
 }

@@ -77,6 +77,13 @@ export const AnalyticsConfigSchema = Type.Object(
     tracker: Type.Object(TrackerConfigSchema.properties, { additionalProperties: false, default: {} }),
     /** At most one `update` event per violation per interval. */
     updateIntervalSeconds: Type.Number({ exclusiveMinimum: 0, default: 60 }),
+    offlineGraceSeconds: Type.Number({
+      minimum: 0,
+      maximum: 86_400,
+      default: 120,
+      description:
+        "a camera offline this long ends its open violations (endReason camera_offline); back online sooner, they go on. Longer than a reconnect (watchdog backoff), shorter than anyone's patience",
+    }),
   },
   { additionalProperties: false },
 );
@@ -87,6 +94,7 @@ const AnalyticsOverrideSchema = Type.Object(
     staticObjects: Type.Optional(Type.Partial(withoutDefaults(StaticObjectConfigSchema), { additionalProperties: false })),
     tracker: Type.Optional(Type.Partial(withoutDefaults(TrackerConfigSchema), { additionalProperties: false })),
     updateIntervalSeconds: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+    offlineGraceSeconds: Type.Optional(Type.Number({ minimum: 0, maximum: 86_400 })),
   },
   { additionalProperties: false, description: 'per-camera overrides of single analytics keys' },
 );

@@ -8,6 +8,13 @@
  * `frame.data` is a ring slot that is reused once the handler settles: a live source meanwhile
  * keeps only its newest frame, a file replay waits. The tracker is updated only on frames the
  * detector ran on; the rule engine steps on every frame (dwell and gaps advance with time).
+ *
+ * A camera that goes offline stops the frames, and with them the rules' clock: its open
+ * violations would stay open for as long as it is dark. After `offlineGraceSeconds` offline they
+ * end (endReason `camera_offline`, at the last frame's time, with their last picture) and the
+ * camera's tracks are forgotten; back online sooner, nothing happens (the rules bridge the gap as
+ * usual). A camera back after the grace starts afresh: a car still standing there is a new
+ * violation once it has dwelt again.
  */
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
@@ -62,6 +69,10 @@ export interface PipelineStats {
   lastEventTime?: string;
   lastDetectorMs?: number;
   openViolations: number;
+  /** While the camera is offline with the grace timer running: since when (ISO). */
+  offlineSince?: string;
+  /** Violations ended because the camera stayed offline past the grace. */
+  offlineEnds: number;
 }
 
 const STAGES: readonly Stage[] = ['motion', 'static_objects', 'detect_wait', 'detect', 'track', 'rules', 'evidence', 'publish'];
@@ -72,9 +83,12 @@ export class CameraPipeline {
   private readonly source: FrameSource;
   private readonly gate: MotionGate;
   private readonly statics: StaticObjectDetector;
-  private readonly tracker: Tracker;
+  private tracker: Tracker;
   private readonly rules: RuleEngine;
   private readonly ctx: CameraContext;
+  private readonly analytics: AnalyticsConfig;
+  private offlineTimer: NodeJS.Timeout | undefined;
+  private offlineSince: Date | undefined;
   private readonly now: () => number;
   private stopping = false;
   private busy: Promise<void> | undefined;
@@ -92,6 +106,7 @@ export class CameraPipeline {
     this.log = deps.log.child({ cameraId: camera.id });
     this.gate = new MotionGate(analytics.motion);
     this.statics = new StaticObjectDetector(analytics.staticObjects, analytics.motion.width, analytics.motion.height);
+    this.analytics = analytics;
     this.tracker = new Tracker(analytics.tracker);
     this.rules = new RuleEngine(camera.id, { zones: camera.zones, updateIntervalSeconds: analytics.updateIntervalSeconds });
     this.ctx = {
@@ -113,6 +128,7 @@ export class CameraPipeline {
       invalidEvents: 0,
       failures: 0,
       openViolations: 0,
+      offlineEnds: 0,
     };
     const sourceDeps: SourceDeps = {
       onFrame: (frame) => this.onFrame(frame),
@@ -137,12 +153,18 @@ export class CameraPipeline {
   }
 
   stats(): PipelineStats {
-    return { ...this.s, stageMs: { ...this.s.stageMs }, events: { ...this.s.events } };
+    return {
+      ...this.s,
+      stageMs: { ...this.s.stageMs },
+      events: { ...this.s.events },
+      ...(this.offlineSince !== undefined && { offlineSince: this.offlineSince.toISOString() }),
+    };
   }
 
   /** Stop the source and wait for the frame in progress (its events are written). Idempotent. */
   async stop(): Promise<void> {
     this.stopping = true;
+    this.cancelOfflineEnd();
     await this.source.close();
     await this.busy;
   }
@@ -248,6 +270,8 @@ export class CameraPipeline {
   }
 
   private onHealth(h: CameraHealthEvent): void {
+    if (h.status === 'offline') this.scheduleOfflineEnd();
+    else this.cancelOfflineEnd();
     const event = cameraHealthOf(h, this.deps.gatewayId, this.s.lastDetectorMs);
     let record: OutboxRecord;
     try {
@@ -260,6 +284,40 @@ export class CameraPipeline {
       this.s.healthEvents++;
       this.deps.metrics.health.inc({ camera: this.id, status: h.status });
     }
+  }
+
+  /** Offline: end the open violations once the grace has passed, unless the camera is back first. */
+  private scheduleOfflineEnd(): void {
+    if (this.stopping || this.offlineTimer !== undefined) return;
+    this.offlineSince = new Date(this.now());
+    const graceMs = this.analytics.offlineGraceSeconds * 1000;
+    this.offlineTimer = setTimeout(() => {
+      this.offlineTimer = undefined;
+      this.offlineSince = undefined;
+      // after the frame in progress (if any): one writer of the rules at a time
+      const p = Promise.resolve(this.busy)
+        .then(() => this.endOffline(graceMs))
+        .catch((err: unknown) => this.failed(err));
+      this.busy = p;
+    }, graceMs);
+    this.offlineTimer.unref();
+  }
+
+  private cancelOfflineEnd(): void {
+    clearTimeout(this.offlineTimer);
+    this.offlineTimer = undefined;
+    this.offlineSince = undefined;
+  }
+
+  private async endOffline(graceMs: number): Promise<void> {
+    if (this.stopping) return;
+    const events = this.rules.close(this.lastEventTime ?? new Date(this.now()), 'camera_offline');
+    this.tracker = new Tracker(this.analytics.tracker);
+    if (events.length === 0) return;
+    this.log.warn({ violations: events.length, graceMs }, 'camera offline past its grace: open violations ended (camera_offline)');
+    this.s.offlineEnds += events.length;
+    await this.publish(events, undefined);
+    this.setOpen();
   }
 
   private append(records: OutboxRecord[]): boolean {

@@ -7,7 +7,7 @@ import { observeZone, type Observation } from './observe.js';
 import { inWindows } from './schedule.js';
 
 export type ViolationPhase = 'start' | 'update' | 'end';
-export type EndReason = 'left' | 'lost' | 'schedule' | 'shutdown';
+export type EndReason = 'left' | 'lost' | 'schedule' | 'shutdown' | 'camera_offline';
 
 /** One step of a violation's lifecycle. Times come from frame eventTime. */
 export interface ViolationEvent {
@@ -131,11 +131,14 @@ export class RuleEngine {
     return events;
   }
 
-  /** End every open violation (graceful shutdown) and forget all state. */
-  close(eventTime: Date): ViolationEvent[] {
+  /**
+   * End every open violation and forget all state: at a graceful shutdown, or when the camera
+   * stayed offline past its grace (nothing can be said about the scene any more).
+   */
+  close(eventTime: Date, reason: 'shutdown' | 'camera_offline' = 'shutdown'): ViolationEvent[] {
     const now = eventTime.getTime();
     const events: ViolationEvent[] = [];
-    for (const c of this.candidates.values()) if (c.violation) events.push(this.event('end', c, now, 'shutdown'));
+    for (const c of this.candidates.values()) if (c.violation) events.push(this.event('end', c, now, reason));
     this.candidates.clear();
     this.activeSince.clear();
     this.seenInactive.clear();

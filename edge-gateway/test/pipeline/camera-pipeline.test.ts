@@ -10,6 +10,7 @@ import { validate, type CameraHealth, type DetectionEvent } from '@streetwatch/s
 import sharp from 'sharp';
 import t from 'tap';
 import { analyticsFor, parseGatewayConfig } from '../../src/config/parse.js';
+import type { AnalyticsConfig } from '../../src/config/schema.js';
 import { EvidenceStore } from '../../src/evidence/store.js';
 import type { Frame } from '../../src/frame.js';
 import { Outbox } from '../../src/outbox/index.js';
@@ -58,7 +59,7 @@ interface Harness {
   health(): CameraHealth[];
 }
 
-async function harness(t: Teardown, frames: Frame[], model = { name: 'centernet', version: 'test' }): Promise<Harness> {
+async function harness(t: Teardown, frames: Frame[], model = { name: 'centernet', version: 'test' }, analytics: Partial<AnalyticsConfig> = {}): Promise<Harness> {
   const dir = await tempDir(t, 'edge-pipeline');
   const logs = captureLog('debug');
   const registry = createRegistry('edge-pipeline-test');
@@ -71,7 +72,7 @@ async function harness(t: Teardown, frames: Frame[], model = { name: 'centernet'
   t.teardown(() => store.close());
   const queue = new DetectorQueue(detector);
   let source: ArraySource | undefined;
-  const pipeline = new CameraPipeline(camera, analyticsFor(raw, camera), {
+  const pipeline = new CameraPipeline(camera, { ...analyticsFor(raw, camera), ...analytics }, {
     gatewayId: raw.gatewayId,
     model,
     detector: queue,
@@ -147,6 +148,39 @@ t.test('at shutdown every open violation ends with reason shutdown and its last 
   t.ok(validate('DetectionEvent', end).ok);
   t.equal(h.pipeline.stats().openViolations, 0);
   t.equal(await h.pipeline.closeViolations(), 0, 'nothing left to close');
+});
+
+t.test('a camera offline past its grace ends its open violations with reason camera_offline and its last picture', async (t) => {
+  const h = await harness(t, quiet(7), undefined, { offlineGraceSeconds: 0.2 });
+  h.pipeline.start();
+  await waitFor(() => h.source.status().state === 'ended', { timeoutMs: 30_000, what: 'the frames' });
+  t.equal(h.pipeline.stats().openViolations, 1);
+  h.source.health('offline');
+  const end = await waitFor(() => h.detections().find((d) => d.phase === 'end'), { timeoutMs: 10_000, what: 'the camera_offline end' });
+  const start = h.detections()[0]!;
+  t.match(end, { endReason: 'camera_offline', violationId: start.violationId });
+  t.equal(end.eventTime, new Date(T0 + 6000).toISOString(), 'at the last frame time (no frame since)');
+  t.same(end.evidence, start.evidence, 'the last picture of the violation');
+  t.ok(validate('DetectionEvent', end).ok);
+  t.match(h.pipeline.stats(), { openViolations: 0, offlineEnds: 1 });
+  t.notOk('offlineSince' in h.pipeline.stats(), 'the grace timer is done');
+  t.ok(h.logs.entries().some((e) => e.msg === 'camera offline past its grace: open violations ended (camera_offline)'));
+  await h.pipeline.stop();
+  t.equal(await h.pipeline.closeViolations(), 0, 'nothing left for the shutdown');
+});
+
+t.test('a camera back online within its grace keeps its violations open', async (t) => {
+  const h = await harness(t, quiet(7), undefined, { offlineGraceSeconds: 600 });
+  h.pipeline.start();
+  await waitFor(() => h.source.status().state === 'ended', { timeoutMs: 30_000, what: 'the frames' });
+  h.source.health('offline');
+  t.ok(h.pipeline.stats().offlineSince, 'the grace timer runs while the camera is offline');
+  h.source.health('online');
+  t.notOk('offlineSince' in h.pipeline.stats(), 'back online: the timer is cancelled');
+  t.match(h.pipeline.stats(), { openViolations: 1, offlineEnds: 0 });
+  await h.pipeline.stop();
+  const ends = (await h.pipeline.closeViolations(), h.detections().filter((d) => d.phase === 'end'));
+  t.match(ends, [{ endReason: 'shutdown' }], 'the violation was still open at shutdown');
 });
 
 t.test('an event that fails its contract is logged and counted, never written to the outbox', async (t) => {

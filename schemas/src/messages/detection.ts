@@ -29,8 +29,13 @@ export const DetectionEvent = Type.Object(
     eventTime: Timestamp,
     /** Wall-clock time the gateway produced the message (processing time). */
     processedAt: Timestamp,
+    /**
+     * Why an `end`: left (seen leaving), lost (absent past the zone's gap), schedule (the zone's
+     * schedule ended), shutdown (the gateway stopped), camera_offline (the camera stayed offline
+     * past the gateway's offline grace: the violation may still be there).
+     */
     endReason: Type.Optional(
-      Type.Union([Type.Literal('left'), Type.Literal('lost'), Type.Literal('schedule'), Type.Literal('shutdown')]),
+      Type.Union([Type.Literal('left'), Type.Literal('lost'), Type.Literal('schedule'), Type.Literal('shutdown'), Type.Literal('camera_offline')]),
     ),
     evidence: Type.Optional(EvidenceRef),
     model: Type.Object(
