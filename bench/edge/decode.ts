@@ -1,6 +1,6 @@
 /**
  * Decode and evidence-encode costs of the edge video path, on real footage (vtest-20s.mp4).
- *   npx tsx bench/edge/decode.ts [--frames N]
+ *   npx tsc -b && npx tsx bench/edge/decode.ts [--frames N]   (imports the built package)
  *
  * decode: ffmpeg (Debian) -> rgb24 pipe -> Node, per frame, at the analytic sizes the gateway
  *   uses, read (a) into the sampler's preallocated ring (RawFrameReader) and (b) the naive way,
@@ -13,9 +13,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
-import { renderEvidence } from '../../edge-gateway/src/evidence/render.js';
-import { analyticFilter } from '../../edge-gateway/src/sampler/analytic.js';
-import { RawFrameReader } from '../../edge-gateway/src/sampler/frame-reader.js';
+import { analyticFilter, RawFrameReader, renderEvidence } from '@streetwatch/edge-gateway';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const scenes = execFileSync('bash', [join(REPO, 'examples/scenes/make-scenes.sh')], { encoding: 'utf8' }).trim().split('\n').at(-1)!;

@@ -3,7 +3,7 @@
  * static-object detector, tracker, rules; and cameras-per-box at 1 analytic fps with and
  * without the motion gate, on real footage (vtest.avi) and on a quiet scene.
  *
- *   npx tsx bench/edge/detect.ts            (from the repo root; ~1-2 minutes on 2 cores)
+ *   npx tsc -b && npx tsx bench/edge/detect.ts   (from the repo root, imports the built package; ~1-2 minutes on 2 cores)
  *
  * Writes bench/results/edge-detect.json. No assertions: numbers only.
  */
@@ -12,13 +12,7 @@ import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
-import { TfjsGraphDetector } from '../../edge-gateway/src/detector/tfjs-graph.js';
-import type { Detection } from '../../edge-gateway/src/detector/types.js';
-import type { Frame } from '../../edge-gateway/src/frame.js';
-import { MotionGate } from '../../edge-gateway/src/motion/gate.js';
-import { StaticObjectDetector } from '../../edge-gateway/src/motion/static-objects.js';
-import { RuleEngine } from '../../edge-gateway/src/rules/engine.js';
-import { Tracker } from '../../edge-gateway/src/tracker/tracker.js';
+import { MotionGate, RuleEngine, StaticObjectDetector, TfjsGraphDetector, Tracker, type Detection, type Frame } from '@streetwatch/edge-gateway';
 import { decodeFrames, opencvData } from '../../edge-gateway/test/detector/fixtures/media.js';
 import { detectorConfig } from '../../edge-gateway/test/support/detector.js';
 
