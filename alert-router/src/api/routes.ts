@@ -99,7 +99,10 @@ export async function registerWorkOrderRoutes(app: FastifyInstance, deps: WorkOr
       if (req.method === 'POST' && (req.body === undefined || req.body === null)) req.body = {};
     });
     api.setErrorHandler((err, req, reply) => sendError(reply, req, toHttpError(err, wo.log)));
-    api.addHook('onResponse', async (req, reply) => {
+    // Before the response is written (onSend, not onResponse): a client that saw the result of an
+    // action can rely on its audit row existing, and rows of one user's sequential requests are
+    // written in order.
+    api.addHook('onSend', async (req, reply) => {
       const action = req.routeOptions.config.auditAction;
       if (!action) return;
       try {
