@@ -129,6 +129,7 @@ async function main(): Promise<void> {
   const app = createOpsServer({
     registry,
     log,
+    trustProxy: cfg.http.trustProxy,
     readiness: {
       postgres: async () => {
         await pool.query('SELECT 1');

@@ -292,7 +292,16 @@ export const RouterConfig = Type.Object(
       { additionalProperties: false, default: {} },
     ),
     http: Type.Object(
-      { host: Type.String({ default: '127.0.0.1' }), port: Type.Integer({ minimum: 0, maximum: 65535, default: 8090 }) },
+      {
+        host: Type.String({ default: '127.0.0.1' }),
+        port: Type.Integer({ minimum: 0, maximum: 65535, default: 8090 }),
+        /**
+         * Addresses/CIDRs of the reverse proxies in front (the ingress). Only then is
+         * X-Forwarded-For believed: per-IP rate limits and the failed-login throttle see clients,
+         * not the proxy. Empty: the peer address.
+         */
+        trustProxy: Type.Array(Type.String({ minLength: 1, pattern: '^[0-9A-Fa-f.:/]+$' }), { default: [] }),
+      },
       { additionalProperties: false, default: {} },
     ),
     delivery: Type.Object(

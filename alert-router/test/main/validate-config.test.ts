@@ -26,3 +26,12 @@ t.test('--validate-config names each bad key by path and exits 1', async (t) => 
   t.match(r.err, new RegExp(`${file}: http\\.port: must be <= 65535`));
   t.match(r.err, new RegExp(`${file}: http\\.hots: is not allowed \\(unknown field\\)`));
 });
+
+t.test('--validate-config refuses a proxy that is not an address or CIDR, by path', async (t) => {
+  const file = join(mkdtempSync(join(tmpdir(), 'router-cfg-')), 'router.yaml');
+  writeFileSync(file, 'http:\n  trustProxy: ["10.0.0.0/8", "ingress.local"]\n');
+  const r = run(file);
+  t.equal(r.code, 1);
+  t.match(r.err, new RegExp(`${file}: http\\.trustProxy\\.1: must match pattern`));
+  t.notMatch(r.err, /trustProxy\.0/, 'the CIDR is fine');
+});

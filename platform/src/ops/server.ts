@@ -15,6 +15,12 @@ export interface OpsServerDeps {
   readonly log: Logger;
   /** Named checks that must all pass for /readyz to answer 200. */
   readonly readiness?: Readonly<Record<string, ReadinessCheck>>;
+  /**
+   * Addresses or CIDRs of the reverse proxies in front (an ingress): `req.ip` is then the client
+   * from X-Forwarded-For, as those proxies report it. Empty (the default): the peer address; a
+   * forwarded header is not believed, since anyone can send one.
+   */
+  readonly trustProxy?: readonly string[];
 }
 
 /**
@@ -26,6 +32,10 @@ export function createOpsServer(deps: OpsServerDeps): FastifyInstance {
   const app = Fastify({
     // Per-request logs (scrapes every few seconds) stay below the http logger's level.
     loggerInstance: deps.log.child({ component: 'http' }, { level: 'warn' }) as FastifyBaseLogger,
+    ...(deps.trustProxy && deps.trustProxy.length > 0 ? { trustProxy: [...deps.trustProxy] } : {}),
+    // Route schemas that forbid unknown fields refuse them (400, named) instead of fastify's
+    // default of silently dropping them: a mistyped field must not pass as if it were absent.
+    ajv: { customOptions: { removeAdditional: false } },
   }) as unknown as FastifyInstance;
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_req, reply) => {
