@@ -86,6 +86,8 @@ t.test('a broker stopped mid-violation and restarted gets every event of the vio
 
   await broker.start(); // same port: the publisher reconnects by itself
   await waitFor('the violation end', () => ours().includes('end'), { timeoutMs: 60_000 });
+  // The server loops the scene: stop it before the car comes round again as a second violation.
+  await camera.stop();
   await waitFor('the outbox drained after the outage', () => outbox.depth() === 0 && gateway.status().kafka, { timeoutMs: 60_000 });
 
   const phases = ours();
