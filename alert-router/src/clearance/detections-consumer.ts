@@ -2,7 +2,11 @@
  * Violation ends → clearance evidence (核查). Reads `streetwatch.detections.v1` in its own consumer
  * group; for every valid `phase: 'end'` it calls `attachClearance(violationId, eventTime)` on the
  * work-order half, which adds "cleared at HH:MM:SS" to the open work orders of that violation.
- * `start` and `update` are ignored. Invalid messages go to the DLQ (platform ContractConsumer).
+ * `start` and `update` are ignored, and so are ends that say nothing about the spot: the gateway
+ * shutting down, the camera offline, the rule's schedule ending (`NOT_CLEARING`). Only an object
+ * seen leaving (`left`) or gone from the zone for its gap (`lost`) — or an end without a reason,
+ * from producers older than the field — is clearance. Invalid messages go to the DLQ (platform
+ * ContractConsumer).
  *
  * At-least-once: offsets are committed after the batch's clearances were written, so a crash
  * replays the batch; `attachClearance` skips work orders that already hold the violation, so a
@@ -18,6 +22,9 @@ import { TOPICS, type DetectionEvent } from '@streetwatch/schemas';
 import type { Kafka } from 'kafkajs';
 import type { RouterConfig } from '../config/schema.js';
 import type { WorkOrderService } from '../seams.js';
+
+/** End reasons that do not show the violation cleared (the camera stopped looking). */
+export const NOT_CLEARING: ReadonlySet<NonNullable<DetectionEvent['endReason']>> = new Set(['shutdown', 'camera_offline', 'schedule'] as const);
 
 export interface ClearanceConsumerSettings {
   readonly groupId: string;
@@ -52,7 +59,7 @@ export class ClearanceConsumer {
     this.ends = counter(
       deps.registry,
       'streetwatch_router_violation_ends_total',
-      'Violation ends read from the detections topic: attached to open work orders now, or kept (no open order yet, or a replay already attached) for work orders created later',
+      'Violation ends read from the detections topic: attached to open work orders now, kept (no open order yet, or a replay already attached) for work orders created later, or not_clearing (shutdown, camera offline, schedule: not evidence)',
       ['outcome'],
     );
   }
@@ -64,6 +71,10 @@ export class ClearanceConsumer {
       for (const m of messages) {
         const e = m.value as DetectionEvent;
         if (e.phase !== 'end') continue;
+        if (e.endReason && NOT_CLEARING.has(e.endReason)) {
+          this.ends.inc({ outcome: 'not_clearing' });
+          continue;
+        }
         const attached = await this.deps.workOrders.attachClearance(e.violationId, new Date(e.eventTime));
         this.ends.inc({ outcome: attached > 0 ? 'attached' : 'kept' });
         if (attached > 0) {

@@ -59,6 +59,17 @@ t.test('violation ends on the detections topic are attached to work orders as cl
   t.equal(after.clearedAt, endA.eventTime);
   t.notOk((await h.wo.get(staffA, woC.workOrderId)).clearedAt, 'C still open and uncleared');
 
+  // Ends that do not show the spot clear (the camera stopped looking) attach nothing; B's end again
+  // as a marker after them.
+  await k.producer.send(TOPICS.detections, [
+    { ...detection(vC, 'end', '2026-11-26T06:21:00.000Z'), endReason: 'camera_offline' },
+    { ...detection(vC, 'end', '2026-11-26T06:21:30.000Z'), endReason: 'shutdown' },
+    { ...detection(vC, 'end', '2026-11-26T06:22:00.000Z'), endReason: 'schedule' },
+  ]);
+  const notClearing = /streetwatch_router_violation_ends_total\{[^}]*outcome="not_clearing"[^}]*\} 3/;
+  await waitFor('the three ends counted', async () => notClearing.test(await h.registry.metrics()), { timeoutMs: 20_000 });
+  t.notOk((await h.wo.get(staffA, woC.workOrderId)).clearedAt, 'camera offline, shutdown and schedule ends are no clearance');
+
   // B's end is counted just after its clearance commits: wait for the count, not for the row.
   const attached = /streetwatch_router_violation_ends_total\{[^}]*outcome="attached"[^}]*\} 2/;
   await waitFor('ends counted', async () => attached.test(await h.registry.metrics()), { timeoutMs: 10_000 });
