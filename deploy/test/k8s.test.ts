@@ -35,7 +35,7 @@ const MODELS: Record<string, new (o: never) => { validate(): void }> = {
   'v1/Service': Service,
 };
 /** Secrets the manifests refer to; each is created out of band (deploy/README.md lists them). */
-const EXTERNAL_SECRETS = new Set(['streetwatch-postgres', 'streetwatch-router-secrets', 'streetwatch-router-users', 'streetwatch-console-tls', 'edge-gateway-config']);
+const EXTERNAL_SECRETS = new Set(['streetwatch-postgres', 'streetwatch-router-secrets', 'streetwatch-router-users', 'streetwatch-console-tls', 'edge-gateway-config', 'edge-camera-passwords']);
 
 const trees = kustomizationDirs(K8S).map((dir) => ({ name: relative(K8S, dir), dir }));
 const rendered = new Map(trees.map(({ name, dir }) => [name, render(dir)]));
@@ -232,10 +232,13 @@ t.test('the edge overlay runs one gateway per box on a persistent outbox volume'
 });
 
 // The configs the manifests carry, checked by the services' own --validate-config (built dist).
-const CONFIGS: Array<{ service: string; main: string; file: () => string }> = [
+const CONFIGS: Array<{ service: string; main: string; file: () => string; env?: Record<string, string> }> = [
   { service: 'stream-processor', main: 'stream-processor/dist/main.js', file: () => cmData('base', 'streetwatch-processor', 'processor.yaml') },
   { service: 'alert-router', main: 'alert-router/dist/main.js', file: () => cmData('base', 'streetwatch-router', 'router.yaml') },
-  { service: 'edge-gateway', main: 'edge-gateway/dist/main.js', file: () => readFileSync(join(K8S, 'overlays/edge/gateway.example.yaml'), 'utf8') },
+  { service: 'edge-gateway', main: 'edge-gateway/dist/main.js', file: () => readFileSync(join(K8S, 'overlays/edge/gateway.example.yaml'), 'utf8'),
+    // What the Secret edge-camera-passwords gives the container (envFrom).
+    env: { CAM_01_PASSWORD: 'example-1', CAM_02_PASSWORD: 'example-2' },
+  },
 ];
 
 function cmData(tree: string, prefix: string, key: string): string {
@@ -249,7 +252,7 @@ for (const c of CONFIGS) {
     t.teardown(() => rmSync(dir, { recursive: true, force: true }));
     const file = join(dir, `${c.service}.yaml`);
     writeFileSync(file, c.file());
-    const r = await run(process.execPath, [join(REPO, c.main), '--validate-config', file], { timeoutMs: 30_000 });
+    const r = await run(process.execPath, [join(REPO, c.main), '--validate-config', file], { timeoutMs: 30_000, env: { ...process.env, ...c.env } });
     t.equal(r.code, 0, `${r.stdout}${r.stderr}(needs a build: npx tsc -b)`);
   });
 }
