@@ -14,7 +14,7 @@ import type { Detection, Detector } from './types.js';
 
 export interface DetectorDeps {
   readonly log?: Logger;
-  /** Metrics: `edge_detector_backend_info{backend}` and `edge_detector_inference_seconds{camera_id}`. */
+  /** Metrics: `streetwatch_edge_detector_backend_info{backend}` and `streetwatch_edge_detector_inference_seconds{camera_id}`. */
   readonly registry?: Registry;
 }
 
@@ -31,9 +31,9 @@ export class TfjsGraphDetector implements Detector {
     private readonly deps: DetectorDeps = {},
   ) {
     if (deps.registry) {
-      this.inference = metric(deps.registry, 'edge_detector_inference_seconds', () =>
+      this.inference = metric(deps.registry, 'streetwatch_edge_detector_inference_seconds', () =>
         new Histogram({
-          name: 'edge_detector_inference_seconds',
+          name: 'streetwatch_edge_detector_inference_seconds',
           help: 'Detector time per frame (preprocess + model + decode)',
           labelNames: ['camera_id'],
           buckets: [0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 1, 2, 5],
@@ -61,9 +61,9 @@ export class TfjsGraphDetector implements Detector {
     const info = await initBackend(this.config.backend, this.deps.log);
     this.backendInfo = info;
     if (this.deps.registry) {
-      const gauge = metric(this.deps.registry, 'edge_detector_backend_info', () =>
+      const gauge = metric(this.deps.registry, 'streetwatch_edge_detector_backend_info', () =>
         new Gauge({
-          name: 'edge_detector_backend_info',
+          name: 'streetwatch_edge_detector_backend_info',
           help: 'TF.js backend in use (value 1), with SIMD and thread count for wasm',
           labelNames: ['backend', 'simd', 'threads'],
           registers: [],

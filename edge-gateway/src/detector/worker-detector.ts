@@ -7,14 +7,14 @@
  * - Frames: a frame whose buffer lives in a SharedArrayBuffer (the sampler's ring slots) reaches
  *   the thread as a view on that memory: no copy, no transfer (a transfer would detach the ring
  *   slot, which the pipeline still reads for evidence and reuses for the next frame). Any other
- *   buffer is copied once and its copy transferred (counted: `edge_detector_frame_copies_total`).
+ *   buffer is copied once and its copy transferred (counted: `streetwatch_edge_detector_frame_copies_total`).
  *   Either way the caller must not touch `frame.data` until detect() settles (the pipeline awaits
  *   it inside the source's frame handler, which keeps the ring slot reserved).
  * - Scheduling: each call goes to the least busy thread; the DetectorQueue in front keeps at most
  *   `workers` calls in flight, so a thread never holds more than one frame.
  * - Crash: a thread that exits, fails, or runs one inference longer than `workerTimeoutMs` is
  *   replaced. Its in-flight frame fails with SW_EDGE_DETECTOR_CRASHED (retryable), the restart is
- *   logged with that code and counted (`edge_detector_worker_restarts_total{reason}`); repeated
+ *   logged with that code and counted (`streetwatch_edge_detector_worker_restarts_total{reason}`); repeated
  *   crashes without a good inference in between back off (100 ms doubling to 30 s).
  * - close(): terminates every thread (idempotent); later calls fail with SW_EDGE_DETECTOR_NOT_LOADED.
  */
@@ -70,20 +70,20 @@ export class WorkerDetector implements Detector {
   ) {
     const r = deps.registry;
     if (r) {
-      this.inference = metric(r, 'edge_detector_inference_seconds', () =>
+      this.inference = metric(r, 'streetwatch_edge_detector_inference_seconds', () =>
         new Histogram({
-          name: 'edge_detector_inference_seconds',
+          name: 'streetwatch_edge_detector_inference_seconds',
           help: 'Detector time per frame (preprocess + model + decode)',
           labelNames: ['camera_id'],
           buckets: [0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 1, 2, 5],
           registers: [],
         }),
       );
-      this.restarts = metric(r, 'edge_detector_worker_restarts_total', () =>
-        new Counter({ name: 'edge_detector_worker_restarts_total', help: 'Detector worker threads replaced, by why (exit, error, timeout, load_failed)', labelNames: ['reason'], registers: [] }),
+      this.restarts = metric(r, 'streetwatch_edge_detector_worker_restarts_total', () =>
+        new Counter({ name: 'streetwatch_edge_detector_worker_restarts_total', help: 'Detector worker threads replaced, by why (exit, error, timeout, load_failed)', labelNames: ['reason'], registers: [] }),
       );
-      this.copies = metric(r, 'edge_detector_frame_copies_total', () =>
-        new Counter({ name: 'edge_detector_frame_copies_total', help: 'Frames copied to reach a detector thread (buffer not in shared memory; sampler frames never are)', registers: [] }),
+      this.copies = metric(r, 'streetwatch_edge_detector_frame_copies_total', () =>
+        new Counter({ name: 'streetwatch_edge_detector_frame_copies_total', help: 'Frames copied to reach a detector thread (buffer not in shared memory; sampler frames never are)', registers: [] }),
       );
     }
   }
@@ -111,8 +111,8 @@ export class WorkerDetector implements Detector {
       const info = this.backendInfo;
       this.deps.log?.info({ workers: this.config.workers, backend: info, threadIds: this.threads.map((w) => w.threadId) }, 'detector worker threads ready');
       if (this.deps.registry && info) {
-        const gauge = metric(this.deps.registry, 'edge_detector_backend_info', () =>
-          new Gauge({ name: 'edge_detector_backend_info', help: 'TF.js backend in use (value 1), with SIMD and thread count for wasm', labelNames: ['backend', 'simd', 'threads'], registers: [] }),
+        const gauge = metric(this.deps.registry, 'streetwatch_edge_detector_backend_info', () =>
+          new Gauge({ name: 'streetwatch_edge_detector_backend_info', help: 'TF.js backend in use (value 1), with SIMD and thread count for wasm', labelNames: ['backend', 'simd', 'threads'], registers: [] }),
         ) as Gauge<'backend' | 'simd' | 'threads'>;
         gauge.set({ backend: info.name, simd: String(info.simd), threads: String(info.threads) }, 1);
       }

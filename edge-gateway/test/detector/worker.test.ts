@@ -42,8 +42,8 @@ t.test('the worker thread finds the same boxes as the detector on the main threa
     t.ok(here.length > 0, `frame ${f.seq} ${f.width}x${f.height}: ${here.length} boxes`);
     t.same(there, here, 'identical boxes, scores and classes');
   }
-  t.equal(await total(registry, 'edge_detector_frame_copies_total'), frames.length - 2, 'frames in shared memory are not copied; the others once');
-  t.ok((await total(registry, 'edge_detector_inference_seconds')) > 0, 'inference time measured in the thread is exported');
+  t.equal(await total(registry, 'streetwatch_edge_detector_frame_copies_total'), frames.length - 2, 'frames in shared memory are not copied; the others once');
+  t.ok((await total(registry, 'streetwatch_edge_detector_inference_seconds')) > 0, 'inference time measured in the thread is exported');
 });
 
 t.test('the event loop stays responsive while the worker thread infers', async (t) => {
@@ -87,7 +87,7 @@ t.test('a worker thread that dies is restarted: its frame fails with SW_EDGE_DET
   const next = await detector.detect(shared(car));
   t.ok(next.some((d) => d.objectClass === 'car'), 'the replacement thread detects the car');
   t.not(detector.threads[0], thread, 'a new thread');
-  t.equal(await total(registry, 'edge_detector_worker_restarts_total', { reason: 'exit' }), 1);
+  t.equal(await total(registry, 'streetwatch_edge_detector_worker_restarts_total', { reason: 'exit' }), 1);
   const line = logs.entries().find((e) => e.code === 'SW_EDGE_DETECTOR_CRASHED');
   t.match(line, { level: 50, reason: 'exit' }, 'logged once as an error with its code');
 });

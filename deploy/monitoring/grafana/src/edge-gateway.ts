@@ -89,8 +89,8 @@ const panels: PanelSpec[] = [
     title: 'Detector inference p50 / p95',
     unit: 's',
     queries: [
-      { expr: `histogram_quantile(0.5, sum by (le) (rate(edge_detector_inference_seconds_bucket{${I}}[${RI}])))`, legend: 'p50' },
-      { expr: `histogram_quantile(0.95, sum by (le) (rate(edge_detector_inference_seconds_bucket{${I}}[${RI}])))`, legend: 'p95' },
+      { expr: `histogram_quantile(0.5, sum by (le) (rate(streetwatch_edge_detector_inference_seconds_bucket{${I}}[${RI}])))`, legend: 'p50' },
+      { expr: `histogram_quantile(0.95, sum by (le) (rate(streetwatch_edge_detector_inference_seconds_bucket{${I}}[${RI}])))`, legend: 'p95' },
     ],
   },
   {
@@ -120,7 +120,7 @@ const panels: PanelSpec[] = [
     kind: 'table',
     title: 'Detector backend',
     hide: ['Value'],
-    queries: [{ expr: `edge_detector_backend_info{${I}}`, instant: true }],
+    queries: [{ expr: `streetwatch_edge_detector_backend_info{${I}}`, instant: true }],
   },
 
   { kind: 'row', title: 'Outbox and Kafka uplink' },
