@@ -23,6 +23,13 @@ export interface ContractConsumerSettings {
   readonly prefix?: string;
   readonly fromBeginning?: boolean;
   readonly consumer?: Partial<ConsumerConfig>;
+  /**
+   * How many partitions' batches the handler may be running at once (kafkajs
+   * `partitionsConsumedConcurrently`; default 1). Each batch's offsets are still committed only
+   * after its own handler call resolved; calls for different partitions overlap, so a handler that
+   * shares state across partitions must allow that.
+   */
+  readonly partitionsConsumedConcurrently?: number;
 }
 
 export interface ContractConsumerDeps {
@@ -85,6 +92,7 @@ export class ContractConsumer {
     await this.consumer.subscribe({ topics: [...this.byName.keys()], fromBeginning: this.settings.fromBeginning ?? true });
     this.running = true;
     await this.consumer.run({
+      partitionsConsumedConcurrently: this.settings.partitionsConsumedConcurrently ?? 1,
       autoCommit: true,
       eachBatchAutoResolve: false,
       eachBatch: async ({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale }) => {
