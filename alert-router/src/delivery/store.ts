@@ -112,11 +112,49 @@ async function insertAttempts(
   items: ReadonlyArray<{ key: string; attempt: number; outcome: Outcome; event: Delivery; at: number }>,
 ): Promise<void> {
   if (items.length === 0) return;
-  await c.query(
-    `INSERT INTO router_delivery_attempts (idempotency_key, attempt, outcome, event, at)
-     SELECT x.k, x.a, x.o, x.e, x.t FROM jsonb_to_recordset($1::jsonb) AS x(k text, a int, o text, e jsonb, t timestamptz)`,
-    [JSON.stringify(items.map((i) => ({ k: i.key, a: i.attempt, o: i.outcome, e: i.event, t: iso(i.at) })))],
+  await c.query(insertAttemptsSql('$1'), [attemptsParam(items)]);
+}
+
+/**
+ * The INSERT of intents (idempotent on the key, RETURNING the new keys), reading its rows from the
+ * jsonb parameter `param` (see intentsParam): usable alone or as a data-modifying CTE.
+ */
+export function insertIntentsSql(param: string, now: string): string {
+  return `INSERT INTO router_deliveries (idempotency_key, delivery_id, alert_id, alert_ids, department_id, work_order_id,
+         channel_name, channel_type, target, message, state, next_attempt_at, fallback_of, created_at, updated_at)
+       SELECT x.k, x.k, x.alert, x.alerts, x.dept, x.wo, x.ch, x.ct, x.target, x.msg, 'pending', x.next, x.fb, ${now}, ${now}
+       FROM jsonb_to_recordset(${param}::jsonb) AS x(k text, alert text, alerts text[], dept text, wo text, ch text, ct text,
+         target text, msg jsonb, next timestamptz, fb text)
+       ON CONFLICT (idempotency_key) DO NOTHING
+       RETURNING idempotency_key`;
+}
+
+export function intentsParam(rows: readonly NewDelivery[]): string {
+  return JSON.stringify(
+    rows.map((r) => ({
+      k: r.key,
+      alert: r.alertId,
+      alerts: r.alertIds,
+      dept: r.departmentId,
+      wo: r.workOrderId ?? null,
+      ch: r.channelName,
+      ct: r.channelType,
+      target: r.target,
+      msg: r.message,
+      next: iso(r.nextAttemptAt),
+      fb: r.fallbackOf ?? null,
+    })),
   );
+}
+
+/** The INSERT of attempt rows from the jsonb parameter `param` (see attemptsParam). */
+export function insertAttemptsSql(param: string): string {
+  return `INSERT INTO router_delivery_attempts (idempotency_key, attempt, outcome, event, at)
+     SELECT x.k, x.a, x.o, x.e, x.t FROM jsonb_to_recordset(${param}::jsonb) AS x(k text, a int, o text, e jsonb, t timestamptz)`;
+}
+
+export function attemptsParam(items: ReadonlyArray<{ key: string; attempt: number; outcome: Outcome; event: Delivery; at: number }>): string {
+  return JSON.stringify(items.map((i) => ({ k: i.key, a: i.attempt, o: i.outcome, e: i.event, t: iso(i.at) })));
 }
 
 export class DeliveryStore {
@@ -125,33 +163,7 @@ export class DeliveryStore {
   /** Record intents (idempotent on the key). Returns the keys that were new. */
   async insert(c: PoolClient | Pool, rows: readonly NewDelivery[], now: number): Promise<string[]> {
     if (rows.length === 0) return [];
-    const res = await c.query<{ idempotency_key: string }>(
-      `INSERT INTO router_deliveries (idempotency_key, delivery_id, alert_id, alert_ids, department_id, work_order_id,
-         channel_name, channel_type, target, message, state, next_attempt_at, fallback_of, created_at, updated_at)
-       SELECT x.k, x.k, x.alert, x.alerts, x.dept, x.wo, x.ch, x.ct, x.target, x.msg, 'pending', x.next, x.fb, $2, $2
-       FROM jsonb_to_recordset($1::jsonb) AS x(k text, alert text, alerts text[], dept text, wo text, ch text, ct text,
-         target text, msg jsonb, next timestamptz, fb text)
-       ON CONFLICT (idempotency_key) DO NOTHING
-       RETURNING idempotency_key`,
-      [
-        JSON.stringify(
-          rows.map((r) => ({
-            k: r.key,
-            alert: r.alertId,
-            alerts: r.alertIds,
-            dept: r.departmentId,
-            wo: r.workOrderId ?? null,
-            ch: r.channelName,
-            ct: r.channelType,
-            target: r.target,
-            msg: r.message,
-            next: iso(r.nextAttemptAt),
-            fb: r.fallbackOf ?? null,
-          })),
-        ),
-        iso(now),
-      ],
-    );
+    const res = await c.query<{ idempotency_key: string }>(insertIntentsSql('$1', '$2'), [intentsParam(rows), iso(now)]);
     return res.rows.map((r) => r.idempotency_key);
   }
 
@@ -319,26 +331,22 @@ export class DeliveryStore {
   }
 }
 
-/** Record `suppressed` Delivery events (no provider call) in the caller's transaction. */
-export async function recordSuppressed(
-  c: PoolClient,
+/** The attempt rows of `suppressed` Delivery events (no provider call), for insertAttemptsSql. */
+export function suppressedAttempts(
   items: ReadonlyArray<{ key: string; alertId: string; departmentId: string; reason: string }>,
   now: number,
-): Promise<void> {
-  await insertAttempts(
-    c,
-    items.map((i) => ({
-      key: i.key,
-      attempt: 1,
-      outcome: 'suppressed' as const,
-      event: deliveryEvent(
-        { deliveryId: i.key, alertId: i.alertId, workOrderId: null, departmentId: i.departmentId, channelName: 'suppressed', channelType: 'none' },
-        1,
-        'suppressed',
-        now,
-        { error: { code: i.reason.startsWith('sil-') ? 'SILENCED' : 'INHIBITED', message: i.reason } },
-      ),
-      at: now,
-    })),
-  );
+): Array<{ key: string; attempt: number; outcome: Outcome; event: Delivery; at: number }> {
+  return items.map((i) => ({
+    key: i.key,
+    attempt: 1,
+    outcome: 'suppressed' as const,
+    event: deliveryEvent(
+      { deliveryId: i.key, alertId: i.alertId, workOrderId: null, departmentId: i.departmentId, channelName: 'suppressed', channelType: 'none' },
+      1,
+      'suppressed',
+      now,
+      { error: { code: i.reason.startsWith('sil-') ? 'SILENCED' : 'INHIBITED', message: i.reason } },
+    ),
+    at: now,
+  }));
 }

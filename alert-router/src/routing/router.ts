@@ -7,13 +7,23 @@
  * in the same transaction that marks the members notified. All times come from the router clock.
  */
 import type { Logger, Pool } from '@streetwatch/platform';
+import type { QueryResult } from 'pg';
 import type { Alert } from '@streetwatch/schemas';
 import { renderNotification } from '../channels/render.js';
 import type { Notification } from '../channels/types.js';
 import { ms } from '../config/durations.js';
 import type { RouterConfig } from '../config/schema.js';
 import type { RouterMetrics } from '../delivery/metrics.js';
-import { deliveryKey, recordSuppressed, type DeliveryStore, type NewDelivery } from '../delivery/store.js';
+import {
+  attemptsParam,
+  deliveryKey,
+  insertAttemptsSql,
+  insertIntentsSql,
+  intentsParam,
+  suppressedAttempts,
+  type DeliveryStore,
+  type NewDelivery,
+} from '../delivery/store.js';
 import type { WorkOrderService } from '../seams.js';
 import type { Clock } from './clock.js';
 import type { Inhibitor } from './inhibition.js';
@@ -63,6 +73,8 @@ interface MemberRow {
 }
 
 const iso = (t: number): string => new Date(t).toISOString();
+/** A timestamptz literal of one of our own clock readings (digits, `-:.TZ` only: nothing to escape). */
+const tsLiteral = (t: number): string => `'${iso(t)}'::timestamptz`;
 
 export class AlertRouter {
   private readonly tree: RoutingTree;
@@ -205,58 +217,89 @@ export class AlertRouter {
     }
   }
 
+  /**
+   * One batch of due groups in one transaction of THREE round trips: `BEGIN` + the due groups
+   * (locked, SKIP LOCKED) joined with their members (one simple-protocol query: its only inputs are
+   * our own timestamps and an integer); then every write (members, groups, suppressed events,
+   * intents) as one statement; then `COMMIT`. Was seven round trips.
+   */
   private async flushBatch(limit: number): Promise<number> {
     const now = this.deps.clock.now();
     const c = await this.deps.pool.connect();
-    let intents = 0;
     try {
-      await c.query('BEGIN');
-      const gs = await c.query<GroupRow>(
-        `SELECT group_key, department_id, route, channels, group_interval_ms, repeat_interval_ms, last_notified_at, flushes, created_at
-         FROM router_groups WHERE next_flush_at <= $1 ORDER BY next_flush_at LIMIT $2 FOR UPDATE SKIP LOCKED`,
-        [iso(now), limit],
-      );
-      if (gs.rows.length === 0) {
+      const res = (await c.query(
+        `BEGIN;
+         WITH g AS (
+           SELECT group_key, department_id, route, channels, group_interval_ms, repeat_interval_ms, last_notified_at, flushes, created_at, next_flush_at
+           FROM router_groups WHERE next_flush_at <= ${tsLiteral(now)} ORDER BY next_flush_at LIMIT ${Math.trunc(limit)} FOR UPDATE SKIP LOCKED)
+         SELECT g.group_key, g.department_id, g.route, g.channels, g.group_interval_ms, g.repeat_interval_ms, g.last_notified_at, g.flushes, g.created_at,
+           m.alert_id, m.state, m.suppressed_by, m.work_order_id, a.alert, a.received_at
+         FROM g LEFT JOIN (router_group_members m JOIN router_alerts a ON a.alert_id = m.alert_id)
+           ON m.group_key = g.group_key
+           AND (m.state = 'pending' OR (m.state = 'notified' AND a.received_at > ${tsLiteral(now - this.resolveMs)}))
+         ORDER BY g.next_flush_at, g.group_key, a.received_at, m.alert_id`,
+      )) as unknown as [unknown, QueryResult<GroupRow & Partial<Omit<MemberRow, 'group_key' | 'department_id'>>>];
+      const rows = res[1].rows;
+      if (rows.length === 0) {
         await c.query('COMMIT');
         return 0;
       }
-      const ms_ = await c.query<MemberRow>(
-        `SELECT m.group_key, m.alert_id, m.department_id, m.state, m.suppressed_by, m.work_order_id, a.alert, a.received_at
-         FROM router_group_members m JOIN router_alerts a ON a.alert_id = m.alert_id
-         WHERE m.group_key = ANY($1::text[]) AND (m.state = 'pending' OR (m.state = 'notified' AND a.received_at > $2))
-         ORDER BY a.received_at, m.alert_id`,
-        [gs.rows.map((g) => g.group_key), iso(now - this.resolveMs)],
-      );
-      const byGroup = new Map<string, MemberRow[]>();
-      for (const m of ms_.rows) byGroup.set(m.group_key, [...(byGroup.get(m.group_key) ?? []), m]);
+      const groups = new Map<string, { g: GroupRow; members: MemberRow[] }>();
+      for (const r of rows) {
+        let e = groups.get(r.group_key);
+        if (!e) {
+          e = { g: r, members: [] };
+          groups.set(r.group_key, e);
+        }
+        if (r.alert_id !== undefined && r.alert_id !== null) {
+          e.members.push({
+            group_key: r.group_key,
+            alert_id: r.alert_id,
+            department_id: r.department_id,
+            state: r.state as MemberRow['state'],
+            suppressed_by: r.suppressed_by ?? null,
+            work_order_id: r.work_order_id ?? null,
+            alert: r.alert as Alert,
+            received_at: r.received_at as Date,
+          });
+        }
+      }
       const deliveries: NewDelivery[] = [];
       const suppressed: Array<{ key: string; alertId: string; departmentId: string; reason: string }> = [];
       const memberUpdates: Array<{ g: string; a: string; state: string; by: string | null; wo: string | null }> = [];
       const groupUpdates: Array<{ g: string; flushed: boolean; next: string | null }> = [];
-      for (const g of gs.rows) {
-        const all = byGroup.get(g.group_key) ?? [];
-        const r = await this.flushGroup(g, all, now, suppressed, memberUpdates, deliveries);
+      for (const { g, members } of groups.values()) {
+        const r = await this.flushGroup(g, members, now, suppressed, memberUpdates, deliveries);
         groupUpdates.push({ g: g.group_key, flushed: r.notified, next: r.next === undefined ? null : iso(r.next) });
       }
-      await c.query(
-        `UPDATE router_group_members m SET state = x.state, suppressed_by = x.by, work_order_id = COALESCE(x.wo, m.work_order_id),
-           notified_at = CASE WHEN x.state = 'notified' AND m.state <> 'notified' THEN $2::timestamptz ELSE m.notified_at END
-         FROM jsonb_to_recordset($1::jsonb) AS x(g text, a text, state text, by text, wo text)
-         WHERE m.group_key = x.g AND m.alert_id = x.a`,
-        [JSON.stringify(memberUpdates), iso(now)],
+      const w = await c.query<{ intents: number }>(
+        `WITH mu AS (
+           UPDATE router_group_members m SET state = x.state, suppressed_by = x.by, work_order_id = COALESCE(x.wo, m.work_order_id),
+             notified_at = CASE WHEN x.state = 'notified' AND m.state <> 'notified' THEN $3::timestamptz ELSE m.notified_at END
+           FROM jsonb_to_recordset($1::jsonb) AS x(g text, a text, state text, by text, wo text)
+           WHERE m.group_key = x.g AND m.alert_id = x.a
+           RETURNING 1),
+         gu AS (
+           UPDATE router_groups g SET last_flush_at = $3, next_flush_at = x.next,
+             flushes = g.flushes + CASE WHEN x.flushed THEN 1 ELSE 0 END,
+             last_notified_at = CASE WHEN x.flushed THEN $3::timestamptz ELSE g.last_notified_at END
+           FROM jsonb_to_recordset($2::jsonb) AS x(g text, flushed boolean, next timestamptz) WHERE g.group_key = x.g
+           RETURNING 1),
+         sup AS (${insertAttemptsSql('$4')} RETURNING 1),
+         ins AS (${insertIntentsSql('$5', '$3')})
+         SELECT (SELECT count(*) FROM ins)::int AS intents`,
+        [
+          JSON.stringify(memberUpdates),
+          JSON.stringify(groupUpdates),
+          iso(now),
+          attemptsParam(suppressedAttempts(suppressed, now)),
+          intentsParam(deliveries),
+        ],
       );
-      await c.query(
-        `UPDATE router_groups g SET last_flush_at = $2, next_flush_at = x.next,
-           flushes = g.flushes + CASE WHEN x.flushed THEN 1 ELSE 0 END,
-           last_notified_at = CASE WHEN x.flushed THEN $2::timestamptz ELSE g.last_notified_at END
-         FROM jsonb_to_recordset($1::jsonb) AS x(g text, flushed boolean, next timestamptz) WHERE g.group_key = x.g`,
-        [JSON.stringify(groupUpdates), iso(now)],
-      );
-      if (suppressed.length > 0) await recordSuppressed(c, suppressed, now);
-      intents = (await this.deps.deliveries.insert(c, deliveries, now)).length;
       await c.query('COMMIT');
+      const intents = w.rows[0]?.intents ?? 0;
       if (intents > 0 || suppressed.length > 0) this.deps.onIntents();
-      return gs.rows.length;
+      return groups.size;
     } catch (e) {
       await c.query('ROLLBACK').catch(() => undefined);
       throw e;
