@@ -95,6 +95,11 @@ async function main(): Promise<void> {
   const deliveryProducer = new ContractProducer({ prefix }, { kafka, registry });
   await deliveryProducer.start();
   lifecycle.add('kafka-producer-delivery', () => deliveryProducer.close());
+  // Delivery events get their own: a 500-event outbox send would otherwise hold department-queue
+  // deliveries behind it.
+  const eventsProducer = new ContractProducer({ prefix }, { kafka, registry });
+  await eventsProducer.start();
+  lifecycle.add('kafka-producer-events', () => eventsProducer.close());
 
   // The halves need each other (dispatch ↔ notify): late-bound through the seams.
   let workOrders: WorkOrders | undefined;
@@ -110,6 +115,7 @@ async function main(): Promise<void> {
     resolveSecret: secretResolver(process.env),
     kafka,
     producer: deliveryProducer,
+    eventsProducer,
     prefix,
     consoleFeed,
     workOrders: dispatcher,

@@ -63,10 +63,14 @@ async function main(): Promise<void> {
     delivery: { poll: '100ms' },
   }) as RouterConfig;
   const registry = createRegistry('bench');
-  // The router gets its own producer; k.producer is the load generator's.
+  // The router gets its own producers, as main.ts builds them (department queues; Delivery events);
+  // k.producer is the load generator's.
   const routerProducer = new ContractProducer({ prefix: k.prefix }, { kafka: k.kafka, registry });
   await routerProducer.start();
   host.teardown(() => routerProducer.close());
+  const eventsProducer = new ContractProducer({ prefix: k.prefix }, { kafka: k.kafka, registry });
+  await eventsProducer.start();
+  host.teardown(() => eventsProducer.close());
   const pipeline = new DeliveryPipeline(cfg, {
     pool: db.pool,
     log: createLogger({ name: 'bench', level: 'warn' }),
@@ -74,6 +78,7 @@ async function main(): Promise<void> {
     resolveSecret: secretResolver({ HOOK: 'bench-secret' }),
     kafka: k.kafka,
     producer: routerProducer,
+    eventsProducer,
     prefix: k.prefix,
   });
   host.teardown(() => pipeline.close());

@@ -44,6 +44,12 @@ interface ChannelRuntime {
   readonly leaseMs: number;
   readonly resetMs: number;
   active: number;
+  /**
+   * Due rows may be waiting for room: the last claim filled the room it asked for, or the channel
+   * had no room when a pump ran. A finished send pumps again only then (otherwise the freed room
+   * waits for the next kick: new intents, fallbacks, or the poll), instead of one claim per send.
+   */
+  more: boolean;
 }
 
 /** Errors that say nothing about the channel's health (do not count toward opening its circuit). */
@@ -61,6 +67,7 @@ export class DeliveryEngine {
   private pumpLock: Promise<unknown> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
+  private started = false;
   private polls = 0;
 
   constructor(
@@ -102,6 +109,7 @@ export class DeliveryEngine {
         leaseMs: timeoutMs + ms(d.leaseGrace),
         resetMs,
         active: 0,
+        more: true,
       });
     }
   }
@@ -109,6 +117,7 @@ export class DeliveryEngine {
   /** Recover what a previous process left in flight, then poll for due work. */
   async start(): Promise<void> {
     await this.recover();
+    this.started = true;
     const every = ms(this.cfg.delivery.poll);
     this.timer = setInterval(() => void this.poll(), every);
     this.timer.unref();
@@ -178,19 +187,63 @@ export class DeliveryEngine {
     return run;
   }
 
+  /**
+   * Room for intents the caller inserts already claimed (see AlertRouter's flush): up to `n` sends of
+   * `channel`, counted as active from now. Granted only while the channel has no known backlog
+   * (older due rows go first, through the claim) and not for `onUncertain: hold` channels (a crash
+   * between that commit and the call would hold a notification nobody was ever sent). Every granted
+   * unit ends in `dispatch` (after COMMIT) or `release`.
+   */
+  reserve(channelName: string, n: number): { granted: number; leaseMs: number } {
+    const rt = this.rt.get(channelName);
+    if (!rt || this.closed || !this.started || rt.more || rt.cfg.onUncertain === 'hold') return { granted: 0, leaseMs: 0 };
+    const granted = Math.max(0, Math.min(n, (rt.cfg.concurrency ?? CHANNEL_DEFAULTS.concurrency) - rt.active));
+    rt.active += granted;
+    if (granted < n) rt.more = true;
+    return { granted, leaseMs: rt.leaseMs };
+  }
+
+  /** Give back reserved room that will not be dispatched (the insert failed or found the key). */
+  release(channelName: string, n: number): void {
+    const rt = this.rt.get(channelName);
+    if (!rt || n <= 0) return;
+    rt.active -= n;
+    if (rt.more) this.kick();
+  }
+
+  /** Send intents committed already claimed under reserved room (their intent attempt rows exist). */
+  dispatch(rows: readonly ClaimedDelivery[]): void {
+    for (const row of rows) {
+      const rt = this.rt.get(row.channelName);
+      if (!rt) continue;
+      rt.active--; // startSend counts it again
+      this.startSend(rt, row);
+    }
+  }
+
   /** Claim what each channel has room for (one statement) and start the sends. Returns how many were claimed. */
   private async pump(): Promise<number> {
     if (this.closed) return 0;
-    const asks = [...this.rt.values()]
-      .map((rt) => ({ channelName: rt.name, limit: (rt.cfg.concurrency ?? CHANNEL_DEFAULTS.concurrency) - rt.active, leaseMs: rt.leaseMs }))
-      .filter((a) => a.limit > 0);
+    const asks: Array<{ channelName: string; limit: number; leaseMs: number }> = [];
+    for (const rt of this.rt.values()) {
+      const limit = (rt.cfg.concurrency ?? CHANNEL_DEFAULTS.concurrency) - rt.active;
+      if (limit > 0) asks.push({ channelName: rt.name, limit, leaseMs: rt.leaseMs });
+      else rt.more = true;
+    }
     if (asks.length === 0) return 0;
     const rows = await this.deps.store.claimMany(asks, this.deps.clock.now());
+    const claimed = new Map<string, number>();
     for (const row of rows) {
       const rt = this.rt.get(row.channelName);
-      if (rt) this.startSend(rt, row);
+      if (!rt) continue;
+      claimed.set(rt.name, (claimed.get(rt.name) ?? 0) + 1);
+      this.startSend(rt, row);
     }
-    if (rows.length > 0) void this.deps.outbox.kick();
+    for (const a of asks) {
+      const rt = this.rt.get(a.channelName);
+      if (rt) rt.more = (claimed.get(a.channelName) ?? 0) >= a.limit;
+    }
+    if (rows.length > 0) this.deps.outbox.nudge();
     return rows.length;
   }
 
@@ -205,7 +258,7 @@ export class DeliveryEngine {
       .finally(() => {
         rt.active--;
         this.sends.delete(p);
-        this.kick();
+        if (rt.more) this.kick();
       });
     this.sends.add(p);
   }
@@ -281,7 +334,7 @@ export class DeliveryEngine {
     this.outcomes = [];
     this.fallbacks = [];
     await this.deps.store.recordOutcomes(outcomes, fallbacks, this.deps.clock.now());
-    void this.deps.outbox.kick();
+    this.deps.outbox.nudge();
     if (fallbacks.length > 0) this.kick();
   }
 

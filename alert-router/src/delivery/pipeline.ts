@@ -41,6 +41,8 @@ export interface PipelineDeps {
   /** With Kafka: the alert consumer, the kafka-dept channel and Delivery events. */
   readonly kafka?: Kafka;
   readonly producer?: ContractProducer;
+  /** Delivery events' producer (default: `producer`); its own keeps them from queueing department notices. */
+  readonly eventsProducer?: ContractProducer;
   readonly prefix?: string;
   readonly consoleFeed?: ConsoleFeed;
   readonly workOrders?: WorkOrderService;
@@ -87,7 +89,7 @@ export class DeliveryPipeline {
         ...(deps.producer ? { producer: deps.producer } : {}),
         ...(deps.consoleFeed ? { consoleFeed: deps.consoleFeed } : {}),
       });
-    this.outbox = new DeliveryEventOutbox({ pool: deps.pool, producer: deps.producer, log: deps.log, metrics: this.metrics });
+    this.outbox = new DeliveryEventOutbox({ pool: deps.pool, producer: deps.eventsProducer ?? deps.producer, log: deps.log, metrics: this.metrics });
     this.engine = new DeliveryEngine(
       { channels: withTimeouts, delivery: cfg.delivery },
       {
@@ -102,7 +104,7 @@ export class DeliveryPipeline {
     );
     const onIntents = (): void => {
       this.engine.kick();
-      void this.outbox.kick();
+      this.outbox.nudge();
     };
     this.router = new AlertRouter(cfg, {
       pool: deps.pool,
@@ -113,6 +115,7 @@ export class DeliveryPipeline {
       inhibitor: this.inhibitor,
       deliveries: this.store,
       onIntents,
+      handoff: this.engine,
       workOrders: deps.workOrders,
     });
     this.notifier = new DeliveryNotifier(cfg, { pool: deps.pool, store: this.store, clock: this.clock, onIntents });

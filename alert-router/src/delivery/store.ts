@@ -117,34 +117,60 @@ async function insertAttempts(
 
 /**
  * The INSERT of intents (idempotent on the key, RETURNING the new keys), reading its rows from the
- * jsonb parameter `param` (see intentsParam): usable alone or as a data-modifying CTE.
+ * jsonb parameter `param` (see intentsParam): usable alone or as a data-modifying CTE. A row given
+ * a lease is inserted already claimed (`inflight`, attempt 1): the caller sends it itself once this
+ * committed, and writes its `intent` attempt row in the same statement (see claimedAtInsert).
  */
 export function insertIntentsSql(param: string, now: string): string {
   return `INSERT INTO router_deliveries (idempotency_key, delivery_id, alert_id, alert_ids, department_id, work_order_id,
-         channel_name, channel_type, target, message, state, next_attempt_at, fallback_of, created_at, updated_at)
-       SELECT x.k, x.k, x.alert, x.alerts, x.dept, x.wo, x.ch, x.ct, x.target, x.msg, 'pending', x.next, x.fb, ${now}, ${now}
+         channel_name, channel_type, target, message, state, attempts, lease_until, next_attempt_at, fallback_of, created_at, updated_at)
+       SELECT x.k, x.k, x.alert, x.alerts, x.dept, x.wo, x.ch, x.ct, x.target, x.msg,
+         CASE WHEN x.lease IS NULL THEN 'pending' ELSE 'inflight' END, CASE WHEN x.lease IS NULL THEN 0 ELSE 1 END, x.lease,
+         x.next, x.fb, ${now}, ${now}
        FROM jsonb_to_recordset(${param}::jsonb) AS x(k text, alert text, alerts text[], dept text, wo text, ch text, ct text,
-         target text, msg jsonb, next timestamptz, fb text)
+         target text, msg jsonb, next timestamptz, fb text, lease timestamptz)
        ON CONFLICT (idempotency_key) DO NOTHING
        RETURNING idempotency_key`;
 }
 
-export function intentsParam(rows: readonly NewDelivery[]): string {
+/** Intents as insertIntentsSql reads them; `leases` (key → lease end) marks the ones claimed at insert. */
+export function intentsParam(rows: readonly NewDelivery[], leases?: ReadonlyMap<string, number>): string {
   return JSON.stringify(
-    rows.map((r) => ({
-      k: r.key,
-      alert: r.alertId,
-      alerts: r.alertIds,
-      dept: r.departmentId,
-      wo: r.workOrderId ?? null,
-      ch: r.channelName,
-      ct: r.channelType,
-      target: r.target,
-      msg: r.message,
-      next: iso(r.nextAttemptAt),
-      fb: r.fallbackOf ?? null,
-    })),
+    rows.map((r) => {
+      const lease = leases?.get(r.key);
+      return {
+        k: r.key,
+        alert: r.alertId,
+        alerts: r.alertIds,
+        dept: r.departmentId,
+        wo: r.workOrderId ?? null,
+        ch: r.channelName,
+        ct: r.channelType,
+        target: r.target,
+        msg: r.message,
+        next: iso(r.nextAttemptAt),
+        fb: r.fallbackOf ?? null,
+        lease: lease === undefined ? null : iso(lease),
+      };
+    }),
   );
+}
+
+/** An intent inserted already claimed (attempt 1), as the engine sends it. */
+export function claimedAtInsert(r: NewDelivery): ClaimedDelivery {
+  return {
+    key: r.key,
+    deliveryId: r.key,
+    alertId: r.alertId,
+    departmentId: r.departmentId,
+    workOrderId: r.workOrderId ?? null,
+    channelName: r.channelName,
+    channelType: r.channelType,
+    target: r.target,
+    message: r.message,
+    attempts: 1,
+    uncertain: false,
+  };
 }
 
 /** The INSERT of attempt rows from the jsonb parameter `param` (see attemptsParam). */

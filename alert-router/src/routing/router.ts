@@ -16,11 +16,14 @@ import type { RouterConfig } from '../config/schema.js';
 import type { RouterMetrics } from '../delivery/metrics.js';
 import {
   attemptsParam,
+  claimedAtInsert,
+  deliveryEvent,
   deliveryKey,
   insertAttemptsSql,
   insertIntentsSql,
   intentsParam,
   suppressedAttempts,
+  type ClaimedDelivery,
   type DeliveryStore,
   type NewDelivery,
 } from '../delivery/store.js';
@@ -46,7 +49,20 @@ export interface RouterDeps {
   readonly deliveries: DeliveryStore;
   /** Told when new intents exist. */
   readonly onIntents: () => void;
+  /** The delivery engine's room for intents written already claimed (see flushBatch). */
+  readonly handoff?: IntentHandoff | undefined;
   readonly workOrders?: WorkOrderService | undefined;
+}
+
+/**
+ * Intents the flush writes already claimed (inflight, attempt 1, its `intent` attempt row in the
+ * same statement) are handed to the engine after COMMIT: no claim round trip, no re-reading the
+ * message. The intent is still durable before the provider is called.
+ */
+export interface IntentHandoff {
+  reserve(channelName: string, n: number): { granted: number; leaseMs: number };
+  release(channelName: string, n: number): void;
+  dispatch(rows: readonly ClaimedDelivery[]): void;
 }
 
 interface GroupRow {
@@ -226,6 +242,8 @@ export class AlertRouter {
   private async flushBatch(limit: number): Promise<number> {
     const now = this.deps.clock.now();
     const c = await this.deps.pool.connect();
+    /** Engine room reserved for intents written claimed, per channel, until dispatched or released. */
+    const reserved = new Map<string, number>();
     try {
       const res = (await c.query(
         `BEGIN;
@@ -272,7 +290,26 @@ export class AlertRouter {
         const r = await this.flushGroup(g, members, now, suppressed, memberUpdates, deliveries);
         groupUpdates.push({ g: g.group_key, flushed: r.notified, next: r.next === undefined ? null : iso(r.next) });
       }
-      const w = await c.query<{ intents: number }>(
+      // Room the engine has now: those intents are written claimed and sent right after COMMIT.
+      const leases = new Map<string, number>();
+      const handoff = this.deps.handoff;
+      if (handoff) {
+        const byChannel = new Map<string, NewDelivery[]>();
+        for (const d of deliveries) {
+          const list = byChannel.get(d.channelName);
+          if (list) list.push(d);
+          else byChannel.set(d.channelName, [d]);
+        }
+        for (const [ch, list] of byChannel) {
+          const { granted, leaseMs } = handoff.reserve(ch, list.length);
+          if (granted > 0) reserved.set(ch, granted);
+          for (const d of list.slice(0, granted)) leases.set(d.key, now + leaseMs);
+        }
+      }
+      const intentAttempts = deliveries
+        .filter((d) => leases.has(d.key))
+        .map((d) => ({ key: d.key, attempt: 1, outcome: 'intent' as const, event: deliveryEvent(claimedAtInsert(d), 1, 'intent', now), at: now }));
+      const w = await c.query<{ keys: string[] }>(
         `WITH mu AS (
            UPDATE router_group_members m SET state = x.state, suppressed_by = x.by, work_order_id = COALESCE(x.wo, m.work_order_id),
              notified_at = CASE WHEN x.state = 'notified' AND m.state <> 'notified' THEN $3::timestamptz ELSE m.notified_at END
@@ -286,21 +323,36 @@ export class AlertRouter {
            FROM jsonb_to_recordset($2::jsonb) AS x(g text, flushed boolean, next timestamptz) WHERE g.group_key = x.g
            RETURNING 1),
          sup AS (${insertAttemptsSql('$4')} RETURNING 1),
-         ins AS (${insertIntentsSql('$5', '$3')})
-         SELECT (SELECT count(*) FROM ins)::int AS intents`,
+         ins AS (${insertIntentsSql('$5', '$3')}),
+         -- intent attempt rows of the intents written claimed, if they were new (an existing key is not ours to send)
+         ia AS (
+           INSERT INTO router_delivery_attempts (idempotency_key, attempt, outcome, event, at)
+           SELECT x.k, x.a, x.o, x.e, x.t FROM jsonb_to_recordset($6::jsonb) AS x(k text, a int, o text, e jsonb, t timestamptz)
+           JOIN ins ON ins.idempotency_key = x.k
+           RETURNING 1)
+         SELECT ARRAY(SELECT idempotency_key FROM ins) AS keys`,
         [
           JSON.stringify(memberUpdates),
           JSON.stringify(groupUpdates),
           iso(now),
           attemptsParam(suppressedAttempts(suppressed, now)),
-          intentsParam(deliveries),
+          intentsParam(deliveries, leases),
+          attemptsParam(intentAttempts),
         ],
       );
       await c.query('COMMIT');
-      const intents = w.rows[0]?.intents ?? 0;
-      if (intents > 0 || suppressed.length > 0) this.deps.onIntents();
+      const inserted = new Set(w.rows[0]?.keys ?? []);
+      if (handoff && reserved.size > 0) {
+        const send = deliveries.filter((d) => leases.has(d.key) && inserted.has(d.key));
+        for (const d of send) reserved.set(d.channelName, (reserved.get(d.channelName) ?? 0) - 1);
+        for (const [ch, n] of reserved) handoff.release(ch, n);
+        reserved.clear();
+        handoff.dispatch(send.map(claimedAtInsert));
+      }
+      if (inserted.size > 0 || suppressed.length > 0) this.deps.onIntents();
       return groups.size;
     } catch (e) {
+      for (const [ch, n] of reserved) this.deps.handoff?.release(ch, n);
       await c.query('ROLLBACK').catch(() => undefined);
       throw e;
     } finally {
