@@ -9,12 +9,18 @@
  * delivered on both channels; (2) paced load at fixed rates → alert-on-topic → delivered latency
  * p50/p99 per channel (createdAt is stamped just before the produce). Writes
  * bench/results/router.json. No assertions: numbers only.
+ *
+ * Each phase also reports what an alert costs, since wall-clock rates swing with the machine's
+ * other load: CPU µs per alert of this process (router + the in-process fake webhook + the load
+ * generator), of the router's PostgreSQL backends and of the (shared) Kafka broker; the router
+ * pool's statements (round trips) and the router producers' produce requests per alert.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ContractProducer, createLogger, createRegistry, parseConfig } from '@streetwatch/platform';
+import pg from 'pg';
+import { ContractProducer, createLogger, createPool, createRegistry, parseConfig } from '@streetwatch/platform';
 import { testDatabase, testKafka, waitFor } from '@streetwatch/platform/testing';
 import { TOPICS, departmentTopic, exampleAlert, type Alert } from '@streetwatch/schemas';
 import { RouterConfig } from '../../alert-router/src/config/schema.js';
@@ -38,9 +44,42 @@ function pct(xs: number[], p: number): number {
   return Math.round(s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]! * 10) / 10;
 }
 
+/** utime + stime of a process, in clock ticks (1/100 s); 0 when it is gone. */
+function cpuTicks(pid: number): number {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return Number(f[11]) + Number(f[12]);
+  } catch {
+    return 0;
+  }
+}
+
+const brokerPid =
+  readdirSync('/proc')
+    .filter((d) => /^[0-9]+$/.test(d))
+    .map(Number)
+    .find((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('kafka.Kafka');
+      } catch {
+        return false;
+      }
+    }) ?? 0;
+
 async function main(): Promise<void> {
   const k = await testKafka(host, { label: 'benchrouter', extra: [departmentTopic('bench-dept')] });
   const db = await testDatabase(host);
+  // Statements sent by the router's pool (the bench polls through its own pool, below).
+  const routerClients = new WeakSet<object>();
+  let statements = 0;
+  db.pool.on('connect', (c) => void routerClients.add(c));
+  const query = pg.Client.prototype.query;
+  (pg.Client.prototype as unknown as { query: (...a: unknown[]) => unknown }).query = function (this: object, ...a: unknown[]) {
+    if (routerClients.has(this)) statements++;
+    return (query as (...x: unknown[]) => unknown).apply(this, a);
+  };
+  const poll = createPool({ ...db.settings, applicationName: 'bench-poll', max: 2 });
+  host.teardown(() => poll.end());
   await migrateRouter(db.pool);
   const received = new Map<string, number>(); // alertId → webhook receive time
   const hook = new FakeWebhook('bench-secret');
@@ -87,7 +126,38 @@ async function main(): Promise<void> {
   const producer = k.producer;
   const mk = (id: string): Alert => exampleAlert({ alertId: id, createdAt: new Date().toISOString() });
   const count = async (sql: string, args: unknown[] = []): Promise<number> =>
-    Number((await db.pool.query<{ n: string }>(sql, args)).rows[0]?.n ?? 0);
+    Number((await poll.query<{ n: string }>(sql, args)).rows[0]?.n ?? 0);
+  let produceRequests = 0;
+  for (const p of [routerProducer, eventsProducer]) {
+    p.raw.on(p.raw.events.REQUEST, (e) => {
+      if (e.payload.apiName === 'Produce') produceRequests++;
+    });
+  }
+  const routerBackends = async (): Promise<number[]> =>
+    (await poll.query<{ pid: number }>("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'streetwatch'")).rows.map((r) => r.pid);
+  /** Start measuring a phase; the returned function gives its costs per alert. */
+  const costs = async () => {
+    const cpu0 = process.cpuUsage();
+    const pg0 = new Map((await routerBackends()).map((pid) => [pid, cpuTicks(pid)]));
+    const broker0 = cpuTicks(brokerPid);
+    const st0 = statements;
+    const pr0 = produceRequests;
+    return async (alerts: number) => {
+      const cpu = process.cpuUsage(cpu0);
+      let pgTicks = 0;
+      for (const pid of await routerBackends()) pgTicks += cpuTicks(pid) - (pg0.get(pid) ?? 0);
+      const per = (x: number): number => Math.round((x / alerts) * 100) / 100;
+      return {
+        cpuUsPerAlert: {
+          thisProcess: Math.round((cpu.user + cpu.system) / alerts),
+          postgresBackends: Math.round((pgTicks * 10_000) / alerts),
+          kafkaBrokerShared: Math.round(((cpuTicks(brokerPid) - broker0) * 10_000) / alerts),
+        },
+        pgStatementsPerAlert: per(statements - st0),
+        produceRequestsPerAlert: per(produceRequests - pr0),
+      };
+    };
+  };
 
   // Warm-up: joins the group, opens connections, JIT.
   await producer.send(TOPICS.alerts, Array.from({ length: 200 }, (_, i) => mk(`warm-${i}`)));
@@ -96,6 +166,7 @@ async function main(): Promise<void> {
   const loadAtStart = Math.round(loadavg()[0]! * 10) / 10;
   // (1) Burst.
   const burst = Array.from({ length: BURST }, (_, i) => `burst-${i}`);
+  const burstCosts = await costs();
   const b0 = Date.now();
   for (let i = 0; i < burst.length; i += 500) await producer.send(TOPICS.alerts, burst.slice(i, i + 500).map(mk));
   const produced = Date.now() - b0;
@@ -107,6 +178,7 @@ async function main(): Promise<void> {
     { timeoutMs: 300_000, intervalMs: 20 },
   );
   const deliveredMs = Date.now() - b0;
+  const burstCost = await burstCosts(BURST);
 
   // (2) Paced load.
   const paced: Array<Record<string, unknown>> = [];
@@ -115,6 +187,7 @@ async function main(): Promise<void> {
     const ids: string[] = [];
     const tick = 20; // ms per produce batch
     const perTick = Math.max(1, Math.round((rate * tick) / 1000));
+    const phaseCosts = await costs();
     const p0 = Date.now();
     for (let sent = 0; sent < n; ) {
       const batch = Array.from({ length: Math.min(perTick, n - sent) }, (_, i) => `r${rate}-${sent + i}`);
@@ -130,12 +203,14 @@ async function main(): Promise<void> {
       async () => (await count("SELECT count(*)::text AS n FROM router_deliveries WHERE state = 'sent' AND alert_id LIKE $1", [`r${rate}-%`])) >= 2 * n,
       { timeoutMs: 300_000, intervalMs: 50 },
     );
-    const rows = await db.pool.query<{ alert_id: string; channel_name: string; created: string; sent_at: Date; received_at: Date; intent_at: Date }>(
+    const phaseCost = await phaseCosts(n);
+    const rows = await poll.query<{ alert_id: string; channel_name: string; created: string; sent_at: Date; received_at: Date; intent_at: Date }>(
       `SELECT d.alert_id, d.channel_name, a.alert->>'createdAt' AS created, d.updated_at AS sent_at, a.received_at, d.created_at AS intent_at
        FROM router_deliveries d JOIN router_alerts a ON a.alert_id = d.alert_id WHERE d.alert_id LIKE $1`,
       [`r${rate}-%`],
     );
-    const hookLat = ids.map((id) => (received.get(id) ?? NaN) - Date.parse(rows.rows.find((r) => r.alert_id === id)?.created ?? ''));
+    const createdOf = new Map(rows.rows.map((r) => [r.alert_id, r.created]));
+    const hookLat = ids.map((id) => (received.get(id) ?? NaN) - Date.parse(createdOf.get(id) ?? ''));
     const queueLat = rows.rows.filter((r) => r.channel_name === 'queue').map((r) => r.sent_at.getTime() - Date.parse(r.created));
     const q = rows.rows.filter((r) => r.channel_name === 'queue');
     const stage = (f: (r: (typeof q)[number]) => number) => ({ p50: pct(q.map(f), 50), p99: pct(q.map(f), 99) });
@@ -150,6 +225,7 @@ async function main(): Promise<void> {
         recordedToIntent: stage((r) => r.intent_at.getTime() - r.received_at.getTime()),
         intentToOutcomeRecorded: stage((r) => r.sent_at.getTime() - r.intent_at.getTime()),
       },
+      ...phaseCost,
     });
     process.stdout.write(`paced ${rate}/s: ${JSON.stringify(paced.at(-1))}\n`);
   }
@@ -165,6 +241,7 @@ async function main(): Promise<void> {
       recordedPerSecond: Math.round((BURST / recordedMs) * 1000),
       deliveredPerSecond: Math.round((BURST / deliveredMs) * 1000),
       deliveriesPerSecond: Math.round(((2 * BURST) / deliveredMs) * 1000),
+      ...burstCost,
       note: 'alerts/s from the first produce until every alert is recorded / delivered on both channels',
     },
     paced,
