@@ -1,1 +1,4 @@
-export {};
+/** The public entry: what benches and embedding code need to build the delivery half (main.ts runs the service). */
+export { RouterConfig } from './config/schema.js';
+export { secretResolver } from './config/secrets.js';
+export { DeliveryPipeline, migrateRouter, type PipelineDeps } from './delivery/pipeline.js';

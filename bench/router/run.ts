@@ -3,7 +3,8 @@
  * flush (groupWait 0) → durable intents → delivered to two local sinks: a fake webhook (signed
  * HTTP) and the department queue on Kafka (kafka-dept). Real broker, real PostgreSQL, 2 cores.
  *
- *   npm run -w alert-router bench        (needs the stack: npm run stack:up; ~1-2 minutes)
+ *   npm run -w alert-router bench        (needs the stack: npm run stack:up; builds, then ~1-2 minutes;
+ *                                         imports the built package, @streetwatch/alert-router)
  *
  * Measures (1) a burst: N alerts produced at once → alerts/s recorded and alerts/s fully
  * delivered on both channels; (2) paced load at fixed rates → alert-on-topic → delivered latency
@@ -23,9 +24,7 @@ import pg from 'pg';
 import { ContractProducer, createLogger, createPool, createRegistry, parseConfig } from '@streetwatch/platform';
 import { testDatabase, testKafka, waitFor } from '@streetwatch/platform/testing';
 import { TOPICS, departmentTopic, exampleAlert, type Alert } from '@streetwatch/schemas';
-import { RouterConfig } from '../../alert-router/src/config/schema.js';
-import { secretResolver } from '../../alert-router/src/config/secrets.js';
-import { DeliveryPipeline, migrateRouter } from '../../alert-router/src/delivery/pipeline.js';
+import { DeliveryPipeline, RouterConfig, migrateRouter, secretResolver } from '@streetwatch/alert-router';
 import { FakeWebhook } from '../../alert-router/test/support/fake-webhook/index.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
