@@ -10,9 +10,10 @@
  *   set -a; . .stack/env; set +a; npm run -w stream-processor bench:processor
  *   (BENCH_EVENTS=200000, BENCH_ROUNDS=2 bare/processor pairs, BENCH_ENGINE_WORKERS=1; ~3 minutes)
  *
- * Writes bench/results/processor.json. Numbers only, no assertions.
+ * Also the broker's and PostgreSQL's CPU per event (all java / postgres processes, from /proc: run it
+ * on an otherwise quiet machine). Writes bench/results/processor.json. Numbers only, no assertions.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -55,13 +56,43 @@ async function produceAll(k: TestKafka, count: number): Promise<void> {
   await p.disconnect();
 }
 
+/** CPU seconds used so far by the broker (java) and every PostgreSQL process (from /proc). */
+function serverCpu(): { kafka: number; postgres: number } {
+  const out = { kafka: 0, postgres: 0 };
+  const tick = 100; // USER_HZ
+  for (const pid of readdirSync('/proc').filter((d) => /^[0-9]+$/.test(d))) {
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    } catch {
+      continue; // gone
+    }
+    const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const secs = (Number(f[11]) + Number(f[12])) / tick; // utime, stime
+    if (comm === 'java') out.kafka += secs;
+    else if (comm === 'postgres') out.postgres += secs;
+  }
+  return out;
+}
+
+/** Broker and PostgreSQL CPU per event since `from` (µs): the part of the 2 cores they took. */
+function serverMicrosPerEvent(from: { kafka: number; postgres: number }, count: number): { kafka: number; postgres: number } {
+  const now = serverCpu();
+  const us = (s: number) => Math.round(((s * 1e6) / count) * 10) / 10;
+  return { kafka: us(now.kafka - from.kafka), postgres: us(now.postgres - from.postgres) };
+}
+
 /** CPU time (user + system, whole process) per event since `from`: robust to a busy machine. */
 function cpuMicrosPerEvent(from: NodeJS.CpuUsage, count: number): number {
   const d = process.cpuUsage(from);
   return Math.round(((d.user + d.system) / count) * 10) / 10;
 }
 
-async function bare(k: TestKafka, count: number): Promise<{ seconds: number; rate: number; cpuMicrosPerEvent: number }> {
+async function bare(
+  k: TestKafka,
+  count: number,
+): Promise<{ seconds: number; rate: number; cpuMicrosPerEvent: number; servers: { kafka: number; postgres: number } }> {
   const c = k.kafka.consumer({
     groupId: uniqueId('bare'),
     maxBytesPerPartition: CONSUMER.maxBytesPerPartition,
@@ -74,6 +105,7 @@ async function bare(k: TestKafka, count: number): Promise<{ seconds: number; rat
   let first = 0;
   let last = 0;
   const cpu0 = process.cpuUsage();
+  const srv0 = serverCpu();
   await c.run({
     partitionsConsumedConcurrently: CONSUMER.partitionsConsumedConcurrently,
     eachBatch: async ({ batch }) => {
@@ -84,9 +116,10 @@ async function bare(k: TestKafka, count: number): Promise<{ seconds: number; rat
   });
   await waitFor('bare consumer read everything', () => seen >= count, { timeoutMs: 300_000, intervalMs: 20 });
   const cpu = cpuMicrosPerEvent(cpu0, count);
+  const servers = serverMicrosPerEvent(srv0, count);
   await c.disconnect();
   const seconds = (last - first) / 1000;
-  return { seconds, rate: count / seconds, cpuMicrosPerEvent: cpu };
+  return { seconds, rate: count / seconds, cpuMicrosPerEvent: cpu, servers };
 }
 
 async function counter(registry: Registry, name: string): Promise<number> {
@@ -98,7 +131,15 @@ async function processor(
   k: TestKafka,
   count: number,
   sink: boolean,
-): Promise<{ seconds: number; rate: number; alerts: number; cpuMicrosPerEvent: number; app: ProcessorApp; registry: Registry }> {
+): Promise<{
+  seconds: number;
+  rate: number;
+  alerts: number;
+  cpuMicrosPerEvent: number;
+  servers: { kafka: number; postgres: number };
+  app: ProcessorApp;
+  registry: Registry;
+}> {
   const db = await testDatabase(host);
   const registry = createRegistry('bench');
   const config = parseProcessorConfig(
@@ -122,6 +163,7 @@ async function processor(
   teardowns.push(() => app.close(10_000));
   await app.start();
   const cpu0 = process.cpuUsage();
+  const srv0 = serverCpu();
   let first = 0;
   await waitFor(
     'processor consumed everything',
@@ -134,7 +176,8 @@ async function processor(
   );
   const seconds = (performance.now() - first) / 1000;
   const cpu = cpuMicrosPerEvent(cpu0, count);
-  return { seconds, rate: count / seconds, alerts: await counter(registry, 'streetwatch_processor_alerts_total'), cpuMicrosPerEvent: cpu, app, registry };
+  const servers = serverMicrosPerEvent(srv0, count);
+  return { seconds, rate: count / seconds, servers, alerts: await counter(registry, 'streetwatch_processor_alerts_total'), cpuMicrosPerEvent: cpu, app, registry };
 }
 
 async function latency(k: TestKafka, ratePerSecond: number, seconds: number): Promise<{ alerts: number; p50: number; p99: number; max: number }> {
@@ -243,16 +286,28 @@ async function main(): Promise<void> {
     rules: RULES.map((r) => `${r.id}:${r.kind}`),
     consumer: CONSUMER,
     produceSeconds: round(produceSeconds),
-    bareConsumer: { eventsPerSecond: Math.round(ceiling.rate), seconds: round(ceiling.seconds), cpuMicrosPerEvent: ceiling.cpuMicrosPerEvent },
+    bareConsumer: {
+      eventsPerSecond: Math.round(ceiling.rate),
+      seconds: round(ceiling.seconds),
+      cpuMicrosPerEvent: ceiling.cpuMicrosPerEvent,
+      serverCpuMicrosPerEvent: ceiling.servers,
+    },
     processorSinkOff: {
       eventsPerSecond: Math.round(noSink.rate),
       seconds: round(noSink.seconds),
       cpuMicrosPerEvent: noSink.cpuMicrosPerEvent,
+      serverCpuMicrosPerEvent: noSink.servers,
       alerts: noSink.alerts,
       ratioToBare: round(noSink.rate / ceiling.rate),
     },
     rounds: rounds.map((x) => ({ bare: Math.round(x.bare), processorSinkOff: Math.round(x.processor), ratio: round(x.processor / x.bare) })),
-    processorFull: { eventsPerSecond: Math.round(full.rate), seconds: round(full.seconds), cpuMicrosPerEvent: full.cpuMicrosPerEvent, ratioToBare: round(full.rate / ceiling.rate) },
+    processorFull: {
+      eventsPerSecond: Math.round(full.rate),
+      seconds: round(full.seconds),
+      cpuMicrosPerEvent: full.cpuMicrosPerEvent,
+      serverCpuMicrosPerEvent: full.servers,
+      ratioToBare: round(full.rate / ceiling.rate),
+    },
     alertLatencyMs: { producedPerSecond: 2000, seconds: 15, countAlerts: lat.alerts, p50: lat.p50, p99: lat.p99, max: lat.max },
     goals: { eventsPerSecond: 100_000, ratioToBare: 0.7 },
   };
