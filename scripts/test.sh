@@ -19,7 +19,7 @@ say "local stack (Kafka + PostgreSQL)"
 bash deploy/local/stack.sh up
 set -a
 # shellcheck disable=SC1091
-. "$root/.stack/env"
+. "${STREETWATCH_STACK_DIR:-$root/.stack}/env"
 set +a
 
 pkgs=${STREETWATCH_TEST_PACKAGES:-schemas platform edge-gateway stream-processor alert-router deploy}
