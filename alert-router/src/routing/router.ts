@@ -294,6 +294,8 @@ export class AlertRouter {
       const leases = new Map<string, number>();
       const handoff = this.deps.handoff;
       if (handoff) {
+        // Leases run from now, not from the flush's start: dispatching work orders may have taken a while.
+        const leaseFrom = this.deps.clock.now();
         const byChannel = new Map<string, NewDelivery[]>();
         for (const d of deliveries) {
           const list = byChannel.get(d.channelName);
@@ -303,7 +305,7 @@ export class AlertRouter {
         for (const [ch, list] of byChannel) {
           const { granted, leaseMs } = handoff.reserve(ch, list.length);
           if (granted > 0) reserved.set(ch, granted);
-          for (const d of list.slice(0, granted)) leases.set(d.key, now + leaseMs);
+          for (const d of list.slice(0, granted)) leases.set(d.key, leaseFrom + leaseMs);
         }
       }
       const intentAttempts = deliveries
