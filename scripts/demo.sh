@@ -49,7 +49,7 @@ say "local stack (Kafka + PostgreSQL)"
 bash deploy/local/stack.sh up >/dev/null || die "the local stack did not start (see above; deploy/local/README.md)"
 set -a
 # shellcheck disable=SC1091
-. "$root/.stack/env"
+. "${STREETWATCH_STACK_DIR:-$root/.stack}/env"
 set +a
 BASE_DB=$PGDATABASE
 echo "kafka $STREETWATCH_KAFKA_BROKERS, postgres $PGHOST:$PGPORT"
