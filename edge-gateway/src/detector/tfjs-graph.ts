@@ -1,13 +1,14 @@
 import { join } from 'node:path';
 import type { GraphModel } from '@tensorflow/tfjs-converter';
 import type { Logger } from 'pino';
-import { Gauge, Histogram, type Registry } from 'prom-client';
+import type { Histogram, Registry } from 'prom-client';
 import type { Frame } from '../frame.js';
 import { initBackend, type BackendInfo } from './backend.js';
 import { runCenternet, type RawDetection } from './centernet.js';
 import { COCO_CLASSES } from './coco.js';
 import type { DetectorConfig } from './config.js';
 import { AnalyticsError } from './errors.js';
+import { inferenceSeconds, reportBackend } from './metrics.js';
 import { loadGraphModelFromFiles } from './model-loader.js';
 import { suppress } from './nms.js';
 import type { Detection, Detector } from './types.js';
@@ -30,17 +31,7 @@ export class TfjsGraphDetector implements Detector {
     private readonly config: DetectorConfig,
     private readonly deps: DetectorDeps = {},
   ) {
-    if (deps.registry) {
-      this.inference = metric(deps.registry, 'streetwatch_edge_detector_inference_seconds', () =>
-        new Histogram({
-          name: 'streetwatch_edge_detector_inference_seconds',
-          help: 'Detector time per frame (preprocess + model + decode)',
-          labelNames: ['camera_id'],
-          buckets: [0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 1, 2, 5],
-          registers: [],
-        }),
-      );
-    }
+    if (deps.registry) this.inference = inferenceSeconds(deps.registry);
   }
 
   /** The backend chosen at load (undefined before). */
@@ -60,17 +51,7 @@ export class TfjsGraphDetector implements Detector {
   private async doLoad(): Promise<void> {
     const info = await initBackend(this.config.backend, this.deps.log);
     this.backendInfo = info;
-    if (this.deps.registry) {
-      const gauge = metric(this.deps.registry, 'streetwatch_edge_detector_backend_info', () =>
-        new Gauge({
-          name: 'streetwatch_edge_detector_backend_info',
-          help: 'TF.js backend in use (value 1), with SIMD and thread count for wasm',
-          labelNames: ['backend', 'simd', 'threads'],
-          registers: [],
-        }),
-      ) as Gauge<'backend' | 'simd' | 'threads'>;
-      gauge.set({ backend: info.name, simd: String(info.simd), threads: String(info.threads) }, 1);
-    }
+    if (this.deps.registry) reportBackend(this.deps.registry, info);
     const file = join(this.config.modelDir, `${this.config.model}.json`);
     const t0 = performance.now();
     this.model = await loadGraphModelFromFiles(file);
@@ -123,10 +104,3 @@ function clamp01(v: number): number {
 }
 
 /** Get-or-create a metric in a registry (several detectors may share one registry). */
-function metric<T extends Gauge | Histogram>(registry: Registry, name: string, make: () => T): T {
-  const existing = registry.getSingleMetric(name);
-  if (existing) return existing as T;
-  const m = make();
-  registry.registerMetric(m);
-  return m;
-}

@@ -19,11 +19,12 @@
  * - close(): terminates every thread (idempotent); later calls fail with SW_EDGE_DETECTOR_NOT_LOADED.
  */
 import { Worker } from 'node:worker_threads';
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { Counter, Histogram } from 'prom-client';
 import type { Frame } from '../frame.js';
 import type { BackendInfo } from './backend.js';
 import type { DetectorConfig } from './config.js';
 import { AnalyticsError, type AnalyticsErrorCode } from './errors.js';
+import { frameCopies, inferenceSeconds, reportBackend, workerRestarts } from './metrics.js';
 import type { DetectorDeps } from './tfjs-graph.js';
 import type { Detection, Detector } from './types.js';
 import type { FromWorker, ToWorker, WireError, WireFrame, WorkerInit } from './wire.js';
@@ -70,21 +71,9 @@ export class WorkerDetector implements Detector {
   ) {
     const r = deps.registry;
     if (r) {
-      this.inference = metric(r, 'streetwatch_edge_detector_inference_seconds', () =>
-        new Histogram({
-          name: 'streetwatch_edge_detector_inference_seconds',
-          help: 'Detector time per frame (preprocess + model + decode)',
-          labelNames: ['camera_id'],
-          buckets: [0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 1, 2, 5],
-          registers: [],
-        }),
-      );
-      this.restarts = metric(r, 'streetwatch_edge_detector_worker_restarts_total', () =>
-        new Counter({ name: 'streetwatch_edge_detector_worker_restarts_total', help: 'Detector worker threads replaced, by why (exit, error, timeout, load_failed)', labelNames: ['reason'], registers: [] }),
-      );
-      this.copies = metric(r, 'streetwatch_edge_detector_frame_copies_total', () =>
-        new Counter({ name: 'streetwatch_edge_detector_frame_copies_total', help: 'Frames copied to reach a detector thread (buffer not in shared memory; sampler frames never are)', registers: [] }),
-      );
+      this.inference = inferenceSeconds(r);
+      this.restarts = workerRestarts(r);
+      this.copies = frameCopies(r);
     }
   }
 
@@ -110,12 +99,7 @@ export class WorkerDetector implements Detector {
       await Promise.all(this.slots.map((s) => s.ready));
       const info = this.backendInfo;
       this.deps.log?.info({ workers: this.config.workers, backend: info, threadIds: this.threads.map((w) => w.threadId) }, 'detector worker threads ready');
-      if (this.deps.registry && info) {
-        const gauge = metric(this.deps.registry, 'streetwatch_edge_detector_backend_info', () =>
-          new Gauge({ name: 'streetwatch_edge_detector_backend_info', help: 'TF.js backend in use (value 1), with SIMD and thread count for wasm', labelNames: ['backend', 'simd', 'threads'], registers: [] }),
-        ) as Gauge<'backend' | 'simd' | 'threads'>;
-        gauge.set({ backend: info.name, simd: String(info.simd), threads: String(info.threads) }, 1);
-      }
+      if (this.deps.registry && info) reportBackend(this.deps.registry, info);
     })().catch(async (err: unknown) => {
       await this.terminateAll();
       this.slots.length = 0;
@@ -267,10 +251,3 @@ function fromWire(e: WireError, fallback: AnalyticsErrorCode): AnalyticsError {
 }
 
 /** Get-or-create a metric in a registry (several detectors may share one registry). */
-function metric<T extends Gauge | Histogram | Counter>(registry: Registry, name: string, make: () => T): T {
-  const existing = registry.getSingleMetric(name);
-  if (existing) return existing as T;
-  const m = make();
-  registry.registerMetric(m);
-  return m;
-}
