@@ -38,19 +38,14 @@ die() {
 }
 
 # ---- install / start what is missing (as scripts/test.sh) --------------------------------------
+# shellcheck source=scripts/lib/prepare.sh
+. "$root/scripts/lib/prepare.sh"
 say "npm dependencies"
-if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  npm ci --no-audit --no-fund
-else
-  echo "node_modules up to date"
-fi
+npm_deps
 
 say "local stack (Kafka + PostgreSQL)"
 bash deploy/local/stack.sh up >/dev/null || die "the local stack did not start (see above; deploy/local/README.md)"
-set -a
-# shellcheck disable=SC1091
-. "${STREETWATCH_STACK_DIR:-$root/.stack}/env"
-set +a
+stack_env
 BASE_DB=$PGDATABASE
 echo "kafka $STREETWATCH_KAFKA_BROKERS, postgres $PGHOST:$PGPORT"
 

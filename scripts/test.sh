@@ -8,19 +8,15 @@ cd "$(dirname "$0")/.."
 root=$(pwd)
 say() { printf '\n=== %s\n' "$*"; }
 
+# shellcheck source=scripts/lib/prepare.sh
+. "$root/scripts/lib/prepare.sh"
+
 say "npm dependencies"
-if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  npm ci --no-audit --no-fund
-else
-  echo "node_modules up to date"
-fi
+npm_deps
 
 say "local stack (Kafka + PostgreSQL)"
 bash deploy/local/stack.sh up
-set -a
-# shellcheck disable=SC1091
-. "${STREETWATCH_STACK_DIR:-$root/.stack}/env"
-set +a
+stack_env
 
 pkgs=${STREETWATCH_TEST_PACKAGES:-schemas platform edge-gateway stream-processor alert-router deploy}
 

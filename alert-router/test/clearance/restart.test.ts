@@ -3,24 +3,22 @@
  * while no work order exists yet, the router is killed (SIGKILL, nothing flushed from memory) and
  * started again, then the alert for that violation arrives: its work order shows "cleared at".
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { testDatabase, testKafka, uniqueId, waitFor } from '@streetwatch/platform/testing';
 import { TOPICS, departmentTopic, exampleAlert, exampleDetection } from '@streetwatch/schemas';
+import { routerProcess } from '../support/router-process.js';
 
-const routerDir = join(import.meta.dirname, '..', '..');
 
 t.test('an end consumed before its alert survives a router kill -9: the work order created after the restart shows "cleared at"', async (t) => {
   const k = await testKafka(t, { label: 'clr-restart', extra: [departmentTopic('cg-1')] });
   const db = await testDatabase(t);
   const dir = mkdtempSync(join(tmpdir(), 'router-clearance-restart-'));
-  const cfgFile = join(dir, 'router.json');
-  writeFileSync(
-    cfgFile,
-    JSON.stringify({
+  const { start, kill } = routerProcess(t, {
+    dir,
+    config: {
       instanceId: 'router-clearance-restart',
       consumer: { groupId: `router-${k.prefix}` },
       http: { port: 0 },
@@ -29,28 +27,9 @@ t.test('an end consumed before its alert survives a router kill -9: the work ord
       routing: { route: { departments: ['cg-1'] } },
       delivery: { poll: '100ms' },
       workOrders: { uploads: { dir: join(dir, 'photos') } },
-    }),
-  );
-  const logFile = createWriteStream(join(dir, 'router.log'));
-  let child: ChildProcess | undefined;
-  const start = (): void => {
-    const c = spawn(process.execPath, ['--import', 'tsx', join(routerDir, 'src', 'main.ts'), '--config', cfgFile], {
-      cwd: routerDir,
-      env: { ...process.env, PGDATABASE: db.settings.database, STREETWATCH_TOPIC_PREFIX: k.prefix, STREETWATCH_LOG_LEVEL: 'info' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    c.stdout?.pipe(logFile, { end: false });
-    c.stderr?.pipe(logFile, { end: false });
-    child = c;
-  };
-  const kill = async (): Promise<void> => {
-    const c = child;
-    if (!c || c.exitCode !== null || c.signalCode !== null) return;
-    const exited = new Promise((r) => c.once('exit', r));
-    c.kill('SIGKILL');
-    await exited;
-  };
-  t.teardown(kill);
+    },
+    env: { PGDATABASE: db.settings.database, STREETWATCH_TOPIC_PREFIX: k.prefix, STREETWATCH_LOG_LEVEL: 'info' },
+  });
 
   const violationId = `vio-${uniqueId()}`;
   start();

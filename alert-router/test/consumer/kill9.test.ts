@@ -4,20 +4,17 @@
  * is recorded and delivered on every channel, and a key reached a fake more than once only if its
  * delivery is marked uncertain in PostgreSQL.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import t from 'tap';
 import { stackSettings } from '@streetwatch/platform';
 import { testDatabase, testKafka, waitFor } from '@streetwatch/platform/testing';
 import { TOPICS, departmentTopic, exampleAlert, type DepartmentNotice } from '@streetwatch/schemas';
 import { startFakeDingtalk } from '../support/fake-robots/index.js';
 import { startFakeWebhook } from '../support/fake-webhook/index.js';
+import { routerProcess } from '../support/router-process.js';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const routerDir = join(here, '..', '..');
 
 t.test('kill -9 during a delivery burst, restart: none missing, duplicates only where marked uncertain', async (t) => {
   const k = await testKafka(t, { label: 'kill9', extra: [departmentTopic('cg-1')] });
@@ -27,10 +24,9 @@ t.test('kill -9 during a delivery burst, restart: none missing, duplicates only 
   hook.delayMs = 25;
   ding.delayMs = 15;
   const dir = mkdtempSync(join(tmpdir(), 'router-kill9-'));
-  const cfgFile = join(dir, 'router.json');
-  writeFileSync(
-    cfgFile,
-    JSON.stringify({
+  const { start, kill } = routerProcess(t, {
+    dir,
+    config: {
       instanceId: 'router-kill9',
       consumer: { groupId: `router-${k.prefix}` },
       http: { port: 0 },
@@ -42,37 +38,16 @@ t.test('kill -9 during a delivery burst, restart: none missing, duplicates only 
       },
       routing: { route: { departments: ['cg-1'] } },
       delivery: { poll: '100ms', timeout: '1s', leaseGrace: '1s' },
-    }),
-  );
-  const logFile = createWriteStream(join(dir, 'router.log'));
-  let child: ChildProcess | undefined;
-  const start = (): ChildProcess => {
-    const c = spawn(process.execPath, ['--import', 'tsx', join(routerDir, 'src', 'main.ts'), '--config', cfgFile], {
-      cwd: routerDir,
-      env: {
-        ...process.env,
-        PGDATABASE: db.settings.database,
-        STREETWATCH_TOPIC_PREFIX: k.prefix,
-        STREETWATCH_LOG_LEVEL: 'warn',
-        HOOK_SECRET: 'hook-secret',
-        DING_TOKEN: 'tok',
-        DING_SECRET: 'SECding',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    c.stdout?.pipe(logFile, { end: false });
-    c.stderr?.pipe(logFile, { end: false });
-    child = c;
-    return c;
-  };
-  const kill = async (): Promise<void> => {
-    const c = child;
-    if (!c || c.exitCode !== null || c.signalCode !== null) return;
-    const exited = new Promise((r) => c.once('exit', r));
-    c.kill('SIGKILL');
-    await exited;
-  };
-  t.teardown(kill);
+    },
+    env: {
+      PGDATABASE: db.settings.database,
+      STREETWATCH_TOPIC_PREFIX: k.prefix,
+      STREETWATCH_LOG_LEVEL: 'warn',
+      HOOK_SECRET: 'hook-secret',
+      DING_TOKEN: 'tok',
+      DING_SECRET: 'SECding',
+    },
+  });
   t.equal(stackSettings().kafka.brokers.length > 0, true);
 
   const t0 = Date.now();

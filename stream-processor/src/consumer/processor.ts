@@ -1,11 +1,10 @@
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
-import { DeadLetterPublisher, decodeContract, type ContractProducer, type ContractValue, type Logger, type Registry } from '@streetwatch/platform';
-import { TOPICS, topicName, type CameraHealth, type TopicSpec } from '@streetwatch/schemas';
+import { DeadLetterPublisher, decodeContract, type ContractProducer, type Logger, type Registry } from '@streetwatch/platform';
+import { topicName, type CameraHealth, type TopicSpec } from '@streetwatch/schemas';
 import type { ProcessorConfig, Settings } from '../config/load.js';
 import { packBatch } from '../engine/batch.js';
 import type { TaskEngines } from '../engine/host.js';
-import { outputEmpty, type EngineOutputData } from '../engine/step.js';
-import { ProcessorError } from '../errors.js';
+import { outputEmpty } from '../engine/step.js';
 import type { ProcessorMetrics } from '../ops/metrics.js';
 import type { HistorySink } from '../sink/history.js';
 import type { ClockRole } from '../state/engine.js';
@@ -13,23 +12,8 @@ import type { TaskStore } from '../state/store.js';
 import { Task } from '../state/task.js';
 import type { Clock } from '../time/clock.js';
 import { CoPartitionAssigner, tasksOf } from './assigner.js';
-import { INPUTS, SHOP_VIOLATIONS, type InputRole } from './topics.js';
-
-/**
- * Send in requests of at most CHUNK messages: kafkajs puts a partition's messages of one request
- * into one record batch, which must stay under the topic's max.message.bytes (1 MiB).
- */
-const CHUNK = 200;
-async function sendChunked<S extends TopicSpec>(
-  p: ContractProducer,
-  spec: S,
-  values: readonly ContractValue<S>[],
-  headers?: Record<string, string>,
-): Promise<void> {
-  for (let i = 0; i < values.length; i += CHUNK) {
-    await p.send(spec, values.slice(i, i + CHUNK), headers ? { headers } : {});
-  }
-}
+import { RuleOutput } from './output.js';
+import { INPUTS, type InputRole } from './topics.js';
 
 export interface ProcessorDeps {
   readonly kafka: Kafka;
@@ -61,6 +45,7 @@ const AHEAD = 2;
 export class StreamProcessor {
   private readonly consumer: Consumer;
   private readonly dlq: DeadLetterPublisher;
+  private readonly output: RuleOutput;
   private readonly byTopic = new Map<string, { role: InputRole; spec: TopicSpec }>();
   private readonly tasks = new Map<number, Promise<Task>>();
   private readonly inflight = new Set<Promise<unknown>>();
@@ -90,6 +75,7 @@ export class StreamProcessor {
       maxWaitTimeInMs: c.maxWaitMs,
     });
     this.dlq = new DeadLetterPublisher(settings.groupId, { producer: deps.producer, registry: deps.registry, log: deps.log });
+    this.output = new RuleOutput({ producer: deps.producer, sink: deps.sink, metrics: deps.metrics });
   }
 
   get ready(): { ok: boolean; detail?: string } {
@@ -151,7 +137,7 @@ export class StreamProcessor {
           );
           const r = await task.engine.punctuate(now, touched);
           if (!outputEmpty(r.out)) {
-            await this.emit(r.out, task);
+            await this.output.emit(r.out, task);
             task.dirty = true;
           }
           if (task.dirty && now - task.lastCheckpoint >= this.settings.checkpointIntervalMs) await this.checkpoint(task);
@@ -282,65 +268,17 @@ export class StreamProcessor {
       const r = await task.engine.step(input.role, packBatch(messages, skipped), this.deps.clock.now(), rows);
       for (const f of r.refused) refused.push({ partition, message: messages[skipped + f.index] as (typeof messages)[number], refusal: f });
       await this.dlq.publish(input.spec, refused);
-      await this.emit(r.out, task);
+      await this.output.emit(r.out, task);
       if (r.rows) await this.deps.sink.addRows(r.rows);
       valid = r.valid;
     }
     if (valid > 0) this.deps.metrics.events.inc({ topic: input.spec.name }, valid);
   }
 
-  /**
-   * Produce what the rules decided. The sends are pipelined: the batch loop does not wait for
-   * Kafka's acknowledgement, the task's next checkpoint does (offsets are never saved or committed
-   * past output that is not acknowledged). A failed send fails the task at that checkpoint.
-   */
-  private async emit(out: EngineOutputData, task: Task): Promise<void> {
-    const m = this.deps.metrics;
-    for (const [rule, n] of out.lateByRule) m.late.inc({ rule }, n);
-    for (const [k, n] of out.suppressedBy) {
-      const [rule = '', reason = ''] = k.split('|');
-      m.suppressed.inc({ rule, reason }, n);
-    }
-    if (outputEmpty(out)) return;
-    const p = this.deps.producer;
-    const sent = Promise.all([
-      sendChunked(p, TOPICS.alerts, out.alerts),
-      sendChunked(p, TOPICS.shopScores, out.scoreChanges),
-      sendChunked(p, TOPICS.detectionsLate, out.late, { 'sw-late': 'beyond-grace' }),
-      sendChunked(p, SHOP_VIOLATIONS, out.forward),
-    ]).then(
-      async () => {
-        for (const a of out.alerts) {
-          m.alerts.inc({ rule: a.ruleId, kind: a.ruleKind });
-          task.log.info({ alertId: a.alertId, ruleId: a.ruleId, key: a.key, eventTime: a.eventTime }, 'alert');
-        }
-        for (const c of out.scoreChanges) m.scoreChanges.inc({ rule: c.ruleId });
-        if (out.alerts.length > 0 || out.scoreChanges.length > 0) {
-          await this.deps.sink.add({ alerts: out.alerts, scoreChanges: out.scoreChanges });
-        }
-      },
-      (cause: unknown) => {
-        throw new ProcessorError('SW_PROC_PRODUCE_FAILED', `task ${task.id}: producing rule output failed`, { cause, retryable: true });
-      },
-    );
-    sent.catch(() => undefined); // surfaced by the checkpoint that awaits it
-    task.pending.push(sent);
-    if (task.pending.length >= 64) await this.settle(task);
-  }
-
-  /** Wait until everything the task sent is acknowledged (throws if a send failed). */
-  private async settle(task: Task): Promise<void> {
-    while (task.pending.length > 0) {
-      const batch = task.pending;
-      task.pending = [];
-      await Promise.all(batch);
-    }
-  }
-
   /** History rows first, then snapshot + offsets (one statement), then the Kafka commit. */
   private async checkpoint(task: Task): Promise<void> {
     if (task.evicted) return;
-    await this.settle(task);
+    await this.output.settle(task);
     if (!task.dirty) return;
     await this.deps.sink.flush();
     const bytes = await this.deps.store.save(task.id, task.epoch, { ...task.offsets }, await task.engine.snapshot());
