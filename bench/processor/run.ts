@@ -8,9 +8,11 @@
  *     (the alert's createdAt minus the produce time of the start that completed the window).
  *
  *   set -a; . .stack/env; set +a; npm run -w stream-processor bench:processor
- *   (BENCH_EVENTS=200000, BENCH_ROUNDS=2 bare/processor pairs, BENCH_ENGINE_WORKERS=1; ~3 minutes)
+ *   (BENCH_EVENTS=200000, BENCH_ROUNDS=2 bare/processor pairs, BENCH_ENGINE_WORKERS=1; ~3 minutes;
+ *    BENCH_QUICK=1: the throughput rounds only, printed, nothing written)
  *
- * Also the broker's and PostgreSQL's CPU per event (all java / postgres processes, from /proc: run it
+ * Also the processor's CPU per event by thread (consumer, engine workers, V8 helper threads: GC and
+ * compilers), and the broker's and PostgreSQL's CPU per event (all java / postgres processes, from /proc: run it
  * on an otherwise quiet machine). Writes bench/results/processor.json. Numbers only, no assertions.
  */
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -83,6 +85,41 @@ function serverMicrosPerEvent(from: { kafka: number; postgres: number }, count: 
   return { kafka: us(now.kafka - from.kafka), postgres: us(now.postgres - from.postgres) };
 }
 
+/** CPU ticks (1/100 s) per thread of this process, by OS thread id (from /proc/self/task). */
+function threadTicks(): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const tid of readdirSync('/proc/self/task')) {
+    try {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out.set(Number(tid), Number(f[11]) + Number(f[12]));
+    } catch {
+      // thread gone
+    }
+  }
+  return out;
+}
+
+/**
+ * This process's CPU per event split by thread: the main (consumer) thread, the threads that
+ * appeared after `before` was taken (the engine workers), and the rest (V8's helper threads:
+ * parallel/concurrent GC and compilers; libuv's pool).
+ */
+function threadMicrosPerEvent(before: Map<number, number>, startTids: ReadonlySet<number>, count: number): { main: number; engine: number; helpers: number } {
+  const now = threadTicks();
+  const us = (ticks: number) => Math.round(((ticks * 10_000) / count) * 10) / 10;
+  let main = 0;
+  let engine = 0;
+  let helpers = 0;
+  for (const [tid, t] of now) {
+    const d = t - (before.get(tid) ?? 0);
+    if (tid === process.pid) main += d;
+    else if (startTids.has(tid)) helpers += d;
+    else engine += d;
+  }
+  return { main: us(main), engine: us(engine), helpers: us(helpers) };
+}
+
 /** CPU time (user + system, whole process) per event since `from`: robust to a busy machine. */
 function cpuMicrosPerEvent(from: NodeJS.CpuUsage, count: number): number {
   const d = process.cpuUsage(from);
@@ -92,7 +129,14 @@ function cpuMicrosPerEvent(from: NodeJS.CpuUsage, count: number): number {
 async function bare(
   k: TestKafka,
   count: number,
-): Promise<{ seconds: number; rate: number; cpuMicrosPerEvent: number; servers: { kafka: number; postgres: number } }> {
+): Promise<{
+  seconds: number;
+  rate: number;
+  cpuMicrosPerEvent: number;
+  threads: { main: number; engine: number; helpers: number };
+  servers: { kafka: number; postgres: number };
+}> {
+  const startTids = new Set(threadTicks().keys());
   const c = k.kafka.consumer({
     groupId: uniqueId('bare'),
     maxBytesPerPartition: CONSUMER.maxBytesPerPartition,
@@ -104,6 +148,7 @@ async function bare(
   let seen = 0;
   let first = 0;
   let last = 0;
+  const ticks0 = threadTicks();
   const cpu0 = process.cpuUsage();
   const srv0 = serverCpu();
   await c.run({
@@ -116,10 +161,11 @@ async function bare(
   });
   await waitFor('bare consumer read everything', () => seen >= count, { timeoutMs: 300_000, intervalMs: 20 });
   const cpu = cpuMicrosPerEvent(cpu0, count);
+  const threads = threadMicrosPerEvent(ticks0, startTids, count);
   const servers = serverMicrosPerEvent(srv0, count);
   await c.disconnect();
   const seconds = (last - first) / 1000;
-  return { seconds, rate: count / seconds, cpuMicrosPerEvent: cpu, servers };
+  return { seconds, rate: count / seconds, cpuMicrosPerEvent: cpu, threads, servers };
 }
 
 async function counter(registry: Registry, name: string): Promise<number> {
@@ -136,6 +182,7 @@ async function processor(
   rate: number;
   alerts: number;
   cpuMicrosPerEvent: number;
+  threads: { main: number; engine: number; helpers: number };
   servers: { kafka: number; postgres: number };
   app: ProcessorApp;
   registry: Registry;
@@ -161,7 +208,9 @@ async function processor(
   const log = createLogger({ name: 'bench', level: 'warn' });
   const app = new ProcessorApp(config, { kafka: k.kafka, pool: db.pool, pgTarget: stackSettings().pg, registry, log });
   teardowns.push(() => app.close(10_000));
+  const startTids = new Set(threadTicks().keys());
   await app.start();
+  const ticks0 = threadTicks();
   const cpu0 = process.cpuUsage();
   const srv0 = serverCpu();
   let first = 0;
@@ -176,8 +225,9 @@ async function processor(
   );
   const seconds = (performance.now() - first) / 1000;
   const cpu = cpuMicrosPerEvent(cpu0, count);
+  const threads = threadMicrosPerEvent(ticks0, startTids, count);
   const servers = serverMicrosPerEvent(srv0, count);
-  return { seconds, rate: count / seconds, servers, alerts: await counter(registry, 'streetwatch_processor_alerts_total'), cpuMicrosPerEvent: cpu, app, registry };
+  return { seconds, rate: count / seconds, servers, threads, alerts: await counter(registry, 'streetwatch_processor_alerts_total'), cpuMicrosPerEvent: cpu, app, registry };
 }
 
 async function latency(k: TestKafka, ratePerSecond: number, seconds: number): Promise<{ alerts: number; p50: number; p99: number; max: number }> {
@@ -244,7 +294,7 @@ async function main(): Promise<void> {
   const produceSeconds = (performance.now() - t0) / 1000;
   console.log(`produced ${N} events in ${produceSeconds.toFixed(1)} s`);
   const ceiling = await bare(k, N);
-  console.log(`bare kafkajs consumer: ${Math.round(ceiling.rate)} events/s, ${ceiling.cpuMicrosPerEvent} µs CPU/event`);
+  console.log(`bare kafkajs consumer: ${Math.round(ceiling.rate)} events/s, ${ceiling.cpuMicrosPerEvent} µs CPU/event (threads: ${JSON.stringify(ceiling.threads)})`);
   const profile = process.env.BENCH_PROFILE; // a .cpuprofile path: profile the sink-off processor phase
   const session = profile ? new Session() : undefined;
   if (session) {
@@ -262,7 +312,7 @@ async function main(): Promise<void> {
     console.log('produced by the processor:', (produced?.values ?? []).map((v) => `${String(v.labels.topic)}=${v.value}`).join(' '));
     return; // a profiling run writes no results
   }
-  console.log(`processor (rules, alerts, snapshots; sink off): ${Math.round(noSink.rate)} events/s, ${noSink.cpuMicrosPerEvent} µs CPU/event, ${noSink.alerts} alerts`);
+  console.log(`processor (rules, alerts, snapshots; sink off): ${Math.round(noSink.rate)} events/s, ${noSink.cpuMicrosPerEvent} µs CPU/event (threads: ${JSON.stringify(noSink.threads)}), ${noSink.alerts} alerts`);
   await noSink.app.close(10_000);
   // A second bare/processor pair: on a shared 2-core machine one pair can land in a busy moment.
   const rounds = [{ bare: ceiling.rate, processor: noSink.rate }];
@@ -271,8 +321,9 @@ async function main(): Promise<void> {
     const p = await processor(k, N, false);
     await p.app.close(10_000);
     rounds.push({ bare: b.rate, processor: p.rate });
-    console.log(`round ${r + 1}: bare ${Math.round(b.rate)}, processor ${Math.round(p.rate)} events/s (${round(p.rate / b.rate)})`);
+    console.log(`round ${r + 1}: bare ${Math.round(b.rate)}, processor ${Math.round(p.rate)} events/s (${round(p.rate / b.rate)}), µs CPU/event ${p.cpuMicrosPerEvent} ${JSON.stringify(p.threads)}`);
   }
+  if (process.env.BENCH_QUICK) return; // throughput rounds only, nothing written
   const full = await processor(k, N, true);
   console.log(`processor (everything incl. PostgreSQL history sink): ${Math.round(full.rate)} events/s, ${full.cpuMicrosPerEvent} µs CPU/event`);
   const lat = await latency(k, 2000, 15);
@@ -290,12 +341,14 @@ async function main(): Promise<void> {
       eventsPerSecond: Math.round(ceiling.rate),
       seconds: round(ceiling.seconds),
       cpuMicrosPerEvent: ceiling.cpuMicrosPerEvent,
+      cpuMicrosPerEventByThread: ceiling.threads,
       serverCpuMicrosPerEvent: ceiling.servers,
     },
     processorSinkOff: {
       eventsPerSecond: Math.round(noSink.rate),
       seconds: round(noSink.seconds),
       cpuMicrosPerEvent: noSink.cpuMicrosPerEvent,
+      cpuMicrosPerEventByThread: noSink.threads,
       serverCpuMicrosPerEvent: noSink.servers,
       alerts: noSink.alerts,
       ratioToBare: round(noSink.rate / ceiling.rate),
