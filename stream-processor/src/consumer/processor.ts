@@ -136,18 +136,19 @@ export class StreamProcessor {
             (role) => rejoined || this.rebalancing || task.behind.has(role) || (role === 'shop' && upstreamBehind),
           );
           const r = await task.engine.punctuate(now, touched);
+          // The watermark gauge first: whatever the punctuation emits happened at this watermark.
+          for (const role of CLOCK_ROLES) {
+            const wm = r.watermarks[role];
+            if (Number.isFinite(wm)) this.deps.metrics.watermark.set({ input: role, task: String(task.id) }, wm / 1000);
+          }
+          windows += r.sizes.windows;
+          timers += r.sizes.timers;
+          shops += r.sizes.shops;
           if (!outputEmpty(r.out)) {
             await this.output.emit(r.out, task);
             task.dirty = true;
           }
           if (task.dirty && now - task.lastCheckpoint >= this.settings.checkpointIntervalMs) await this.checkpoint(task);
-          windows += r.sizes.windows;
-          timers += r.sizes.timers;
-          shops += r.sizes.shops;
-          for (const role of CLOCK_ROLES) {
-            const wm = r.watermarks[role];
-            if (Number.isFinite(wm)) this.deps.metrics.watermark.set({ input: role, task: String(task.id) }, wm / 1000);
-          }
         })
         .catch((err: unknown) => this.fail(task, err, 'punctuation'));
     }
