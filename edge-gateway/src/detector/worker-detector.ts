@@ -38,6 +38,11 @@ const BACKOFF_MAX_MS = 30_000;
 
 type RestartReason = 'exit' | 'error' | 'timeout' | 'load_failed';
 
+export interface WorkerDetectorDeps extends DetectorDeps {
+  /** The thread entry (default: worker.js beside this file). Tests wrap it to inject faults. */
+  readonly workerUrl?: URL;
+}
+
 interface Pending {
   resolve: (d: Detection[]) => void;
   reject: (e: Error) => void;
@@ -67,7 +72,7 @@ export class WorkerDetector implements Detector {
 
   constructor(
     private readonly config: DetectorConfig,
-    private readonly deps: DetectorDeps = {},
+    private readonly deps: WorkerDetectorDeps = {},
   ) {
     const r = deps.registry;
     if (r) {
@@ -157,7 +162,7 @@ export class WorkerDetector implements Detector {
    */
   private spawn(slot: Slot, initial: boolean): Promise<void> {
     const init: WorkerInit = { config: { ...this.config } };
-    const worker = new Worker(WORKER_URL, { workerData: init, name: `detector-${slot.index}` });
+    const worker = new Worker(this.deps.workerUrl ?? WORKER_URL, { workerData: init, name: `detector-${slot.index}` });
     slot.worker = worker;
     let isReady = false;
     let ready: () => void = () => {};

@@ -92,6 +92,27 @@ t.test('a worker thread that dies is restarted: its frame fails with SW_EDGE_DET
   t.match(line, { level: 50, reason: 'exit' }, 'logged once as an error with its code');
 });
 
+t.test('a worker thread that hangs is terminated after workerTimeoutMs and replaced: its frame fails with SW_EDGE_DETECTOR_CRASHED, counted as timeout', async (t) => {
+  const registry = new Registry();
+  const logs = captureLog();
+  const workerUrl = new URL('./fixtures/hanging-worker.ts', import.meta.url);
+  const detector = new WorkerDetector(await detectorConfig({ workers: 1, workerTimeoutMs: 1000 }), { registry, log: logs.log, workerUrl });
+  t.teardown(() => detector.close());
+  await detector.load();
+  const [thread] = detector.threads;
+  if (!thread) throw new Error('no thread');
+  const exited = once(thread, 'exit');
+  await t.rejects(detector.detect(shared({ ...car, cameraId: 'hang' })), { code: 'SW_EDGE_DETECTOR_CRASHED', retryable: true, message: /ran over 1000 ms/ });
+  await exited; // the wedged thread was terminated, not left spinning
+  const next = await detector.detect(shared(car));
+  t.ok(next.some((d) => d.objectClass === 'car'), 'the replacement thread detects the car');
+  t.not(detector.threads[0], thread, 'a new thread');
+  t.equal(await total(registry, 'streetwatch_edge_detector_worker_restarts_total', { reason: 'timeout' }), 1, 'counted once, as timeout');
+  t.equal(await total(registry, 'streetwatch_edge_detector_worker_restarts_total', { reason: 'exit' }), 0, 'its termination is not counted again as an exit');
+  const line = logs.entries().find((e) => e.code === 'SW_EDGE_DETECTOR_CRASHED');
+  t.match(line, { level: 50, reason: 'timeout' }, 'logged as an error with its code');
+});
+
 t.test('close() terminates the worker threads and later calls fail with SW_EDGE_DETECTOR_NOT_LOADED', async (t) => {
   const detector = (await realDetector(t, { workers: 2 })) as WorkerDetector;
   const threads = [...detector.threads];
