@@ -251,11 +251,16 @@ export class AlertRouter {
            SELECT group_key, department_id, route, channels, group_interval_ms, repeat_interval_ms, last_notified_at, flushes, created_at, next_flush_at
            FROM router_groups WHERE next_flush_at <= ${tsLiteral(now)} ORDER BY next_flush_at LIMIT ${Math.trunc(limit)} FOR UPDATE SKIP LOCKED)
          SELECT g.group_key, g.department_id, g.route, g.channels, g.group_interval_ms, g.repeat_interval_ms, g.last_notified_at, g.flushes, g.created_at,
-           m.alert_id, m.state, m.suppressed_by, m.work_order_id, a.alert, a.received_at
-         FROM g LEFT JOIN (router_group_members m JOIN router_alerts a ON a.alert_id = m.alert_id)
-           ON m.group_key = g.group_key
-           AND (m.state = 'pending' OR (m.state = 'notified' AND a.received_at > ${tsLiteral(now - this.resolveMs)}))
-         ORDER BY g.next_flush_at, g.group_key, a.received_at, m.alert_id`,
+           ma.alert_id, ma.state, ma.suppressed_by, ma.work_order_id, ma.alert, ma.received_at
+         FROM g LEFT JOIN LATERAL (
+           -- per group through the members' primary key; OFFSET 0 keeps the planner from turning this
+           -- back into a join that hashes whole-table scans of members and alerts (it did, every flush)
+           SELECT m.alert_id, m.state, m.suppressed_by, m.work_order_id, a.alert, a.received_at
+           FROM router_group_members m JOIN router_alerts a ON a.alert_id = m.alert_id
+           WHERE m.group_key = g.group_key
+             AND (m.state = 'pending' OR (m.state = 'notified' AND a.received_at > ${tsLiteral(now - this.resolveMs)}))
+           OFFSET 0) ma ON true
+         ORDER BY g.next_flush_at, g.group_key, ma.received_at, ma.alert_id`,
       )) as unknown as [unknown, QueryResult<GroupRow & Partial<Omit<MemberRow, 'group_key' | 'department_id'>>>];
       const rows = res[1].rows;
       if (rows.length === 0) {
@@ -316,13 +321,13 @@ export class AlertRouter {
            UPDATE router_group_members m SET state = x.state, suppressed_by = x.by, work_order_id = COALESCE(x.wo, m.work_order_id),
              notified_at = CASE WHEN x.state = 'notified' AND m.state <> 'notified' THEN $3::timestamptz ELSE m.notified_at END
            FROM jsonb_to_recordset($1::jsonb) AS x(g text, a text, state text, by text, wo text)
-           WHERE m.group_key = x.g AND m.alert_id = x.a
+           WHERE m.group_key = ANY ($7::text[]) AND m.group_key = x.g AND m.alert_id = x.a
            RETURNING 1),
          gu AS (
            UPDATE router_groups g SET last_flush_at = $3, next_flush_at = x.next,
              flushes = g.flushes + CASE WHEN x.flushed THEN 1 ELSE 0 END,
              last_notified_at = CASE WHEN x.flushed THEN $3::timestamptz ELSE g.last_notified_at END
-           FROM jsonb_to_recordset($2::jsonb) AS x(g text, flushed boolean, next timestamptz) WHERE g.group_key = x.g
+           FROM jsonb_to_recordset($2::jsonb) AS x(g text, flushed boolean, next timestamptz) WHERE g.group_key = ANY ($7::text[]) AND g.group_key = x.g
            RETURNING 1),
          sup AS (${insertAttemptsSql('$4')} RETURNING 1),
          ins AS (${insertIntentsSql('$5', '$3')}),
@@ -340,6 +345,9 @@ export class AlertRouter {
           attemptsParam(suppressedAttempts(suppressed, now)),
           intentsParam(deliveries, leases),
           attemptsParam(intentAttempts),
+          // Both updates find their rows through the primary keys (= ANY): joined with the jsonb rows
+          // alone, the planner hashed sequential scans of router_groups and router_group_members.
+          [...groups.keys()],
         ],
       );
       await c.query('COMMIT');
