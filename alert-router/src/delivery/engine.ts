@@ -265,14 +265,16 @@ export class DeliveryEngine {
 
   private onResult(rt: ChannelRuntime, row: ClaimedDelivery, err: unknown, providerMessageId: string | undefined): void {
     const now = this.deps.clock.now();
-    const log = this.deps.log.child({ alertId: row.alertId, channel: rt.name, key: row.key, attempt: row.attempts });
     if (err === undefined) {
       this.push({ row, state: 'sent', outcome: 'sent', providerMessageId: providerMessageId ?? '' }, rt);
       const created = Date.parse(row.message.items[0]?.alert.createdAt ?? '');
       if (Number.isFinite(created)) this.deps.metrics.latency.observe({ type: rt.cfg.type }, Math.max(0, Date.now() - created) / 1000);
-      log.debug('delivered');
+      // The bound child logger only when it will write: building one per send (its bindings run
+      // through redaction) was ~1% of the router's CPU at burst.
+      if (this.deps.log.isLevelEnabled('debug')) this.rowLog(rt, row).debug('delivered');
       return;
     }
+    const log = this.rowLog(rt, row);
     const open = (err as { code?: string }).code === 'EOPENBREAKER';
     const e =
       err instanceof ChannelError
@@ -309,6 +311,10 @@ export class DeliveryEngine {
       this.push({ row, state: 'retrying', outcome: 'retrying', nextAttemptAt: now + wait, error }, rt);
       log.info({ err: e, waitMs: wait }, 'delivery will be retried');
     }
+  }
+
+  private rowLog(rt: ChannelRuntime, row: ClaimedDelivery): Logger {
+    return this.deps.log.child({ alertId: row.alertId, channel: rt.name, key: row.key, attempt: row.attempts });
   }
 
   private push(o: OutcomeRecord, rt: ChannelRuntime): void {
