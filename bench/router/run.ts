@@ -12,20 +12,27 @@
  * bench/results/router.json. No assertions: numbers only.
  *
  * Each phase also reports what an alert costs, since wall-clock rates swing with the machine's
- * other load: CPU µs per alert of this process (router + the in-process fake webhook + the load
- * generator), of the router's PostgreSQL backends and of the (shared) Kafka broker; the router
- * pool's statements (round trips) and the router producers' produce requests per alert.
+ * other load: CPU µs per alert of the router's process, of the bench driver (a child process: the
+ * load generator and the fake webhook receiver, see driver.ts), of the router's PostgreSQL backends
+ * and of the (shared) Kafka broker; the router pool's statements (round trips) and the router
+ * producers' produce requests per alert.
+ *
+ * Diagnostics (off by default): BENCH_ROUTER_PROFILE=<file.cpuprofile> writes a CPU profile of
+ * the router's process during the burst; BENCH_ROUTER_PG_BREAKDOWN=1 prints, after the burst, the
+ * PostgreSQL backend CPU per alert by statement (schedstat of the backend around each statement).
  */
+import { fork } from 'node:child_process';
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { ContractProducer, createLogger, createPool, createRegistry, parseConfig } from '@streetwatch/platform';
 import { testDatabase, testKafka, waitFor } from '@streetwatch/platform/testing';
-import { TOPICS, departmentTopic, exampleAlert, type Alert } from '@streetwatch/schemas';
+import { departmentTopic } from '@streetwatch/schemas';
 import { DeliveryPipeline, RouterConfig, migrateRouter, secretResolver } from '@streetwatch/alert-router';
-import { FakeWebhook } from '../../alert-router/test/support/fake-webhook/index.js';
+import type { DriverRequest } from './driver.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const out = join(here, '..', 'results', 'router.json');
@@ -65,6 +72,40 @@ const brokerPid =
       }
     }) ?? 0;
 
+const breakdown = process.env.BENCH_ROUTER_PG_BREAKDOWN ? new Map<string, { n: number; ns: number }>() : undefined;
+const lastNs = new Map<number, number>();
+function schedNs(pid: number): number {
+  try {
+    return Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[0]);
+  } catch {
+    return 0;
+  }
+}
+/** Charge a statement with its backend's CPU time since that backend's previous statement ended. */
+function trackStatement(client: object, args: unknown[]): (() => void) | undefined {
+  const pid = (client as { processID?: number }).processID ?? 0;
+  const sql = typeof args[0] === 'string' ? args[0] : ((args[0] as { text?: string } | undefined)?.text ?? '?');
+  const key = sql.replace(/\s+/g, ' ').slice(0, 70);
+  const done = (): void => {
+    const ns = schedNs(pid);
+    const e = breakdown?.get(key) ?? { n: 0, ns: 0 };
+    e.n++;
+    e.ns += ns - (lastNs.get(pid) ?? ns);
+    lastNs.set(pid, ns);
+    breakdown?.set(key, e);
+  };
+  const cb = args.at(-1);
+  // pg.Pool#query passes a callback; client.query(...) without one returns a promise.
+  if (typeof cb === 'function') {
+    args[args.length - 1] = (...x: unknown[]) => {
+      done();
+      return (cb as (...y: unknown[]) => unknown)(...x);
+    };
+    return;
+  }
+  return done;
+}
+
 async function main(): Promise<void> {
   const k = await testKafka(host, { label: 'benchrouter', extra: [departmentTopic('bench-dept')] });
   const db = await testDatabase(host);
@@ -74,27 +115,49 @@ async function main(): Promise<void> {
   db.pool.on('connect', (c) => void routerClients.add(c));
   const query = pg.Client.prototype.query;
   (pg.Client.prototype as unknown as { query: (...a: unknown[]) => unknown }).query = function (this: object, ...a: unknown[]) {
-    if (routerClients.has(this)) statements++;
-    return (query as (...x: unknown[]) => unknown).apply(this, a);
+    if (!routerClients.has(this)) return (query as (...x: unknown[]) => unknown).apply(this, a);
+    statements++;
+    const done = breakdown ? trackStatement(this, a) : undefined;
+    const r = (query as (...x: unknown[]) => unknown).apply(this, a);
+    if (done && r instanceof Promise) void r.finally(done).catch(() => undefined);
+    return r;
   };
   const poll = createPool({ ...db.settings, applicationName: 'bench-poll', max: 2 });
   host.teardown(() => poll.end());
   await migrateRouter(db.pool);
-  const received = new Map<string, number>(); // alertId → webhook receive time
-  const hook = new FakeWebhook('bench-secret');
-  await hook.listen(host);
-  const origAnswer = hook.answer.bind(hook);
-  hook.answer = async (reply, key, success) => {
-    const r = await origAnswer(reply, key, success);
-    const body = hook.bodies.at(-1) as { alerts?: Array<{ alertId: string }> } | undefined;
-    for (const a of body?.alerts ?? []) if (!received.has(a.alertId)) received.set(a.alertId, Date.now());
-    return r;
-  };
+  // The outside world (load generator + webhook receiver) in a child process.
+  const child = fork(join(here, 'driver.ts'), [], {
+    execArgv: ['--import', 'tsx'],
+    env: { ...process.env, BENCH_DRIVER_BROKERS: k.brokers.join(','), BENCH_DRIVER_PREFIX: k.prefix, BENCH_DRIVER_SECRET: 'bench-secret' },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const waiting = new Map<number, (m: Record<string, unknown>) => void>();
+  let nextId = 0;
+  const hookUrl = await new Promise<string>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`bench driver exited (${code})`)));
+    child.on('message', (m: Record<string, unknown>) => {
+      if (m.ready) return resolve(String(m.url));
+      waiting.get(Number(m.id))?.(m);
+      waiting.delete(Number(m.id));
+    });
+  });
+  type Req = DriverRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
+  const driver = (req: Req): Promise<Record<string, unknown>> =>
+    new Promise((resolve, reject) => {
+      const id = nextId++;
+      waiting.set(id, (m) => (m.error ? reject(new Error(String(m.error))) : resolve(m)));
+      child.send({ ...req, id });
+    });
+  host.teardown(async () => {
+    await driver({ cmd: 'close' }).catch(() => undefined);
+    if (child.exitCode === null) child.kill();
+  });
+  const driverCpuUs = async (): Promise<number> => Number((await driver({ cmd: 'cpu' })).us);
   const cfg = parseConfig(RouterConfig, {
     consumer: { groupId: `bench-${k.prefix}` },
     departments: { 'bench-dept': { name: 'bench', channels: ['hook', 'queue'] } },
     channels: {
-      hook: { type: 'webhook', url: `${hook.url}/hook`, signSecret: { secretEnv: 'HOOK' }, concurrency: CONCURRENCY },
+      hook: { type: 'webhook', url: `${hookUrl}/hook`, signSecret: { secretEnv: 'HOOK' }, concurrency: CONCURRENCY },
       queue: { type: 'kafka-dept', concurrency: CONCURRENCY },
     },
     routing: { route: { departments: ['bench-dept'] } },
@@ -102,7 +165,6 @@ async function main(): Promise<void> {
   }) as RouterConfig;
   const registry = createRegistry('bench');
   // The router gets its own producers, as main.ts builds them (department queues; Delivery events);
-  // k.producer is the load generator's.
   const routerProducer = new ContractProducer({ prefix: k.prefix }, { kafka: k.kafka, registry });
   await routerProducer.start();
   host.teardown(() => routerProducer.close());
@@ -122,8 +184,6 @@ async function main(): Promise<void> {
   host.teardown(() => pipeline.close());
   await pipeline.start({ consume: true });
 
-  const producer = k.producer;
-  const mk = (id: string): Alert => exampleAlert({ alertId: id, createdAt: new Date().toISOString() });
   const count = async (sql: string, args: unknown[] = []): Promise<number> =>
     Number((await poll.query<{ n: string }>(sql, args)).rows[0]?.n ?? 0);
   let produceRequests = 0;
@@ -137,18 +197,21 @@ async function main(): Promise<void> {
   /** Start measuring a phase; the returned function gives its costs per alert. */
   const costs = async () => {
     const cpu0 = process.cpuUsage();
+    const driver0 = await driverCpuUs();
     const pg0 = new Map((await routerBackends()).map((pid) => [pid, cpuTicks(pid)]));
     const broker0 = cpuTicks(brokerPid);
     const st0 = statements;
     const pr0 = produceRequests;
     return async (alerts: number) => {
       const cpu = process.cpuUsage(cpu0);
+      const driverUs = (await driverCpuUs()) - driver0;
       let pgTicks = 0;
       for (const pid of await routerBackends()) pgTicks += cpuTicks(pid) - (pg0.get(pid) ?? 0);
       const per = (x: number): number => Math.round((x / alerts) * 100) / 100;
       return {
         cpuUsPerAlert: {
-          thisProcess: Math.round((cpu.user + cpu.system) / alerts),
+          router: Math.round((cpu.user + cpu.system) / alerts),
+          benchDriver: Math.round(driverUs / alerts),
           postgresBackends: Math.round((pgTicks * 10_000) / alerts),
           kafkaBrokerShared: Math.round(((cpuTicks(brokerPid) - broker0) * 10_000) / alerts),
         },
@@ -159,15 +222,23 @@ async function main(): Promise<void> {
   };
 
   // Warm-up: joins the group, opens connections, JIT.
-  await producer.send(TOPICS.alerts, Array.from({ length: 200 }, (_, i) => mk(`warm-${i}`)));
+  await driver({ cmd: 'burst', ids: Array.from({ length: 200 }, (_, i) => `warm-${i}`) });
   await waitFor('warm-up delivered', async () => (await count("SELECT count(*)::text AS n FROM router_deliveries WHERE state = 'sent'")) >= 400, { timeoutMs: 120_000 });
 
   const loadAtStart = Math.round(loadavg()[0]! * 10) / 10;
   // (1) Burst.
   const burst = Array.from({ length: BURST }, (_, i) => `burst-${i}`);
   const burstCosts = await costs();
+  // BENCH_ROUTER_PROFILE=<file.cpuprofile>: a CPU profile of this process during the burst.
+  const profileFile = process.env.BENCH_ROUTER_PROFILE;
+  const inspector = profileFile ? new Session() : undefined;
+  if (inspector) {
+    inspector.connect();
+    await inspector.post('Profiler.enable');
+    await inspector.post('Profiler.start');
+  }
   const b0 = Date.now();
-  for (let i = 0; i < burst.length; i += 500) await producer.send(TOPICS.alerts, burst.slice(i, i + 500).map(mk));
+  await driver({ cmd: 'burst', ids: burst });
   const produced = Date.now() - b0;
   await waitFor('burst recorded', async () => (await count("SELECT count(*)::text AS n FROM router_alerts WHERE alert_id LIKE 'burst-%'")) >= BURST, { timeoutMs: 300_000, intervalMs: 20 });
   const recordedMs = Date.now() - b0;
@@ -178,25 +249,23 @@ async function main(): Promise<void> {
   );
   const deliveredMs = Date.now() - b0;
   const burstCost = await burstCosts(BURST);
+  if (breakdown) {
+    for (const [k, v] of [...breakdown.entries()].sort((x, y) => y[1].ns - x[1].ns)) process.stdout.write(`${(v.ns / 1000 / BURST).toFixed(0).padStart(5)} us/alert ${String(v.n).padStart(6)} x ${k}\n`);
+    breakdown.clear();
+  }
+  if (inspector && profileFile) {
+    const { profile } = await inspector.post('Profiler.stop');
+    writeFileSync(profileFile, JSON.stringify(profile));
+    inspector.disconnect();
+  }
 
   // (2) Paced load.
   const paced: Array<Record<string, unknown>> = [];
   for (const rate of RATES) {
     const n = rate * PACED_SECONDS;
-    const ids: string[] = [];
-    const tick = 20; // ms per produce batch
-    const perTick = Math.max(1, Math.round((rate * tick) / 1000));
     const phaseCosts = await costs();
     const p0 = Date.now();
-    for (let sent = 0; sent < n; ) {
-      const batch = Array.from({ length: Math.min(perTick, n - sent) }, (_, i) => `r${rate}-${sent + i}`);
-      ids.push(...batch);
-      sent += batch.length;
-      await producer.send(TOPICS.alerts, batch.map(mk));
-      const due = p0 + (sent / rate) * 1000;
-      const wait = due - Date.now();
-      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-    }
+    const { ids } = (await driver({ cmd: 'paced', label: `r${rate}`, rate, n })) as unknown as { ids: string[] };
     await waitFor(
       `paced ${rate}/s delivered`,
       async () => (await count("SELECT count(*)::text AS n FROM router_deliveries WHERE state = 'sent' AND alert_id LIKE $1", [`r${rate}-%`])) >= 2 * n,
@@ -209,7 +278,8 @@ async function main(): Promise<void> {
       [`r${rate}-%`],
     );
     const createdOf = new Map(rows.rows.map((r) => [r.alert_id, r.created]));
-    const hookLat = ids.map((id) => (received.get(id) ?? NaN) - Date.parse(createdOf.get(id) ?? ''));
+    const at = ((await driver({ cmd: 'received', ids })) as unknown as { at: Array<number | null> }).at;
+    const hookLat = ids.map((id, i) => (at[i] ?? NaN) - Date.parse(createdOf.get(id) ?? ''));
     const queueLat = rows.rows.filter((r) => r.channel_name === 'queue').map((r) => r.sent_at.getTime() - Date.parse(r.created));
     const q = rows.rows.filter((r) => r.channel_name === 'queue');
     const stage = (f: (r: (typeof q)[number]) => number) => ({ p50: pct(q.map(f), 50), p99: pct(q.map(f), 99) });
@@ -233,7 +303,8 @@ async function main(): Promise<void> {
     when: new Date().toISOString(),
     machine: { cores: cpus().length, loadAvg1mAtEnd: Math.round(loadavg()[0]! * 10) / 10, cpu: cpus()[0]?.model.split(' ').slice(0, 2).join(' '), node: process.version },
     loadAvg1mAtStart: loadAtStart,
-    setup: 'in-process router; real Kafka 4.1 + PostgreSQL 15 on the same 2-core machine; sinks: fake webhook (HMAC-signed HTTP) + kafka-dept; groupWait 0',
+    setup:
+      'router in the bench process; load generator + fake webhook receiver in a child process (benchDriver); real Kafka 4.1 + PostgreSQL 15 on the same 2-core machine; sinks: fake webhook (HMAC-signed HTTP) + kafka-dept; groupWait 0',
     burst: {
       alerts: BURST,
       produceMs: produced,
