@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import type { Pool } from '@streetwatch/platform';
 import type { UserConfig } from '../workorders/config.js';
 import { WorkOrderError } from '../workorders/errors.js';
 import type { User } from '../workorders/model.js';
@@ -64,29 +65,32 @@ function resolveHash(u: UserConfig, env: Readonly<Record<string, string | undefi
   return sha256Hex(token);
 }
 
-/** Failed authentications per IP in a sliding minute: past the limit the IP gets 429 for a while. */
+/**
+ * Failed authentications per IP in a sliding minute, counted in PostgreSQL so that every router
+ * instance sees every instance's failures (in memory, N replicas gave an address N times the
+ * guesses): past `perMinute` the address gets 429 until its failures age out. Times are the
+ * database's own (`now()`), the same for every instance.
+ */
 export class AuthFailureLimiter {
-  private readonly hits = new Map<string, number[]>();
   constructor(
+    private readonly pool: Pick<Pool, 'query'>,
     private readonly perMinute: number,
-    private readonly now: () => number = Date.now,
   ) {}
 
-  blocked(ip: string): boolean {
-    return this.recent(ip).length >= this.perMinute;
+  async blocked(ip: string): Promise<boolean> {
+    const r = await this.pool.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM api_auth_failures WHERE ip = $1 AND at > now() - interval '1 minute'`,
+      [ip],
+    );
+    return (r.rows[0]?.n ?? 0) >= this.perMinute;
   }
 
-  fail(ip: string): void {
-    const r = this.recent(ip);
-    r.push(this.now());
-    this.hits.set(ip, r);
-    if (this.hits.size > 10000) {
-      for (const [k] of this.hits) if (!this.recent(k).length) this.hits.delete(k);
-    }
-  }
-
-  private recent(ip: string): number[] {
-    const cutoff = this.now() - 60000;
-    return (this.hits.get(ip) ?? []).filter((t) => t > cutoff);
+  /** Count one failure (and drop failures too old to matter, everyone's). */
+  async fail(ip: string): Promise<void> {
+    await this.pool.query(
+      `WITH old AS (DELETE FROM api_auth_failures WHERE at <= now() - interval '1 minute')
+       INSERT INTO api_auth_failures (ip) VALUES ($1)`,
+      [ip],
+    );
   }
 }

@@ -49,7 +49,8 @@ export interface WorkOrderRouteDeps {
  * 404, exactly like a missing one, so existence does not leak); supervisors see all departments;
  * roles limit actions (staff: sign, handle, feedback, return; head: also verify, close, mark;
  * supervisor: all departments, re-dispatch, no return). Every request is audited (api_audit) and
- * rate-limited per token (per IP without one); failed logins are limited per IP.
+ * rate-limited per token (per IP without one; per instance); failed logins are limited per IP across
+ * every instance (counted in PostgreSQL).
  */
 export async function registerWorkOrderRoutes(app: FastifyInstance, deps: WorkOrderRouteDeps): Promise<void> {
   const wo = deps.workOrders;
@@ -58,18 +59,18 @@ export async function registerWorkOrderRoutes(app: FastifyInstance, deps: WorkOr
   app.addHook('preClose', async () => wo.hub.closeAll());
   await app.register(async (api) => {
     const auth = new Authenticator(wo.config.users, wo.env);
-    const failures = new AuthFailureLimiter(wo.config.api.authFailuresPerMinute);
+    const failures = new AuthFailureLimiter(wo.pool, wo.config.api.authFailuresPerMinute);
     api.decorateRequest('swUser', null);
     api.decorateRequest('swErrorCode', null);
     api.decorateRequest('swAudit', null);
 
     api.addHook('onRequest', async (req) => {
       if (req.routeOptions.config.public) return;
-      if (failures.blocked(req.ip)) throw new WorkOrderError('SW_ROUTER_RATE_LIMITED', 'too many failed logins from this address; retry in a minute');
+      if (await failures.blocked(req.ip)) throw new WorkOrderError('SW_ROUTER_RATE_LIMITED', 'too many failed logins from this address; retry in a minute');
       try {
         req.swUser = auth.authenticate(req.headers.authorization);
       } catch (err) {
-        failures.fail(req.ip);
+        await failures.fail(req.ip);
         throw err;
       }
     });

@@ -1,8 +1,9 @@
 import { Writable } from 'node:stream';
 import t from 'tap';
 import { Validator } from '@seriousme/openapi-schema-validator';
-import { createLogger } from '@streetwatch/platform';
+import { createLogger, createOpsServer, createRegistry } from '@streetwatch/platform';
 import { testKafka, waitFor } from '@streetwatch/platform/testing';
+import { registerWorkOrderRoutes } from '../../src/api/routes.js';
 import { alertFor, auth, harness, TOKENS, type Harness } from '../workorders/fixtures/harness.js';
 
 type Json = Record<string, any>;
@@ -172,6 +173,23 @@ t.test('work-order API', async (t) => {
     const blocked = await call(h, 'GET', '/api/me', 'guess-4-0000000000');
     t.equal(blocked.status, 429, 'guessing tokens is throttled');
     t.equal(blocked.body.error.code, 'SW_ROUTER_RATE_LIMITED');
+  });
+
+  t.test('failed logins are counted across router instances: guesses spread over two instances hit one limit', async (t) => {
+    const h = await harness(t, kafka, { api: { authFailuresPerMinute: 3 } });
+    // A second instance on the same database: its own app, its own limiter object.
+    const other = createOpsServer({ registry: createRegistry('second-instance'), log: kafka.log });
+    await registerWorkOrderRoutes(other, { workOrders: h.wo });
+    await other.ready();
+    t.teardown(() => other.close());
+    const at = (app: typeof other, token: string, remoteAddress = '127.0.0.1') =>
+      app.inject({ method: 'GET', url: '/api/me', headers: auth(token), remoteAddress }).then((r) => r.statusCode);
+    t.same([await at(h.app, 'guess-1-0000000000'), await at(other, 'guess-2-0000000000'), await at(h.app, 'guess-3-0000000000')], [401, 401, 401]);
+    t.equal(await at(other, 'guess-4-0000000000'), 429, 'the other instance knows about the failures on the first');
+    t.equal(await at(other, TOKENS.aStaff), 429, 'while throttled, even the right token is refused (guessing must not pay off)');
+    t.equal(await at(h.app, TOKENS.aStaff, '10.0.0.9'), 200, 'another address is not affected');
+    const rows = await h.pool.query<{ ip: string; n: number }>('SELECT ip, count(*)::int AS n FROM api_auth_failures GROUP BY ip');
+    t.same(rows.rows, [{ ip: '127.0.0.1', n: 3 }], 'the failures are what the instances share (refusals while throttled are not counted again)');
   });
 
   t.test('the OpenAPI document is valid and lists every route with its schemas', async (t) => {
