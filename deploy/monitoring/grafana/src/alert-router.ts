@@ -136,6 +136,19 @@ const panels: PanelSpec[] = [
   },
   {
     kind: 'timeseries',
+    title: 'Violation ends: attached to a work order, kept for one to come, not clearing (camera offline, shutdown, schedule)',
+    queries: [{ expr: `sum by (outcome) (increase(streetwatch_router_violation_ends_total{${I}}[${RI}]))`, legend: '{{outcome}}' }],
+  },
+  {
+    kind: 'timeseries',
+    title: 'Retention: rows deleted by table, and time since the last good run',
+    queries: [
+      { expr: `sum by (table) (increase(streetwatch_router_retention_deleted_rows_total{${I}}[1h]))`, legend: '{{table}} /h' },
+      { expr: `time() - max(streetwatch_router_retention_last_success_timestamp_seconds{${I}})`, legend: 'seconds since the last good run' },
+    ],
+  },
+  {
+    kind: 'timeseries',
     title: 'Process CPU, memory, event loop',
     w: 24,
     queries: [

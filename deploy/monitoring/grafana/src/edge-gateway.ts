@@ -100,7 +100,14 @@ const panels: PanelSpec[] = [
     stack: true,
     queries: [{ expr: `sum by (detector) (rate(streetwatch_edge_frames_analysed_total{${I}}[${RI}]))`, legend: '{{detector}}' }],
   },
-  { kind: 'timeseries', title: 'Detector queue depth', queries: [{ expr: `streetwatch_edge_detector_queue_depth{${I}}`, legend: '{{instance}}' }] },
+  {
+    kind: 'timeseries',
+    title: 'Detector queue depth, and frames copied to reach a detector thread (0 when frames come from shared memory)',
+    queries: [
+      { expr: `streetwatch_edge_detector_queue_depth{${I}}`, legend: '{{instance}} queue' },
+      { expr: `sum by (instance) (rate(streetwatch_edge_detector_frame_copies_total{${I}}[${RI}]))`, legend: '{{instance}} copies /s' },
+    ],
+  },
   {
     kind: 'timeseries',
     title: 'Detection events by type and phase',
