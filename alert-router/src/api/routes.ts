@@ -10,6 +10,7 @@ import type { IncomingPhoto } from '../workorders/photos.js';
 import type { WorkOrders } from '../workorders/service.js';
 import type { UserAction } from '../workorders/states.js';
 import { AuthFailureLimiter, Authenticator, sha256Hex } from './auth.js';
+import { pgRateLimitStore } from './rate-limit-store.js';
 import { sendError, toHttpError, writeAudit } from './http.js';
 import { registerOpenApi } from './openapi.js';
 import {
@@ -49,8 +50,8 @@ export interface WorkOrderRouteDeps {
  * 404, exactly like a missing one, so existence does not leak); supervisors see all departments;
  * roles limit actions (staff: sign, handle, feedback, return; head: also verify, close, mark;
  * supervisor: all departments, re-dispatch, no return). Every request is audited (api_audit) and
- * rate-limited per token (per IP without one; per instance); failed logins are limited per IP across
- * every instance (counted in PostgreSQL).
+ * rate-limited per token (per IP without one); failed logins are limited per IP. Both counts are kept
+ * in PostgreSQL, so every instance counts against the same limits.
  */
 export async function registerWorkOrderRoutes(app: FastifyInstance, deps: WorkOrderRouteDeps): Promise<void> {
   const wo = deps.workOrders;
@@ -75,6 +76,7 @@ export async function registerWorkOrderRoutes(app: FastifyInstance, deps: WorkOr
       }
     });
     await api.register(rateLimit, {
+      store: pgRateLimitStore(wo.pool, wo.config.api.rateLimitWindowMs),
       max: wo.config.api.rateLimitMax,
       timeWindow: wo.config.api.rateLimitWindowMs,
       keyGenerator: (req) => (req.headers.authorization ? `u:${sha256Hex(String(req.headers.authorization)).slice(0, 32)}` : `ip:${req.ip}`),

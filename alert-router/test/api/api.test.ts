@@ -175,8 +175,8 @@ t.test('work-order API', async (t) => {
     t.equal(blocked.body.error.code, 'SW_ROUTER_RATE_LIMITED');
   });
 
-  t.test('failed logins are counted across router instances: guesses spread over two instances hit one limit', async (t) => {
-    const h = await harness(t, kafka, { api: { authFailuresPerMinute: 3 } });
+  t.test('limits are counted across router instances: requests and guesses spread over two instances hit one limit', async (t) => {
+    const h = await harness(t, kafka, { api: { authFailuresPerMinute: 3, rateLimitMax: 5 } });
     // A second instance on the same database: its own app, its own limiter object.
     const other = createOpsServer({ registry: createRegistry('second-instance'), log: kafka.log });
     await registerWorkOrderRoutes(other, { workOrders: h.wo });
@@ -184,6 +184,9 @@ t.test('work-order API', async (t) => {
     t.teardown(() => other.close());
     const at = (app: typeof other, token: string, remoteAddress = '127.0.0.1') =>
       app.inject({ method: 'GET', url: '/api/me', headers: auth(token), remoteAddress }).then((r) => r.statusCode);
+    const spread: number[] = [];
+    for (let i = 0; i < 7; i++) spread.push(await at(i % 2 === 0 ? h.app : other, TOKENS.bStaff));
+    t.same(spread, [200, 200, 200, 200, 200, 429, 429], "one user's requests alternating between the instances share one budget");
     t.same([await at(h.app, 'guess-1-0000000000'), await at(other, 'guess-2-0000000000'), await at(h.app, 'guess-3-0000000000')], [401, 401, 401]);
     t.equal(await at(other, 'guess-4-0000000000'), 429, 'the other instance knows about the failures on the first');
     t.equal(await at(other, TOKENS.aStaff), 429, 'while throttled, even the right token is refused (guessing must not pay off)');
