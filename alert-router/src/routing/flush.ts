@@ -22,6 +22,7 @@ import {
   type ClaimedDelivery,
   type NewDelivery,
 } from '../delivery/store.js';
+import { iso } from './clock.js';
 import type { RouterDeps } from './router.js';
 
 /**
@@ -58,7 +59,6 @@ interface MemberRow {
   received_at: Date;
 }
 
-const iso = (t: number): string => new Date(t).toISOString();
 /** A timestamptz literal of one of our own clock readings (digits, `-:.TZ` only: nothing to escape). */
 const tsLiteral = (t: number): string => `'${iso(t)}'::timestamptz`;
 
