@@ -20,6 +20,7 @@ export const ROUTER_DELIVERY_ERRORS = {
   SW_ROUTER_FALLBACK: 'the delivery moved to the fallback channel',
   SW_ROUTER_UNCERTAIN: 'the router stopped while the provider call was in flight',
   SW_ROUTER_MAX_ATTEMPTS: 'the delivery failed on every allowed attempt',
+  SW_ROUTER_NOTIFICATION_MISSING: "the delivery's notification row is gone: nothing to send",
   SW_ROUTER_SILENCE_INVALID: 'a silence request is invalid',
   SW_ROUTER_SILENCE_NOT_FOUND: 'no such active silence (or not visible to this department)',
 } as const;

@@ -27,7 +27,6 @@ export function renderNotification(req: {
   target: EscalationTarget;
   items: Notification['items'];
   phones: readonly string[];
-  key: string;
 }): Notification {
   const first = req.items[0]?.alert;
   if (!first) throw new Error('a notification needs at least one alert');
@@ -40,7 +39,6 @@ export function renderNotification(req: {
     lines.push(`- **${TYPE_NAMES[alert.type] ?? alert.type}** ${alert.severity} · ${place(alert)} · ${localTime(alert.eventTime)}${workOrderId ? ` · 工单 ${workOrderId}` : ''}`);
   }
   if (evidenceUrl) lines.push('', `![evidence](${evidenceUrl})`);
-  lines.push('', `ref: ${req.key}`);
   return {
     departmentId: req.departmentId,
     departmentName: req.departmentName,
@@ -52,6 +50,14 @@ export function renderNotification(req: {
     text: `${title} ${place(first)} ${localTime(first.eventTime)}`,
     ...(evidenceUrl ? { evidenceUrl } : {}),
   };
+}
+
+/**
+ * The message as one delivery sends it: the stored notification (the same for every channel of a
+ * flush) plus a `ref:` line with this delivery's idempotency key, so a robot message can be traced.
+ */
+export function withRef(msg: Notification, key: string): Notification {
+  return { ...msg, markdown: `${msg.markdown}\n\nref: ${key}` };
 }
 
 /** SMS template parameters (templates have `${type}`, `${place}`, `${time}`). */

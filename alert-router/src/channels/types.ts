@@ -15,7 +15,7 @@ export interface Notification {
   /** SMS recipients (E.164). */
   readonly phones: readonly string[];
   readonly title: string;
-  /** Markdown body (robots, console), with the evidence picture and a `ref:` line. */
+  /** Markdown body (robots, console), with the evidence picture; the engine adds each delivery's `ref:` line (withRef). */
   readonly markdown: string;
   /** Plain short text (SMS template parameters are derived from the first alert). */
   readonly text: string;

@@ -15,7 +15,8 @@
  */
 import CircuitBreaker from 'opossum';
 import type { Logger } from '@streetwatch/platform';
-import type { Channel } from '../channels/types.js';
+import { withRef } from '../channels/render.js';
+import type { Channel, Notification } from '../channels/types.js';
 import { ms } from '../config/durations.js';
 import { CHANNEL_DEFAULTS, type ChannelConfig, type RouterConfig } from '../config/schema.js';
 import type { Clock } from '../routing/clock.js';
@@ -53,7 +54,13 @@ interface ChannelRuntime {
 }
 
 /** Errors that say nothing about the channel's health (do not count toward opening its circuit). */
-const NOT_CHANNEL_FAULT = new Set(['SW_ROUTER_QUOTA_EXCEEDED', 'SW_ROUTER_NO_RECIPIENT', 'SW_ROUTER_PROVIDER_REJECTED']);
+const NOT_CHANNEL_FAULT = new Set(['SW_ROUTER_QUOTA_EXCEEDED', 'SW_ROUTER_NO_RECIPIENT', 'SW_ROUTER_PROVIDER_REJECTED', 'SW_ROUTER_NOTIFICATION_MISSING']);
+
+/** The row's message. Its notification row is deleted only with its last delivery: a gap is a bug, and the delivery fails without a call. */
+function messageOf(row: ClaimedDelivery): Notification {
+  if (row.message) return row.message;
+  throw new ChannelError('SW_ROUTER_NOTIFICATION_MISSING', `notification ${row.notificationKey} of delivery ${row.key} not found`, { retryable: false });
+}
 
 export class DeliveryEngine {
   private readonly rt = new Map<string, ChannelRuntime>();
@@ -81,7 +88,7 @@ export class DeliveryEngine {
       const timeoutMs = ms(c.timeout ?? d.timeout);
       const circuit = c.circuit;
       const resetMs = ms(circuit?.reset ?? '30s');
-      const breaker = new CircuitBreaker(async (row: ClaimedDelivery) => channel.send(row.message, row.key), {
+      const breaker = new CircuitBreaker(async (row: ClaimedDelivery) => channel.send(withRef(messageOf(row), row.key), row.key), {
         name,
         timeout: false, // channels bound their own calls
         errorThresholdPercentage: circuit?.errorThresholdPercentage ?? 50,
@@ -267,7 +274,7 @@ export class DeliveryEngine {
     const now = this.deps.clock.now();
     if (err === undefined) {
       this.push({ row, state: 'sent', outcome: 'sent', providerMessageId: providerMessageId ?? '' }, rt);
-      const created = Date.parse(row.message.items[0]?.alert.createdAt ?? '');
+      const created = Date.parse(row.message?.items[0]?.alert.createdAt ?? '');
       if (Number.isFinite(created)) this.deps.metrics.latency.observe({ type: rt.cfg.type }, Math.max(0, Date.now() - created) / 1000);
       // The bound child logger only when it will write: building one per send (its bindings run
       // through redaction) was ~1% of the router's CPU at burst.
@@ -290,14 +297,15 @@ export class DeliveryEngine {
       const fb = this.rt.get(fallback) as ChannelRuntime;
       this.fallbacks.push({
         key: deliveryKey(row.key, 'fallback', fallback),
+        notificationKey: row.notificationKey,
         alertId: row.alertId,
-        alertIds: row.message.items.map((i) => i.alert.alertId),
+        alertIds: (row.message?.items ?? []).map((i) => i.alert.alertId),
         departmentId: row.departmentId,
         workOrderId: row.workOrderId ?? undefined,
         channelName: fallback,
         channelType: fb.cfg.type,
         target: row.target,
-        message: row.message,
+        message: row.message as Notification,
         nextAttemptAt: now,
         fallbackOf: row.key,
       });

@@ -25,13 +25,22 @@ export class DeliveryNotifier implements Notifier {
     const channels = target?.channels ?? dept.channels;
     const phones = target?.phones ?? dept.phones ?? [];
     const now = this.deps.clock.now();
+    // One notification for every channel of this notice (each delivery adds its own ref line when sent).
+    const notificationKey = deliveryKey('notify', req.key);
+    const message = renderNotification({
+      departmentId: req.departmentId,
+      departmentName: dept.name,
+      target: req.target,
+      items: [{ alert: req.alert, workOrderId: req.workOrderId }],
+      phones,
+    });
     const rows: NewDelivery[] = [];
     for (const ch of channels) {
       const chCfg = this.cfg.channels[ch];
       if (!chCfg) continue;
-      const key = deliveryKey('notify', req.key, ch);
       rows.push({
-        key,
+        key: deliveryKey('notify', req.key, ch),
+        notificationKey,
         alertId: req.alert.alertId,
         alertIds: [req.alert.alertId],
         departmentId: req.departmentId,
@@ -39,14 +48,7 @@ export class DeliveryNotifier implements Notifier {
         channelName: ch,
         channelType: chCfg.type,
         target: req.target,
-        message: renderNotification({
-          departmentId: req.departmentId,
-          departmentName: dept.name,
-          target: req.target,
-          items: [{ alert: req.alert, workOrderId: req.workOrderId }],
-          phones,
-          key,
-        }),
+        message,
         nextAttemptAt: now,
       });
     }

@@ -4,6 +4,10 @@
  * marks it `inflight` with a lease and records an `intent` attempt; the outcome is recorded after
  * the call (guarded by state + attempt number, so a late outcome never overwrites a recovery).
  * Every attempt row carries its `Delivery` event for the outbox (see events.ts).
+ *
+ * What a notification says is a row of its own (router_notifications, written once with its first
+ * deliveries): the channels of one flush, and a fallback, name the same one. Delivery rows stay
+ * narrow, so their state changes do not rewrite the message (migration 305).
  */
 import { createHash } from 'node:crypto';
 import type { Pool, PoolClient } from '@streetwatch/platform';
@@ -15,6 +19,8 @@ export type Outcome = Delivery['outcome'];
 
 export interface NewDelivery {
   readonly key: string;
+  /** The notification it sends (see notificationsParam): shared by the channels of one flush. */
+  readonly notificationKey: string;
   readonly alertId: string;
   readonly alertIds: readonly string[];
   readonly departmentId: string;
@@ -24,11 +30,13 @@ export interface NewDelivery {
   readonly target: string;
   readonly message: Notification;
   readonly nextAttemptAt: number;
+  /** A fallback names its original's notification, which exists already: its message is not written again. */
   readonly fallbackOf?: string;
 }
 
 export interface ClaimedDelivery {
   readonly key: string;
+  readonly notificationKey: string;
   readonly deliveryId: string;
   readonly alertId: string;
   readonly departmentId: string;
@@ -36,7 +44,8 @@ export interface ClaimedDelivery {
   readonly channelName: string;
   readonly channelType: string;
   readonly target: string;
-  readonly message: Notification;
+  /** Null only if its notification row is missing (the engine records such a delivery dead). */
+  readonly message: Notification | null;
   readonly attempts: number;
   readonly uncertain: boolean;
 }
@@ -81,6 +90,7 @@ export function deliveryEvent(
 
 interface Row {
   idempotency_key: string;
+  notification_key: string;
   delivery_id: string;
   alert_id: string;
   department_id: string;
@@ -88,13 +98,15 @@ interface Row {
   channel_name: string;
   channel_type: string;
   target: string;
-  message: Notification;
+  /** Null when the notification is missing (not expected: see claimMany). */
+  message: Notification | null;
   attempts: number;
   uncertain: boolean;
 }
 
 const toClaimed = (r: Row): ClaimedDelivery => ({
   key: r.idempotency_key,
+  notificationKey: r.notification_key,
   deliveryId: r.delivery_id,
   alertId: r.alert_id,
   departmentId: r.department_id,
@@ -119,16 +131,17 @@ async function insertAttempts(
  * The INSERT of intents (idempotent on the key, RETURNING the new keys), reading its rows from the
  * jsonb parameter `param` (see intentsParam): usable alone or as a data-modifying CTE. A row given
  * a lease is inserted already claimed (`inflight`, attempt 1): the caller sends it itself once this
- * committed, and writes its `intent` attempt row in the same statement (see claimedAtInsert).
+ * committed, and writes its `intent` attempt row in the same statement (see claimedAtInsert). Their
+ * notifications go in the same statement (insertNotificationsSql).
  */
 export function insertIntentsSql(param: string, now: string): string {
-  return `INSERT INTO router_deliveries (idempotency_key, delivery_id, alert_id, alert_ids, department_id, work_order_id,
-         channel_name, channel_type, target, message, state, attempts, lease_until, next_attempt_at, fallback_of, created_at, updated_at)
-       SELECT x.k, x.k, x.alert, x.alerts, x.dept, x.wo, x.ch, x.ct, x.target, x.msg,
+  return `INSERT INTO router_deliveries (idempotency_key, notification_key, delivery_id, alert_id, alert_ids, department_id, work_order_id,
+         channel_name, channel_type, target, state, attempts, lease_until, next_attempt_at, fallback_of, created_at, updated_at)
+       SELECT x.k, x.n, x.k, x.alert, x.alerts, x.dept, x.wo, x.ch, x.ct, x.target,
          CASE WHEN x.lease IS NULL THEN 'pending' ELSE 'inflight' END, CASE WHEN x.lease IS NULL THEN 0 ELSE 1 END, x.lease,
          x.next, x.fb, ${now}, ${now}
-       FROM jsonb_to_recordset(${param}::jsonb) AS x(k text, alert text, alerts text[], dept text, wo text, ch text, ct text,
-         target text, msg jsonb, next timestamptz, fb text, lease timestamptz)
+       FROM jsonb_to_recordset(${param}::jsonb) AS x(k text, n text, alert text, alerts text[], dept text, wo text, ch text, ct text,
+         target text, next timestamptz, fb text, lease timestamptz)
        ON CONFLICT (idempotency_key) DO NOTHING
        RETURNING idempotency_key`;
 }
@@ -140,6 +153,7 @@ export function intentsParam(rows: readonly NewDelivery[], leases?: ReadonlyMap<
       const lease = leases?.get(r.key);
       return {
         k: r.key,
+        n: r.notificationKey,
         alert: r.alertId,
         alerts: r.alertIds,
         dept: r.departmentId,
@@ -147,7 +161,6 @@ export function intentsParam(rows: readonly NewDelivery[], leases?: ReadonlyMap<
         ch: r.channelName,
         ct: r.channelType,
         target: r.target,
-        msg: r.message,
         next: iso(r.nextAttemptAt),
         fb: r.fallbackOf ?? null,
         lease: lease === undefined ? null : iso(lease),
@@ -156,10 +169,25 @@ export function intentsParam(rows: readonly NewDelivery[], leases?: ReadonlyMap<
   );
 }
 
+/** The INSERT of notifications (idempotent on their key) from the jsonb parameter `param` (see notificationsParam). */
+export function insertNotificationsSql(param: string, now: string): string {
+  return `INSERT INTO router_notifications (notification_key, message, created_at)
+       SELECT x.n, x.msg, ${now} FROM jsonb_to_recordset(${param}::jsonb) AS x(n text, msg jsonb)
+       ON CONFLICT (notification_key) DO NOTHING`;
+}
+
+/** Each notification of `rows` once; a fallback's exists already (its original's). */
+export function notificationsParam(rows: readonly NewDelivery[]): string {
+  const seen = new Map<string, Notification>();
+  for (const r of rows) if (r.fallbackOf === undefined && !seen.has(r.notificationKey)) seen.set(r.notificationKey, r.message);
+  return JSON.stringify([...seen].map(([n, msg]) => ({ n, msg })));
+}
+
 /** An intent inserted already claimed (attempt 1), as the engine sends it. */
 export function claimedAtInsert(r: NewDelivery): ClaimedDelivery {
   return {
     key: r.key,
+    notificationKey: r.notificationKey,
     deliveryId: r.key,
     alertId: r.alertId,
     departmentId: r.departmentId,
@@ -189,7 +217,10 @@ export class DeliveryStore {
   /** Record intents (idempotent on the key). Returns the keys that were new. */
   async insert(c: PoolClient | Pool, rows: readonly NewDelivery[], now: number): Promise<string[]> {
     if (rows.length === 0) return [];
-    const res = await c.query<{ idempotency_key: string }>(insertIntentsSql('$1', '$2'), [intentsParam(rows), iso(now)]);
+    const res = await c.query<{ idempotency_key: string }>(
+      `WITH n AS (${insertNotificationsSql('$3', '$2')}) ${insertIntentsSql('$1', '$2')}`,
+      [intentsParam(rows), iso(now), notificationsParam(rows)],
+    );
     return res.rows.map((r) => r.idempotency_key);
   }
 
@@ -225,8 +256,8 @@ export class DeliveryStore {
        u AS (
          UPDATE router_deliveries d SET state = 'inflight', attempts = d.attempts + 1, lease_until = due.lease, updated_at = $1
          FROM due WHERE d.idempotency_key = ANY (ARRAY(SELECT idempotency_key FROM due)) AND d.idempotency_key = due.idempotency_key
-         RETURNING d.idempotency_key, d.delivery_id, d.alert_id, d.department_id, d.work_order_id, d.channel_name,
-           d.channel_type, d.target, d.message, d.attempts, d.uncertain),
+         RETURNING d.idempotency_key, d.notification_key, d.delivery_id, d.alert_id, d.department_id, d.work_order_id, d.channel_name,
+           d.channel_type, d.target, d.attempts, d.uncertain),
        a AS (
          INSERT INTO router_delivery_attempts (idempotency_key, attempt, outcome, event, at)
          SELECT u.idempotency_key, u.attempts, 'intent',
@@ -237,7 +268,8 @@ export class DeliveryStore {
            $1
          FROM u
          RETURNING 1)
-       SELECT * FROM u`,
+       -- LEFT: a claimed row whose notification is missing still comes back (the engine records it dead)
+       SELECT u.*, n.message FROM u LEFT JOIN router_notifications n ON n.notification_key = u.notification_key`,
       params,
     );
     return res.rows.map(toClaimed);
@@ -320,11 +352,12 @@ export class DeliveryStore {
            state = CASE WHEN channel_name = ANY($2::text[]) THEN 'held' ELSE 'retrying' END,
            last_error_code = 'SW_ROUTER_UNCERTAIN', last_error = 'router stopped while the call was in flight'
          WHERE state = 'inflight' AND lease_until <= $1
-         RETURNING idempotency_key, delivery_id, alert_id, department_id, work_order_id, channel_name, channel_type,
-           target, message, attempts, uncertain`,
+         RETURNING idempotency_key, notification_key, delivery_id, alert_id, department_id, work_order_id, channel_name, channel_type,
+           target, attempts, uncertain`,
         [iso(now), holdChannels],
       );
-      const rows = res.rows.map(toClaimed);
+      // Only their events are written here; the message is read when a row is claimed again.
+      const rows = res.rows.map((r) => toClaimed({ ...r, message: null }));
       await insertAttempts(
         c,
         rows.map((r) => ({

@@ -7,6 +7,7 @@
  * - deliveries `sent` or `failed` (moved on to the fallback channel) after `deliveries`; never
  *   `pending`, `inflight`, `retrying`, `held` (uncertain, waiting for a person) or `dead` (the record
  *   that nobody was reached; removed by hand after a look).
+ * - a notification's content (router_notifications) with the last delivery that names it.
  * - Delivery events (router_delivery_attempts) after `deliveries`, only once published to Kafka.
  * - alerts (the dedup rows) and their group memberships after `alerts`, unless a membership is
  *   still pending; then notification groups that are idle (no timer) with no members left.
@@ -30,6 +31,7 @@ const LOCK_KEY = 0x52455445; // 'RETE'
 
 export type RetainedTable =
   | 'router_deliveries'
+  | 'router_notifications'
   | 'router_delivery_attempts'
   | 'router_alerts'
   | 'router_group_members'
@@ -192,15 +194,7 @@ export class RetentionJob {
              SELECT id FROM router_delivery_attempts WHERE published AND at < $1 ORDER BY at LIMIT $2)`,
         ),
       ],
-      [
-        r.deliveries,
-        single(
-          'router_deliveries',
-          `DELETE FROM router_deliveries WHERE idempotency_key IN (
-             SELECT idempotency_key FROM router_deliveries WHERE state IN ('sent', 'failed') AND updated_at < $1
-             ORDER BY updated_at LIMIT $2 FOR UPDATE SKIP LOCKED)`,
-        ),
-      ],
+      [r.deliveries, (c, cutoff, limit) => this.deliveries(c, cutoff, limit)],
       [r.alerts, (c, cutoff, limit) => this.alerts(c, cutoff, limit)],
       [
         r.alerts,
@@ -224,6 +218,25 @@ export class RetentionJob {
         ),
       ],
     ];
+  }
+
+  /** Sent or failed (moved to the fallback) deliveries, and the notifications no delivery names any more. */
+  private async deliveries(c: PoolClient, cutoff: Date, limit: number): ReturnType<Step> {
+    const gone = await c.query<{ notification_key: string }>(
+      `DELETE FROM router_deliveries WHERE idempotency_key IN (
+         SELECT idempotency_key FROM router_deliveries WHERE state IN ('sent', 'failed') AND updated_at < $1
+         ORDER BY updated_at LIMIT $2 FOR UPDATE SKIP LOCKED)
+       RETURNING notification_key`,
+      [cutoff, limit],
+    );
+    if (gone.rows.length === 0) return { deleted: { router_deliveries: 0 } };
+    // Other channels of the same flush, or its fallback, may still be waiting: their notification stays.
+    const notifications = await c.query(
+      `DELETE FROM router_notifications n WHERE n.notification_key = ANY($1::text[])
+         AND NOT EXISTS (SELECT 1 FROM router_deliveries d WHERE d.notification_key = n.notification_key)`,
+      [[...new Set(gone.rows.map((r) => r.notification_key))]],
+    );
+    return { deleted: { router_deliveries: gone.rows.length, router_notifications: notifications.rowCount ?? 0 } };
   }
 
   /** Notified (or given-up) alerts and their memberships; an alert with a pending membership stays. */

@@ -17,7 +17,9 @@ import {
   deliveryKey,
   insertAttemptsSql,
   insertIntentsSql,
+  insertNotificationsSql,
   intentsParam,
+  notificationsParam,
   suppressedAttempts,
   type ClaimedDelivery,
   type NewDelivery,
@@ -166,6 +168,7 @@ export class GroupFlush {
            FROM jsonb_to_recordset($2::jsonb) AS x(g text, flushed boolean, next timestamptz) WHERE g.group_key = ANY ($7::text[]) AND g.group_key = x.g
            RETURNING 1),
          sup AS (${insertAttemptsSql('$4')} RETURNING 1),
+         nt AS (${insertNotificationsSql('$8', '$3')} RETURNING 1),
          ins AS (${insertIntentsSql('$5', '$3')}),
          -- intent attempt rows of the intents written claimed, if they were new (an existing key is not ours to send)
          ia AS (
@@ -184,6 +187,7 @@ export class GroupFlush {
           // Both updates find their rows through the primary keys (= ANY): joined with the jsonb rows
           // alone, the planner hashed sequential scans of router_groups and router_group_members.
           [...groups.keys()],
+          notificationsParam(deliveries),
         ],
       );
       await c.query('COMMIT');
@@ -263,31 +267,34 @@ export class GroupFlush {
     const channels = g.channels ?? dept?.channels ?? [];
     this.deps.metrics.notifications.inc({ department: g.department_id, kind });
     const flush = String(g.flushes + 1);
+    // The group's creation time too: retention deletes idle groups, and a group made again under
+    // the same key starts counting flushes at 1 — its keys must not meet the old group's.
+    const created = g.created_at.toISOString();
+    const rendered = renderNotification({
+      departmentId: g.department_id,
+      departmentName: dept?.name ?? g.department_id,
+      target: 'department',
+      items,
+      phones: dept?.phones ?? [],
+    });
+    // One notification for every channel of this flush (each delivery adds its own ref line when sent).
+    const message: Notification = kind === 'repeat' ? { ...rendered, title: `[repeat] ${rendered.title}`.slice(0, 200) } : rendered;
+    const notificationKey = deliveryKey(g.group_key, created, flush);
+    const alertIds = items.map((i) => i.alert.alertId);
     for (const ch of channels) {
       const chCfg = this.cfg.channels[ch];
       if (!chCfg) continue; // references are checked at start (config/references.ts)
-      // The group's creation time too: retention deletes idle groups, and a group made again under
-      // the same key starts counting flushes at 1 — its keys must not meet the old group's.
-      const key = deliveryKey(g.group_key, g.created_at.toISOString(), flush, ch);
-      const message: Notification = renderNotification({
-        departmentId: g.department_id,
-        departmentName: dept?.name ?? g.department_id,
-        target: 'department',
-        items: kind === 'repeat' ? items.map((i) => ({ ...i })) : items,
-        phones: dept?.phones ?? [],
-        key,
-      });
-      const first = items[0]?.alert.alertId as string;
       out.push({
-        key,
-        alertId: first,
-        alertIds: items.map((i) => i.alert.alertId),
+        key: deliveryKey(g.group_key, created, flush, ch),
+        notificationKey,
+        alertId: alertIds[0] as string,
+        alertIds,
         departmentId: g.department_id,
         workOrderId: items[0]?.workOrderId,
         channelName: ch,
         channelType: chCfg.type,
         target: 'department',
-        message: kind === 'repeat' ? { ...message, title: `[repeat] ${message.title}`.slice(0, 200) } : message,
+        message,
         nextAttemptAt: now,
       });
     }

@@ -1,7 +1,7 @@
 import t, { type Test } from 'tap';
 import { createLogger } from '@streetwatch/platform';
 import { exampleAlert } from '@streetwatch/schemas';
-import { renderNotification } from '../../src/channels/render.js';
+import { renderNotification, withRef } from '../../src/channels/render.js';
 import { createChannel } from '../../src/channels/registry.js';
 import type { Channel } from '../../src/channels/types.js';
 import type { ChannelConfig } from '../../src/config/schema.js';
@@ -30,14 +30,16 @@ function build(name: string, cfg: ChannelConfig, env = SECRETS): Channel {
 }
 
 const msg = (key: string) =>
-  renderNotification({
-    departmentId: 'chengguan-grid-3',
-    departmentName: '城管执法中队',
-    target: 'department',
-    items: [{ alert: exampleAlert(), workOrderId: 'wo-1' }],
-    phones: ['+8613800000001', '+8613800000002'],
+  withRef(
+    renderNotification({
+      departmentId: 'chengguan-grid-3',
+      departmentName: '城管执法中队',
+      target: 'department',
+      items: [{ alert: exampleAlert(), workOrderId: 'wo-1' }],
+      phones: ['+8613800000001', '+8613800000002'],
+    }),
     key,
-  });
+  );
 
 async function rejects(t: Test, p: Promise<unknown>, code: string, retryable: boolean, providerCode?: string): Promise<void> {
   const e = await p.then(

@@ -161,8 +161,9 @@ t.test('an intent left in flight by a dead process is marked uncertain, then res
     const key = deliveryKey('test-uncertain', ch);
     const a = alert('u1');
     return {
-      key, alertId: 'u1', alertIds: ['u1'], departmentId: 'cg', channelName: ch, channelType: 'webhook', target: 'department', nextAttemptAt: T0,
-      message: renderNotification({ departmentId: 'cg', departmentName: 'CG', target: 'department', items: [{ alert: a }], phones: [], key }),
+      key, notificationKey: deliveryKey('test-uncertain'), alertId: 'u1', alertIds: ['u1'], departmentId: 'cg', channelName: ch, channelType: 'webhook',
+      target: 'department', nextAttemptAt: T0,
+      message: renderNotification({ departmentId: 'cg', departmentName: 'CG', target: 'department', items: [{ alert: a }], phones: [] }),
     };
   });
   await h.pipeline.store.insert(h.pool, intents, T0);

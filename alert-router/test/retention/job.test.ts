@@ -35,13 +35,17 @@ function job(t: TeardownHost, h: Harness, cfg: RetentionConfig, now: number): { 
 const count = async (pool: Pool, sql: string, params: unknown[] = []): Promise<number> =>
   Number((await pool.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${sql}`, params)).rows[0]?.n);
 
-/** Delivery-half rows written directly (their writers are tested elsewhere): a row per state and age. */
-async function seedDelivery(pool: Pool, key: string, state: string, at: Date, published = true): Promise<void> {
+/** Delivery-half rows written directly (their writers are tested elsewhere): a row per state and age, with its notification. */
+async function seedDelivery(pool: Pool, key: string, state: string, at: Date, published = true, notification = `n-${key}`): Promise<void> {
   await pool.query(
-    `INSERT INTO router_deliveries (idempotency_key, delivery_id, alert_id, alert_ids, department_id, channel_name, channel_type,
-       target, message, state, next_attempt_at, created_at, updated_at)
-     VALUES ($1, $1, 'al-x', ARRAY['al-x'], 'dept-a', 'rec', 'webhook', 'department', '{}', $2, $3, $3, $3)`,
-    [key, state, at],
+    `INSERT INTO router_notifications (notification_key, message, created_at) VALUES ($1, '{}', $2) ON CONFLICT DO NOTHING`,
+    [notification, at],
+  );
+  await pool.query(
+    `INSERT INTO router_deliveries (idempotency_key, notification_key, delivery_id, alert_id, alert_ids, department_id, channel_name, channel_type,
+       target, state, next_attempt_at, created_at, updated_at)
+     VALUES ($1, $4, $1, 'al-x', ARRAY['al-x'], 'dept-a', 'rec', 'webhook', 'department', $2, $3, $3, $3)`,
+    [key, state, at, notification],
   );
   await pool.query(
     `INSERT INTO router_delivery_attempts (idempotency_key, attempt, outcome, event, published, at) VALUES ($1, 1, 'intent', '{}', $2, $3)`,
@@ -76,8 +80,9 @@ t.test('retention', async (t) => {
     const old = new Date(now - 2 * DAY);
     const young = new Date(now - DAY / 2);
     for (const [age, at] of [['old', old], ['young', young]] as const) {
-      await seedDelivery(h.pool, `dk-sent-${age}`, 'sent', at);
-      await seedDelivery(h.pool, `dk-failed-${age}`, 'failed', at);
+      // Two channels of one flush: one notification.
+      await seedDelivery(h.pool, `dk-sent-${age}`, 'sent', at, true, `n-${age}`);
+      await seedDelivery(h.pool, `dk-failed-${age}`, 'failed', at, true, `n-${age}`);
       await seedAlert(h.pool, `al-${age}`, at, 'notified');
       await h.pool.query(
         `INSERT INTO router_silences (silence_id, matcher, starts_at, ends_at, created_by, comment, created_at) VALUES ($1, '{"zone":"P1"}', $2, $2, 'x', 'y', $2)`,
@@ -92,6 +97,7 @@ t.test('retention', async (t) => {
     t.same(run.deleted, {
       router_delivery_attempts: 2,
       router_deliveries: 2,
+      router_notifications: 1,
       router_alerts: 1,
       router_group_members: 1,
       router_groups: 1,
@@ -101,6 +107,7 @@ t.test('retention', async (t) => {
       violation_ends: 1,
     });
     t.same((await h.pool.query('SELECT idempotency_key FROM router_deliveries ORDER BY 1')).rows.map((r) => r.idempotency_key), ['dk-failed-young', 'dk-sent-young']);
+    t.same((await h.pool.query('SELECT notification_key FROM router_notifications')).rows, [{ notification_key: 'n-young' }]);
     t.same((await h.pool.query('SELECT alert_id FROM router_alerts')).rows, [{ alert_id: 'al-young' }]);
     t.same((await h.pool.query('SELECT group_key FROM router_groups')).rows, [{ group_key: 'g-al-young' }]);
     t.same((await h.pool.query('SELECT silence_id FROM router_silences')).rows, [{ silence_id: 'sil-young' }]);
@@ -130,6 +137,8 @@ t.test('retention', async (t) => {
     const long = new Date(Date.parse('2026-01-01T00:00:00.000Z'));
     for (const state of ['pending', 'inflight', 'retrying', 'held', 'dead']) await seedDelivery(h.pool, `dk-${state}`, state, long);
     await seedDelivery(h.pool, 'dk-sent-unpublished', 'sent', long, false);
+    // Sent on one channel long ago, still retrying on another (or its fallback): the content stays for the one that waits.
+    await seedDelivery(h.pool, 'dk-sent-shared', 'sent', long, true, 'n-dk-retrying');
     await seedAlert(h.pool, 'al-pending', long, 'pending');
     await seedAlert(h.pool, 'al-timer', long, null, 'g-timer', new Date(long.getTime() + DAY));
 
@@ -160,7 +169,12 @@ t.test('retention', async (t) => {
     t.same(
       (await h.pool.query('SELECT state FROM router_deliveries ORDER BY state')).rows.map((r) => r.state),
       ['dead', 'held', 'inflight', 'pending', 'retrying'],
-      'pending, in flight, retrying, held and dead deliveries stay (the sent one goes)',
+      'pending, in flight, retrying, held and dead deliveries stay (the sent ones go)',
+    );
+    t.same(
+      (await h.pool.query('SELECT notification_key FROM router_notifications ORDER BY 1')).rows.map((r) => r.notification_key),
+      ['n-dk-dead', 'n-dk-held', 'n-dk-inflight', 'n-dk-pending', 'n-dk-retrying'],
+      'a notification goes with the last delivery that names it',
     );
     t.same(
       (await h.pool.query('SELECT idempotency_key FROM router_delivery_attempts WHERE NOT published')).rows,
