@@ -64,9 +64,12 @@ export async function harness(
     clock?: Clock;
     start?: boolean;
     random?: () => number;
+    /** Runs on the fresh database before the router's migrations (rows an older version left behind). */
+    beforeMigrate?: (pool: import('@streetwatch/platform').Pool) => Promise<void>;
   } = {},
 ): Promise<Harness> {
   const db = await testDatabase(t);
+  await opts.beforeMigrate?.(db.pool);
   await migrateRouter(db.pool);
   const cfg = parseConfig(RouterConfig, raw, 'test-config');
   const logLines: string[] = [];
