@@ -1,8 +1,9 @@
 /**
  * The router's Kafka consumer: validated alerts (invalid ones go to the DLQ, by the platform's
- * ContractConsumer) are handed to the router batch by batch; the batch's offsets are committed
- * only after `ingest` committed the alerts and their routing to PostgreSQL, so a `kill -9` at any
- * point replays at most the uncommitted batch, which dedup on alertId then absorbs.
+ * ContractConsumer) are handed to the router batch by batch; a batch's offsets are committed
+ * only after `ingest` committed the alerts and their routing to PostgreSQL, at most once a second,
+ * so a `kill -9` at any point replays at most the last second's batches, which dedup on alertId
+ * then absorbs.
  *
  * The partitions' batches of one fetch are handled concurrently and their alerts recorded together:
  * batches handed over in the same event-loop turn share ONE `ingest` (one statement), and each
@@ -44,6 +45,9 @@ export class AlertConsumer {
         prefix: settings.prefix ?? '',
         consumer: { maxBytesPerPartition: 1 << 20 },
         partitionsConsumedConcurrently: TOPICS.alerts.partitions,
+        // ingest dedups on alertId, so replaying up to a second of alerts after a crash costs nothing;
+        // committing after every partition's batch was a broker write per partition per fetch.
+        commitIntervalMs: 1000,
       },
       { kafka: deps.kafka, producer: deps.producer, registry: deps.registry, log: deps.log },
     );

@@ -30,6 +30,13 @@ export interface ContractConsumerSettings {
    * shares state across partitions must allow that.
    */
   readonly partitionsConsumedConcurrently?: number;
+  /**
+   * Commit resolved offsets at most every this many ms instead of after every batch: each commit is
+   * a request the broker writes to its offsets log, and at a steady trickle there is a batch per
+   * partition per fetch. Still only offsets whose handler resolved; a crash, a stop or a rebalance
+   * replays up to this much more, so only for handlers that absorb replays (dedup by id).
+   */
+  readonly commitIntervalMs?: number;
 }
 
 export interface ContractConsumerDeps {
@@ -93,7 +100,11 @@ export class ContractConsumer {
     this.running = true;
     await this.consumer.run({
       partitionsConsumedConcurrently: this.settings.partitionsConsumedConcurrently ?? 1,
-      autoCommit: true,
+      // kafkajs commits after every batch whenever autoCommit is on (its interval only applies to
+      // commitOffsetsIfNecessary): with an interval, the commit below is the only one.
+      ...(this.settings.commitIntervalMs !== undefined
+        ? { autoCommit: false, autoCommitInterval: this.settings.commitIntervalMs }
+        : { autoCommit: true }),
       eachBatchAutoResolve: false,
       eachBatch: async ({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale }) => {
         const spec = this.byName.get(batch.topic);
