@@ -37,6 +37,7 @@ import type { DriverRequest } from './driver.js';
 const here = dirname(fileURLToPath(import.meta.url));
 const out = join(here, '..', 'results', 'router.json');
 const BURST = Number(process.env.BENCH_ROUTER_BURST ?? 4000);
+const WARMUP = Number(process.env.BENCH_ROUTER_WARMUP ?? 200);
 const RATES = (process.env.BENCH_ROUTER_RATES ?? '250,500,1000').split(',').map(Number);
 const PACED_SECONDS = Number(process.env.BENCH_ROUTER_SECONDS ?? 6);
 const CONCURRENCY = Number(process.env.BENCH_ROUTER_CONCURRENCY ?? 64);
@@ -227,8 +228,8 @@ async function main(): Promise<void> {
   };
 
   // Warm-up: joins the group, opens connections, JIT.
-  await driver({ cmd: 'burst', ids: Array.from({ length: 200 }, (_, i) => `warm-${i}`) });
-  await waitFor('warm-up delivered', async () => (await count("SELECT count(*)::text AS n FROM router_deliveries WHERE state = 'sent'")) >= 400, { timeoutMs: 120_000 });
+  await driver({ cmd: 'burst', ids: Array.from({ length: WARMUP }, (_, i) => `warm-${i}`) });
+  await waitFor('warm-up delivered', async () => (await count("SELECT count(*)::text AS n FROM router_deliveries WHERE state = 'sent'")) >= 2 * WARMUP, { timeoutMs: 120_000 });
 
   const loadAtStart = Math.round(loadavg()[0]! * 10) / 10;
   // (1) Burst.
