@@ -102,8 +102,9 @@ export class DeliveryPipeline {
         ...(deps.random ? { random: deps.random } : {}),
       },
     );
-    const onIntents = (): void => {
-      this.engine.kick();
+    // New attempt rows for the outbox; with `pending` (the default) intents the engine has to claim.
+    const onIntents = (what: { pending: boolean } = { pending: true }): void => {
+      if (what.pending) this.engine.kick();
       this.outbox.nudge();
     };
     this.router = new AlertRouter(cfg, {

@@ -192,14 +192,18 @@ export class GroupFlush {
       );
       await c.query('COMMIT');
       const inserted = new Set(w.rows[0]?.keys ?? []);
+      let handedOver = 0;
       if (handoff && reserved.size > 0) {
         const send = deliveries.filter((d) => leases.has(d.key) && inserted.has(d.key));
         for (const d of send) reserved.set(d.channelName, (reserved.get(d.channelName) ?? 0) - 1);
         for (const [ch, n] of reserved) handoff.release(ch, n);
         reserved.clear();
         handoff.dispatch(send.map(claimedAtInsert));
+        handedOver = send.length;
       }
-      if (inserted.size > 0 || suppressed.length > 0) this.deps.onIntents();
+      // The engine is told only of intents it has to claim: a pump finding a channel full marks it
+      // as having a backlog, which would stop the next hand-offs.
+      if (inserted.size > 0 || suppressed.length > 0) this.deps.onIntents({ pending: inserted.size > handedOver });
       return groups.size;
     } catch (e) {
       for (const [ch, n] of reserved) this.deps.handoff?.release(ch, n);

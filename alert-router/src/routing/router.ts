@@ -36,8 +36,8 @@ export interface RouterDeps {
   readonly silences: SilenceStore;
   readonly inhibitor: Inhibitor;
   readonly deliveries: DeliveryStore;
-  /** Told when new intents exist. */
-  readonly onIntents: () => void;
+  /** Told when new attempt rows exist; `pending` when some intents were not handed over (the engine has to claim them). */
+  readonly onIntents: (what?: { pending: boolean }) => void;
   /** The delivery engine's room for intents written already claimed (see GroupFlush.batch). */
   readonly handoff?: IntentHandoff | undefined;
   readonly workOrders?: WorkOrderService | undefined;
