@@ -222,19 +222,22 @@ export class RetentionJob {
 
   /** Sent or failed (moved to the fallback) deliveries, and the notifications no delivery names any more. */
   private async deliveries(c: PoolClient, cutoff: Date, limit: number): ReturnType<Step> {
-    const gone = await c.query<{ notification_key: string }>(
+    const gone = await c.query<{ notification_key: string; alert_id: string }>(
       `DELETE FROM router_deliveries WHERE idempotency_key IN (
          SELECT idempotency_key FROM router_deliveries WHERE state IN ('sent', 'failed') AND updated_at < $1
          ORDER BY updated_at LIMIT $2 FOR UPDATE SKIP LOCKED)
-       RETURNING notification_key`,
+       RETURNING notification_key, alert_id`,
       [cutoff, limit],
     );
     if (gone.rows.length === 0) return { deleted: { router_deliveries: 0 } };
-    // Other channels of the same flush, or its fallback, may still be waiting: their notification stays.
+    // Other channels of the same flush, or its fallback, may still be waiting: their notification
+    // stays. A notification's deliveries all name its first alert, so they are found by alert_id.
     const notifications = await c.query(
-      `DELETE FROM router_notifications n WHERE n.notification_key = ANY($1::text[])
-         AND NOT EXISTS (SELECT 1 FROM router_deliveries d WHERE d.notification_key = n.notification_key)`,
-      [[...new Set(gone.rows.map((r) => r.notification_key))]],
+      `DELETE FROM router_notifications n
+       USING (SELECT DISTINCT x.n, x.a FROM unnest($1::text[], $2::text[]) AS x(n, a)) g
+       WHERE n.notification_key = g.n
+         AND NOT EXISTS (SELECT 1 FROM router_deliveries d WHERE d.alert_id = g.a AND d.notification_key = g.n)`,
+      [gone.rows.map((r) => r.notification_key), gone.rows.map((r) => r.alert_id)],
     );
     return { deleted: { router_deliveries: gone.rows.length, router_notifications: notifications.rowCount ?? 0 } };
   }
