@@ -7,6 +7,7 @@
 import { ContractProducer, createKafka, createLogger, createRegistry } from '@streetwatch/platform';
 import { TOPICS, exampleAlert, type Alert } from '@streetwatch/schemas';
 import { FakeWebhook } from '../../alert-router/test/support/fake-webhook/index.js';
+import { benchAlertId } from './ids.js';
 
 export type DriverRequest =
   | { id: number; cmd: 'burst'; ids: string[] }
@@ -52,7 +53,7 @@ async function main(): Promise<void> {
           const perTick = Math.max(1, Math.round((req.rate * tick) / 1000));
           const p0 = Date.now();
           for (let sent = 0; sent < req.n; ) {
-            const batch = Array.from({ length: Math.min(perTick, req.n - sent) }, (_, i) => `${req.label}-${sent + i}`);
+            const batch = Array.from({ length: Math.min(perTick, req.n - sent) }, (_, i) => benchAlertId(req.label, sent + i));
             ids.push(...batch);
             sent += batch.length;
             await producer.send(TOPICS.alerts, batch.map(mk));

@@ -33,12 +33,13 @@ import { testDatabase, testKafka, waitFor } from '@streetwatch/platform/testing'
 import { departmentTopic } from '@streetwatch/schemas';
 import { DeliveryPipeline, RouterConfig, migrateRouter, secretResolver } from '@streetwatch/alert-router';
 import type { DriverRequest } from './driver.js';
+import { benchAlertId } from './ids.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const out = join(here, '..', 'results', 'router.json');
 const BURST = Number(process.env.BENCH_ROUTER_BURST ?? 4000);
-const WARMUP = Number(process.env.BENCH_ROUTER_WARMUP ?? 200);
-const RATES = (process.env.BENCH_ROUTER_RATES ?? '250,500,1000').split(',').map(Number);
+const WARMUP = Number(process.env.BENCH_ROUTER_WARMUP ?? 2000);
+const RATES = (process.env.BENCH_ROUTER_RATES ?? '250,500,1000,1500,2000').split(',').map(Number);
 const PACED_SECONDS = Number(process.env.BENCH_ROUTER_SECONDS ?? 6);
 const CONCURRENCY = Number(process.env.BENCH_ROUTER_CONCURRENCY ?? 64);
 
@@ -228,12 +229,12 @@ async function main(): Promise<void> {
   };
 
   // Warm-up: joins the group, opens connections, JIT.
-  await driver({ cmd: 'burst', ids: Array.from({ length: WARMUP }, (_, i) => `warm-${i}`) });
+  await driver({ cmd: 'burst', ids: Array.from({ length: WARMUP }, (_, i) => benchAlertId('warm', i)) });
   await waitFor('warm-up delivered', async () => (await count("SELECT count(*)::text AS n FROM router_deliveries WHERE state = 'sent'")) >= 2 * WARMUP, { timeoutMs: 120_000 });
 
   const loadAtStart = Math.round(loadavg()[0]! * 10) / 10;
   // (1) Burst.
-  const burst = Array.from({ length: BURST }, (_, i) => `burst-${i}`);
+  const burst = Array.from({ length: BURST }, (_, i) => benchAlertId('burst', i));
   const burstCosts = await costs();
   // BENCH_ROUTER_PROFILE=<file.cpuprofile>: a CPU profile of this process during the burst.
   const profileFile = process.env.BENCH_ROUTER_PROFILE;
