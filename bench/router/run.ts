@@ -6,6 +6,11 @@
  *   npm run -w alert-router bench        (needs the stack: npm run stack:up; builds, then ~1-2 minutes;
  *                                         imports the built package, @streetwatch/alert-router)
  *
+ * A warm-up (BENCH_ROUTER_WARMUP, 2000 alerts) goes first: a router runs for days, so the numbers are
+ * a JIT-warm process's (after 200 alerts the burst measured ~20% lower, mostly V8 compiling). Alert
+ * ids are hashes like the processor's (ids.ts). The work-order half is not in this setup: each
+ * alert's work order (dispatch, its event, the console) costs more on top.
+ *
  * Measures (1) a burst: N alerts produced at once → alerts/s recorded and alerts/s fully
  * delivered on both channels; (2) paced load at fixed rates → alert-on-topic → delivered latency
  * p50/p99 per channel (createdAt is stamped just before the produce). Writes
@@ -319,7 +324,7 @@ async function main(): Promise<void> {
     machine: { cores: cpus().length, loadAvg1mAtEnd: Math.round(loadavg()[0]! * 10) / 10, cpu: cpus()[0]?.model.split(' ').slice(0, 2).join(' '), node: process.version },
     loadAvg1mAtStart: loadAtStart,
     setup:
-      'router in the bench process; load generator + fake webhook receiver in a child process (benchDriver); real Kafka 4.1 + PostgreSQL 15 on the same 2-core machine; sinks: fake webhook (HMAC-signed HTTP) + kafka-dept; groupWait 0',
+      `router in the bench process; load generator + fake webhook receiver in a child process (benchDriver); real Kafka 4.1 + PostgreSQL 15 on the same 2-core machine; sinks: fake webhook (HMAC-signed HTTP) + kafka-dept, concurrency ${CONCURRENCY} each; groupWait 0; alert ids hashed like the processor's; ${WARMUP} alerts of warm-up first; no work orders`,
     burst: {
       alerts: BURST,
       produceMs: produced,
