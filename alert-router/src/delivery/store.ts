@@ -44,7 +44,7 @@ export interface ClaimedDelivery {
   readonly channelName: string;
   readonly channelType: string;
   readonly target: string;
-  /** Null only if its notification row is missing (the engine records such a delivery dead). */
+  /** Null only if its notification row is missing: the engine then fails the delivery without a call. */
   readonly message: Notification | null;
   readonly attempts: number;
   readonly uncertain: boolean;
@@ -268,7 +268,7 @@ export class DeliveryStore {
            $1
          FROM u
          RETURNING 1)
-       -- LEFT: a claimed row whose notification is missing still comes back (the engine records it dead)
+       -- LEFT: a claimed row whose notification is missing still comes back (the engine fails it without a call)
        SELECT u.*, n.message FROM u LEFT JOIN router_notifications n ON n.notification_key = u.notification_key`,
       params,
     );
