@@ -105,6 +105,7 @@ async function main(): Promise<void> {
   let workOrders: WorkOrders | undefined;
   const dispatcher: WorkOrderService = {
     dispatch: (alert: Alert, departmentId: string, opts?: { deadline?: Date }) => (workOrders as WorkOrders).dispatch(alert, departmentId, opts),
+    dispatchMany: (items) => (workOrders as WorkOrders).dispatchMany(items),
     attachClearance: (violationId: string, clearedAt: Date) => (workOrders as WorkOrders).attachClearance(violationId, clearedAt),
   };
   const consoleFeed: ConsoleFeed = { publish: (d, e) => workOrders?.feed.publish(d, e) };

@@ -18,6 +18,8 @@ export interface WorkOrderRef {
 export interface WorkOrderService {
   /** Create the work order for an alert and department, once: idempotent on (alertId, departmentId). */
   dispatch(alert: Alert, departmentId: string, opts?: { deadline?: Date }): Promise<WorkOrderRef>;
+  /** The same for several pairs in one transaction (a flush's batch); refs in the order given. */
+  dispatchMany(items: ReadonlyArray<{ alert: Alert; departmentId: string }>): Promise<WorkOrderRef[]>;
   /** Attach a violation's `end` ("cleared at ...") to open work orders of that violation. */
   attachClearance(violationId: string, clearedAt: Date): Promise<number>;
 }

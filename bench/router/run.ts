@@ -8,8 +8,9 @@
  *
  * A warm-up (BENCH_ROUTER_WARMUP, 2000 alerts) goes first: a router runs for days, so the numbers are
  * a JIT-warm process's (after 200 alerts the burst measured ~20% lower, mostly V8 compiling). Alert
- * ids are hashes like the processor's (ids.ts). The work-order half is not in this setup: each
- * alert's work order (dispatch, its event, the console) costs more on top.
+ * ids are hashes like the processor's (ids.ts). The work-order half is not in the default setup;
+ * BENCH_ROUTER_WORK_ORDERS=1 adds it (each alert's work order: dispatch, its event, the console feed)
+ * and writes bench/results/router-work-orders.json instead.
  *
  * Measures (1) a burst: N alerts produced at once → alerts/s recorded and alerts/s fully
  * delivered on both channels; (2) paced load at fixed rates → alert-on-topic → delivered latency
@@ -27,26 +28,28 @@
  * PostgreSQL backend CPU per alert by statement (schedstat of the backend around each statement).
  */
 import { fork } from 'node:child_process';
-import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
-import { cpus, loadavg } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { ContractProducer, createLogger, createPool, createRegistry, parseConfig } from '@streetwatch/platform';
 import { testDatabase, testKafka, waitFor } from '@streetwatch/platform/testing';
 import { departmentTopic } from '@streetwatch/schemas';
-import { DeliveryPipeline, RouterConfig, migrateRouter, secretResolver } from '@streetwatch/alert-router';
+import { DeliveryPipeline, RouterConfig, WorkOrdersConfig, createWorkOrderService, migrateRouter, secretResolver, type WorkOrders } from '@streetwatch/alert-router';
 import type { DriverRequest } from './driver.js';
 import { benchAlertId } from './ids.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const out = join(here, '..', 'results', 'router.json');
+const out = join(here, '..', 'results', process.env.BENCH_ROUTER_WORK_ORDERS === '1' ? 'router-work-orders.json' : 'router.json');
 const BURST = Number(process.env.BENCH_ROUTER_BURST ?? 4000);
 const WARMUP = Number(process.env.BENCH_ROUTER_WARMUP ?? 2000);
 const RATES = (process.env.BENCH_ROUTER_RATES ?? '250,500,1000,1500,2000').split(',').map(Number);
 const PACED_SECONDS = Number(process.env.BENCH_ROUTER_SECONDS ?? 6);
 const CONCURRENCY = Number(process.env.BENCH_ROUTER_CONCURRENCY ?? 64);
+/** BENCH_ROUTER_WORK_ORDERS=1: each alert also gets its work order (dispatch, its event, the console feed), as in the service. */
+const WORK_ORDERS = process.env.BENCH_ROUTER_WORK_ORDERS === '1';
 
 const teardowns: Array<() => unknown> = [];
 const host = { teardown: (fn: () => unknown) => void teardowns.push(fn) };
@@ -178,17 +181,45 @@ async function main(): Promise<void> {
   const eventsProducer = new ContractProducer({ prefix: k.prefix }, { kafka: k.kafka, registry });
   await eventsProducer.start();
   host.teardown(() => eventsProducer.close());
+  const log = createLogger({ name: 'bench', level: 'warn' });
+  // The halves are joined late, as main.ts does (dispatch ↔ notify).
+  let workOrders: WorkOrders | undefined;
   const pipeline = new DeliveryPipeline(cfg, {
     pool: db.pool,
-    log: createLogger({ name: 'bench', level: 'warn' }),
+    log,
     registry,
     resolveSecret: secretResolver({ HOOK: 'bench-secret' }),
     kafka: k.kafka,
     producer: routerProducer,
     eventsProducer,
     prefix: k.prefix,
+    ...(WORK_ORDERS
+      ? {
+          workOrders: {
+            dispatch: (alert, departmentId, opts) => (workOrders as WorkOrders).dispatch(alert, departmentId, opts),
+            dispatchMany: (items) => (workOrders as WorkOrders).dispatchMany(items),
+            attachClearance: (violationId, clearedAt) => (workOrders as WorkOrders).attachClearance(violationId, clearedAt),
+          },
+          consoleFeed: { publish: (d, e) => workOrders?.feed.publish(d, e) },
+        }
+      : {}),
   });
   host.teardown(() => pipeline.close());
+  if (WORK_ORDERS) {
+    const photos = mkdtempSync(join(tmpdir(), 'bench-router-photos-'));
+    host.teardown(() => rmSync(photos, { recursive: true, force: true }));
+    const woProducer = new ContractProducer({ prefix: k.prefix }, { kafka: k.kafka, registry });
+    host.teardown(() => woProducer.close());
+    workOrders = createWorkOrderService(parseConfig(WorkOrdersConfig, { uploads: { dir: photos } }, 'bench#workOrders'), {
+      pool: db.pool,
+      producer: woProducer,
+      notifier: pipeline.notifier,
+      registry,
+      log,
+    });
+    await workOrders.start();
+    host.teardown(() => workOrders?.close());
+  }
   await pipeline.start({ consume: true });
 
   const count = async (sql: string, args: unknown[] = []): Promise<number> =>
@@ -324,7 +355,7 @@ async function main(): Promise<void> {
     machine: { cores: cpus().length, loadAvg1mAtEnd: Math.round(loadavg()[0]! * 10) / 10, cpu: cpus()[0]?.model.split(' ').slice(0, 2).join(' '), node: process.version },
     loadAvg1mAtStart: loadAtStart,
     setup:
-      `router in the bench process; load generator + fake webhook receiver in a child process (benchDriver); real Kafka 4.1 + PostgreSQL 15 on the same 2-core machine; sinks: fake webhook (HMAC-signed HTTP) + kafka-dept, concurrency ${CONCURRENCY} each; groupWait 0; alert ids hashed like the processor's; ${WARMUP} alerts of warm-up first; no work orders`,
+      `router in the bench process; load generator + fake webhook receiver in a child process (benchDriver); real Kafka 4.1 + PostgreSQL 15 on the same 2-core machine; sinks: fake webhook (HMAC-signed HTTP) + kafka-dept, concurrency ${CONCURRENCY} each; groupWait 0; alert ids hashed like the processor's; ${WARMUP} alerts of warm-up first; ${WORK_ORDERS ? 'a work order per alert' : 'no work orders'}`,
     burst: {
       alerts: BURST,
       produceMs: produced,

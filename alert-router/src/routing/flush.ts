@@ -1,7 +1,7 @@
 /**
  * The flush of due notification groups (AlertRouter.flushDue): a batch of groups whose timer is due
  * (group wait / interval / repeat) is locked, silences and inhibition are checked at that moment,
- * work orders are dispatched (idempotent on alert x department), and one delivery intent per channel
+ * work orders are dispatched (idempotent on alert x department, the batch's in one transaction), and one delivery intent per channel
  * is written in the same transaction that marks the members notified; intents the delivery engine
  * has room for are written already claimed and handed to it after COMMIT.
  */
@@ -10,6 +10,7 @@ import type { Alert } from '@streetwatch/schemas';
 import { renderNotification } from '../channels/render.js';
 import type { Notification } from '../channels/types.js';
 import type { RouterConfig } from '../config/schema.js';
+import type { WorkOrderRef } from '../seams.js';
 import {
   attemptsParam,
   claimedAtInsert,
@@ -48,6 +49,13 @@ interface GroupRow {
   last_notified_at: Date | null;
   flushes: number;
   created_at: Date;
+}
+
+interface SortedGroup {
+  readonly g: GroupRow;
+  readonly toNotify: MemberRow[];
+  readonly active: MemberRow[];
+  readonly held: number;
 }
 
 interface MemberRow {
@@ -129,9 +137,14 @@ export class GroupFlush {
       const suppressed: Array<{ key: string; alertId: string; departmentId: string; reason: string }> = [];
       const memberUpdates: Array<{ g: string; a: string; state: string; by: string | null; wo: string | null }> = [];
       const groupUpdates: Array<{ g: string; flushed: boolean; next: string | null }> = [];
-      for (const { g, members } of groups.values()) {
-        const r = await this.flushGroup(g, members, now, suppressed, memberUpdates, deliveries);
-        groupUpdates.push({ g: g.group_key, flushed: r.notified, next: r.next === undefined ? null : iso(r.next) });
+      const sorted = [...groups.values()].map(({ g, members }) => this.sortMembers(g, members, now, suppressed, memberUpdates));
+      // The work orders of every new member of the batch: one transaction (idempotent on alert x department).
+      const wanted = sorted.flatMap((x) => x.toNotify.map((m) => ({ alert: m.alert, departmentId: x.g.department_id })));
+      const refs = this.deps.workOrders && wanted.length > 0 ? await this.deps.workOrders.dispatchMany(wanted) : [];
+      let next = 0;
+      for (const x of sorted) {
+        const r = this.finishGroup(x, x.toNotify.map(() => refs[next++]), now, memberUpdates, deliveries);
+        groupUpdates.push({ g: x.g.group_key, flushed: r.notified, next: r.next === undefined ? null : iso(r.next) });
       }
       // Room the engine has now: those intents are written claimed and sent right after COMMIT.
       const leases = new Map<string, number>();
@@ -214,14 +227,14 @@ export class GroupFlush {
     }
   }
 
-  private async flushGroup(
+  /** A group's pending members sorted at flush time: suppressed (silence, inhibition) or to notify. */
+  private sortMembers(
     g: GroupRow,
     members: readonly MemberRow[],
     now: number,
     suppressed: Array<{ key: string; alertId: string; departmentId: string; reason: string }>,
     memberUpdates: Array<{ g: string; a: string; state: string; by: string | null; wo: string | null }>,
-    deliveries: NewDelivery[],
-  ): Promise<{ notified: boolean; next: number | undefined }> {
+  ): SortedGroup {
     const stale = (m: MemberRow): boolean => m.received_at.getTime() <= now - this.resolveMs;
     const toNotify: MemberRow[] = [];
     let held = 0;
@@ -240,14 +253,21 @@ export class GroupFlush {
         toNotify.push(m);
       }
     }
-    const active = members.filter((x) => x.state === 'notified' && !stale(x));
+    return { g, toNotify, active: members.filter((x) => x.state === 'notified' && !stale(x)), held };
+  }
+
+  /** Notify a sorted group (its new members' work orders in `refs`, in order); returns its timer. */
+  private finishGroup(
+    { g, toNotify, active, held }: SortedGroup,
+    refs: ReadonlyArray<WorkOrderRef | undefined>,
+    now: number,
+    memberUpdates: Array<{ g: string; a: string; state: string; by: string | null; wo: string | null }>,
+    deliveries: NewDelivery[],
+  ): { notified: boolean; next: number | undefined } {
     let items: Array<{ alert: Alert; workOrderId?: string }> = [];
     let kind: 'new' | 'repeat' | undefined;
     if (toNotify.length > 0) {
       kind = 'new';
-      const refs = await Promise.all(
-        toNotify.map(async (m) => (this.deps.workOrders ? this.deps.workOrders.dispatch(m.alert, g.department_id) : undefined)),
-      );
       items = toNotify.map((m, i) => {
         const wo = refs[i]?.workOrderId;
         memberUpdates.push({ g: g.group_key, a: m.alert_id, state: 'notified', by: null, wo: wo ?? null });

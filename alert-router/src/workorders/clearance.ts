@@ -85,10 +85,13 @@ export async function attachKeptEnds(
   wo: WorkOrderRow,
   at: Date,
   timeOfDay: (d: Date) => string,
+  /** The kept ends of (at least) its violations, earliest first, when the caller read them already. */
+  kept?: ReadonlyArray<{ violationId: string; endedAt: Date }>,
 ): Promise<{ row: WorkOrderRow; attached: number }> {
   let row = wo;
   let attached = 0;
-  for (const e of await readViolationEnds(c, wo.violation_ids)) {
+  const ends = kept ? kept.filter((e) => wo.violation_ids.includes(e.violationId)) : await readViolationEnds(c, wo.violation_ids);
+  for (const e of ends) {
     const next = await attachEnd(c, emit, row, e.violationId, e.endedAt, at, timeOfDay);
     if (next !== row) attached++;
     row = next;

@@ -21,44 +21,55 @@ export async function readWorkOrder(q: Queryable, id: string): Promise<WorkOrder
   return r.rows[0] ?? null;
 }
 
+export interface DispatchInsert {
+  readonly id: string;
+  readonly alert: Alert;
+  readonly departmentId: string;
+  readonly at: Date;
+  readonly deadline: Date | null;
+  readonly redispatchedFrom?: string;
+}
+
 /** Insert the work order if (alert, department) has none yet; null when it already existed. */
-export async function insertDispatched(
-  c: PoolClient,
-  v: { id: string; alert: Alert; departmentId: string; at: Date; deadline: Date | null; redispatchedFrom?: string },
-): Promise<WorkOrderRow | null> {
-  const a = v.alert;
+export async function insertDispatched(c: PoolClient, v: DispatchInsert): Promise<WorkOrderRow | null> {
+  return (await insertDispatchedMany(c, [v]))[0] ?? null;
+}
+
+/**
+ * Insert work orders (status `dispatched`, version 0: the dispatch transition follows, see
+ * writeDispatchEvents) in one statement; the ones whose (alert, department) has one already are
+ * skipped. Returns the inserted rows.
+ */
+export async function insertDispatchedMany(c: PoolClient, rows: readonly DispatchInsert[]): Promise<WorkOrderRow[]> {
+  if (rows.length === 0) return [];
   const r = await c.query<WorkOrderRow>(
     `INSERT INTO work_orders (id, alert_id, department_id, status, version, alert, type, severity, title,
        zone_id, grid_id, community_id, shop_id, camera_ids, violation_ids, lat, lon, event_time, dispatched_at,
        deadline_step, deadline_at, deadline_round, next_escalation_at, redispatched_from, updated_at)
-     VALUES ($1, $2, $3, 'dispatched', 0, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
-       $18, $19, 1, $19, $20, $17)
+     SELECT x.id, x.alert ->> 'alertId', x.dept, 'dispatched', 0, x.alert, x.alert ->> 'type', x.alert ->> 'severity', x.alert ->> 'title',
+       x.alert #>> '{site,zoneId}', x.alert #>> '{site,gridId}', x.alert #>> '{site,communityId}', x.alert #>> '{site,shopId}',
+       ARRAY(SELECT jsonb_array_elements_text(x.alert #> '{site,cameraIds}')),
+       ARRAY(SELECT jsonb_array_elements_text(COALESCE(x.alert -> 'violationIds', '[]'::jsonb))),
+       (x.alert #>> '{site,location,lat}')::double precision, (x.alert #>> '{site,location,lon}')::double precision,
+       (x.alert ->> 'eventTime')::timestamptz, x.at,
+       CASE WHEN x.deadline IS NULL THEN NULL ELSE 'sign' END, x.deadline, 1, x.deadline, x.redispatched_from, x.at
+     FROM jsonb_to_recordset($1::jsonb) AS x(id text, dept text, alert jsonb, at timestamptz, deadline timestamptz, redispatched_from text)
      ON CONFLICT (alert_id, department_id) DO NOTHING
      RETURNING *`,
     [
-      v.id,
-      a.alertId,
-      v.departmentId,
-      JSON.stringify(a),
-      a.type,
-      a.severity,
-      a.title,
-      a.site.zoneId ?? null,
-      a.site.gridId ?? null,
-      a.site.communityId ?? null,
-      a.site.shopId ?? null,
-      a.site.cameraIds,
-      a.violationIds,
-      a.site.location?.lat ?? null,
-      a.site.location?.lon ?? null,
-      a.eventTime,
-      v.at,
-      v.deadline ? 'sign' : null,
-      v.deadline,
-      v.redispatchedFrom ?? null,
+      JSON.stringify(
+        rows.map((v) => ({
+          id: v.id,
+          dept: v.departmentId,
+          alert: v.alert,
+          at: v.at.toISOString(),
+          deadline: v.deadline?.toISOString() ?? null,
+          redispatched_from: v.redispatchedFrom ?? null,
+        })),
+      ),
     ],
   );
-  return r.rows[0] ?? null;
+  return r.rows;
 }
 
 /** Columns a transition may set besides status/version/deadline (never user-named). */
@@ -102,31 +113,13 @@ export async function writeTransition(
   wo: WorkOrderRow,
   t: TransitionWrite,
 ): Promise<{ event: WorkOrderEvent; row: WorkOrderRow }> {
+  const { event, history } = transitionRecord(wo, t);
   const seq = wo.version + 1;
-  const eventId = `${wo.id}:${seq}`;
-  const actor: WorkOrderEvent['actor'] =
-    t.actor.kind === 'user'
-      ? { kind: 'user', id: t.actor.user.id, role: t.actor.user.role }
-      : { kind: 'system', id: t.actor.id, role: 'system' };
-  const deadlineAt = t.deadline === undefined ? wo.deadline_at : (t.deadline?.at ?? null);
-  const event: WorkOrderEvent = {
-    schemaVersion: 1,
-    eventId,
-    workOrderId: wo.id,
-    alertId: wo.alert_id,
-    departmentId: wo.department_id,
-    action: t.action,
-    status: t.to,
-    actor,
-    ...(t.note ? { note: t.note.slice(0, 4000) } : {}),
-    ...(t.deadline ? { deadline: t.deadline.at.toISOString() } : t.reportDeadline ? { deadline: t.reportDeadline.toISOString() } : {}),
-    at: t.at.toISOString(),
-  };
   await c.query(
     `INSERT INTO work_order_history (work_order_id, seq, event_id, action, from_status, to_status,
        actor_kind, actor_id, actor_role, note, deadline_at, at)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
-    [wo.id, seq, eventId, t.action, wo.status, t.to, actor.kind, actor.id, actor.role ?? null, event.note ?? null, deadlineAt, t.at],
+    history,
   );
   await c.query('INSERT INTO work_order_outbox (work_order_id, event) VALUES ($1, $2)', [wo.id, JSON.stringify(event)]);
 
@@ -151,6 +144,32 @@ export async function writeTransition(
   return { event, row: r.rows[0] as WorkOrderRow };
 }
 
+/** The event and the history row (as INSERT parameters, in column order) of one transition. */
+function transitionRecord(wo: WorkOrderRow, t: TransitionWrite): { event: WorkOrderEvent; history: unknown[] } {
+  const seq = wo.version + 1;
+  const eventId = `${wo.id}:${seq}`;
+  const actor: WorkOrderEvent['actor'] =
+    t.actor.kind === 'user'
+      ? { kind: 'user', id: t.actor.user.id, role: t.actor.user.role }
+      : { kind: 'system', id: t.actor.id, role: 'system' };
+  const deadlineAt = t.deadline === undefined ? wo.deadline_at : (t.deadline?.at ?? null);
+  const event: WorkOrderEvent = {
+    schemaVersion: 1,
+    eventId,
+    workOrderId: wo.id,
+    alertId: wo.alert_id,
+    departmentId: wo.department_id,
+    action: t.action,
+    status: t.to,
+    actor,
+    ...(t.note ? { note: t.note.slice(0, 4000) } : {}),
+    ...(t.deadline ? { deadline: t.deadline.at.toISOString() } : t.reportDeadline ? { deadline: t.reportDeadline.toISOString() } : {}),
+    at: t.at.toISOString(),
+  };
+  const history = [wo.id, seq, eventId, t.action, wo.status, t.to, actor.kind, actor.id, actor.role ?? null, event.note ?? null, deadlineAt, t.at];
+  return { event, history };
+}
+
 /** The first history row of a new work order (it is created in `dispatched`, with its sign deadline). */
 export async function writeDispatchEvent(
   c: PoolClient,
@@ -159,7 +178,45 @@ export async function writeDispatchEvent(
   at: Date,
   note?: string,
 ): Promise<{ event: WorkOrderEvent; row: WorkOrderRow }> {
-  return writeTransition(c, wo, { action: 'dispatched', to: 'dispatched', actor, at, note, reportDeadline: wo.deadline_at ?? undefined });
+  return (await writeDispatchEvents(c, [wo], actor, at, note))[0] as { event: WorkOrderEvent; row: WorkOrderRow };
+}
+
+/**
+ * The dispatch transition of new work orders (inserted at version 0): their history rows, outbox
+ * rows and the version bump, for all of them in one statement, as writeTransition does for one.
+ */
+export async function writeDispatchEvents(
+  c: PoolClient,
+  rows: readonly WorkOrderRow[],
+  actor: Actor,
+  at: Date,
+  note?: string,
+): Promise<Array<{ event: WorkOrderEvent; row: WorkOrderRow }>> {
+  if (rows.length === 0) return [];
+  const records = rows.map((wo) =>
+    transitionRecord(wo, { action: 'dispatched', to: 'dispatched', actor, at, note, reportDeadline: wo.deadline_at ?? undefined }),
+  );
+  const r = await c.query<WorkOrderRow>(
+    `WITH h AS (
+       INSERT INTO work_order_history (work_order_id, seq, event_id, action, from_status, to_status,
+         actor_kind, actor_id, actor_role, note, deadline_at, at)
+       SELECT x.h[1], x.h[2]::int, x.h[3], x.h[4], x.h[5], x.h[6], x.h[7], x.h[8], x.h[9], x.h[10], x.h[11]::timestamptz, x.h[12]::timestamptz
+       FROM jsonb_to_recordset($1::jsonb) AS x(h text[])),
+     o AS (
+       INSERT INTO work_order_outbox (work_order_id, event)
+       SELECT x.id, x.event FROM jsonb_to_recordset($2::jsonb) AS x(n int, id text, event jsonb) ORDER BY x.n)
+     UPDATE work_orders SET status = 'dispatched', version = version + 1, updated_at = $3
+     WHERE id = ANY($4::text[])
+     RETURNING *`,
+    [
+      JSON.stringify(records.map((x) => ({ h: x.history.map((v) => (v === null ? null : v instanceof Date ? v.toISOString() : String(v))) }))),
+      JSON.stringify(records.map((x, n) => ({ n, id: x.event.workOrderId, event: x.event }))),
+      at,
+      rows.map((wo) => wo.id),
+    ],
+  );
+  const byId = new Map(r.rows.map((row) => [row.id, row]));
+  return records.map((x) => ({ event: x.event, row: byId.get(x.event.workOrderId) as WorkOrderRow }));
 }
 
 export async function readHistory(q: Queryable, id: string): Promise<HistoryEntry[]> {

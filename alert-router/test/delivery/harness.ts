@@ -40,6 +40,11 @@ export class MemoryWorkOrders implements WorkOrderService {
     this.orders.set(k, ref);
     return ref;
   }
+  async dispatchMany(items: ReadonlyArray<{ alert: Alert; departmentId: string }>): Promise<WorkOrderRef[]> {
+    const out: WorkOrderRef[] = [];
+    for (const i of items) out.push(await this.dispatch(i.alert, i.departmentId));
+    return out;
+  }
   async attachClearance(): Promise<number> {
     return 0;
   }
