@@ -1,6 +1,7 @@
 /**
- * The Delivery event outbox: attempt rows are written in the same transactions as the state they
- * describe; this pump sends the unpublished ones to `streetwatch.deliveries.v1` and marks them.
+ * Delivery events: how one is built from a delivery row (deliveryEvent, suppressedAttempts), and the
+ * outbox. Attempt rows are written in the same transactions as the state they describe; the outbox
+ * pump sends the unpublished ones to `streetwatch.deliveries.v1` and marks them.
  * A crash between send and mark re-sends a few events (at-least-once; `deliveryId` + `attempt` +
  * `outcome` identify an event).
  *
@@ -12,6 +13,52 @@
 import type { ContractProducer, Logger, Pool } from '@streetwatch/platform';
 import { TOPICS, type Delivery } from '@streetwatch/schemas';
 import type { RouterMetrics } from './metrics.js';
+import type { ClaimedDelivery, Outcome } from './store.js';
+
+const iso = (t: number): string => new Date(t).toISOString();
+
+export function deliveryEvent(
+  row: Pick<ClaimedDelivery, 'deliveryId' | 'alertId' | 'workOrderId' | 'departmentId' | 'channelName' | 'channelType'>,
+  attempt: number,
+  outcome: Outcome,
+  at: number,
+  extra: { providerMessageId?: string | undefined; error?: { code: string; message: string } | undefined } = {},
+): Delivery {
+  return {
+    schemaVersion: 1,
+    deliveryId: row.deliveryId,
+    alertId: row.alertId,
+    ...(row.workOrderId ? { workOrderId: row.workOrderId } : {}),
+    departmentId: row.departmentId,
+    channel: { type: row.channelType.slice(0, 32), name: row.channelName.slice(0, 64) },
+    attempt: Math.max(1, attempt),
+    outcome,
+    ...(extra.providerMessageId ? { providerMessageId: extra.providerMessageId.slice(0, 256) } : {}),
+    ...(extra.error ? { error: { code: extra.error.code.slice(0, 64), message: extra.error.message.slice(0, 1024) } } : {}),
+    at: iso(at),
+  };
+}
+
+/** The attempt rows of `suppressed` Delivery events (no provider call), for insertAttemptsSql. */
+export function suppressedAttempts(
+  items: ReadonlyArray<{ key: string; alertId: string; departmentId: string; reason: string }>,
+  now: number,
+): Array<{ key: string; attempt: number; outcome: Outcome; event: Delivery; at: number }> {
+  return items.map((i) => ({
+    key: i.key,
+    attempt: 1,
+    outcome: 'suppressed' as const,
+    event: deliveryEvent(
+      { deliveryId: i.key, alertId: i.alertId, workOrderId: null, departmentId: i.departmentId, channelName: 'suppressed', channelType: 'none' },
+      1,
+      'suppressed',
+      now,
+      { error: { code: i.reason.startsWith('sil-') ? 'SILENCED' : 'INHIBITED', message: i.reason } },
+    ),
+    at: now,
+  }));
+}
+
 
 export class DeliveryEventOutbox {
   private running: Promise<void> | undefined;

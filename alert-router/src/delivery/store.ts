@@ -13,6 +13,7 @@ import { createHash } from 'node:crypto';
 import type { Pool, PoolClient } from '@streetwatch/platform';
 import type { Delivery } from '@streetwatch/schemas';
 import type { Notification } from '../channels/types.js';
+import { deliveryEvent } from './events.js';
 
 export type DeliveryState = 'pending' | 'inflight' | 'retrying' | 'sent' | 'failed' | 'dead' | 'held';
 export type Outcome = Delivery['outcome'];
@@ -65,28 +66,6 @@ export function deliveryKey(...parts: string[]): string {
 }
 
 const iso = (t: number): string => new Date(t).toISOString();
-
-export function deliveryEvent(
-  row: Pick<ClaimedDelivery, 'deliveryId' | 'alertId' | 'workOrderId' | 'departmentId' | 'channelName' | 'channelType'>,
-  attempt: number,
-  outcome: Outcome,
-  at: number,
-  extra: { providerMessageId?: string | undefined; error?: { code: string; message: string } | undefined } = {},
-): Delivery {
-  return {
-    schemaVersion: 1,
-    deliveryId: row.deliveryId,
-    alertId: row.alertId,
-    ...(row.workOrderId ? { workOrderId: row.workOrderId } : {}),
-    departmentId: row.departmentId,
-    channel: { type: row.channelType.slice(0, 32), name: row.channelName.slice(0, 64) },
-    attempt: Math.max(1, attempt),
-    outcome,
-    ...(extra.providerMessageId ? { providerMessageId: extra.providerMessageId.slice(0, 256) } : {}),
-    ...(extra.error ? { error: { code: extra.error.code.slice(0, 64), message: extra.error.message.slice(0, 1024) } } : {}),
-    at: iso(at),
-  };
-}
 
 interface Row {
   idempotency_key: string;
@@ -390,33 +369,4 @@ export class DeliveryStore {
     const get = (s: string): number => Number(res.rows.find((r) => r.state === s)?.n ?? 0);
     return { pending: get('pending'), retrying: get('retrying'), inflight: get('inflight') };
   }
-
-  /** The earliest time a pending/retrying row becomes due, per channel (for the wake-up timer). */
-  async nextDue(): Promise<number | undefined> {
-    const res = await this.pool.query<{ t: Date | null }>(
-      `SELECT min(next_attempt_at) AS t FROM router_deliveries WHERE state IN ('pending', 'retrying')`,
-    );
-    const t = res.rows[0]?.t;
-    return t ? t.getTime() : undefined;
-  }
-}
-
-/** The attempt rows of `suppressed` Delivery events (no provider call), for insertAttemptsSql. */
-export function suppressedAttempts(
-  items: ReadonlyArray<{ key: string; alertId: string; departmentId: string; reason: string }>,
-  now: number,
-): Array<{ key: string; attempt: number; outcome: Outcome; event: Delivery; at: number }> {
-  return items.map((i) => ({
-    key: i.key,
-    attempt: 1,
-    outcome: 'suppressed' as const,
-    event: deliveryEvent(
-      { deliveryId: i.key, alertId: i.alertId, workOrderId: null, departmentId: i.departmentId, channelName: 'suppressed', channelType: 'none' },
-      1,
-      'suppressed',
-      now,
-      { error: { code: i.reason.startsWith('sil-') ? 'SILENCED' : 'INHIBITED', message: i.reason } },
-    ),
-    at: now,
-  }));
 }

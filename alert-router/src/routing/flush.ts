@@ -14,17 +14,16 @@ import type { WorkOrderRef } from '../seams.js';
 import {
   attemptsParam,
   claimedAtInsert,
-  deliveryEvent,
   deliveryKey,
   insertAttemptsSql,
   insertIntentsSql,
   insertNotificationsSql,
   intentsParam,
   notificationsParam,
-  suppressedAttempts,
   type ClaimedDelivery,
   type NewDelivery,
 } from '../delivery/store.js';
+import { deliveryEvent, suppressedAttempts } from '../delivery/events.js';
 import { iso } from './clock.js';
 import type { RouterDeps } from './router.js';
 
@@ -141,9 +140,9 @@ export class GroupFlush {
       // The work orders of every new member of the batch: one transaction (idempotent on alert x department).
       const wanted = sorted.flatMap((x) => x.toNotify.map((m) => ({ alert: m.alert, departmentId: x.g.department_id })));
       const refs = this.deps.workOrders && wanted.length > 0 ? await this.deps.workOrders.dispatchMany(wanted) : [];
-      let next = 0;
+      let ref = 0;
       for (const x of sorted) {
-        const r = this.finishGroup(x, x.toNotify.map(() => refs[next++]), now, memberUpdates, deliveries);
+        const r = this.finishGroup(x, x.toNotify.map(() => refs[ref++]), now, memberUpdates, deliveries);
         groupUpdates.push({ g: x.g.group_key, flushed: r.notified, next: r.next === undefined ? null : iso(r.next) });
       }
       // Room the engine has now: those intents are written claimed and sent right after COMMIT.

@@ -163,9 +163,10 @@ export class WorkOrders implements WorkOrderService {
       const violations = [...new Set(items.flatMap((i) => i.alert.violationIds))];
       await lockViolations(c, violations);
       const at = this.clock.now();
+      const ids = items.map((i) => workOrderIdFor(i.alert.alertId, i.departmentId));
       const wanted = new Map<string, DispatchInsert>();
-      for (const i of items) {
-        const id = workOrderIdFor(i.alert.alertId, i.departmentId);
+      for (const [k, i] of items.entries()) {
+        const id = ids[k] as string;
         if (!wanted.has(id)) {
           wanted.set(id, { id, alert: i.alert, departmentId: i.departmentId, at, deadline: i.deadline ?? stepDeadline(this.config, i.alert.type, 'sign', at) });
         }
@@ -191,9 +192,8 @@ export class WorkOrders implements WorkOrderService {
           refs.set(row.id, { workOrderId: row.id, departmentId: row.department_id, alertId: row.alert_id, status: row.status, created: false });
         }
       }
-      return items.map((i) => {
-        const id = workOrderIdFor(i.alert.alertId, i.departmentId);
-        const ref = refs.get(id);
+      return items.map((i, k) => {
+        const ref = refs.get(ids[k] as string);
         if (!ref) throw new WorkOrderError('SW_ROUTER_INTERNAL', `work order for ${i.alert.alertId}/${i.departmentId} vanished`);
         return ref;
       });

@@ -113,18 +113,10 @@ export async function writeTransition(
   wo: WorkOrderRow,
   t: TransitionWrite,
 ): Promise<{ event: WorkOrderEvent; row: WorkOrderRow }> {
-  const { event, history } = transitionRecord(wo, t);
-  const seq = wo.version + 1;
-  await c.query(
-    `INSERT INTO work_order_history (work_order_id, seq, event_id, action, from_status, to_status,
-       actor_kind, actor_id, actor_role, note, deadline_at, at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
-    history,
-  );
-  await c.query('INSERT INTO work_order_outbox (work_order_id, event) VALUES ($1, $2)', [wo.id, JSON.stringify(event)]);
-
+  const record = transitionRecord(wo, t);
+  await insertTransitionRecords(c, [record]);
   const sets: string[] = ['status = $2', 'version = $3', 'updated_at = $4'];
-  const params: unknown[] = [wo.id, t.to, seq, t.at];
+  const params: unknown[] = [wo.id, t.to, record.history.seq, t.at];
   for (const [col, val] of Object.entries(t.set ?? {})) {
     params.push(val);
     sets.push(`${col} = $${params.length}`);
@@ -141,18 +133,36 @@ export async function writeTransition(
     );
   }
   const r = await c.query<WorkOrderRow>(`UPDATE work_orders SET ${sets.join(', ')} WHERE id = $1 RETURNING *`, params);
-  return { event, row: r.rows[0] as WorkOrderRow };
+  return { event: record.event, row: r.rows[0] as WorkOrderRow };
 }
 
-/** The event and the history row (as INSERT parameters, in column order) of one transition. */
-function transitionRecord(wo: WorkOrderRow, t: TransitionWrite): { event: WorkOrderEvent; history: unknown[] } {
+interface TransitionRecord {
+  readonly event: WorkOrderEvent;
+  /** The work_order_history row, by column. */
+  readonly history: {
+    work_order_id: string;
+    seq: number;
+    event_id: string;
+    action: string;
+    from_status: WorkOrderStatus;
+    to_status: WorkOrderStatus;
+    actor_kind: string;
+    actor_id: string;
+    actor_role: string | null;
+    note: string | null;
+    deadline_at: Date | null;
+    at: Date;
+  };
+}
+
+/** The event and the history row of one transition. */
+function transitionRecord(wo: WorkOrderRow, t: TransitionWrite): TransitionRecord {
   const seq = wo.version + 1;
   const eventId = `${wo.id}:${seq}`;
   const actor: WorkOrderEvent['actor'] =
     t.actor.kind === 'user'
       ? { kind: 'user', id: t.actor.user.id, role: t.actor.user.role }
       : { kind: 'system', id: t.actor.id, role: 'system' };
-  const deadlineAt = t.deadline === undefined ? wo.deadline_at : (t.deadline?.at ?? null);
   const event: WorkOrderEvent = {
     schemaVersion: 1,
     eventId,
@@ -166,8 +176,40 @@ function transitionRecord(wo: WorkOrderRow, t: TransitionWrite): { event: WorkOr
     ...(t.deadline ? { deadline: t.deadline.at.toISOString() } : t.reportDeadline ? { deadline: t.reportDeadline.toISOString() } : {}),
     at: t.at.toISOString(),
   };
-  const history = [wo.id, seq, eventId, t.action, wo.status, t.to, actor.kind, actor.id, actor.role ?? null, event.note ?? null, deadlineAt, t.at];
+  const history = {
+    work_order_id: wo.id,
+    seq,
+    event_id: eventId,
+    action: t.action,
+    from_status: wo.status,
+    to_status: t.to,
+    actor_kind: actor.kind,
+    actor_id: actor.id,
+    actor_role: actor.role ?? null,
+    note: event.note ?? null,
+    deadline_at: t.deadline === undefined ? wo.deadline_at : (t.deadline?.at ?? null),
+    at: t.at,
+  };
   return { event, history };
+}
+
+/** Transitions' history rows and outbox rows (their WorkOrderEvents for Kafka, in order): one statement. */
+async function insertTransitionRecords(c: PoolClient, records: readonly TransitionRecord[]): Promise<void> {
+  await c.query(
+    `WITH h AS (
+       INSERT INTO work_order_history (work_order_id, seq, event_id, action, from_status, to_status,
+         actor_kind, actor_id, actor_role, note, deadline_at, at)
+       SELECT x.work_order_id, x.seq, x.event_id, x.action, x.from_status, x.to_status, x.actor_kind, x.actor_id, x.actor_role,
+         x.note, x.deadline_at, x.at
+       FROM jsonb_to_recordset($1::jsonb) AS x(work_order_id text, seq int, event_id text, action text, from_status text,
+         to_status text, actor_kind text, actor_id text, actor_role text, note text, deadline_at timestamptz, at timestamptz))
+     INSERT INTO work_order_outbox (work_order_id, event)
+     SELECT x.id, x.event FROM jsonb_to_recordset($2::jsonb) AS x(n int, id text, event jsonb) ORDER BY x.n`,
+    [
+      JSON.stringify(records.map((x) => x.history)),
+      JSON.stringify(records.map((x, n) => ({ n, id: x.event.workOrderId, event: x.event }))),
+    ],
+  );
 }
 
 /** The first history row of a new work order (it is created in `dispatched`, with its sign deadline). */
@@ -182,8 +224,8 @@ export async function writeDispatchEvent(
 }
 
 /**
- * The dispatch transition of new work orders (inserted at version 0): their history rows, outbox
- * rows and the version bump, for all of them in one statement, as writeTransition does for one.
+ * The dispatch transition of new work orders (inserted at version 0), for all of them at once: as
+ * writeTransition does for one, its history and outbox rows, then the version bump.
  */
 export async function writeDispatchEvents(
   c: PoolClient,
@@ -196,24 +238,10 @@ export async function writeDispatchEvents(
   const records = rows.map((wo) =>
     transitionRecord(wo, { action: 'dispatched', to: 'dispatched', actor, at, note, reportDeadline: wo.deadline_at ?? undefined }),
   );
+  await insertTransitionRecords(c, records);
   const r = await c.query<WorkOrderRow>(
-    `WITH h AS (
-       INSERT INTO work_order_history (work_order_id, seq, event_id, action, from_status, to_status,
-         actor_kind, actor_id, actor_role, note, deadline_at, at)
-       SELECT x.h[1], x.h[2]::int, x.h[3], x.h[4], x.h[5], x.h[6], x.h[7], x.h[8], x.h[9], x.h[10], x.h[11]::timestamptz, x.h[12]::timestamptz
-       FROM jsonb_to_recordset($1::jsonb) AS x(h text[])),
-     o AS (
-       INSERT INTO work_order_outbox (work_order_id, event)
-       SELECT x.id, x.event FROM jsonb_to_recordset($2::jsonb) AS x(n int, id text, event jsonb) ORDER BY x.n)
-     UPDATE work_orders SET status = 'dispatched', version = version + 1, updated_at = $3
-     WHERE id = ANY($4::text[])
-     RETURNING *`,
-    [
-      JSON.stringify(records.map((x) => ({ h: x.history.map((v) => (v === null ? null : v instanceof Date ? v.toISOString() : String(v))) }))),
-      JSON.stringify(records.map((x, n) => ({ n, id: x.event.workOrderId, event: x.event }))),
-      at,
-      rows.map((wo) => wo.id),
-    ],
+    `UPDATE work_orders SET status = 'dispatched', version = version + 1, updated_at = $1 WHERE id = ANY($2::text[]) RETURNING *`,
+    [at, rows.map((wo) => wo.id)],
   );
   const byId = new Map(r.rows.map((row) => [row.id, row]));
   return records.map((x) => ({ event: x.event, row: byId.get(x.event.workOrderId) as WorkOrderRow }));
