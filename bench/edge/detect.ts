@@ -29,6 +29,10 @@ const staticConfig = {
   minBlobArea: 0.002,
   maxStaticFraction: 0.35,
   blobMatchIou: 0.3,
+  initSeconds: 6,
+  sameObjectSeconds: 3,
+  blobMemorySeconds: 20,
+  minEdgeEvidence: 0.45,
 };
 const trackerConfig = {
   highScore: 0.4,
