@@ -43,6 +43,7 @@ const trackerConfig = {
   lostMemorySeconds: 15,
   stationaryWindowSeconds: 10,
   stationaryMaxDisplacement: 0.02,
+  stationaryBreakSeconds: 3,
   classGroups: [['car', 'truck', 'bus']],
   measurementNoise: 0.05,
   accelerationNoise: 0.5,

@@ -40,7 +40,8 @@ t.test('a car standing on the road for 30 s yields exactly one parking violation
     lostMemorySeconds: 5,
     stationaryWindowSeconds: 5,
     stationaryMaxDisplacement: 0.02,
-    classGroups: [['car', 'truck', 'bus']],
+    stationaryBreakSeconds: 3,
+  classGroups: [['car', 'truck', 'bus']],
     measurementNoise: 0.05,
     accelerationNoise: 0.5,
   });
