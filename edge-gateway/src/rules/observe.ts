@@ -60,11 +60,27 @@ function blobObservation(b: StaticBlob): Observation {
   return { key: `blob:${b.id}`, objectClass: STATIC_OBJECT_CLASS, score: b.score, bbox: b.bbox, since: b.since.getTime() };
 }
 
-/** illegal_parking: a vehicle, stationary, anchor in the zone. Dwell counts from stationarySince. */
-function parking(zone: Zone, tracks: readonly Track[]): ZoneObservation {
+/** A vehicle replaced at the same spot keeps its track; the ground under it tells: appeared this much after the track stopped. */
+const REPLACED_AFTER_MS = 5000;
+
+/**
+ * illegal_parking: a vehicle, stationary, anchor in the zone. Dwell counts from stationarySince.
+ * A car driven away and replaced by another at the same spot within a detector frame or two keeps
+ * the tracker's track (same place, same class); the static-object layer sees the change: a static
+ * blob covering most of the vehicle's box that appeared well after the track became stationary is
+ * a new vehicle, so a new subject (`track:<id>@<appearance>`) with its own dwell.
+ */
+function parking(zone: Zone, tracks: readonly Track[], blobs: readonly StaticBlob[]): ZoneObservation {
   const holding = visible(tracks)
     .filter((t) => zone.objectClasses.includes(t.objectClass) && t.stationary && inZone(zone, t.bbox))
-    .map((t) => trackObservation(t, t.stationarySince?.getTime() ?? t.lastSeen.getTime()));
+    .map((t) => {
+      const stopped = t.stationarySince?.getTime() ?? t.lastSeen.getTime();
+      const newer = blobs
+        .filter((b) => b.since.getTime() > stopped + REPLACED_AFTER_MS && coverage(b.bbox, t.bbox) > 0.8 && b.bbox.w * b.bbox.h >= 0.3 * t.bbox.w * t.bbox.h)
+        .sort((a, b) => b.since.getTime() - a.since.getTime())[0];
+      if (!newer) return trackObservation(t, stopped);
+      return { ...trackObservation(t, newer.since.getTime()), key: `track:${t.id}@${newer.since.getTime()}` };
+    });
   return { holding, left: leavers(zone, tracks) };
 }
 
@@ -129,7 +145,7 @@ function vendor(zone: Zone, tracks: readonly Track[], blobs: readonly StaticBlob
 export function observeZone(zone: Zone, tracks: readonly Track[], blobs: readonly StaticBlob[]): ZoneObservation {
   switch (zone.type) {
     case 'illegal_parking':
-      return parking(zone, tracks);
+      return parking(zone, tracks, blobs);
     case 'street_vendor':
       return vendor(zone, tracks, blobs);
     case 'shopfront_spillover':

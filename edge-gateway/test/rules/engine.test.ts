@@ -198,6 +198,24 @@ t.test('dumping is muted during collection windows', async (t) => {
   t.same(events[0]?.eventTime, sh(14, 40));
 });
 
+t.test('a car replaced by another at the same spot (one track throughout) is a second violation, told by the ground under it', async (t) => {
+  const zone: ZoneConfig = { id: 'P1', type: 'illegal_parking', polygon: lane, dwellSeconds: 30, gapSeconds: 10 };
+  const car = track('t7', 'car', CAR_IN, { stationarySince: T0 });
+  // the static layer: the first car's blob from 0 s until it leaves at 60 s; the second car's from 62 s
+  const first = blob('s1', { ...CAR_IN }, T0);
+  const second = blob('s2', { ...CAR_IN }, at(62));
+  const events = play(engine([zone]), 0, 150, (s) => ({ tracks: [car], blobs: s < 60 ? [first(at(s))] : s < 72 ? [] : [second(at(s))] }));
+  const starts = events.filter((e) => e.phase === 'start');
+  t.equal(starts.length, 2, 'two violations');
+  t.equal(starts[0]?.eventTime.getTime(), at(30).getTime(), 'the first after its dwell');
+  t.equal(starts[1]?.startedAt.getTime(), at(62).getTime(), 'the second counted from when the second car appeared');
+  t.equal(starts[1]?.eventTime.getTime(), at(92).getTime(), 'and started after its own dwell');
+  const firstEnd = events.find((e) => e.phase === 'end' && e.violationId === starts[0]?.violationId);
+  t.ok(firstEnd && firstEnd.eventTime.getTime() <= at(72 + 11).getTime(), 'the first ended once the second was seen, within the gap');
+  const shadow = play(engine([zone]), 0, 150, (s) => ({ tracks: [car], blobs: [first(at(s))] }));
+  t.equal(shadow.filter((e) => e.phase === 'start').length, 1, 'the same car with its own blob throughout: one violation');
+});
+
 t.test('street vendor: a person staying by a stationary umbrella in the zone for the dwell; ends when the person is gone', async (t) => {
   const zone: ZoneConfig = { id: 'V1', type: 'street_vendor', polygon: lane, dwellSeconds: 240, gapSeconds: 30 };
   const e = engine([zone], 1000);
