@@ -106,36 +106,35 @@ function boxGap(a: BBox, b: BBox): number {
  * beyond the tracker's small radius for its stationary window), within `vendorReach` person
  * heights of the goods, and that began to stay within `vendorPairSeconds` of the goods
  * appearing (they came together). A passer-by (moving), a person lingering with no goods, and goods
- * nobody stays with are not a vendor. One subject per stall (`stall:<blob or track>`); dwell counts
- * from when the pair was first complete.
+ * nobody stays with are not a vendor. One subject per vendor (`vendor:<person track>`, whatever
+ * pieces the goods are seen in); dwell counts from when the pair was first complete.
  */
 function vendor(zone: Zone, tracks: readonly Track[], blobs: readonly StaticBlob[]): ZoneObservation {
   const vis = visible(tracks);
   const stayers = vis.filter((t) => zone.personClasses.includes(t.objectClass) && t.stationary && t.stationarySince !== undefined && inZone(zone, t.bbox));
   if (stayers.length === 0) return { holding: [], left: new Set() };
-  const goods: { key: string; bbox: BBox; since: number; score: number; objectClass: string; trackId?: string }[] = [];
+  const goods: { bbox: BBox; since: number; score: number; objectClass: string; trackId?: string }[] = [];
   for (const t of vis) {
     if (!zone.objectClasses.includes(t.objectClass) || !t.stationary || !inZone(zone, t.bbox)) continue;
-    goods.push({ key: `stall:track:${t.id}`, bbox: t.bbox, since: t.stationarySince?.getTime() ?? t.firstSeen.getTime(), score: t.score, objectClass: t.objectClass, trackId: t.id });
+    goods.push({ bbox: t.bbox, since: t.stationarySince?.getTime() ?? t.firstSeen.getTime(), score: t.score, objectClass: t.objectClass, trackId: t.id });
   }
   for (const b of unexplainedBlobs(zone, tracks, blobs, zone.objectClasses)) {
-    goods.push({ key: `stall:blob:${b.id}`, bbox: b.bbox, since: b.since.getTime(), score: b.score, objectClass: STATIC_OBJECT_CLASS });
+    goods.push({ bbox: b.bbox, since: b.since.getTime(), score: b.score, objectClass: STATIC_OBJECT_CLASS });
   }
   const holding: Observation[] = [];
-  for (const g of goods) {
-    const seller = stayers.find(
-      (p) =>
-        boxGap(p.bbox, g.bbox) <= zone.vendorReach * p.bbox.h &&
-        Math.abs((p.stationarySince?.getTime() ?? 0) - g.since) <= zone.vendorPairSeconds * 1000,
-    );
-    if (!seller) continue;
+  for (const p of stayers) {
+    const stayingSince = p.stationarySince?.getTime() ?? 0;
+    const stall = goods.filter((g) => boxGap(p.bbox, g.bbox) <= zone.vendorReach * p.bbox.h && Math.abs(stayingSince - g.since) <= zone.vendorPairSeconds * 1000);
+    if (stall.length === 0) continue;
+    const main = stall.find((g) => g.trackId !== undefined) ?? stall[0];
+    if (!main) continue;
     holding.push({
-      key: g.key,
-      ...(g.trackId !== undefined && { trackId: g.trackId }),
-      objectClass: g.objectClass,
-      score: Math.min(g.score, seller.score),
-      bbox: unionBox([g.bbox, seller.bbox]),
-      since: Math.max(g.since, seller.stationarySince?.getTime() ?? g.since),
+      key: `vendor:${p.id}`,
+      ...(main.trackId !== undefined && { trackId: main.trackId }),
+      objectClass: main.objectClass,
+      score: Math.min(Math.max(...stall.map((g) => g.score)), p.score),
+      bbox: unionBox([p.bbox, ...stall.map((g) => g.bbox)]),
+      since: Math.max(stayingSince, Math.min(...stall.map((g) => g.since))),
     });
   }
   return { holding, left: new Set() };
