@@ -84,12 +84,22 @@ export function kafkaSecurityFromEnv(
     throw bad('file' in source ? 'STREETWATCH_KAFKA_SASL_PASSWORD_FILE' : 'STREETWATCH_KAFKA_SASL_PASSWORD', pw.problem, pw.cause);
   }
   const passwordSource = 'file' in source ? `file ${source.file}` : `environment variable ${source.env}`;
-  return { ssl, sasl: { mechanism: 'scram-sha-512', username, password: pw.value, passwordSource } };
+  return { ssl, sasl: scramSasl(username, pw.value, passwordSource) };
+}
+
+/**
+ * SASL settings whose password is a non-enumerable property: JSON (pino) and util.inspect skip
+ * it, so logging a settings object at any depth cannot show it; kafkajs reads it by name.
+ */
+export function scramSasl(username: string, password: string, passwordSource: string): KafkaSasl {
+  const sasl = { mechanism: 'scram-sha-512' as const, username, passwordSource };
+  Object.defineProperty(sasl, 'password', { value: password, enumerable: false });
+  return sasl as KafkaSasl;
 }
 
 /** The same security with another SCRAM user (tests: a gateway's or a department's credentials). */
 export function withSaslUser(sec: KafkaSecurity, username: string, password: string): KafkaSecurity {
-  return { ...sec, sasl: { mechanism: 'scram-sha-512', username, password, passwordSource: 'given' } };
+  return { ...sec, sasl: scramSasl(username, password, 'given') };
 }
 
 /** The kafkajs `ssl` / `sasl` options for these settings. */
@@ -165,7 +175,13 @@ export function describeKafkaFailure(code: KafkaFailureCode, brokers: readonly s
 
 /** A StreetwatchError with the classified code and its one-line message (SW_KAFKA_UNAVAILABLE for anything unclassified). */
 export function kafkaFailure(err: unknown, brokers: readonly string[], sec: KafkaSecurity): StreetwatchError<KafkaFailureCode> {
-  const code = classifyKafkaError(err) ?? 'SW_KAFKA_UNAVAILABLE';
+  let code = classifyKafkaError(err) ?? 'SW_KAFKA_UNAVAILABLE';
+  // A broker that answers the TCP connection and then drops it, when this client speaks no TLS
+  // or no SASL: the broker wants what is missing (it does so on every try, so say it at once).
+  if (code === 'SW_KAFKA_UNAVAILABLE' && /closed connection|connection closed/i.test(err instanceof Error ? err.message : '')) {
+    if (!sec.ssl) code = 'SW_KAFKA_TLS';
+    else if (!sec.sasl) code = 'SW_KAFKA_AUTH';
+  }
   return new StreetwatchError(code, describeKafkaFailure(code, brokers, sec, err), { cause: err, retryable: code === 'SW_KAFKA_UNAVAILABLE' });
 }
 
