@@ -7,7 +7,8 @@
  * - `edge-gateway` writes detections and camera health (nothing else, reads nothing);
  * - `stream-processor` and `alert-router` read their input topics, write their outputs and the
  *   dead-letter topics of their inputs, and use consumer groups named with their own prefix;
- *   the router also creates (and compares the settings of) the topics it writes, as its start does;
+ *   both may create (and compare the settings of) the topics they write, as their start does
+ *   (the router its outputs and department queues, the processor its internal topic);
  * - `dept-<id>` reads `streetwatch.dept.<id>.v1` with groups named `dept-<id>.…`;
  * - `streetwatch-admin` is a super user (provisioning, tests), so it has no ACLs.
  * Catalogue roles without a principal here ('inspection apps', 'ops', 'dashboards', 'city
@@ -39,7 +40,7 @@ export const KAFKA_ADMIN_PRINCIPAL = 'streetwatch-admin';
 /** Services with a principal of their own: catalogue role → consumer-group prefix, creates its outputs. */
 export const KAFKA_SERVICE_PRINCIPALS = {
   'edge-gateway': { groupPrefix: undefined, createsOutputs: false },
-  'stream-processor': { groupPrefix: 'stream-processor', createsOutputs: false },
+  'stream-processor': { groupPrefix: 'stream-processor', createsOutputs: true },
   'alert-router': { groupPrefix: 'alert-router', createsOutputs: true },
 } as const satisfies Record<string, { groupPrefix: string | undefined; createsOutputs: boolean }>;
 
@@ -94,6 +95,14 @@ export function kafkaPrincipals(departments: readonly string[]): KafkaPrincipal[
     });
   }
   return out;
+}
+
+/**
+ * The topics a service writes (its outputs and the dead-letter topics of its inputs), for a
+ * deployment whose router serves `departments`: what a service with `createsOutputs` provisions.
+ */
+export function topicsWrittenBy(role: KafkaServicePrincipal, departments: readonly string[]): TopicSpec[] {
+  return allTopicSpecs(departments.map(departmentTopic)).filter((t) => t.producers.includes(role));
 }
 
 /** Every SCRAM user a broker needs: the admin first, then `kafkaPrincipals(departments)`. */

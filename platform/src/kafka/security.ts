@@ -223,3 +223,24 @@ export async function checkKafka(s: CheckKafkaSettings, opts: { timeoutMs?: numb
     await new Promise((r) => setTimeout(r, 500));
   }
 }
+
+/**
+ * For entry points, before anything connects: false (after ONE fatal log line with the code)
+ * when Kafka refuses the credentials or the certificate, so main exits 1 instead of retrying for
+ * ever; true otherwise. A broker that is merely not up yet is a warning: the clients' own retries
+ * go on as before.
+ */
+export async function preflightKafka(s: CheckKafkaSettings, log: Logger, timeoutMs = 10_000): Promise<boolean> {
+  try {
+    await checkKafka(s, { timeoutMs, log });
+    return true;
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    if (code === 'SW_KAFKA_AUTH' || code === 'SW_KAFKA_TLS') {
+      log.fatal({ code }, (err as Error).message);
+      return false;
+    }
+    log.warn({ code }, (err as Error).message);
+    return true;
+  }
+}
