@@ -10,6 +10,8 @@
 TLS_DIR="$STACK_DIR/tls"
 KAFKA_SECRETS_DIR="$STACK_DIR/secrets/kafka"
 KAFKA_ADMIN_USER=streetwatch-admin                     # = KAFKA_ADMIN_PRINCIPAL in schemas/src/access.ts
+TLS_SAN="${TLS_SAN:-IP:127.0.0.1,DNS:localhost}"      # names the broker certificate holds
+# (deploy/compose/make-secrets.sh sources this file with its own TLS_DIR, secrets dir and names)
 
 # tls_ensure: make the CA and the broker certificate unless both are there and valid for a day.
 tls_ensure() {
@@ -33,7 +35,7 @@ tls_ensure() {
     openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout broker.key -out broker.csr \
       -subj "/CN=streetwatch-broker"
     printf '%s\n' 'basicConstraints=CA:FALSE' 'keyUsage=critical,digitalSignature,keyEncipherment' \
-      'extendedKeyUsage=serverAuth,clientAuth' 'subjectAltName=IP:127.0.0.1,DNS:localhost' >broker.ext
+      'extendedKeyUsage=serverAuth,clientAuth' "subjectAltName=$TLS_SAN" >broker.ext
     openssl x509 -req -in broker.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 825 \
       -extfile broker.ext -out broker.crt
     openssl pkcs8 -topk8 -nocrypt -in broker.key -out broker.pk8
@@ -65,7 +67,7 @@ kafka_password() {
   local f="$KAFKA_SECRETS_DIR/$1.password"
   if [[ ! -s "$f" ]]; then
     mkdir -p "$KAFKA_SECRETS_DIR"
-    chmod 700 "$STACK_DIR/secrets" "$KAFKA_SECRETS_DIR"
+    chmod 700 "$KAFKA_SECRETS_DIR"
     (umask 077 && od -An -tx1 -N16 /dev/urandom | tr -d ' \n' >"$f.tmp" && mv -f "$f.tmp" "$f")
   fi
   cat "$f"
