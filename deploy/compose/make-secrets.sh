@@ -6,6 +6,7 @@
 # Same code as the local stack (deploy/local/lib/tls.sh). Needs openssl and `npm ci` (tsx).
 #   STREETWATCH_KAFKA_EXTERNAL_HOST=kafka.example.org bash deploy/compose/make-secrets.sh
 # An edge box gets ca.crt and edge-gateway.password (deploy/compose/edge/docker-compose.yml).
+# shellcheck source-path=SCRIPTDIR disable=SC2034 # TLS_SAN, KAFKA_SECRETS_DIR: read by tls.sh
 set -euo pipefail
 COMPOSE_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=../local/lib/common.sh

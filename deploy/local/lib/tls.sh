@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034 # KAFKA_ADMIN_USER, TLS_DIR: used by kafka.sh / stack.sh
 # TLS material and SCRAM passwords of the local broker, made once per stack dir and kept across
 # down/up (clients keep trusting the same CA; passwords stay valid in files tests read):
 #   $STACK_DIR/tls/ca.crt            the CA clients trust (STREETWATCH_KAFKA_SSL_CA_FILE)
