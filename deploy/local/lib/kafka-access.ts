@@ -15,7 +15,10 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import kafkajs from 'kafkajs';
 import { parse, stringify } from 'yaml';
+// stack.sh up runs before the build (npm test: stack, then tsc -b): sources through tsx, never dist/.
+// eslint-disable-next-line no-restricted-imports
 import { KAFKA_ADMIN_PRINCIPAL, kafkaPrincipals, kafkaUserNames, type KafkaPrincipal } from '../../../schemas/src/access.js';
+// eslint-disable-next-line no-restricted-imports
 import { applyKafkaAcls } from '../../../platform/src/kafka/acls.js';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
