@@ -133,9 +133,10 @@ cmd_up() {
     pg_start "$pgport"
   fi
   kafka_wait_ready "$kport"
-  kafka_apply_acls "$kport"
+  kafka_apply_acls_start "$kport"
   pg_wait_ready "$pgport"
   pg_bootstrap "$pgport"
+  kafka_apply_acls_wait
   write_env
   trap - EXIT
   say "up in $((SECONDS - t0))s ($(summary)); settings in $ENV_FILE"

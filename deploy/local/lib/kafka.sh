@@ -105,13 +105,19 @@ kafka_client_env() {
     "STREETWATCH_KAFKA_SASL_PASSWORD_FILE=$KAFKA_SECRETS_DIR/$KAFKA_ADMIN_USER.password"
 }
 
-# kafka_apply_acls PORT: every principal's ACLs (schemas/src/access.ts), as the admin. Idempotent.
-kafka_apply_acls() {
-  local out
+# kafka_apply_acls_start PORT: every principal's ACLs (schemas/src/access.ts), as the admin, in
+# the background (it overlaps PostgreSQL's start); kafka_apply_acls_wait collects it. Idempotent.
+kafka_apply_acls_start() {
   # shellcheck disable=SC2046 # one KEY=value word per line
-  out="$(env $(kafka_client_env) STREETWATCH_KAFKA_BROKERS="127.0.0.1:$1" \
-    timeout 60 "$REPO_DIR/node_modules/.bin/tsx" "$LOCAL_DIR/lib/kafka-access.ts" apply 2>&1)" ||
-    die "creating the Kafka ACLs failed: $out" "read $KAFKA_LOG; then rerun stack.sh up"
+  env $(kafka_client_env) STREETWATCH_KAFKA_BROKERS="127.0.0.1:$1" \
+    timeout 60 "$REPO_DIR/node_modules/.bin/tsx" "$LOCAL_DIR/lib/kafka-access.ts" apply \
+    >"$STACK_DIR/kafka-acls.out" 2>&1 9>&- &
+  KAFKA_ACLS_PID=$!
+}
+
+kafka_apply_acls_wait() {
+  wait "$KAFKA_ACLS_PID" ||
+    die "creating the Kafka ACLs failed: $(tail -n 3 "$STACK_DIR/kafka-acls.out" | tr '\n' ' ')" "read $KAFKA_LOG; then rerun stack.sh up"
 }
 
 # kafka_start PORT CPORT: fresh data dir, format, launch in its own session (survives the caller).

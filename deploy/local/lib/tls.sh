@@ -53,12 +53,23 @@ tls_ensure() {
   mv "$tmp" "$TLS_DIR"
 }
 
-# kafka_users: the SCRAM users (admin first), from the one table (schemas/src/access.ts).
+# kafka_users: the SCRAM users (admin first), from the one table (schemas/src/access.ts). The
+# list is cached beside the passwords, keyed by the sha256 of the files it comes from, so an `up`
+# with nothing changed pays no tsx start (~0.8 s CPU).
 kafka_users() {
-  local tsx="$REPO_DIR/node_modules/.bin/tsx" out
+  local tsx="$REPO_DIR/node_modules/.bin/tsx" out key cache="$KAFKA_SECRETS_DIR/users.list"
+  key="$(cat "$REPO_DIR/schemas/src/access.ts" "$REPO_DIR/schemas/src/topics.ts" \
+    "$REPO_DIR/k8s/base/config/router.yaml" "$LOCAL_DIR/lib/kafka-access.ts" 2>/dev/null | sha256sum | cut -c1-64)"
+  if [[ -f "$cache" && "$(head -n 1 "$cache")" == "# $key" ]]; then
+    tail -n +2 "$cache"
+    return 0
+  fi
   [[ -x "$tsx" ]] || die "tsx is not installed in $REPO_DIR/node_modules" "run npm ci (or npm install) first"
   out="$("$tsx" "$LOCAL_DIR/lib/kafka-access.ts" users 2>&1)" ||
     die "listing the Kafka users failed: $out" "fix the error above (schemas/src/access.ts, k8s/base/config/router.yaml)"
+  mkdir -p "$KAFKA_SECRETS_DIR"
+  chmod 700 "$KAFKA_SECRETS_DIR"
+  printf '# %s\n%s\n' "$key" "$out" >"$cache"
   printf '%s\n' "$out"
 }
 
