@@ -24,11 +24,12 @@ import {
   loadConfigFile,
   onSignals,
   parseConfig,
+  preflightKafka,
   provisionTopics,
   stackSettings,
   validateConfigCommand,
 } from '@streetwatch/platform';
-import { allTopicSpecs, departmentTopic, type Alert } from '@streetwatch/schemas';
+import { topicsWrittenBy, type Alert } from '@streetwatch/schemas';
 import { silenceRoutes } from './api/silences.js';
 import { ClearanceConsumer, clearanceSettings } from './clearance/detections-consumer.js';
 import { checkReferences } from './config/references.js';
@@ -82,10 +83,22 @@ async function main(): Promise<void> {
   await checkPool(pool, settings.pg);
   await migrateRouter(pool);
 
-  const kafka = createKafka({ ...settings.kafka, clientId: cfg.instanceId }, log);
+  let kafkaSettings;
+  try {
+    kafkaSettings = settings.kafka; // TLS CA + SASL user and password, resolved here
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    for (const l of e.lines()) log.fatal(l);
+    process.exit(1);
+  }
+  // A wrong password or certificate: one line and exit 1, not kafkajs retrying for ever.
+  if (!(await preflightKafka(kafkaSettings, log))) process.exit(1);
+  const kafka = createKafka({ ...kafkaSettings, clientId: cfg.instanceId }, log);
   const admin = kafka.admin();
   await admin.connect();
-  await provisionTopics(admin, allTopicSpecs(Object.keys(cfg.departments).map(departmentTopic)), { prefix });
+  // Only the topics this router writes (its ACLs allow creating those: schemas/src/access.ts);
+  // the set-up job (deploy/docker/provision.mjs) creates the rest as the admin.
+  await provisionTopics(admin, topicsWrittenBy('alert-router', Object.keys(cfg.departments)), { prefix });
   await admin.disconnect();
   const producer = new ContractProducer({ prefix }, { kafka, registry });
   await producer.start();

@@ -17,8 +17,25 @@ import { ConfigMap, Namespace, PersistentVolumeClaim, Secret, Service } from 'ku
 import { containersOf, kustomizationDirs, podSpec, readYamlDocs, render, type K8sObject } from './support/kustomize.js';
 import { REPO } from './support/metrics.js';
 import { run } from './support/tools.js';
+import { kafkaUserNames } from '@streetwatch/schemas';
 
 const K8S = join(REPO, 'k8s');
+
+/** The departments of the cloud router config (whose department principals the KafkaUsers hold). */
+function routerDepartments(): string[] {
+  return Object.keys((parse(readFileSync(join(K8S, 'base/config/router.yaml'), 'utf8')) as { departments: Record<string, unknown> }).departments);
+}
+
+/** Strimzi's KafkaUser (no model package here): the fields this tree uses, checked by shape. */
+class StrimziKafkaUser {
+  constructor(private readonly o: { metadata?: { labels?: Record<string, string> }; spec?: { authentication?: { type?: string }; authorization?: { type?: string; acls?: unknown[] } } }) {}
+  validate(): void {
+    if (!this.o.metadata?.labels?.['strimzi.io/cluster']) throw new Error('KafkaUser without the strimzi.io/cluster label');
+    if (this.o.spec?.authentication?.type !== 'scram-sha-512') throw new Error('KafkaUser authentication must be scram-sha-512');
+    const z = this.o.spec.authorization;
+    if (z !== undefined && (z.type !== 'simple' || !Array.isArray(z.acls))) throw new Error('KafkaUser authorization must be simple with acls');
+  }
+}
 const WORKLOADS = new Set(['Deployment', 'StatefulSet', 'DaemonSet']);
 const MODELS: Record<string, new (o: never) => { validate(): void }> = {
   'apps/v1/Deployment': Deployment,
@@ -33,9 +50,21 @@ const MODELS: Record<string, new (o: never) => { validate(): void }> = {
   'v1/PersistentVolumeClaim': PersistentVolumeClaim,
   'v1/Secret': Secret,
   'v1/Service': Service,
+  'kafka.strimzi.io/v1beta2/KafkaUser': StrimziKafkaUser,
 };
 /** Secrets the manifests refer to; each is created out of band (deploy/README.md lists them). */
-const EXTERNAL_SECRETS = new Set(['streetwatch-postgres', 'streetwatch-router-secrets', 'streetwatch-router-users', 'streetwatch-console-tls', 'edge-gateway-config', 'edge-camera-passwords']);
+const EXTERNAL_SECRETS = new Set([
+  'streetwatch-postgres',
+  'streetwatch-router-secrets',
+  'streetwatch-router-users',
+  'streetwatch-console-tls',
+  'edge-gateway-config',
+  'edge-camera-passwords',
+  'edge-kafka',
+  // Strimzi: the cluster CA, and one Secret per KafkaUser of k8s/base/kafka/users.yaml (same name).
+  'kafka-cluster-ca-cert',
+  ...kafkaUserNames(routerDepartments()),
+]);
 
 const trees = kustomizationDirs(K8S).map((dir) => ({ name: relative(K8S, dir), dir }));
 const rendered = new Map(trees.map(({ name, dir }) => [name, render(dir)]));
