@@ -36,7 +36,7 @@ t.test('--validate-config accepts the example config with exit 0 when its camera
 });
 
 t.test('--validate-config reports a camera password variable that is not set and a password file that is missing, by key path', async (t) => {
-  const env = { ...process.env, STREETWATCH_EDGE_OPS_TOKEN: 'ops-token-0123456789abcdef' };
+  const env: NodeJS.ProcessEnv = { ...process.env, STREETWATCH_EDGE_OPS_TOKEN: 'ops-token-0123456789abcdef' };
   delete env.CAM_03_PASSWORD;
   const r = spawnSync(process.execPath, [MAIN, '--validate-config', EXAMPLE], { encoding: 'utf8', timeout: 30_000, env });
   t.equal(r.status, 1);
