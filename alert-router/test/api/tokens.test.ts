@@ -3,7 +3,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { stackSettings } from '@streetwatch/platform';
+import { Writable } from 'node:stream';
+import { createLogger, stackSettings } from '@streetwatch/platform';
 import { testKafka } from '@streetwatch/platform/testing';
 import { ApiTokens } from '../../src/api/tokens.js';
 import { sha256Hex } from '../../src/api/auth.js';
@@ -84,19 +85,32 @@ t.test('API tokens', async (t) => {
     t.equal((await me(h, ghost.token)).status, 401, 'a token of a user no longer in config is refused');
   });
 
-  t.test('a config token with tokenExpiresAt is refused from then on', async (t) => {
-    const h = await harness(t, kafka, {
-      users: [
-        { id: 'li.staff', departmentId: 'dept-a', role: 'staff', tokenSha256: sha256Hex(TOKENS.aStaff), tokenExpiresAt: '2026-11-26T07:00:00Z' },
-        { id: 'zhou.sup', departmentId: 'command', role: 'supervisor', tokenSha256: sha256Hex(TOKENS.sup) },
-      ],
-    });
+  t.test('a config token with tokenExpiresAt is warned about at start and refused from then on; no token reaches a log line', async (t) => {
+    const lines: string[] = [];
+    const log = createLogger({ name: 'tokens-test', level: 'debug', destination: new Writable({ write: (c, _e, cb) => void (lines.push(String(c)), cb()) }) });
+    const h = await harness(
+      t,
+      kafka,
+      {
+        users: [
+          { id: 'li.staff', departmentId: 'dept-a', role: 'staff', tokenSha256: sha256Hex(TOKENS.aStaff), tokenExpiresAt: '2026-11-26T07:00:00Z' },
+          { id: 'zhou.sup', departmentId: 'command', role: 'supervisor', tokenSha256: sha256Hex(TOKENS.sup) },
+        ],
+      },
+      { log },
+    );
+    const warning = lines.map((l) => JSON.parse(l) as Json).find((l) => /expires within 14 days/.test(String(l.msg)));
+    t.match(warning, { level: 'warn', userId: 'li.staff', expiresAt: '2026-11-26T07:00:00.000Z' }, 'the admin is told at start');
+    const issued = await new ApiTokens(h.pool).issue('zhou.sup', new Date(h.clock.now().getTime() + 3600_000));
     t.equal((await me(h, TOKENS.aStaff)).status, 200, 'before its expiry');
+    t.equal((await me(h, issued.token)).status, 200);
     h.clock.advance(50 * 60_000);
     const r = await me(h, TOKENS.aStaff);
     t.equal(r.status, 401);
     t.equal(r.body.error.code, 'SW_ROUTER_AUTH_EXPIRED');
     t.equal((await me(h, TOKENS.sup)).status, 200, 'a config token without an expiry is unaffected');
+    const logged = lines.join('');
+    for (const token of [TOKENS.aStaff, TOKENS.sup, issued.token]) t.notOk(logged.includes(token), 'no token in the logs');
   });
 
   t.test('alert-router tokens issue|list|revoke: the admin rotation path, as a real process', async (t) => {
