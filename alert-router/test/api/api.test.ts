@@ -206,6 +206,22 @@ t.test('work-order API', async (t) => {
     t.same(audit.rows, [{ result: 'ok', n: 3 }, { result: 'rate_limited', n: 7 }, { result: 'unauthenticated', n: 20 }], 'every attempt is audited');
   });
 
+  t.test('behind an ingress named in trustProxy, failed logins are counted per client (X-Forwarded-For), not for everyone behind it', async (t) => {
+    const h = await harness(t, kafka, { api: { authFailuresPerMinute: 2 } });
+    const behind = createOpsServer({ registry: createRegistry('behind-ingress'), log: kafka.log, trustProxy: ['10.42.0.0/16'] });
+    await registerWorkOrderRoutes(behind, { workOrders: h.wo });
+    await behind.ready();
+    t.teardown(() => behind.close());
+    const via = (client: string, token: string) =>
+      behind.inject({ method: 'GET', url: '/api/me', headers: { ...auth(token), 'x-forwarded-for': client }, remoteAddress: '10.42.3.7' }).then((r) => r.statusCode);
+    t.same([await via('203.0.113.5', 'guess-a-000000000000'), await via('203.0.113.5', 'guess-b-000000000000'), await via('203.0.113.5', 'guess-c-000000000000')], [401, 401, 429]);
+    t.equal(await via('198.51.100.8', 'typo-000000000000000'), 401, 'another client behind the same ingress has its own count');
+    const spoofed = await h.app.inject({ method: 'GET', url: '/api/me', headers: { ...auth('guess-d-000000000000'), 'x-forwarded-for': '192.0.2.99' }, remoteAddress: '10.9.9.9' });
+    t.equal(spoofed.statusCode, 401);
+    const rows = await h.pool.query<{ ip: string; n: number }>('SELECT ip, count(*)::int AS n FROM api_auth_failures GROUP BY ip ORDER BY ip');
+    t.same(rows.rows, [{ ip: '10.9.9.9', n: 1 }, { ip: '198.51.100.8', n: 1 }, { ip: '203.0.113.5', n: 2 }], 'clients by their forwarded address; a header from an untrusted peer is not believed');
+  });
+
   t.test('limits are counted across router instances: requests and guesses spread over two instances hit one limit', async (t) => {
     const h = await harness(t, kafka, { api: { authFailuresPerMinute: 3, rateLimitMax: 5 } });
     // A second instance on the same database: its own app, its own limiter object.
