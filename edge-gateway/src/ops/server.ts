@@ -42,7 +42,8 @@ export async function createEdgeOpsServer(deps: EdgeOpsDeps): Promise<FastifyIns
   if (deps.token !== undefined) {
     const expected = digest(deps.token);
     app.addHook('onRequest', async (req, reply) => {
-      if (OPEN.has(req.url.split('?')[0] ?? '')) return;
+      // The route fastify matched (not the raw URL): no spelling of a path reaches another route.
+      if (OPEN.has(req.routeOptions.url ?? '')) return;
       const m = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
       // Compared as digests: equal length, constant time, and the token's length does not leak.
       if (m?.[1] !== undefined && timingSafeEqual(digest(m[1]), expected)) return;

@@ -87,6 +87,8 @@ t.test('bound beyond loopback, /status, /metrics and evidence need the token; /h
   t.match(metrics.body, /# TYPE/);
   t.equal((await get('/evidence/0b8f3c1e-4a44-4a3f-9a51-6d7f7d1c2a10.jpg', TOKEN)).status, 404, 'with the token: the route itself answers');
   t.equal((await get('/healthz')).status, 200, 'probes need no token');
+  t.equal((await get('/healthz?x=1')).status, 200);
+  for (const sneaky of ['/healthz/../metrics', '//metrics', '/metrics?/healthz', '/nope']) t.equal((await get(sneaky)).status, 401, `${sneaky}: token first`);
   t.equal((await get('/readyz')).status, 200);
   log.info({ config: { http: { host: '0.0.0.0', token: TOKEN } }, req: { headers: { authorization: `Bearer ${TOKEN}` } } }, 'config');
   await new Promise((r) => setImmediate(r));
