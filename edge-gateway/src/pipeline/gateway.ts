@@ -189,6 +189,7 @@ export class Gateway {
       evidence,
       status: () => this.status(),
       beforeScrape: () => outbox.refreshGauges(),
+      ...(config.http.token !== undefined ? { token: config.http.token } : {}),
       readiness: {
         detector: () => ({ ok: this.detectorReady, detail: this.detectorReady ? 'model loaded' : 'loading' }),
         outbox: () => ({ ok: true, detail: `depth ${outbox.depth()}${outbox.isFull() ? ', FULL (dropping by policy)' : ''}` }),
