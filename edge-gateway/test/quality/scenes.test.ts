@@ -11,6 +11,10 @@ import { DetectorQueue } from '@streetwatch/edge-gateway'; // the evaluator runs
 import { evaluateScene, loadScenes, makeScenes } from '../../../bench/quality/evaluate.js';
 import { realDetector } from '../support/detector.js';
 
+// ~150 detector frames: ~40-60 s on a quiet 2-core box, several minutes on a loaded one (the
+// package's 240 s per-file default is too tight there; this is CPU, not a hang)
+t.setTimeout(900_000);
+
 const ids = ['dump-basic', 'vendor-person-only'];
 const scenes = loadScenes().filter((s) => ids.includes(s.id));
 const videoDir = makeScenes(ids);
