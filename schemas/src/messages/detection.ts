@@ -42,6 +42,12 @@ export const DetectionEvent = Type.Object(
       { name: Type.String({ minLength: 1, maxLength: 64 }), version: Type.String({ minLength: 1, maxLength: 64 }) },
       { additionalProperties: false },
     ),
+    /**
+     * Who decided the violation: `edge` (the gateway's own analytics; also when absent) or
+     * `camera` (the camera's own analytics, e.g. a Hikvision smart event received over ISAPI and
+     * mapped into this lifecycle by the gateway; `model` then names the camera's event).
+     */
+    source: Type.Optional(Type.Union([Type.Literal('edge'), Type.Literal('camera')])),
     labels: Type.Optional(Labels),
   },
   { additionalProperties: false, title: 'DetectionEvent' },
