@@ -10,6 +10,7 @@ import { Type, type TSchema } from '@sinclair/typebox';
 import { ConfigError, deepFreeze, loadConfigFile, parseConfig, validateConfigCommand } from '@streetwatch/platform';
 import type { FieldError } from '@streetwatch/schemas';
 import { FileSourceConfig, HikvisionSourceConfig, OnvifSourceConfig, RtspSourceConfig, passwordProblems, type CameraConfig, type SourceConfig } from '../cameras/config.js';
+import { resolveIsapiConfig } from '../isapi/config.js';
 import { resolveZone } from '../rules/config.js';
 import { resolveSourceSecrets, type SecretContext } from './secrets.js';
 import { GatewayCameraSchema, GatewayConfigSchema, type AnalyticsConfig, type GatewayCameraConfig, type GatewayConfig } from './schema.js';
@@ -105,6 +106,10 @@ export function parseGatewayConfig(raw: unknown, source = 'config', secrets: Sec
       const src = checkSource((cam as { source?: unknown } | null)?.source, `/cameras/${i}/source`, secrets, errors);
       const target = shaped?.cameras[i];
       if (target && src) (target as { source: SourceConfig }).source = src;
+      if (target?.isapi && src) {
+        const isapi = resolveIsapiConfig(target.isapi, src, `/cameras/${i}/isapi`, secrets, errors);
+        if (isapi) target.isapi = isapi;
+      }
     });
   }
   if (shaped && errors.length === 0) crossChecks(shaped, errors);

@@ -7,6 +7,7 @@ import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { Id, Labels } from '@streetwatch/schemas';
 import { AnalyticConfig, SourceConfig, WatchdogConfig } from '../cameras/config.js';
 import { DetectorConfigSchema } from '../detector/config.js';
+import { IsapiConfigSchema } from '../isapi/config.js';
 import { OutboxConfigSchema } from '../outbox/config.js';
 import { PublisherConfigSchema } from '../publish/config.js';
 import { MotionConfigSchema, StaticObjectConfigSchema } from '../motion/config.js';
@@ -124,6 +125,8 @@ export const GatewayCameraSchema = Type.Object(
     labels: Type.Optional(Labels),
     zones: Type.Array(GatewayZoneSchema, { default: [] }),
     analytics: Type.Optional(AnalyticsOverrideSchema),
+    /** The camera's own analytics (Hikvision smart events over ISAPI) mapped into the same violation lifecycle. */
+    isapi: Type.Optional(IsapiConfigSchema),
   },
   { additionalProperties: false },
 );

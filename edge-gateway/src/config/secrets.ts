@@ -13,7 +13,16 @@ import type { SourceConfig } from '../cameras/config.js';
 export type { SecretContext };
 
 /** Log paths that may hold a camera password, beyond the platform's `password` / `*.password` / `*.*.password`. */
-export const EDGE_REDACT_PATHS = ['source.password', '*.source.password', 'cameras[*].source.password', 'config.cameras[*].source.password'];
+export const EDGE_REDACT_PATHS = [
+  'source.password',
+  '*.source.password',
+  'cameras[*].source.password',
+  'config.cameras[*].source.password',
+  'isapi.password',
+  '*.isapi.password',
+  'cameras[*].isapi.password',
+  'config.cameras[*].isapi.password',
+];
 
 /**
  * The source with `passwordEnv` / `passwordFile` replaced by the `password` they name. Problems
