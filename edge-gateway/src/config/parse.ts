@@ -148,6 +148,7 @@ export function analyticsFor(config: GatewayConfig, cam: GatewayCameraConfig): A
     motion: { ...root.motion, ...o?.motion },
     staticObjects: { ...root.staticObjects, ...o?.staticObjects },
     tracker: { ...root.tracker, ...o?.tracker },
+    tamper: { ...root.tamper, ...o?.tamper },
     updateIntervalSeconds: o?.updateIntervalSeconds ?? root.updateIntervalSeconds,
     offlineGraceSeconds: o?.offlineGraceSeconds ?? root.offlineGraceSeconds,
   };

@@ -8,6 +8,7 @@ import { Id, Labels } from '@streetwatch/schemas';
 import { AnalyticConfig, SourceConfig, WatchdogConfig } from '../cameras/config.js';
 import { DetectorConfigSchema } from '../detector/config.js';
 import { IsapiConfigSchema } from '../isapi/config.js';
+import { TamperConfigSchema } from '../tamper/config.js';
 import { OutboxConfigSchema } from '../outbox/config.js';
 import { PublisherConfigSchema } from '../publish/config.js';
 import { MotionConfigSchema, StaticObjectConfigSchema } from '../motion/config.js';
@@ -76,6 +77,8 @@ export const AnalyticsConfigSchema = Type.Object(
     motion: Type.Object(MotionConfigSchema.properties, { additionalProperties: false, default: {} }),
     staticObjects: Type.Object(StaticObjectConfigSchema.properties, { additionalProperties: false, default: {} }),
     tracker: Type.Object(TrackerConfigSchema.properties, { additionalProperties: false, default: {} }),
+    /** Covered, blurred or moved cameras (the view against its learned reference). */
+    tamper: Type.Object(TamperConfigSchema.properties, { additionalProperties: false, default: {} }),
     /** At most one `update` event per violation per interval. */
     updateIntervalSeconds: Type.Number({ exclusiveMinimum: 0, default: 60 }),
     offlineGraceSeconds: Type.Number({
@@ -94,6 +97,7 @@ const AnalyticsOverrideSchema = Type.Object(
     motion: Type.Optional(Type.Partial(withoutDefaults(MotionConfigSchema), { additionalProperties: false })),
     staticObjects: Type.Optional(Type.Partial(withoutDefaults(StaticObjectConfigSchema), { additionalProperties: false })),
     tracker: Type.Optional(Type.Partial(withoutDefaults(TrackerConfigSchema), { additionalProperties: false })),
+    tamper: Type.Optional(Type.Partial(withoutDefaults(TamperConfigSchema), { additionalProperties: false })),
     updateIntervalSeconds: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
     offlineGraceSeconds: Type.Optional(Type.Number({ minimum: 0, maximum: 86_400 })),
   },

@@ -245,6 +245,8 @@ export class Gateway {
           ...(deps.ffmpegPath !== undefined && { ffmpegPath: deps.ffmpegPath }),
           ...(deps.createSource !== undefined && { createSource: deps.createSource }),
           ...(deps.onCameraEnd !== undefined && { onEnd: deps.onCameraEnd }),
+          // a tampered view also ends the camera's own (ISAPI) violations: it cannot see them either
+          onTampered: (id, at) => void this.cameraEvents(id)?.endAll('camera_tampered', at),
         }),
       );
     }
