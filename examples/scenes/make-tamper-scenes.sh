@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Compose tamper test scenes from real footage (vtest.avi, the pedestrian walkway) with ffmpeg.
-# Each is 40 s at 10 fps, 768x576, H.264; the first 12 s are the plain walkway, then:
+# Each is 30 s at 10 fps, 768x576, H.264; the first 12 s are the plain walkway, then:
 #   tamper-cover.mp4  the lens covered (a grey sheet with sensor noise) from 12 s on
 #   tamper-blur.mp4   defocused / sprayed (gaussian blur, sigma 14) from 12 s on
 #   tamper-shift.mp4  turned away: from 12 s on the view is another part of the scene (a 3/4 crop
@@ -35,11 +35,11 @@ VTEST="$DATA/vtest.avi"
 X264=(-c:v libx264 -preset veryfast -crf 23 -g 10 -bf 0 -pix_fmt yuv420p -movflags +faststart -an)
 ff() { ffmpeg -nostdin -hide_banner -loglevel error -y "$@"; }
 make() { # name filter_complex
-  ff -i "$VTEST" -filter_complex "$2" -map '[v]' -t 40 -r 10 "${X264[@]}" "$OUT/$1.tmp.mp4"
+  ff -i "$VTEST" -filter_complex "$2" -map '[v]' -t 30 -r 10 "${X264[@]}" "$OUT/$1.tmp.mp4"
   mv "$OUT/$1.tmp.mp4" "$OUT/$1"
 }
 
-make tamper-cover.mp4 "[0:v]fps=10[bg];color=c=0x3a3a3a:s=768x576:r=10,format=yuv420p,noise=alls=6:allf=t[c];[bg][c]overlay=enable='gte(t,12)':shortest=1[v]"
+make tamper-cover.mp4 "[0:v]fps=10[bg];color=c=0x3a3a3a:s=768x576:r=10,format=yuv420p,noise=alls=4:allf=t[c];[bg][c]overlay=enable='gte(t,12)':shortest=1[v]"
 make tamper-blur.mp4 "[0:v]fps=10,gblur=sigma=14:enable='gte(t,12)'[v]"
 make tamper-shift.mp4 "[0:v]fps=10,split[a][b];[b]crop=576:432:192:144,scale=768:576[m];[a][m]overlay=enable='gte(t,12)'[v]"
 make night.mp4 "[0:v]fps=10,eq=brightness='-0.3*clip((t-12)/12,0,1)':contrast='1-0.4*clip((t-12)/12,0,1)':eval=frame,noise=alls=8:allf=t:enable='gte(t,12)'[v]"

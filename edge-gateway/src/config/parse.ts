@@ -103,10 +103,12 @@ export function parseGatewayConfig(raw: unknown, source = 'config', secrets: Sec
   const rawCameras = (raw as { cameras?: unknown } | null)?.cameras;
   if (Array.isArray(rawCameras)) {
     rawCameras.forEach((cam: unknown, i) => {
+      const before = errors.length;
       const src = checkSource((cam as { source?: unknown } | null)?.source, `/cameras/${i}/source`, secrets, errors);
       const target = shaped?.cameras[i];
       if (target && src) (target as { source: SourceConfig }).source = src;
-      if (target?.isapi && src) {
+      // (a source with problems, e.g. an unset password variable, would only echo them here)
+      if (target?.isapi && src && errors.length === before) {
         const isapi = resolveIsapiConfig(target.isapi, src, `/cameras/${i}/isapi`, secrets, errors);
         if (isapi) target.isapi = isapi;
       }
