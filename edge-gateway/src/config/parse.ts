@@ -12,7 +12,7 @@ import type { FieldError } from '@streetwatch/schemas';
 import { FileSourceConfig, HikvisionSourceConfig, OnvifSourceConfig, RtspSourceConfig, passwordProblems, type CameraConfig, type SourceConfig } from '../cameras/config.js';
 import { resolveIsapiConfig } from '../isapi/config.js';
 import { resolveZone } from '../rules/config.js';
-import { resolveSourceSecrets, type SecretContext } from './secrets.js';
+import { resolveHttpToken, resolveSourceSecrets, type SecretContext } from './secrets.js';
 import { GatewayCameraSchema, GatewayConfigSchema, type AnalyticsConfig, type GatewayCameraConfig, type GatewayConfig } from './schema.js';
 
 const SOURCE_SCHEMAS: Readonly<Record<string, TSchema>> = {
@@ -113,6 +113,10 @@ export function parseGatewayConfig(raw: unknown, source = 'config', secrets: Sec
         if (isapi) target.isapi = isapi;
       }
     });
+  }
+  if (shaped) {
+    const token = resolveHttpToken(shaped.http, secrets, errors);
+    if (token !== undefined) shaped.http.token = token;
   }
   if (shaped && errors.length === 0) crossChecks(shaped, errors);
   if (errors.length > 0 || !shaped) throw new ConfigError('SW_CONFIG_INVALID', source, errors);
