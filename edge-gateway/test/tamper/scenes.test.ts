@@ -18,7 +18,13 @@ import { greyFrames, T0 } from './fixtures.js';
 const script = resolve(dirname(fileURLToPath(import.meta.url)), '../../../examples/scenes/make-tamper-scenes.sh');
 const dir = execFileSync('bash', [script, defaultScenesDir()], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim().split('\n').pop() as string;
 const config: TamperConfig = { ...(Value.Default(TamperConfigSchema, {}) as TamperConfig), learnSeconds: 8, dwellSeconds: 6, clearSeconds: 4 } as TamperConfig;
-const frames = (scene: string) => greyFrames(join(dir, scene), { fps: 2, width: 640, height: 480, greyWidth: 160, greyHeight: 90 });
+const decoded = new Map<string, ReturnType<typeof greyFrames>>();
+/** Each scene decoded once (two tests compose from the same scenes). */
+const frames = (scene: string) => {
+  let f = decoded.get(scene);
+  if (f === undefined) decoded.set(scene, (f = greyFrames(join(dir, scene), { fps: 2, width: 640, height: 480, greyWidth: 160, greyHeight: 90 })));
+  return f;
+};
 
 function run(seq: { grey: Float32Array; eventTime: Date }[], cfg = config) {
   const d = new TamperDetector(cfg, 160, 90);
