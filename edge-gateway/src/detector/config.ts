@@ -8,7 +8,24 @@ export const DetectorConfigSchema = Type.Object(
     modelDir: Type.String({ minLength: 1, description: 'folder holding <model>.json and its weights (scripts/fetch-model.sh prints it)' }),
     backend: Type.Union([Type.Literal('auto'), Type.Literal('tensorflow'), Type.Literal('wasm')], {
       default: 'auto',
-      description: 'auto: tfjs-node when installed and loads, else wasm',
+      description: 'auto: the native package (tfjs-node) when installed and loads, else wasm',
+    }),
+    nativePackage: Type.Union([Type.Literal('@tensorflow/tfjs-node'), Type.Literal('@tensorflow/tfjs-node-gpu')], {
+      default: '@tensorflow/tfjs-node',
+      description: 'the native backend package (both register the backend `tensorflow`); -gpu needs a CUDA build of it on the box',
+    }),
+    execution: Type.Union([Type.Literal('auto'), Type.Literal('graph'), Type.Literal('ops')], {
+      default: 'auto',
+      description:
+        'on the tensorflow backend: graph = run the model as a TensorFlow SavedModel (scripts/convert-savedmodel.sh; one session, optimised by TensorFlow), ops = op by op; auto = graph when the SavedModel is there, else ops. wasm always runs op by op',
+    }),
+    savedModelDir: Type.Optional(Type.String({ minLength: 1, description: 'the SavedModel (default: <modelDir>/<model>.savedmodel)' })),
+    nativeThreads: Type.Integer({
+      minimum: 0,
+      maximum: 64,
+      default: 1,
+      description:
+        'tensorflow backend: intra-op threads per inference (TF_NUM_INTRAOP_THREADS, process-wide, set before the first load unless the environment sets it). 1 is the least CPU per frame; use workers for more cores. 0: one per core',
     }),
     inputSize: Type.Integer({ minimum: 64, maximum: 1024, default: 512, description: 'square model input (frames are stretched)' }),
     scoreThreshold: Type.Number({
