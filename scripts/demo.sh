@@ -215,7 +215,7 @@ export PGDATABASE=$DB STREETWATCH_TOPIC_PREFIX=$DEMO_TOPIC_PREFIX
 echo "database $DB; topics demo-$RUN.streetwatch.* (created by the router and the processor at start)"
 
 say "services"
-start_bg rtsp-camera /usr/bin/python3 "$root/edge-gateway/test/support/rtsp-server.py" \
+start_bg rtsp-camera /usr/bin/python3 "$root/edge-gateway/testkit/rtsp-server.py" \
   --port "$DEMO_RTSP_PORT" --video "$VIDEO" --user admin --password "$DEMO_CAMERA_PASSWORD" --cache-dir "$CACHE/rtsp-cache"
 wait_ready rtsp-camera 180 --line '^READY '
 echo "  camera: rtsp://127.0.0.1:$DEMO_RTSP_PORT/Streaming/Channels/102 (digest auth, user admin)"

@@ -1,5 +1,9 @@
+import { availableParallelism } from 'node:os';
 import { Type, type Static } from '@sinclair/typebox';
 import { DEFAULT_CLASS_MAP } from './coco.js';
+
+/** One detector thread per core (at most 4): an inference keeps one core busy, so this is what a box can run at once. */
+export const DEFAULT_WORKERS = Math.max(1, Math.min(4, availableParallelism()));
 
 export const DetectorConfigSchema = Type.Object(
   {
@@ -43,9 +47,9 @@ export const DetectorConfigSchema = Type.Object(
     workers: Type.Integer({
       minimum: 0,
       maximum: 8,
-      default: 1,
+      default: DEFAULT_WORKERS,
       description:
-        'inference threads (worker_threads), each with its own copy of the model; frames reach them through shared memory. 0 = infer on the main thread (blocks the event loop for every camera: benches and debugging only)',
+        'inference threads (worker_threads), each with its own copy of the model; frames reach them through shared memory. Default: one per core, at most 4 (each inference uses one core: nativeThreads 1, wasm single-threaded). 0 = infer on the main thread (blocks the event loop for every camera: benches and debugging only)',
     }),
     workerTimeoutMs: Type.Integer({
       minimum: 1000,
