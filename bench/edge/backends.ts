@@ -2,7 +2,7 @@
  * CPU per detector frame by TF.js backend and execution, in the same run, on the same real frames
  * (vtest.avi, the busy walkway, at the gateway's default analytic size 640x480):
  *   wasm (op by op, the baseline), tensorflow op by op, tensorflow graph (SavedModel) with 1 and
- *   with 2 intra-op threads.
+ *   with 2 intra-op threads, and with TensorFlow's Eigen kernels instead of oneDNN's.
  * Each variant runs in its own child process (TF.js backends and libtensorflow's thread pools are
  * process-wide), in rounds A B C D A B C D ... so drift in the shared machine's load hits them
  * alike; CPU is the process's own (user + system, all threads) per frame, which the other
@@ -32,12 +32,14 @@ interface Variant {
   backend: 'wasm' | 'tensorflow';
   execution: 'ops' | 'graph';
   threads: number;
+  oneDnn: boolean;
 }
 const VARIANTS: Variant[] = [
-  { name: 'wasm', backend: 'wasm', execution: 'ops', threads: 1 },
-  { name: 'tensorflow.ops', backend: 'tensorflow', execution: 'ops', threads: 1 },
-  { name: 'tensorflow.graph', backend: 'tensorflow', execution: 'graph', threads: 1 },
-  { name: 'tensorflow.graph.2threads', backend: 'tensorflow', execution: 'graph', threads: 2 },
+  { name: 'wasm', backend: 'wasm', execution: 'ops', threads: 1, oneDnn: false },
+  { name: 'tensorflow.ops', backend: 'tensorflow', execution: 'ops', threads: 1, oneDnn: true },
+  { name: 'tensorflow.graph', backend: 'tensorflow', execution: 'graph', threads: 1, oneDnn: true },
+  { name: 'tensorflow.graph.2threads', backend: 'tensorflow', execution: 'graph', threads: 2, oneDnn: true },
+  { name: 'tensorflow.graph.eigen', backend: 'tensorflow', execution: 'graph', threads: 1, oneDnn: false },
 ];
 
 interface ChildResult {
@@ -62,7 +64,7 @@ async function child(v: Variant): Promise<void> {
   const { createDetector, DetectorConfigSchema } = await import('@streetwatch/edge-gateway');
   const { parseConfig } = await import('@streetwatch/platform');
   const modelDir = execFileSync('bash', [join(REPO, 'edge-gateway/scripts/fetch-model.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim().split('\n').at(-1)!;
-  const config = parseConfig(DetectorConfigSchema, { modelDir, backend: v.backend, execution: v.execution, nativeThreads: v.threads, workers: 0 }, 'bench');
+  const config = parseConfig(DetectorConfigSchema, { modelDir, backend: v.backend, execution: v.execution, nativeThreads: v.threads, nativeOneDnn: v.oneDnn, workers: 0 }, 'bench');
   const detector = createDetector(config);
   await detector.load();
   const fs = frames();
@@ -86,7 +88,7 @@ async function child(v: Variant): Promise<void> {
 
 function runChild(v: Variant): Promise<ChildResult> {
   return new Promise((res, rej) => {
-    const env = { ...process.env, TF_NUM_INTRAOP_THREADS: String(v.threads), TF_NUM_INTEROP_THREADS: '1', TF_CPP_MIN_LOG_LEVEL: '2' };
+    const env = { ...process.env, TF_NUM_INTRAOP_THREADS: String(v.threads), TF_NUM_INTEROP_THREADS: '1', TF_ENABLE_ONEDNN_OPTS: v.oneDnn ? '1' : '0', TF_CPP_MIN_LOG_LEVEL: '2' };
     const p = spawn(process.execPath, [...process.execArgv, SELF, '--child', v.name], { env, stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     p.stdout.on('data', (c: Buffer) => (out += c.toString()));

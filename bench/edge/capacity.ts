@@ -39,9 +39,9 @@ const KEEP_UP = 0.9;
 const MAX_LAG_MS = 1000;
 /** Camera counts tried, per backend and fps, in order; the ramp stops at the first that fails. */
 const RAMPS: Record<string, number[]> = {
-  'tensorflow.1': [4, 8, 12, 16, 20, 24],
-  'tensorflow.2': [2, 4, 6, 8, 10, 12],
-  'wasm.1': [2, 3, 4, 5, 6, 8],
+  'tensorflow.1': [2, 4, 8, 12, 16, 20, 24],
+  'tensorflow.2': [1, 2, 4, 6, 8, 10, 12],
+  'wasm.1': [1, 2, 3, 4, 5, 6, 8],
   'wasm.2': [1, 2, 3, 4],
 };
 const MAX_CAMERAS = Math.max(...Object.values(RAMPS).flat());
@@ -135,6 +135,7 @@ async function step(cameras: RtspCamera[], backend: 'tensorflow' | 'wasm', fps: 
         gatewayProcess: +((b.cpuMs - a.cpuMs) / Math.max(1, runs)).toFixed(1),
         ffmpeg: +((b.ffmpegMs - a.ffmpegMs) / Math.max(1, runs)).toFixed(1),
       },
+      ffmpegCpuMsPerCameraSecond: +((b.ffmpegMs - a.ffmpegMs) / n / secs).toFixed(1),
       cpuCoresUsed: +((b.cpuMs - a.cpuMs + b.ffmpegMs - a.ffmpegMs) / 1000 / secs).toFixed(2),
       loadAverage1m: { before: +load0.toFixed(2), after: +loadavg()[0]!.toFixed(2) },
       backendInfo,
@@ -157,6 +158,7 @@ try {
 
   const steps: Awaited<ReturnType<typeof step>>[] = [];
   const measured: Record<string, Record<string, { busyStreet: number }>> = {};
+  const projected: Record<string, Record<string, { busyStreet: number; cpuMsPerAnalysedFrame: number; ffmpegCpuMsPerCameraSecond: number }>> = {};
   for (const fps of FPS) {
     for (const backend of BACKENDS) {
       let best = 0;
@@ -167,7 +169,19 @@ try {
         best = n;
       }
       (measured[backend] ??= {})[`fps${fps}`] = { busyStreet: best };
-      console.log(`${backend} at ${fps} fps: ${best} cameras keep up`);
+      // The arithmetic for a box nobody else uses: its cores over the CPU one camera costs at this
+      // fps (gateway process per analysed frame x fps + its ffmpeg decoder per second), from the
+      // ramp's steps (median).
+      const mine = steps.filter((r) => r.backend === backend && r.fps === fps);
+      const med = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor((xs.length - 1) / 2)]!;
+      const perFrame = med(mine.map((r) => r.cpuMsPerAnalysedFrame.gatewayProcess));
+      const decode = med(mine.map((r) => r.ffmpegCpuMsPerCameraSecond));
+      (projected[backend] ??= {})[`fps${fps}`] = {
+        busyStreet: Math.floor((cpus().length * 1000) / (fps * perFrame + decode)),
+        cpuMsPerAnalysedFrame: perFrame,
+        ffmpegCpuMsPerCameraSecond: decode,
+      };
+      console.log(`${backend} at ${fps} fps: ${best} cameras keep up here; ${projected[backend]![`fps${fps}`]!.busyStreet} by CPU on an idle box`);
     }
   }
 
@@ -178,6 +192,10 @@ try {
     camerasPerBox: {
       ...cpb,
       measured,
+      projectedFromCpu: {
+        ...projected,
+        how: 'floor(cores x 1000 / (fps x gateway CPU ms per analysed frame + ffmpeg CPU ms per camera-second)), medians over the ramp; CPU per frame measured under the load recorded per step (contention inflates it: a quiet box does better)',
+      },
       measuredRun: {
         bench: 'edge/capacity',
         when: new Date().toISOString(),

@@ -32,6 +32,8 @@ export interface BackendInfo {
   /** tensorflow: the native package and libtensorflow's version (TF_Version). */
   readonly package?: NativePackage;
   readonly tensorflowVersion?: string;
+  /** tensorflow: oneDNN kernels on (TF_ENABLE_ONEDNN_OPTS). */
+  readonly oneDnn?: boolean;
   /** When the native backend was not chosen under `auto`: why (wasm is used instead). */
   readonly fallbackReason?: string;
   /** How the detector runs its model on this backend (set once the model is loaded): graph = SavedModel session, ops = op by op. */
@@ -71,14 +73,17 @@ export function nativeApi(): TfNode | undefined {
 }
 
 /**
- * Size libtensorflow's thread pools, process-wide: call on the main thread before any detector
+ * Size libtensorflow's thread pools and pick its CPU kernels (oneDNN or Eigen), process-wide: call on the main thread before any detector
  * loads (the variables are read by libtensorflow when a thread's backend starts; a worker
  * thread's `process.env` is a copy that the C library does not see). Variables already set in
  * the environment win. `intraOp` 0 leaves TensorFlow's default (one thread per core).
  */
-export function setNativeThreads(intraOp: number, env: NodeJS.ProcessEnv = process.env): void {
+export function setNativeThreads(intraOp: number, oneDnn = true, env: NodeJS.ProcessEnv = process.env): void {
   if (intraOp > 0) env.TF_NUM_INTRAOP_THREADS ??= String(intraOp);
   env.TF_NUM_INTEROP_THREADS ??= '1';
+  // oneDNN's fp32 kernels (fused conv + bias + activation): ~30 % less CPU per frame than
+  // TensorFlow's default Eigen kernels here; results differ by float round-off only (tested).
+  env.TF_ENABLE_ONEDNN_OPTS ??= oneDnn ? '1' : '0';
   // TensorFlow's start-up banner (CPU features, oneDNN) goes to stderr, not to the JSON log.
   env.TF_CPP_MIN_LOG_LEVEL ??= '2';
 }
@@ -90,7 +95,14 @@ async function choose(opts: BackendOptions, log?: Logger): Promise<BackendInfo> 
     const r = await tryTfjsNode(pkg);
     if (typeof r !== 'string') {
       const threads = Number(process.env.TF_NUM_INTRAOP_THREADS ?? 0) || 0;
-      const info: BackendInfo = { name: 'tensorflow', simd: false, threads, package: pkg, ...(r.version !== undefined && { tensorflowVersion: r.version }) };
+      const info: BackendInfo = {
+        name: 'tensorflow',
+        simd: false,
+        threads,
+        package: pkg,
+        ...(r.version !== undefined && { tensorflowVersion: r.version }),
+        oneDnn: process.env.TF_ENABLE_ONEDNN_OPTS === '1',
+      };
       log?.info({ backend: info }, `TF.js backend: tensorflow (${pkg}, TensorFlow ${r.version ?? '?'})`);
       return info;
     }

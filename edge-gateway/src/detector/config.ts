@@ -57,6 +57,11 @@ export const DetectorConfigSchema = Type.Object(
       default: 30_000,
       description: 'an inference running longer than this counts as a hung worker: it is terminated and restarted',
     }),
+    nativeOneDnn: Type.Boolean({
+      default: true,
+      description:
+        "tensorflow backend: TensorFlow's oneDNN fp32 kernels (TF_ENABLE_ONEDNN_OPTS, process-wide unless the environment sets it): less CPU per frame than its Eigen kernels, the same detections up to float round-off",
+    }),
     classMap: Type.Record(Type.String(), Type.String({ minLength: 1, maxLength: 64 }), {
       default: DEFAULT_CLASS_MAP,
       description: 'model class name -> streetwatch object class; unmapped classes are dropped',
