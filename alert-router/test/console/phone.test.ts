@@ -19,6 +19,8 @@ const CAR = readFileSync(join(videoDir, 'licenseplate_motion.jpg'));
 const BIG = readFileSync(join(videoDir, 'aloeL.jpg'));
 const LIMIT = 150 * 1024;
 const STEP = 15_000;
+/** The bits of the page's DOM the tests read in the browser (the test code has no DOM types). */
+type Doc = { document: { getElementById(id: string): { textContent: string } } };
 const SHOTS = join(dirname(fileURLToPath(import.meta.url)), 'screenshots');
 const staffA = { id: 'li.staff', name: '李明', departmentId: 'dept-a', role: 'staff' as const };
 
@@ -142,7 +144,7 @@ t.test('the console on a phone', async (t) => {
     await page.fill('#f-feedback', '已处理');
     await page.setInputFiles('#f-photo', { name: 'IMG_0002.heic', mimeType: 'image/heic', buffer: Buffer.from('not a picture this browser can decode') });
     await page.tap('#dialog-ok');
-    await page.waitForFunction("/无法读取照片/.test(document.getElementById('dialog-error').textContent)", undefined, { timeout: STEP });
+    await page.waitForFunction(() => /无法读取照片/.test((globalThis as unknown as Doc).document.getElementById('dialog-error').textContent), undefined, { timeout: STEP });
     t.match(await page.textContent('#dialog-error'), /IMG_0002\.heic.*JPEG\/PNG/);
     await page.tap('#dialog-cancel');
     t.same(await history(h, toHandle.workOrderId), ['dispatched', 'signed'], 'still signed, nothing handled');

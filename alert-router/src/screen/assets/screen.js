@@ -35,11 +35,6 @@
     if (m < 60) return `${m} 分钟`;
     return `${Math.floor(m / 60)} 小时 ${String(m % 60).padStart(2, '0')} 分`;
   }
-  function durationEn(s) {
-    if (s === null) return '';
-    const m = Math.round(s / 60);
-    return m < 60 ? `${m} min` : `${Math.floor(m / 60)} h ${String(m % 60).padStart(2, '0')} min`;
-  }
 
   // ---- drawing ------------------------------------------------------------------------------
   function kpi(name, value, ...sub) {
@@ -70,7 +65,7 @@
     kpi('open', String(t.open), `今日派遣 ${t.dispatchedToday} · 退单待派 ${t.returned}`);
     kpi('overdue', String(t.overdue), t.open ? `占在办 ${Math.round((t.overdue / t.open) * 100)}% of open` : '');
     kpi('closure', pct(t.closureRate), `${t.closedOfToday} / ${t.dispatchedToday} 已结案 closed`);
-    kpi('median', t.medianCloseSeconds === null ? '—' : durationEn(t.medianCloseSeconds), `今日结案 ${t.closedToday} 件 closed today`);
+    kpi('median', t.medianCloseSeconds === null ? '—' : String(Math.round(t.medianCloseSeconds / 60)), `分钟 min · 今日结案 ${t.closedToday} 件 closed today`);
 
     drawGrids(s.cameras.grids);
     drawHours(v.byHour, s.asOf);

@@ -1,12 +1,24 @@
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Type } from '@sinclair/typebox';
+import { chromium } from 'playwright-core';
 import t from 'tap';
-import { testKafka } from '@streetwatch/platform/testing';
-import { parseConfig } from '@streetwatch/platform';
+import { waitFor, testKafka } from '@streetwatch/platform/testing';
+import { createOpsServer, parseConfig } from '@streetwatch/platform';
 import { ScreenConfig } from '../../src/screen/config.js';
 import { ScreenFeed } from '../../src/screen/feed.js';
 import { cameras, cameraState, dayWindow, recentAlerts, shopsAtRisk, violationsToday, workOrders } from '../../src/screen/figures.js';
-import { harness } from '../workorders/fixtures/harness.js';
-import { at, historySink, NOW, seedHistory, seedWorkOrders, tickerAlert } from './fixtures/day.js';
+import { registerScreenPage, screenRoutes } from '../../src/screen/routes.js';
+import { registerWorkOrderRoutes } from '../../src/workorders/index.js';
+import { auth, harness, TOKENS } from '../workorders/fixtures/harness.js';
+import { at, detection, historySink, NOW, seedHistory, seedWorkOrders, tickerAlert } from './fixtures/day.js';
+
+const SHOTS = join(dirname(fileURLToPath(import.meta.url)), 'screenshots');
+const STEP = 15_000;
+/** The bits of the page's DOM the tests read in the browser (the test code has no DOM types). */
+type Doc = { document: { getAnimations(): unknown[]; getElementById(id: string): { textContent: string } } };
 
 const TZ = 'Asia/Shanghai';
 
@@ -154,5 +166,94 @@ t.test('overview screen figures, each against a seeded day', async (t) => {
     offA();
     const seconds = await h.registry.getSingleMetricAsString('streetwatch_router_screen_refresh_seconds');
     t.match(seconds, /streetwatch_router_screen_refresh_seconds_count\{[^}]*\} 3$/m, 'three reads for two screens and three refreshes');
+  });
+
+  t.test('the screen in Chromium at 1920x1080: every figure as computed, live without a reload, supervisors only', async (t) => {
+    const { screen: config } = parseConfig(Type.Object({ screen: ScreenConfig }), { screen: { refreshMs: 1000 } }, 'test') as { screen: ScreenConfig };
+    const departments = [{ id: 'dept-a', name: '城管执法中队 A' }, { id: 'dept-b', name: '市场监管所 B' }];
+    const feed = new ScreenFeed(config, { pool: h.pool, clock: h.clock, log: h.wo.log, registry: h.registry, timeZone: TZ, departments });
+    const app = createOpsServer({ registry: h.registry, log: h.wo.log });
+    await registerWorkOrderRoutes(app, { workOrders: h.wo, scoped: [screenRoutes(feed)] });
+    registerScreenPage(app);
+    const base = await app.listen({ port: 0, host: '127.0.0.1' });
+    t.teardown(() => app.close());
+
+    for (const [token, status] of [[TOKENS.aStaff, 403], [TOKENS.aHead, 403], [TOKENS.sup, 200]] as const) {
+      const r = await app.inject({ method: 'GET', url: '/api/screen', headers: auth(token) });
+      t.equal(r.statusCode, status, `${token.slice(6, 12)}: ${status}`);
+    }
+    const expected = await feed.compute();
+
+    const userDataDir = mkdtempSync(join(tmpdir(), 'chromium-screen-'));
+    const ctx = await chromium.launchPersistentContext(userDataDir, {
+      executablePath: '/usr/bin/chromium',
+      headless: true,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      viewport: { width: 1920, height: 1080 },
+      locale: 'zh-CN',
+      timezoneId: 'Europe/London', // the page shows the router's time zone, not the browser's
+    });
+    t.teardown(async () => {
+      await ctx.close();
+      rmSync(userDataDir, { recursive: true, force: true });
+    });
+    const page = ctx.pages()[0] ?? (await ctx.newPage());
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(String(e)));
+    await page.goto(`${base}/screen`);
+    await page.fill('#token', TOKENS.aStaff);
+    await page.click('#login-button');
+    await page.waitForFunction(() => /无权/.test((globalThis as unknown as Doc).document.getElementById('login-error').textContent), undefined, { timeout: STEP });
+    await page.fill('#token', TOKENS.sup);
+    await page.click('#login-button');
+    await page.waitForSelector('#live[data-state="on"]', { timeout: STEP });
+    await page.waitForSelector('[data-alert]', { timeout: STEP });
+
+    const text = (sel: string) => page.$eval(sel, (e) => (e.textContent ?? '').trim());
+    const all = (sel: string, attr: string) => page.$$eval(sel, (els, a) => els.map((e) => e.getAttribute(a)), attr);
+    t.equal(await text('#date'), '2026/11/26周四', 'the router’s local day');
+    t.equal(await text('#time'), '16:30:00');
+    t.equal(await text('[data-kpi="cameras"] .value'), '3/6');
+    t.match(await text('[data-kpi="cameras"] .sub'), /离线 1 · 遮挡 1 · 未知 1/);
+    t.equal(await text('[data-kpi="violations"] .value'), String(expected.violations.total));
+    t.equal(await text('[data-kpi="violations"] .value'), '9');
+    t.equal(await text('[data-kpi="open"] .value'), '5');
+    t.equal(await text('[data-kpi="overdue"] .value'), '3');
+    t.equal(await text('[data-kpi="closure"] .value'), '33%');
+    t.match(await text('[data-kpi="closure"] .sub'), /^3 \/ 9/);
+    t.equal(await text('[data-kpi="median"] .value'), '75', 'minutes');
+    t.match(await text('[data-kpi="median"] .sub'), /^分钟 min · 今日结案 4 件/);
+    t.same(await all('.grid', 'data-grid'), ['grid-1', 'grid-2', 'grid-3', '']);
+    t.same(await all('.cam', 'data-state'), ['online', 'online', 'unknown', 'offline', 'tampered', 'online']);
+    const hours = await page.$$eval('.hour', (els) => els.map((e) => Number(e.getAttribute('data-n'))));
+    t.same(hours, expected.violations.byHour, 'the 24 hour bars');
+    t.same(await all('#types .brow', 'data-type'), ['illegal_parking', 'shopfront_spillover', 'street_vendor', 'dumping']);
+    t.same(await page.$$eval('#types .brow .n', (els) => els.map((e) => e.textContent)), ['4', '2', '2', '1']);
+    t.same(await page.$$eval('#gridbars .brow .n', (els) => els.map((e) => e.textContent)), ['5', '2', '2']);
+    const row = async (dept: string) => page.$$eval(`tr[data-dept="${dept}"] td`, (els) => els.map((e) => e.textContent));
+    t.same(await row('dept-a'), ['城管执法中队 A', '3', '2', '40%', '1 小时 00 分']);
+    t.same(await row('dept-b'), ['市场监管所 B', '2', '1', '25%', '1 小时 30 分']);
+    t.same(await row('total'), ['合计 Total', '5', '3', '33%', '1 小时 15 分']);
+    t.same(await page.$$eval('.shop', (els) => els.map((e) => `${e.getAttribute('data-shop')} ${e.getAttribute('data-colour')} ${e.querySelector('.score')?.textContent}`)), [
+      'S06 red 90', 'S01 red 72', 'S04 yellow 61', 'S03 yellow 48',
+    ]);
+    t.same(await all('[data-alert]', 'data-alert'), expected.alerts.map((a) => a.alertId));
+    const fits = await page.evaluate('[document.documentElement.scrollWidth, document.documentElement.scrollHeight]');
+    t.same(fits, [1920, 1080], 'one screen, no scrolling');
+
+    // Live: a new alert and a new violation reach the open screen without a reload.
+    await page.evaluate('window.__sameLoad = true');
+    await sink.write({
+      alerts: [tickerAlert('al-8', at('16:30'), 'street_vendor', 'critical', 'grid-2', ['cam-06'])],
+      detection_events: [detection('street_vendor', 'cam-06', 'grid-2', at('16:29'))],
+    });
+    await page.waitForSelector('[data-alert="al-8"].new', { timeout: STEP });
+    await waitFor('violations 10', async () => (await text('[data-kpi="violations"] .value')) === '10', { timeoutMs: STEP });
+    t.equal((await all('[data-alert]', 'data-alert'))[0], 'al-8', 'first in the ticker');
+    t.equal(await page.evaluate('window.__sameLoad'), true, 'no reload');
+    await page.waitForFunction(() => (globalThis as unknown as Doc).document.getAnimations().length === 0, undefined, { timeout: STEP }); // the new alert's arrival
+    mkdirSync(SHOTS, { recursive: true });
+    await page.screenshot({ path: join(SHOTS, 'screen-day.png') });
+    t.same(errors, [], 'no script errors');
   });
 });
