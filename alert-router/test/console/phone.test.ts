@@ -21,7 +21,11 @@ const LIMIT = 150 * 1024;
 const STEP = 15_000;
 /** The bits of the page's DOM the tests read in the browser (the test code has no DOM types). */
 type Doc = { document: { getElementById(id: string): { textContent: string } } };
-const SHOTS = join(dirname(fileURLToPath(import.meta.url)), 'screenshots');
+/**
+ * Screenshots go to a temporary folder; with STREETWATCH_SCREENSHOTS=1 into ./screenshots beside
+ * this file (the committed ones, to look at), so a test run does not rewrite tracked files.
+ */
+const SHOTS = process.env.STREETWATCH_SCREENSHOTS === '1' ? join(dirname(fileURLToPath(import.meta.url)), 'screenshots') : mkdtempSync(join(tmpdir(), 'phone-shots-'));
 const staffA = { id: 'li.staff', name: '李明', departmentId: 'dept-a', role: 'staff' as const };
 
 async function evidenceServer(t: TeardownHost): Promise<string> {
@@ -42,6 +46,7 @@ const photos = async (h: Harness, id: string) =>
 
 t.test('the console on a phone', async (t) => {
   const kafka = await testKafka(t, { label: 'phone' });
+  if (process.env.STREETWATCH_SCREENSHOTS !== '1') t.teardown(() => rmSync(SHOTS, { recursive: true, force: true }));
   const h = await harness(t, kafka, { uploads: { maxFileBytes: LIMIT } });
   h.clock.set(new Date());
   const base = await h.app.listen({ port: 0, host: '127.0.0.1' });
@@ -190,14 +195,18 @@ t.test('the console on a phone', async (t) => {
     });
     t.teardown(() => ctx.unroute('**/api/work-orders/*/sign'));
     await page.tap(`${card(lostAnswer.workOrderId)} button[data-action="sign"]`);
+    const audit = async () =>
+      (
+        await h.pool.query<{ detail: { replayed?: boolean } | null }>("SELECT detail FROM api_audit WHERE action = 'sign' AND work_order_id = $1 ORDER BY id", [
+          lostAnswer.workOrderId,
+        ])
+      ).rows.map((r) => r.detail?.replayed === true);
+    await waitFor('the kept copy reached the router', async () => (await audit()).length >= 2, { timeoutMs: STEP });
     await page.waitForSelector(`${card(lostAnswer.workOrderId)}[data-status="signed"][data-queued="false"]`, { timeout: STEP });
-    await waitFor('the queued copy was sent', () => calls >= 2, { timeoutMs: STEP });
+    await page.waitForSelector('#queued[hidden]', { state: 'attached', timeout: STEP });
+    t.equal(calls, 2);
+    t.same(await audit(), [false, true], 'the second request was a replay');
     t.same(await history(h, lostAnswer.workOrderId), ['dispatched', 'signed'], 'signed once');
-    const audit = await h.pool.query<{ detail: { replayed?: boolean } | null }>(
-      "SELECT detail FROM api_audit WHERE action = 'sign' AND work_order_id = $1 ORDER BY id",
-      [lostAnswer.workOrderId],
-    );
-    t.same(audit.rows.map((r) => r.detail?.replayed === true), [false, true], 'the second request was a replay');
     t.same(errors, [], 'no script errors');
   });
 });

@@ -15,7 +15,11 @@ import { registerWorkOrderRoutes } from '../../src/workorders/index.js';
 import { auth, harness, TOKENS } from '../workorders/fixtures/harness.js';
 import { at, detection, historySink, NOW, seedHistory, seedWorkOrders, tickerAlert } from './fixtures/day.js';
 
-const SHOTS = join(dirname(fileURLToPath(import.meta.url)), 'screenshots');
+/**
+ * Screenshots go to a temporary folder; with STREETWATCH_SCREENSHOTS=1 into ./screenshots beside
+ * this file (the committed ones, to look at), so a test run does not rewrite tracked files.
+ */
+const SHOTS = process.env.STREETWATCH_SCREENSHOTS === '1' ? join(dirname(fileURLToPath(import.meta.url)), 'screenshots') : mkdtempSync(join(tmpdir(), 'screen-shots-'));
 const STEP = 15_000;
 /** The bits of the page's DOM the tests read in the browser (the test code has no DOM types). */
 type Doc = { document: { getAnimations(): unknown[]; getElementById(id: string): { textContent: string } } };
@@ -24,6 +28,7 @@ const TZ = 'Asia/Shanghai';
 
 t.test('overview screen figures, each against a seeded day', async (t) => {
   const kafka = await testKafka(t, { label: 'screen' });
+  if (process.env.STREETWATCH_SCREENSHOTS !== '1') t.teardown(() => rmSync(SHOTS, { recursive: true, force: true }));
   const h = await harness(t, kafka);
   const sink = await historySink(h);
   const batch = await seedHistory(sink);
