@@ -18,6 +18,7 @@ export const REDACT_PATHS = [
   'req.headers.cookie',
   '*.*.password',
   '*.*.secret',
+  '*.*.*.password',
 ];
 
 /** `rtsp://admin:pw@host/...` → `rtsp://admin:***@host/...` (also for http URLs with credentials). */
