@@ -110,11 +110,10 @@ export class ScreenFeed {
     }
   }
 
-  /** The latest snapshot (computed now if there is none yet). */
+  /** The figures now: the live screens' latest while any is connected (refreshed every refreshMs), else read afresh. */
   async current(): Promise<ScreenSnapshot> {
-    if (!this.last) await this.refresh();
-    if (!this.last) return this.compute();
-    return this.last.snapshot;
+    if (this.timer && this.last) return this.last.snapshot;
+    return this.compute();
   }
 
   /** Connect a screen: it gets the current snapshot at once, then changes. Returns the disconnect. */

@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Validator } from '@seriousme/openapi-schema-validator';
 import { Type } from '@sinclair/typebox';
 import { chromium } from 'playwright-core';
 import t from 'tap';
@@ -171,6 +172,11 @@ t.test('overview screen figures, each against a seeded day', async (t) => {
     offA();
     const seconds = await h.registry.getSingleMetricAsString('streetwatch_router_screen_refresh_seconds');
     t.match(seconds, /streetwatch_router_screen_refresh_seconds_count\{[^}]*\} 3$/m, 'three reads for two screens and three refreshes');
+    const { screen: cfg2 } = parseConfig(Type.Object({ screen: ScreenConfig }), { screen: {} }, 'test') as { screen: ScreenConfig };
+    const idle = new ScreenFeed(cfg2, { pool: h.pool, clock: { now: () => NOW }, log: h.wo.log, registry: h.registry, timeZone: TZ, departments: [] });
+    t.equal((await idle.current()).alerts[0]?.alertId, 'al-7');
+    await sink.write({ alerts: [tickerAlert('al-7b', at('16:29'), 'dumping', 'info', 'grid-3', ['cam-03'])] });
+    t.equal((await idle.current()).alerts[0]?.alertId, 'al-7b', 'with no screen connected every request reads afresh');
   });
 
   t.test('the screen in Chromium at 1920x1080: every figure as computed, live without a reload, supervisors only', async (t) => {
@@ -187,6 +193,10 @@ t.test('overview screen figures, each against a seeded day', async (t) => {
       const r = await app.inject({ method: 'GET', url: '/api/screen', headers: auth(token) });
       t.equal(r.statusCode, status, `${token.slice(6, 12)}: ${status}`);
     }
+    const doc = JSON.parse((await app.inject({ method: 'GET', url: '/openapi.json' })).body) as { paths: Record<string, unknown> };
+    const check = await new Validator().validate(doc as never);
+    t.ok(check.valid, `the OpenAPI document stays valid: ${JSON.stringify(check.errors ?? '').slice(0, 400)}`);
+    t.ok(doc.paths['/api/screen'] && doc.paths['/api/screen/stream'], 'and documents the screen routes');
     const expected = await feed.compute();
 
     const userDataDir = mkdtempSync(join(tmpdir(), 'chromium-screen-'));
