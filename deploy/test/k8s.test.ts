@@ -157,7 +157,12 @@ for (const { name } of trees) {
     for (const o of objs) {
       for (const c of containersOf(o) as Container[]) {
         for (const e of c.env ?? []) {
-          if (/PASSWORD|SECRET|TOKEN|KEY/i.test(e.name)) t.ok(e.valueFrom?.secretKeyRef, `${o.metadata.name} ${c.name} ${e.name} comes from a Secret`);
+          if (/_FILE$/.test(e.name) && /PASSWORD|SECRET|TOKEN|KEY/i.test(e.name)) {
+            // A secret named by its file (the secret-reference convention): the file must be in a Secret volume.
+            const spec = podSpec(o) as { volumes?: Array<{ name: string; secret?: unknown }> } | undefined;
+            const mount = (c.volumeMounts ?? []).find((m) => (e.value ?? '').startsWith(`${m.mountPath}/`));
+            t.ok(mount && spec?.volumes?.find((v) => v.name === mount.name)?.secret, `${o.metadata.name} ${c.name} ${e.name} is a file of a Secret volume`);
+          } else if (/PASSWORD|SECRET|TOKEN|KEY/i.test(e.name)) t.ok(e.valueFrom?.secretKeyRef, `${o.metadata.name} ${c.name} ${e.name} comes from a Secret`);
           if (e.valueFrom?.secretKeyRef) t.ok(EXTERNAL_SECRETS.has(e.valueFrom.secretKeyRef.name ?? ''), `known Secret ${e.valueFrom.secretKeyRef.name}`);
         }
         for (const f of c.envFrom ?? []) if (f.secretRef) t.ok(EXTERNAL_SECRETS.has(f.secretRef.name), `known Secret ${f.secretRef.name}`);
