@@ -34,6 +34,7 @@ import { RuleEngine, type ViolationEvent } from '../rules/engine.js';
 import { createFrameSource } from '../source/create.js';
 import type { CameraHealthEvent, FrameSource, SourceDeps, SourceStatus } from '../source/types.js';
 import { Tracker } from '../tracker/tracker.js';
+import { AnalysisWindow, type AnalysisRate } from './analysis-rate.js';
 import type { DetectorQueue } from './detector-queue.js';
 import { cameraHealthOf, detectionEventOf, type CameraContext } from './events.js';
 import type { EvidenceRecorder } from './evidence.js';
@@ -84,6 +85,8 @@ export interface PipelineStats {
   tampered?: string;
   /** Violations ended because the view was tampered. */
   tamperEnds: number;
+  /** The detector's share for this camera over the last 60 s (ratio < 1: overloaded box, fair share). */
+  analysis: AnalysisRate;
 }
 
 const STAGES: readonly Stage[] = ['motion', 'tamper', 'static_objects', 'detect_wait', 'detect', 'track', 'rules', 'evidence', 'publish'];
@@ -106,7 +109,8 @@ export class CameraPipeline {
   private busy: Promise<void> | undefined;
   private lastEventTime: Date | undefined;
   private lastFailureLog = new Map<string, number>();
-  private readonly s: PipelineStats;
+  private readonly s: Omit<PipelineStats, 'analysis'>;
+  private readonly analysis = new AnalysisWindow();
 
   constructor(
     camera: GatewayCameraConfig,
@@ -171,6 +175,7 @@ export class CameraPipeline {
       ...this.s,
       stageMs: { ...this.s.stageMs },
       events: { ...this.s.events },
+      analysis: this.analysis.rate(performance.now()),
       ...(this.offlineSince !== undefined && { offlineSince: this.offlineSince.toISOString() }),
       ...(this.tamper.state !== undefined && { tampered: this.tamper.state }),
     };
@@ -225,6 +230,12 @@ export class CameraPipeline {
     const r = g.runDetector ? await this.deps.detector.detect(frame).catch((err: unknown) => this.detectorMissed(err)) : undefined;
     const detector = r !== undefined ? 'ran' : g.runDetector ? 'dropped' : 'skipped';
     t = performance.now();
+    if (g.runDetector) {
+      this.analysis.record(t, r !== undefined);
+      const a = this.analysis.rate(t);
+      m.analysedRatio.set({ camera: this.id }, a.ratio);
+      m.analysedFps.set({ camera: this.id }, a.analysedFps);
+    }
     if (r !== undefined) {
       this.s.stageMs.detect_wait += r.waitMs;
       this.s.stageMs.detect += r.runMs;
