@@ -36,7 +36,7 @@ say "lint"
 npx eslint $pkgs
 
 say "test assets (model, scenes)"
-for s in edge-gateway/scripts/fetch-model.sh edge-gateway/scripts/convert-savedmodel.sh examples/scenes/make-scenes.sh; do
+for s in edge-gateway/scripts/fetch-model.sh edge-gateway/scripts/convert-savedmodel.sh examples/scenes/make-scenes.sh examples/scenes/make-tamper-scenes.sh; do
   if [ -f "$s" ]; then bash "$s"; fi
 done
 

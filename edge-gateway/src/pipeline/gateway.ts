@@ -25,6 +25,7 @@ import type { DetectorConfig } from '../detector/config.js';
 import type { Detector } from '../detector/types.js';
 import { EdgeError } from '../errors.js';
 import { EvidenceStore } from '../evidence/store.js';
+import { cameraEventContext, IsapiSubscriber, isapiMetrics, type IsapiSubscriberStats, type ResolvedIsapiConfig } from '../isapi/index.js';
 import { createEdgeOpsServer } from '../ops/server.js';
 import { Outbox } from '../outbox/index.js';
 import { Publisher, type FlushResult } from '../publish/index.js';
@@ -65,6 +66,8 @@ export interface CameraStatus {
   lastFrameAt?: string;
   restarts: number;
   pipeline: PipelineStats;
+  /** The camera's own analytics over ISAPI, where configured. */
+  cameraEvents?: IsapiSubscriberStats;
 }
 
 /** Model version for events: configured, else 'sha256:' + 12 hex of the model's JSON. */
@@ -81,6 +84,7 @@ export class Gateway {
   private readonly log: Logger;
   private readonly lifecycle: Lifecycle;
   private readonly pipelines: CameraPipeline[] = [];
+  private readonly subscribers: IsapiSubscriber[] = [];
   private evidenceStore: EvidenceStore | undefined;
   private outboxInstance: Outbox | undefined;
   private publisher: Publisher | undefined;
@@ -133,6 +137,11 @@ export class Gateway {
     return this.pipelines.find((p) => p.id === id);
   }
 
+  /** The camera's ISAPI event subscriber, where configured. */
+  cameraEvents(id: string): IsapiSubscriber | undefined {
+    return this.subscribers.find((s) => s.cameraId === id);
+  }
+
   status(): {
     gatewayId: string;
     detector: boolean;
@@ -156,6 +165,8 @@ export class Gateway {
       const c: CameraStatus = { id: p.id, state: s.state, decodedFps: Math.round(s.decodedFps * 100) / 100, restarts: s.restarts, pipeline: p.stats() };
       if (s.reason !== undefined) c.reason = s.reason;
       if (s.lastFrameAt !== undefined) c.lastFrameAt = s.lastFrameAt.toISOString();
+      const ev = this.cameraEvents(p.id);
+      if (ev !== undefined) c.cameraEvents = ev.stats();
       return c;
     });
     return {
@@ -257,12 +268,45 @@ export class Gateway {
           ...(deps.ffmpegPath !== undefined && { ffmpegPath: deps.ffmpegPath }),
           ...(deps.createSource !== undefined && { createSource: deps.createSource }),
           ...(deps.onCameraEnd !== undefined && { onEnd: deps.onCameraEnd }),
+          // a tampered view also ends the camera's own (ISAPI) violations: it cannot see them either
+          onTampered: (id, at) => void this.cameraEvents(id)?.endAll('camera_tampered', at),
         }),
       );
     }
     this.lifecycle.add('cameras', () => this.stopCameras());
     for (const p of this.pipelines) p.start();
+    this.startCameraEvents(evidence, outbox);
     log.info({ cameras: this.pipelines.length, model }, 'gateway started');
+  }
+
+  /** Cameras whose own analytics are subscribed to (isapi section): same lifecycle, contracts and outbox. */
+  private startCameraEvents(evidence: EvidenceStore, outbox: Outbox): void {
+    const { config, deps } = this;
+    const metrics = isapiMetrics(deps.registry);
+    for (const cam of config.cameras) {
+      if (!cam.enabled || cam.isapi === undefined || !cam.isapi.enabled) continue;
+      const isapi = cam.isapi as ResolvedIsapiConfig;
+      if (isapi.host === undefined || isapi.password === undefined) throw new EdgeError('SW_EDGE_START_FAILED', `camera ${cam.id}: isapi section not resolved (build the config with parseGatewayConfig)`);
+      this.subscribers.push(
+        new IsapiSubscriber(isapi, {
+          context: cameraEventContext(cam, isapi, config.gatewayId),
+          sink: outbox,
+          evidence,
+          baseUrl: () => this.baseUrl,
+          updateIntervalSeconds: analyticsFor(config, cam).updateIntervalSeconds,
+          metrics,
+          log: deps.log,
+          ...(deps.now !== undefined && { now: deps.now }),
+        }),
+      );
+    }
+    if (this.subscribers.length === 0) return;
+    this.lifecycle.add('camera events', async () => {
+      await Promise.all(this.subscribers.map((s) => s.stop()));
+      for (const s of this.subscribers) this.report.violationsClosed += await s.endAll('shutdown');
+    });
+    for (const s of this.subscribers) s.start();
+    this.log.info({ cameras: this.subscribers.map((s) => s.cameraId) }, 'subscribed to camera analytics (ISAPI alert streams)');
   }
 
   private publicBase(): string {

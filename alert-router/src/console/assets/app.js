@@ -9,6 +9,7 @@
       shopfront_spillover: ['出店经营', 'Shopfront spillover'],
       dumping: ['垃圾乱堆', 'Dumped waste'],
       shop_red: ['红色商户', 'Red-rated shop'],
+      camera_tampered: ['摄像头画面异常', 'Camera tampered'],
     },
     status: {
       dispatched: ['待签收', 'Dispatched'], signed: ['已签收', 'Signed'], handled: ['已处置', 'Handled'],
