@@ -32,8 +32,8 @@ say "lint"
 # shellcheck disable=SC2086
 npx eslint $pkgs
 
-say "test assets (model, scenes)"
-for s in edge-gateway/scripts/fetch-model.sh examples/scenes/make-scenes.sh; do
+say "test assets (model, scenes, kustomize)"
+for s in edge-gateway/scripts/fetch-model.sh examples/scenes/make-scenes.sh deploy/scripts/kustomize.sh; do
   if [ -f "$s" ]; then bash "$s"; fi
 done
 
