@@ -17,6 +17,7 @@ import {
   checkPool,
   createKafka,
   createLogger,
+  logLevelFromEnv,
   createOpsServer,
   createPool,
   createRegistry,
@@ -60,7 +61,9 @@ async function main(): Promise<void> {
     process.stderr.write('usage: alert-router --config <file> | --validate-config <file>\n');
     process.exit(2);
   }
-  const log = createLogger({ name: 'alert-router', level: process.env.STREETWATCH_LOG_LEVEL ?? 'info', redact: ROUTER_REDACT_PATHS });
+  const { level, deprecation } = logLevelFromEnv(process.env, 'info');
+  const log = createLogger({ name: 'alert-router', level, redact: ROUTER_REDACT_PATHS });
+  if (deprecation) log.warn(deprecation);
   let cfg: RouterConfig;
   try {
     cfg = loadConfigFile(RouterConfig, file) as RouterConfig;
