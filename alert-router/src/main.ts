@@ -10,6 +10,7 @@
  * STREETWATCH_TOPIC_PREFIX (tests), STREETWATCH_ROUTER_CONFIG (instead of --config), and the
  * variables config names in `secretEnv` / `tokenEnv`.
  */
+import { parseArgs } from 'node:util';
 import {
   ConfigError,
   ContractProducer,
@@ -40,13 +41,17 @@ import { RetentionJob } from './retention/job.js';
 import type { ConsoleFeed, WorkOrderService } from './seams.js';
 import { WorkOrdersConfig, createWorkOrderService, registerWorkOrderRoutes, type WorkOrders } from './workorders/index.js';
 
-function arg(name: string): string | undefined {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-}
+const USAGE = 'usage: alert-router --config <file> | --validate-config <file>';
 
 async function main(): Promise<void> {
-  const validate = arg('--validate-config');
+  let values;
+  try {
+    ({ values } = parseArgs({ options: { config: { type: 'string' }, 'validate-config': { type: 'string' } }, strict: true }));
+  } catch (e) {
+    process.stderr.write(`${(e as Error).message}\n${USAGE}\n`);
+    process.exit(2);
+  }
+  const validate = values['validate-config'];
   if (validate) {
     const load = (file: string): RouterConfig => {
       const c = loadConfigFile(RouterConfig, file) as RouterConfig;
@@ -56,9 +61,9 @@ async function main(): Promise<void> {
     const code = validateConfigCommand(load, validate);
     process.exit(code);
   }
-  const file = arg('--config') ?? process.env.STREETWATCH_ROUTER_CONFIG;
+  const file = values.config ?? process.env.STREETWATCH_ROUTER_CONFIG;
   if (!file) {
-    process.stderr.write('usage: alert-router --config <file> | --validate-config <file>\n');
+    process.stderr.write(`${USAGE}\n`);
     process.exit(2);
   }
   const { level, deprecation } = logLevelFromEnv(process.env, 'info');
