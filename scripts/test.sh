@@ -30,7 +30,7 @@ done
 
 say "lint"
 # shellcheck disable=SC2086
-npx eslint $pkgs
+npx eslint $pkgs examples
 
 say "test assets (model, scenes, kustomize)"
 for s in edge-gateway/scripts/fetch-model.sh examples/scenes/make-scenes.sh deploy/scripts/kustomize.sh; do

@@ -147,7 +147,7 @@
           buf = buf.slice(i + 2);
         }
       }
-    } catch (e) {
+    } catch {
       if (ctrl.signal.aborted) return;
     }
     setLive('retry');
