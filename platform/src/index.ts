@@ -15,3 +15,4 @@ export * from './pg/migrate.js';
 export * from './ops/server.js';
 export * from './config/secrets.js';
 export * from './time.js';
+export * from './backoff.js';
