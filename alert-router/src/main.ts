@@ -5,9 +5,11 @@
  *
  *   node dist/main.js --config router.yaml          run
  *   node dist/main.js --validate-config router.yaml  check a config file (exit 0/1)
+ *   node dist/main.js tokens issue|list|revoke ...   API tokens (admin/tokens-command.ts)
  *
  * Environment: the stack settings (STREETWATCH_KAFKA_BROKERS, PG*), STREETWATCH_LOG_LEVEL,
- * STREETWATCH_TOPIC_PREFIX (tests), STREETWATCH_ROUTER_CONFIG (instead of --config), and the
+ * STREETWATCH_TOPIC_PREFIX (tests), STREETWATCH_ROUTER_CONFIG (instead of --config),
+ * STREETWATCH_TRUST_PROXY (replaces http.trustProxy: comma-separated addresses/CIDRs), and the
  * variables config names in `secretEnv` / `tokenEnv`.
  */
 import { parseArgs } from 'node:util';
@@ -26,24 +28,35 @@ import {
   loadConfigFile,
   onSignals,
   parseConfig,
+  preflightKafka,
   provisionTopics,
   stackSettings,
   validateConfigCommand,
 } from '@streetwatch/platform';
-import { allTopicSpecs, departmentTopic, type Alert } from '@streetwatch/schemas';
+import { topicsWrittenBy, type Alert } from '@streetwatch/schemas';
+import { tokensCommand } from './admin/tokens-command.js';
 import { silenceRoutes } from './api/silences.js';
 import { ClearanceConsumer, clearanceSettings } from './clearance/detections-consumer.js';
 import { checkReferences } from './config/references.js';
 import { RouterConfig } from './config/schema.js';
 import { ROUTER_REDACT_PATHS, secretResolver } from './config/secrets.js';
+import { trustProxyOf } from './config/trust-proxy.js';
 import { DeliveryPipeline, migrateRouter } from './delivery/pipeline.js';
 import { RetentionJob } from './retention/job.js';
 import type { ConsoleFeed, WorkOrderService } from './seams.js';
 import { WorkOrdersConfig, createWorkOrderService, registerWorkOrderRoutes, type WorkOrders } from './workorders/index.js';
 
-const USAGE = 'usage: alert-router --config <file> | --validate-config <file>';
+const USAGE = 'usage: alert-router --config <file> | --validate-config <file> | tokens issue|list|revoke ...';
 
 async function main(): Promise<void> {
+  if (process.argv[2] === 'tokens') {
+    const code = await tokensCommand(process.argv.slice(3), {
+      env: process.env,
+      out: (l) => process.stdout.write(`${l}\n`),
+      err: (l) => process.stderr.write(`${l}\n`),
+    });
+    process.exit(code);
+  }
   let values;
   try {
     ({ values } = parseArgs({ options: { config: { type: 'string' }, 'validate-config': { type: 'string' } }, strict: true }));
@@ -70,9 +83,11 @@ async function main(): Promise<void> {
   const log = createLogger({ name: 'alert-router', level, redact: ROUTER_REDACT_PATHS });
   if (deprecation) log.warn(deprecation);
   let cfg: RouterConfig;
+  let trustProxy: string[];
   try {
     cfg = loadConfigFile(RouterConfig, file) as RouterConfig;
     checkReferences(cfg, file);
+    trustProxy = trustProxyOf(cfg.http.trustProxy, process.env);
   } catch (e) {
     if (e instanceof ConfigError) {
       for (const l of e.lines()) log.fatal(l);
@@ -90,10 +105,22 @@ async function main(): Promise<void> {
   await checkPool(pool, settings.pg);
   await migrateRouter(pool);
 
-  const kafka = createKafka({ ...settings.kafka, clientId: cfg.instanceId }, log);
+  let kafkaSettings;
+  try {
+    kafkaSettings = settings.kafka; // TLS CA + SASL user and password, resolved here
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    for (const l of e.lines()) log.fatal(l);
+    process.exit(1);
+  }
+  // A wrong password or certificate: one line and exit 1, not kafkajs retrying for ever.
+  if (!(await preflightKafka(kafkaSettings, log))) process.exit(1);
+  const kafka = createKafka({ ...kafkaSettings, clientId: cfg.instanceId }, log);
   const admin = kafka.admin();
   await admin.connect();
-  await provisionTopics(admin, allTopicSpecs(Object.keys(cfg.departments).map(departmentTopic)), { prefix });
+  // Only the topics this router writes (its ACLs allow creating those: schemas/src/access.ts);
+  // the set-up job (deploy/docker/provision.mjs) creates the rest as the admin.
+  await provisionTopics(admin, topicsWrittenBy('alert-router', Object.keys(cfg.departments)), { prefix });
   await admin.disconnect();
   const producer = new ContractProducer({ prefix }, { kafka, registry });
   await producer.start();
@@ -144,7 +171,7 @@ async function main(): Promise<void> {
   const app = createOpsServer({
     registry,
     log,
-    trustProxy: cfg.http.trustProxy,
+    trustProxy,
     readiness: {
       postgres: async () => {
         await pool.query('SELECT 1');
