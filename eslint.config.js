@@ -11,14 +11,14 @@ export default tseslint.config(
   },
   {
     // Plain JavaScript: Node scripts (.mjs: the demo's helpers, provisioning, generators, this file)
-    // and the console's browser code. ESLint's recommended rules catch the undefined names and
+    // and the browser code of the console and the screen. ESLint's recommended rules catch the undefined names and
     // dead code that no compiler checks here.
     files: ['**/*.js', '**/*.mjs', '**/*.cjs'],
     ...js.configs.recommended,
     languageOptions: { ecmaVersion: 2023, sourceType: 'module', globals: globals.node },
   },
   {
-    files: ['alert-router/src/console/assets/**/*.js'],
+    files: ['alert-router/src/*/assets/**/*.js'],
     languageOptions: { sourceType: 'script', globals: globals.browser },
   },
   {

@@ -36,6 +36,7 @@ import {
 import { topicsWrittenBy, type Alert } from '@streetwatch/schemas';
 import { tokensCommand } from './admin/tokens-command.js';
 import { silenceRoutes } from './api/silences.js';
+import { registerScreenPage, ScreenFeed, screenRoutes } from './screen/index.js';
 import { ClearanceConsumer, clearanceSettings } from './clearance/detections-consumer.js';
 import { checkReferences } from './config/references.js';
 import { RouterConfig } from './config/schema.js';
@@ -182,7 +183,21 @@ async function main(): Promise<void> {
   });
   // Silences live in the delivery half but share the API's auth, rate limits, audit and OpenAPI.
   const silences = silenceRoutes({ silences: pipeline.silences, departments: Object.keys(cfg.departments), onChange: () => pipeline.router.kick() });
-  await registerWorkOrderRoutes(app, { workOrders, scoped: [silences] });
+  // The overview screen (城市眼): department names from the work-order config, else the routing config.
+  const names = new Map(Object.entries(cfg.departments).map(([id, d]) => [id, d.name]));
+  for (const d of workOrders.config.departments) names.set(d.id, d.name);
+  const screen = cfg.screen.enabled
+    ? new ScreenFeed(cfg.screen, {
+        pool,
+        clock: workOrders.clock,
+        log,
+        registry,
+        timeZone: workOrders.config.timeZone,
+        departments: [...names].map(([id, name]) => ({ id, name })),
+      })
+    : undefined;
+  await registerWorkOrderRoutes(app, { workOrders, scoped: [silences, ...(screen ? [screenRoutes(screen)] : [])] });
+  if (screen) registerScreenPage(app);
   await listen(app, { host: cfg.http.host, port: cfg.http.port });
   lifecycle.add('http', () => app.close());
 

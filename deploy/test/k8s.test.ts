@@ -324,12 +324,15 @@ function routes(path: { path: string; pathType: string }, url: string): boolean 
   return p === '' || url === p || url.startsWith(`${p}/`);
 }
 
-t.test('the production ingress routes only the console and /api: /metrics, /openapi.json and the probes stay inside', async (t) => {
+t.test('the production ingress routes only the console, the screen and /api: /metrics, /openapi.json and the probes stay inside', async (t) => {
   const ing = find(rendered.get('overlays/production')!, 'Ingress', 'alert-router')!;
   const paths = (ing.spec as { rules: Array<{ http: { paths: Array<{ path: string; pathType: string }> } }> }).rules.flatMap((r) => r.http.paths);
   const routed = (url: string) => paths.some((p) => routes(p, url));
-  for (const url of ['/console', '/console/app.js', '/console/app.css', '/api/me', '/api/work-orders/wo-1/sign', '/api/stream', '/api/silences']) t.ok(routed(url), `${url} is routed`);
-  for (const url of ['/metrics', '/openapi.json', '/healthz', '/readyz', '/', '/apix', '/documentation']) t.notOk(routed(url), `${url} is not routed`);
+  for (const url of [
+    '/console', '/console/app.js', '/console/app.css', '/console/sw.js', '/console/manifest.webmanifest', '/screen', '/screen/screen.js',
+    '/api/me', '/api/work-orders/wo-1/sign', '/api/stream', '/api/silences', '/api/screen/stream',
+  ]) t.ok(routed(url), `${url} is routed`);
+  for (const url of ['/metrics', '/openapi.json', '/healthz', '/readyz', '/', '/apix', '/documentation', '/screens']) t.notOk(routed(url), `${url} is not routed`);
 });
 
 t.test('production: the router believes X-Forwarded-For only from the ingress (STREETWATCH_TRUST_PROXY, addresses/CIDRs)', async (t) => {

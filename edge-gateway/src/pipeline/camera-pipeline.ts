@@ -29,6 +29,7 @@ import { RuleEngine, type ViolationEvent } from '../rules/engine.js';
 import { createFrameSource } from '../source/create.js';
 import type { CameraHealthEvent, FrameSource, SourceDeps, SourceStatus } from '../source/types.js';
 import { Tracker } from '../tracker/tracker.js';
+import { AnalysisWindow, type AnalysisRate } from './analysis-rate.js';
 import type { DetectorQueue } from './detector-queue.js';
 import { cameraHealthOf, detectionEventOf, type CameraContext } from './events.js';
 import type { EvidenceRecorder } from './evidence.js';
@@ -73,6 +74,8 @@ export interface PipelineStats {
   offlineSince?: string;
   /** Violations ended because the camera stayed offline past the grace. */
   offlineEnds: number;
+  /** The detector's share for this camera over the last 60 s (ratio < 1: overloaded box, fair share). */
+  analysis: AnalysisRate;
 }
 
 const STAGES: readonly Stage[] = ['motion', 'static_objects', 'detect_wait', 'detect', 'track', 'rules', 'evidence', 'publish'];
@@ -94,7 +97,8 @@ export class CameraPipeline {
   private busy: Promise<void> | undefined;
   private lastEventTime: Date | undefined;
   private lastFailureLog = new Map<string, number>();
-  private readonly s: PipelineStats;
+  private readonly s: Omit<PipelineStats, 'analysis'>;
+  private readonly analysis = new AnalysisWindow();
 
   constructor(
     camera: GatewayCameraConfig,
@@ -157,6 +161,7 @@ export class CameraPipeline {
       ...this.s,
       stageMs: { ...this.s.stageMs },
       events: { ...this.s.events },
+      analysis: this.analysis.rate(performance.now()),
       ...(this.offlineSince !== undefined && { offlineSince: this.offlineSince.toISOString() }),
     };
   }
@@ -202,6 +207,12 @@ export class CameraPipeline {
     const r = g.runDetector ? await this.deps.detector.detect(frame).catch((err: unknown) => this.detectorMissed(err)) : undefined;
     const detector = r !== undefined ? 'ran' : g.runDetector ? 'dropped' : 'skipped';
     t = performance.now();
+    if (g.runDetector) {
+      this.analysis.record(t, r !== undefined);
+      const a = this.analysis.rate(t);
+      m.analysedRatio.set({ camera: this.id }, a.ratio);
+      m.analysedFps.set({ camera: this.id }, a.analysedFps);
+    }
     if (r !== undefined) {
       this.s.stageMs.detect_wait += r.waitMs;
       this.s.stageMs.detect += r.runMs;

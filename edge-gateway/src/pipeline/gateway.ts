@@ -20,6 +20,7 @@ import type { CameraConfig } from '../cameras/config.js';
 import { analyticsFor } from '../config/parse.js';
 import type { GatewayConfig } from '../config/schema.js';
 import { createDetector } from '../detector/create.js';
+import type { BackendInfo } from '../detector/backend.js';
 import type { DetectorConfig } from '../detector/config.js';
 import type { Detector } from '../detector/types.js';
 import { EdgeError } from '../errors.js';
@@ -72,6 +73,9 @@ async function modelVersion(d: GatewayConfig['detector']): Promise<string> {
   const json = await readFile(join(d.modelDir, `${d.model}.json`));
   return `sha256:${createHash('sha256').update(json).digest('hex').slice(0, 12)}`;
 }
+
+/** A camera analysed at less than this share of the frames it sent to the detector marks the box overloaded. */
+const OVERLOADED_BELOW = 0.9;
 
 export class Gateway {
   private readonly log: Logger;
@@ -129,7 +133,17 @@ export class Gateway {
     return this.pipelines.find((p) => p.id === id);
   }
 
-  status(): { gatewayId: string; detector: boolean; kafka: boolean; outbox: { depth: number; oldestAgeSeconds: number }; cameras: CameraStatus[] } {
+  status(): {
+    gatewayId: string;
+    detector: boolean;
+    /** The TF.js backend and execution the detector runs on (after load). */
+    detectorBackend?: BackendInfo;
+    /** Some camera got less than 90 % of the detector runs it asked for over the last minute (fair share: see cameras[].pipeline.analysis). */
+    detectorOverloaded: boolean;
+    kafka: boolean;
+    outbox: { depth: number; oldestAgeSeconds: number };
+    cameras: CameraStatus[];
+  } {
     const ob = this.outboxInstance;
     let outbox = { depth: -1, oldestAgeSeconds: -1 };
     try {
@@ -137,18 +151,21 @@ export class Gateway {
     } catch {
       // closed
     }
+    const cameras = this.pipelines.map((p) => {
+      const s = p.status();
+      const c: CameraStatus = { id: p.id, state: s.state, decodedFps: Math.round(s.decodedFps * 100) / 100, restarts: s.restarts, pipeline: p.stats() };
+      if (s.reason !== undefined) c.reason = s.reason;
+      if (s.lastFrameAt !== undefined) c.lastFrameAt = s.lastFrameAt.toISOString();
+      return c;
+    });
     return {
       gatewayId: this.config.gatewayId,
       detector: this.detectorReady,
+      ...(this.detector?.backend !== undefined && { detectorBackend: this.detector.backend }),
+      detectorOverloaded: cameras.some((c) => c.pipeline.analysis.ratio < OVERLOADED_BELOW),
       kafka: this.publisher?.connected ?? false,
       outbox,
-      cameras: this.pipelines.map((p) => {
-        const s = p.status();
-        const c: CameraStatus = { id: p.id, state: s.state, decodedFps: Math.round(s.decodedFps * 100) / 100, restarts: s.restarts, pipeline: p.stats() };
-        if (s.reason !== undefined) c.reason = s.reason;
-        if (s.lastFrameAt !== undefined) c.lastFrameAt = s.lastFrameAt.toISOString();
-        return c;
-      }),
+      cameras,
     };
   }
 

@@ -33,6 +33,13 @@ export function pipelineMetrics(registry: Registry) {
     ),
     failures: counter(registry, 'streetwatch_edge_pipeline_failures_total', 'Pipeline step failures, by code', ['camera', 'code']),
     openViolations: gauge(registry, 'streetwatch_edge_violations_open', 'Violations started and not yet ended', ['camera']),
+    analysedRatio: gauge(
+      registry,
+      'streetwatch_edge_camera_analysed_ratio',
+      'Share of the frames the motion gate sent to the detector that it ran on, last 60 s (1 = keeps up; lower = overloaded box, this camera analysed at a fair share)',
+      ['camera'],
+    ),
+    analysedFps: gauge(registry, 'streetwatch_edge_camera_analysed_fps', 'Detector runs per second on this camera, last 60 s', ['camera']),
     queueDepth: gauge(registry, 'streetwatch_edge_detector_queue_depth', 'Frames waiting for or in the shared detector'),
     queueDrops: counter(
       registry,
