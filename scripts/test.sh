@@ -33,10 +33,10 @@ done
 
 say "lint"
 # shellcheck disable=SC2086
-npx eslint $pkgs
+npx eslint $pkgs examples
 
-say "test assets (model, scenes)"
-for s in edge-gateway/scripts/fetch-model.sh edge-gateway/scripts/convert-savedmodel.sh examples/scenes/make-scenes.sh examples/scenes/make-tamper-scenes.sh; do
+say "test assets (model, scenes, kustomize)"
+for s in edge-gateway/scripts/fetch-model.sh edge-gateway/scripts/convert-savedmodel.sh examples/scenes/make-scenes.sh examples/scenes/make-tamper-scenes.sh deploy/scripts/kustomize.sh; do
   if [ -f "$s" ]; then bash "$s"; fi
 done
 

@@ -12,6 +12,7 @@
  * STREETWATCH_TRUST_PROXY (replaces http.trustProxy: comma-separated addresses/CIDRs), and the
  * variables config names in `secretEnv` / `tokenEnv`.
  */
+import { parseArgs } from 'node:util';
 import {
   ConfigError,
   ContractProducer,
@@ -19,6 +20,7 @@ import {
   checkPool,
   createKafka,
   createLogger,
+  logLevelFromEnv,
   createOpsServer,
   createPool,
   createRegistry,
@@ -45,10 +47,7 @@ import { RetentionJob } from './retention/job.js';
 import type { ConsoleFeed, WorkOrderService } from './seams.js';
 import { WorkOrdersConfig, createWorkOrderService, registerWorkOrderRoutes, type WorkOrders } from './workorders/index.js';
 
-function arg(name: string): string | undefined {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-}
+const USAGE = 'usage: alert-router --config <file> | --validate-config <file> | tokens issue|list|revoke ...';
 
 async function main(): Promise<void> {
   if (process.argv[2] === 'tokens') {
@@ -59,7 +58,14 @@ async function main(): Promise<void> {
     });
     process.exit(code);
   }
-  const validate = arg('--validate-config');
+  let values;
+  try {
+    ({ values } = parseArgs({ options: { config: { type: 'string' }, 'validate-config': { type: 'string' } }, strict: true }));
+  } catch (e) {
+    process.stderr.write(`${(e as Error).message}\n${USAGE}\n`);
+    process.exit(2);
+  }
+  const validate = values['validate-config'];
   if (validate) {
     const load = (file: string): RouterConfig => {
       const c = loadConfigFile(RouterConfig, file) as RouterConfig;
@@ -69,12 +75,14 @@ async function main(): Promise<void> {
     const code = validateConfigCommand(load, validate);
     process.exit(code);
   }
-  const file = arg('--config') ?? process.env.STREETWATCH_ROUTER_CONFIG;
+  const file = values.config ?? process.env.STREETWATCH_ROUTER_CONFIG;
   if (!file) {
-    process.stderr.write('usage: alert-router --config <file> | --validate-config <file> | tokens issue|list|revoke ...\n');
+    process.stderr.write(`${USAGE}\n`);
     process.exit(2);
   }
-  const log = createLogger({ name: 'alert-router', level: process.env.STREETWATCH_LOG_LEVEL ?? 'info', redact: ROUTER_REDACT_PATHS });
+  const { level, deprecation } = logLevelFromEnv(process.env, 'info');
+  const log = createLogger({ name: 'alert-router', level, redact: ROUTER_REDACT_PATHS });
+  if (deprecation) log.warn(deprecation);
   let cfg: RouterConfig;
   let trustProxy: string[];
   try {

@@ -16,7 +16,7 @@ import { DigestClient } from 'digest-fetch';
 import type { Logger } from 'pino';
 import { StreetwatchError } from '@streetwatch/platform';
 import { EDGE_ERRORS, type EdgeErrorCode } from '../errors.js';
-import { Backoff } from '../source/backoff.js';
+import { Backoff } from '@streetwatch/platform';
 import type { ResolvedIsapiConfig } from './config.js';
 import { boundaryOf, isPart, MultipartStreamParser, type Part, type PartProblem } from './multipart.js';
 
@@ -69,9 +69,9 @@ export class AlertStreamClient {
   ) {
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
     this.url = `${config.scheme}://${host}:${config.port}${config.path}`;
-    const r = deps.random !== undefined ? { random: deps.random } : {};
-    this.fast = new Backoff({ initialMs: config.backoffInitialMs, maxMs: config.backoffMaxMs, jitter: config.jitter, ...r });
-    this.slow = new Backoff({ initialMs: config.authBackoffMs, maxMs: config.authBackoffMaxMs, jitter: config.jitter, ...r });
+    const random = deps.random ?? Math.random;
+    this.fast = new Backoff({ initialMs: config.backoffInitialMs, maxMs: config.backoffMaxMs, jitter: config.jitter }, random);
+    this.slow = new Backoff({ initialMs: config.authBackoffMs, maxMs: config.authBackoffMaxMs, jitter: config.jitter }, random);
   }
 
   /** Connections opened so far (successful or not). */

@@ -7,7 +7,8 @@
  * `online` / `offline` health stays history only (offline cameras are the ops dashboards' job).
  */
 import type { Alert, CameraHealth } from '@streetwatch/schemas';
-import { alertId, iso } from './alert.js';
+import { iso } from '@streetwatch/platform';
+import { alertId } from './alert.js';
 
 export const CAMERA_TAMPER_RULE = 'camera-tamper';
 

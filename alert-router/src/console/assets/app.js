@@ -81,7 +81,7 @@
   async function netFetch(path, init) {
     try {
       return await fetch(path, init);
-    } catch (e) {
+    } catch {
       const err = new Error('网络不可用 · Network unavailable');
       err.network = true;
       throw err;
@@ -183,7 +183,7 @@
           buf = buf.slice(i + 2);
         }
       }
-    } catch (e) {
+    } catch {
       if (ctrl.signal.aborted) return;
     }
     setLive(navigator.onLine === false ? 'offline' : 'retry');
