@@ -14,6 +14,9 @@
 #   STREETWATCH_STACK_PG_PORT              pin the PostgreSQL port (default: 15432 or next free)
 #   STREETWATCH_STACK_TIMEOUT              seconds to wait for readiness (default 60)
 #   STREETWATCH_JAVA, STREETWATCH_PG_BIN, STREETWATCH_KAFKA_HEAP   tool overrides
+#   STREETWATCH_VENDOR_DIR                 sources no registry serves (default <repo>/../shared/vendor):
+#                                          TimescaleDB is built from there once when missing
+#   STREETWATCH_TIMESCALEDB=off            run PostgreSQL plain even where TimescaleDB is available
 # Failures print one line `stack: <what failed> — <what to do>` on stderr and exit non-zero.
 # shellcheck source-path=SCRIPTDIR
 set -euo pipefail
@@ -28,6 +31,8 @@ set -euo pipefail
 . "$LOCAL_DIR/lib/kafka.sh"
 # shellcheck source=lib/pg.sh
 . "$LOCAL_DIR/lib/pg.sh"
+# shellcheck source=lib/timescaledb.sh
+. "$LOCAL_DIR/lib/timescaledb.sh"
 # shellcheck source=lib/video.sh
 . "$LOCAL_DIR/lib/video.sh"
 
@@ -55,7 +60,8 @@ write_env() {
       PGUSER "$PG_APP_USER" \
       PGPASSWORD "$PG_APP_PASSWORD" \
       PGDATABASE "$PG_APP_DB" \
-      STREETWATCH_VIDEO_DIR "$VIDEO_DIR"
+      STREETWATCH_VIDEO_DIR "$VIDEO_DIR" \
+      STREETWATCH_PG_TIMESCALEDB "$(state_get PG_TIMESCALEDB)"
   } >"$tmp"
   mv -f "$tmp" "$ENV_FILE"
 }
@@ -104,6 +110,7 @@ cmd_up() {
   pg_check
   kafka_fetch
   video_fetch
+  pg_running || tsdb_ensure # may build for minutes: before any port is chosen
 
   # Every port is chosen before anything starts, so a busy pinned port fails cleanly.
   if kafka_running; then
@@ -128,7 +135,7 @@ cmd_up() {
   fi
   if ! pg_running; then
     pg_stop
-    say "starting postgresql 15 on 127.0.0.1:$pgport"
+    say "starting postgresql 15 on 127.0.0.1:$pgport${TSDB_ACTIVE:+ with TimescaleDB $TSDB_ACTIVE}"
     STARTED+=(pg)
     pg_start "$pgport"
   fi

@@ -16,3 +16,5 @@ export * from './pg/pool.js';
 export * from './pg/migrate.js';
 export * from './ops/server.js';
 export * from './config/secrets.js';
+export * from './time.js';
+export * from './backoff.js';
