@@ -29,6 +29,10 @@ const staticConfig = {
   minBlobArea: 0.002,
   maxStaticFraction: 0.35,
   blobMatchIou: 0.3,
+  initSeconds: 6,
+  sameObjectSeconds: 3,
+  blobMemorySeconds: 20,
+  minEdgeEvidence: 0.45,
 };
 const trackerConfig = {
   highScore: 0.4,
@@ -39,6 +43,7 @@ const trackerConfig = {
   lostMemorySeconds: 15,
   stationaryWindowSeconds: 10,
   stationaryMaxDisplacement: 0.02,
+  stationaryBreakSeconds: 3,
   classGroups: [['car', 'truck', 'bus']],
   measurementNoise: 0.05,
   accelerationNoise: 0.5,

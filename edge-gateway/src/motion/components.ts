@@ -29,8 +29,11 @@ export function dilate3x3(mask: Uint8Array, width: number, height: number): Uint
   return out;
 }
 
-/** 8-connected components of `mask` with at least `minArea` pixels (iterative flood fill). */
-export function connectedComponents(mask: Uint8Array, width: number, height: number, minArea: number): Component[] {
+/**
+ * 8-connected components of `mask` with at least `minArea` pixels (iterative flood fill). With
+ * `joins`, two neighbouring mask pixels belong to one component only when `joins(p, q)` holds.
+ */
+export function connectedComponents(mask: Uint8Array, width: number, height: number, minArea: number, joins?: (p: number, q: number) => boolean): Component[] {
   const seen = new Uint8Array(mask.length);
   const stack = new Int32Array(mask.length);
   const result: Component[] = [];
@@ -62,7 +65,7 @@ export function connectedComponents(mask: Uint8Array, width: number, height: num
           const xx = x + dx;
           if (xx < 0 || xx >= width) continue;
           const q = yy * width + xx;
-          if (mask[q] && !seen[q]) {
+          if (mask[q] && !seen[q] && (!joins || joins(p, q))) {
             seen[q] = 1;
             stack[top++] = q;
           }

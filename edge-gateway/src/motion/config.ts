@@ -36,6 +36,23 @@ export const StaticObjectConfigSchema = Type.Object(
       description: 'above this share of static pixels the scene changed globally (lighting, camera moved): relearn',
     }),
     blobMatchIou: Type.Number({ minimum: 0, maximum: 1, default: 0.3, description: 'IoU that keeps a blob id from frame to frame' }),
+    initSeconds: Type.Number({
+      minimum: 0,
+      default: 6,
+      description: 'the long-term background starts as the per-pixel median of frames over this many seconds (nothing is reported before)',
+    }),
+    sameObjectSeconds: Type.Number({
+      minimum: 0,
+      default: 3,
+      description: 'pixels (and blobs across frames) are one object only when they appeared within this many seconds of each other',
+    }),
+    blobMemorySeconds: Type.Number({ minimum: 0, default: 20, description: 'a blob unseen this long (occluded) keeps its id and start time' }),
+    minEdgeEvidence: Type.Number({
+      minimum: 0,
+      maximum: 1,
+      default: 0.45,
+      description: 'a new blob whose share of new outline edges (vs the old background) is below this is uncovered background (a ghost): absorbed, not reported',
+    }),
   },
   { additionalProperties: false },
 );

@@ -1,5 +1,5 @@
-import { iou, type BBox } from '../frame.js';
-import { connectedComponents, dilate3x3 } from './components.js';
+import { intersection, iou, type BBox } from '../frame.js';
+import { connectedComponents } from './components.js';
 import type { StaticObjectConfig } from './config.js';
 import { blendWeight } from './downscale.js';
 
@@ -11,37 +11,64 @@ export interface StaticBlob {
   readonly bbox: BBox;
   /** Share of the frame the blob covers. */
   readonly area: number;
-  /** When its pixels became static (eventTime clock). */
+  /** When it appeared: when its pixels began to differ from the long-term background (eventTime clock). */
   readonly since: Date;
   /** Seconds from `since` to the current frame. */
   readonly ageSeconds: number;
+  /**
+   * Evidence that this is an object put there rather than background uncovered (0-1): the share of
+   * the gradient energy along the blob's outline that is in the current frame rather than in the
+   * background it replaced. 1 = the outline is all new edges (an object); 0 = the edges were in the
+   * background and are gone (a "ghost": something that stood there left). Blobs below
+   * `minEdgeEvidence` are not reported.
+   */
+  readonly score: number;
 }
 
 interface KnownBlob {
   id: string;
   bbox: BBox;
   since: number;
+  score: number;
+  lastSeen: number;
 }
 
 /**
  * Dual-background static-object detector for one camera (abandoned objects,
- * dumping, spillover). Works on the motion gate's downscaled grey frame.
+ * dumping, spillover). Works on the motion gate's downscaled grey frame. Every rate is in
+ * seconds, never in frames, so 1, 2 or 5 analytic fps find the same blobs at the same times.
  *
+ * - initialisation: the long-term background is the per-pixel temporal median of frames sampled
+ *   over the first `initSeconds` (one frame is not trusted: whoever stands there would stay in it);
+ *   nothing is reported before;
  * - fast background (tau ~ seconds) absorbs anything that stopped moving;
- * - slow background (tau ~ minutes) follows lighting; it is not updated where
- *   the scene is moving, and only at `absorbTauSeconds` under a static pixel, so a
- *   left object is remembered for about absorbTau * ln(contrast / threshold);
- * - static pixel = |grey - slow| > T and |grey - fast| <= T; 8-connected
- *   components of the (3x3 dilated) mask of pixels static for `confirmSeconds` are the blobs; a blob keeps its id
- *   from frame to frame by IoU; its age counts from when its pixels became static.
- * - a global change (more than `maxStaticFraction` static) relearns the slow
- *   background instead of reporting one huge blob.
+ * - slow background (tau ~ minutes) follows lighting; it is not updated where the scene is
+ *   moving, and only at `absorbTauSeconds` under a static pixel; a global brightness shift (the
+ *   median difference between frame and slow background, a cloud) is applied to the whole slow
+ *   background at once instead of turning every pixel "static";
+ * - a pixel is static when |grey - slow| > T and |grey - fast| <= T; it joins a blob after
+ *   `confirmSeconds` static; each pixel remembers since when it has differed from the slow
+ *   background (its appearance time);
+ * - blobs = 8-connected components of confirmed pixels, where neighbours join only when they
+ *   appeared within `sameObjectSeconds` of each other: a box put down next to an older object (or
+ *   a ghost) is its own blob with its own start time;
+ * - a blob's id is kept from frame to frame (and across an occlusion of up to
+ *   `blobMemorySeconds`) when its box overlaps a known blob's by `blobMatchIou` and they appeared
+ *   within `sameObjectSeconds`; its `since` is its own appearance time, never inherited;
+ * - ghost suppression: a new blob whose outline edges are in the old background but not in the
+ *   frame (score < `minEdgeEvidence`) is uncovered background: the slow background takes the
+ *   frame there, and nothing is reported;
+ * - a global change (more than `maxStaticFraction` static after the brightness correction)
+ *   relearns the slow background instead of reporting one huge blob.
  */
 export class StaticObjectDetector {
   private fast: Float32Array | undefined;
   private slow: Float32Array | undefined;
   private staticSince: Float64Array | undefined;
+  private diffSince: Float64Array | undefined;
   private lastTime: number | undefined;
+  private initStart: number | undefined;
+  private initSamples: Float32Array[] = [];
   private known: KnownBlob[] = [];
   private nextId = 1;
   private current: StaticBlob[] = [];
@@ -63,22 +90,64 @@ export class StaticObjectDetector {
     if (grey.length !== n) throw new RangeError(`grey frame has ${grey.length} pixels, expected ${n}`);
     const now = eventTime.getTime();
     if (this.lastTime !== undefined && now < this.lastTime) this.reset();
-    if (!this.fast || !this.slow || !this.staticSince) {
-      this.fast = Float32Array.from(grey);
-      this.slow = Float32Array.from(grey);
-      this.staticSince = new Float64Array(n).fill(Number.NaN);
-      this.lastTime = now;
+    const dt = this.lastTime === undefined ? 0 : (now - this.lastTime) / 1000;
+    this.lastTime = now;
+    if (!this.fast) this.fast = Float32Array.from(grey);
+    else {
+      const a = blendWeight(dt, this.config.fastTauSeconds);
+      const fast = this.fast;
+      // the fast update happens after the static test below once initialised; during init here
+      if (!this.slow) for (let i = 0; i < n; i++) fast[i] = (fast[i] as number) + a * ((grey[i] as number) - (fast[i] as number));
+    }
+    if (!this.slow) {
+      this.initialise(grey, now);
       this.current = [];
       return this.current;
     }
+    return this.step(grey, now, dt);
+  }
+
+  /** Collect samples (at most one per initSeconds / 10) and take their median once initSeconds passed. */
+  private initialise(grey: Float32Array, now: number): void {
+    const { initSeconds } = this.config;
+    if (this.initStart === undefined) this.initStart = now;
+    const elapsed = (now - this.initStart) / 1000;
+    const slot = initSeconds > 0 ? Math.floor((elapsed / initSeconds) * 10) : 0;
+    if (this.initSamples.length <= slot) this.initSamples.push(Float32Array.from(grey));
+    if (elapsed < initSeconds) return;
+    const n = grey.length;
+    const k = this.initSamples.length;
+    const slow = new Float32Array(n);
+    const col = new Float32Array(k);
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < k; j++) col[j] = (this.initSamples[j] as Float32Array)[i] as number;
+      col.sort();
+      slow[i] = k % 2 ? (col[(k - 1) / 2] as number) : ((col[k / 2 - 1] as number) + (col[k / 2] as number)) / 2;
+    }
+    this.slow = slow;
+    this.fast = Float32Array.from(grey);
+    this.staticSince = new Float64Array(n).fill(Number.NaN);
+    this.diffSince = new Float64Array(n).fill(Number.NaN);
+    this.initSamples = [];
+  }
+
+  private step(grey: Float32Array, now: number, dt: number): readonly StaticBlob[] {
+    const n = this.width * this.height;
     const { fastTauSeconds, slowTauSeconds, absorbTauSeconds, pixelThreshold: T } = this.config;
     const confirmMs = this.config.confirmSeconds * 1000;
-    const dt = (now - (this.lastTime ?? now)) / 1000;
-    this.lastTime = now;
     const aFast = blendWeight(dt, fastTauSeconds);
     const aSlow = blendWeight(dt, slowTauSeconds);
     const aAbsorb = blendWeight(dt, absorbTauSeconds);
-    const { fast, slow, staticSince } = this;
+    const fast = this.fast as Float32Array;
+    const slow = this.slow as Float32Array;
+    const staticSince = this.staticSince as Float64Array;
+    const diffSince = this.diffSince as Float64Array;
+    // Global brightness shift (cloud, auto-exposure): the median of grey - slow over every 7th pixel.
+    const sample: number[] = [];
+    for (let i = 0; i < n; i += 7) sample.push((grey[i] as number) - (slow[i] as number));
+    sample.sort((a, b) => a - b);
+    const shift = sample[sample.length >> 1] ?? 0;
+    if (Math.abs(shift) > T / 4) for (let i = 0; i < n; i++) slow[i] = (slow[i] as number) + shift;
     const mask = new Uint8Array(n);
     let staticCount = 0;
     for (let i = 0; i < n; i++) {
@@ -86,7 +155,11 @@ export class StaticObjectDetector {
       const f = fast[i] as number;
       const s = slow[i] as number;
       const moving = Math.abs(g - f) > T;
-      const isStatic = !moving && Math.abs(g - s) > T;
+      const differs = Math.abs(g - s) > T;
+      if (differs) {
+        if (Number.isNaN(diffSince[i])) diffSince[i] = now;
+      } else diffSince[i] = Number.NaN;
+      const isStatic = !moving && differs;
       fast[i] = f + aFast * (g - f);
       if (isStatic) {
         if (Number.isNaN(staticSince[i])) staticSince[i] = now;
@@ -99,63 +172,162 @@ export class StaticObjectDetector {
       }
     }
     if (staticCount > this.config.maxStaticFraction * n) {
-      // Lighting jump or camera moved: everything looks "static". Relearn instead of reporting it.
+      // Camera moved or the scene changed beyond a brightness shift: relearn instead of reporting it.
       slow.set(fast);
       staticSince.fill(Number.NaN);
+      diffSince.fill(Number.NaN);
       this.known = [];
       this.current = [];
       return this.current;
     }
-    this.current = this.label(mask, now);
+    this.current = this.label(mask, grey, now);
     return this.current;
   }
 
-  private label(mask: Uint8Array, now: number): StaticBlob[] {
+  /** Gradient magnitude (|dx| + |dy|, central differences) of `img` at pixel `p`. */
+  private gradient(img: Float32Array, p: number): number {
+    const W = this.width;
+    const x = p % W;
+    const y = (p - x) / W;
+    const at = (xx: number, yy: number): number => img[Math.min(this.height - 1, Math.max(0, yy)) * W + Math.min(W - 1, Math.max(0, xx))] as number;
+    return Math.abs(at(x + 1, y) - at(x - 1, y)) + Math.abs(at(x, y + 1) - at(x, y - 1));
+  }
+
+  /** Edge evidence (see StaticBlob.score) along the outline of a component's pixels. */
+  private edgeEvidence(pixels: Int32Array, member: Uint8Array, grey: Float32Array): number {
+    const W = this.width;
+    const slow = this.slow as Float32Array;
+    let cur = 0;
+    let bg = 0;
+    for (const p of pixels) {
+      const x = p % W;
+      const onOutline = x === 0 || x === W - 1 || !member[p - 1] || !member[p + 1] || !member[p - W] || !member[p + W];
+      if (!onOutline) continue;
+      cur += this.gradient(grey, p);
+      bg += this.gradient(slow, p);
+    }
+    return cur + bg === 0 ? 0.5 : cur / (cur + bg);
+  }
+
+  private label(mask: Uint8Array, grey: Float32Array, now: number): StaticBlob[] {
     const { width: W, height: H } = this;
-    const minArea = Math.max(1, Math.round(this.config.minBlobArea * W * H));
-    const comps = connectedComponents(dilate3x3(mask, W, H), W, H, minArea);
-    const since = this.staticSince;
-    const previous = this.known;
-    const claimed = new Set<string>();
-    const next: KnownBlob[] = [];
+    const cfg = this.config;
+    const minArea = Math.max(1, Math.round(cfg.minBlobArea * W * H));
+    const diffSince = this.diffSince as Float64Array;
+    const tolMs = cfg.sameObjectSeconds * 1000;
+    const { grown, times } = this.dilateByTime(mask, diffSince, tolMs);
+    const comps = connectedComponents(grown, W, H, minArea, (p, q) => Math.abs((times[p] as number) - (times[q] as number)) <= tolMs);
+    const memoryMs = cfg.blobMemorySeconds * 1000;
+    const previous = this.known.filter((k) => now - k.lastSeen <= memoryMs);
+    const claimed = new Set<KnownBlob>();
+    const seen: KnownBlob[] = [];
+    const reported: StaticBlob[] = [];
+    const member = new Uint8Array(W * H);
     for (const c of comps) {
       const bbox: BBox = { x: c.minX / W, y: c.minY / H, w: (c.maxX - c.minX + 1) / W, h: (c.maxY - c.minY + 1) / H };
-      // Median time at which the component's static pixels became static.
-      const times: number[] = [];
-      for (const p of c.pixels) {
-        const t = since?.[p];
-        if (t !== undefined && !Number.isNaN(t)) times.push(t);
-      }
-      times.sort((a, b) => a - b);
-      const pixelSince = times[Math.floor(times.length / 2)] ?? now;
+      // Appearance time: the median time at which its pixels began to differ from the slow background.
+      const sinceOf = Array.from(c.pixels, (p) => times[p] as number).sort((a, b) => a - b);
+      const since = sinceOf[sinceOf.length >> 1] ?? now;
       let best: KnownBlob | undefined;
-      let bestIou = this.config.blobMatchIou;
+      let bestIou = cfg.blobMatchIou;
       for (const k of previous) {
-        if (claimed.has(k.id)) continue;
-        const v = iou(k.bbox, bbox);
+        if (claimed.has(k) || Math.abs(k.since - since) > tolMs) continue;
+        // same appearance time and overlapping: one object (a fragment grown whole counts too)
+        const overlap = intersection(k.bbox, bbox);
+        const v = Math.max(iou(k.bbox, bbox), overlap / Math.max(1e-9, Math.min(k.bbox.w * k.bbox.h, bbox.w * bbox.h)));
         if (v >= bestIou) {
           bestIou = v;
           best = k;
         }
       }
-      if (best) claimed.add(best.id);
-      next.push({ id: best?.id ?? `s${this.nextId++}`, bbox, since: Math.min(best?.since ?? pixelSince, pixelSince) });
+      for (const p of c.pixels) member[p] = 1;
+      const score = this.edgeEvidence(c.pixels, member, grey);
+      for (const p of c.pixels) member[p] = 0;
+      if (!best && score < cfg.minEdgeEvidence) {
+        this.absorb(c.pixels, grey);
+        continue;
+      }
+      const k: KnownBlob = best ?? { id: `s${this.nextId++}`, bbox, since, score, lastSeen: now };
+      if (best) claimed.add(best);
+      k.bbox = bbox;
+      k.lastSeen = now;
+      k.score = score;
+      seen.push(k);
+      reported.push({ id: k.id, bbox, area: c.area / (W * H), since: new Date(k.since), ageSeconds: (now - k.since) / 1000, score });
     }
-    this.known = next;
-    return next.map((k, i) => ({
-      id: k.id,
-      bbox: k.bbox,
-      area: (comps[i]?.area ?? 0) / (W * H),
-      since: new Date(k.since),
-      ageSeconds: (now - k.since) / 1000,
-    }));
+    // Blobs not seen this frame are remembered for blobMemorySeconds (an occlusion, a shadow).
+    this.known = [...seen, ...previous.filter((k) => !claimed.has(k) && !seen.includes(k))];
+    return reported;
+  }
+
+  /**
+   * 3x3 dilation that closes one-pixel gaps in a fragmented object but never bridges two objects:
+   * a pixel is added only when its confirmed neighbours appeared within `tolMs` of each other,
+   * and it takes their earliest appearance time.
+   */
+  private dilateByTime(mask: Uint8Array, diffSince: Float64Array, tolMs: number): { grown: Uint8Array; times: Float64Array } {
+    const { width: W, height: H } = this;
+    const grown = Uint8Array.from(mask);
+    const times = new Float64Array(mask.length).fill(Number.NaN);
+    for (let p = 0; p < mask.length; p++) if (mask[p]) times[p] = diffSince[p] as number;
+    for (let y = 0; y < H; y++) {
+      for (let x = 0; x < W; x++) {
+        const p = y * W + x;
+        if (mask[p]) continue;
+        let lo = Infinity;
+        let hi = -Infinity;
+        for (let dy = -1; dy <= 1; dy++) {
+          const yy = y + dy;
+          if (yy < 0 || yy >= H) continue;
+          for (let dx = -1; dx <= 1; dx++) {
+            const xx = x + dx;
+            if (xx < 0 || xx >= W || !mask[yy * W + xx]) continue;
+            const t = diffSince[yy * W + xx] as number;
+            if (t < lo) lo = t;
+            if (t > hi) hi = t;
+          }
+        }
+        if (lo !== Infinity && hi - lo <= tolMs) {
+          grown[p] = 1;
+          times[p] = lo;
+        }
+      }
+    }
+    return { grown, times };
+  }
+
+  /** Uncovered background (a ghost): the slow background takes the frame's pixels around it. */
+  private absorb(pixels: Int32Array, grey: Float32Array): void {
+    const slow = this.slow as Float32Array;
+    const staticSince = this.staticSince as Float64Array;
+    const diffSince = this.diffSince as Float64Array;
+    const W = this.width;
+    const H = this.height;
+    for (const p of pixels) {
+      const x = p % W;
+      const y = (p - x) / W;
+      for (let dy = -1; dy <= 1; dy++) {
+        for (let dx = -1; dx <= 1; dx++) {
+          const xx = x + dx;
+          const yy = y + dy;
+          if (xx < 0 || yy < 0 || xx >= W || yy >= H) continue;
+          const q = yy * W + xx;
+          slow[q] = grey[q] as number;
+          staticSince[q] = Number.NaN;
+          diffSince[q] = Number.NaN;
+        }
+      }
+    }
   }
 
   reset(): void {
     this.fast = undefined;
     this.slow = undefined;
     this.staticSince = undefined;
+    this.diffSince = undefined;
     this.lastTime = undefined;
+    this.initStart = undefined;
+    this.initSamples = [];
     this.known = [];
     this.current = [];
   }

@@ -36,6 +36,10 @@ export const ZoneSchema = Type.Object(
     explainingClasses: Type.Optional(Classes),
     useStaticBlobs: Type.Optional(Type.Boolean()),
     minBlobArea: Type.Optional(Type.Number({ minimum: 0, maximum: 1, description: 'smallest static blob considered, share of the frame' })),
+    vendorReach: Type.Optional(Type.Number({ minimum: 0, description: 'street_vendor: largest gap between a staying person and the goods, in person heights (default 1)' })),
+    vendorPairSeconds: Type.Optional(
+      Type.Number({ minimum: 0, description: 'street_vendor: the person must begin to stay within this many seconds of the goods appearing (default 120)' }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -69,6 +73,10 @@ export interface Zone {
   readonly explainingClasses: readonly string[];
   readonly useStaticBlobs: boolean;
   readonly minBlobArea: number;
+  /** street_vendor: largest gap between a staying person and the goods, in person heights. */
+  readonly vendorReach: number;
+  /** street_vendor: person and goods arrive within this many seconds of each other. */
+  readonly vendorPairSeconds: number;
 }
 
 const VEHICLES = ['car', 'truck', 'bus', 'motorcycle'];
@@ -86,6 +94,8 @@ export const ZONE_DEFAULTS: Readonly<Record<ViolationType, Omit<Zone, 'id' | 'ty
     explainingClasses: [],
     useStaticBlobs: false,
     minBlobArea: 0,
+    vendorReach: 1,
+    vendorPairSeconds: 120,
   },
   street_vendor: {
     schedule: [],
@@ -97,6 +107,8 @@ export const ZONE_DEFAULTS: Readonly<Record<ViolationType, Omit<Zone, 'id' | 'ty
     explainingClasses: PEOPLE_AND_VEHICLES,
     useStaticBlobs: true,
     minBlobArea: 0.002,
+    vendorReach: 1,
+    vendorPairSeconds: 120,
   },
   shopfront_spillover: {
     schedule: [{ days: ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'], start: '08:00', end: '22:00' }],
@@ -108,6 +120,8 @@ export const ZONE_DEFAULTS: Readonly<Record<ViolationType, Omit<Zone, 'id' | 'ty
     explainingClasses: PEOPLE_AND_VEHICLES,
     useStaticBlobs: true,
     minBlobArea: 0.002,
+    vendorReach: 1,
+    vendorPairSeconds: 120,
   },
   dumping: {
     schedule: [],
@@ -119,6 +133,8 @@ export const ZONE_DEFAULTS: Readonly<Record<ViolationType, Omit<Zone, 'id' | 'ty
     explainingClasses: PEOPLE_AND_VEHICLES,
     useStaticBlobs: true,
     minBlobArea: 0.002,
+    vendorReach: 1,
+    vendorPairSeconds: 120,
   },
 };
 
@@ -141,6 +157,8 @@ export function resolveZone(z: ZoneConfig): Zone {
     explainingClasses: z.explainingClasses ?? d.explainingClasses,
     useStaticBlobs: z.useStaticBlobs ?? d.useStaticBlobs,
     minBlobArea: z.minBlobArea ?? d.minBlobArea,
+    vendorReach: z.vendorReach ?? d.vendorReach,
+    vendorPairSeconds: z.vendorPairSeconds ?? d.vendorPairSeconds,
   };
   validateWindows([...zone.schedule, ...zone.muted], zone.timezone);
   return zone;

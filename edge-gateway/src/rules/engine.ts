@@ -98,7 +98,7 @@ export class RuleEngine {
       }
       if (!this.activeSince.has(zone.id)) this.activeSince.set(zone.id, this.seenInactive.has(zone.id) ? now : -Infinity);
       const activeFrom = this.activeSince.get(zone.id) ?? now;
-      const { holding, left } = observeZone(zone, input.tracks, input.staticBlobs, now);
+      const { holding, left } = observeZone(zone, input.tracks, input.staticBlobs);
       const seen = new Set<string>();
       for (const obs of holding) {
         const k = `${zone.id}\u0000${obs.key}`;

@@ -12,5 +12,5 @@ export {
 } from './config.js';
 export { RuleEngine, violationIdOf, type EndReason, type RuleInput, type ViolationEvent, type ViolationPhase } from './engine.js';
 export { anchorOf, inPolygon, type Point, type Polygon } from './geometry.js';
-export { STATIC_BLOB_SCORE, STATIC_OBJECT_CLASS } from './observe.js';
+export { STATIC_OBJECT_CLASS } from './observe.js';
 export { inWindows, type TimeWindow, type Weekday } from './schedule.js';

@@ -14,6 +14,12 @@ export const TrackerConfigSchema = Type.Object(
       default: 0.02,
       description: 'largest centre displacement (normalized units) that still counts as not moving',
     }),
+    stationaryBreakSeconds: Type.Number({
+      minimum: 0,
+      default: 3,
+      description:
+        'a stationary track counts as moving only once its centre has been off its spot this long (a vehicle passing in front, a shaking camera, one bad box do not restart its dwell)',
+    }),
     classGroups: Type.Array(Type.Array(Type.String({ minLength: 1 }), { minItems: 2 }), {
       default: [['car', 'truck', 'bus']],
       description: 'classes that may match each other (the detector flips between them); other class pairs never match',

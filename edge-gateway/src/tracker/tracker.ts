@@ -45,6 +45,8 @@ class TrackRecord {
   history: Sample[] = [];
   stationarySince: number | undefined;
   anchor: { cx: number; cy: number } | undefined;
+  /** A stationary track seen off its spot: since when (it is moving once that lasts stationaryBreakSeconds). */
+  offSpotSince: number | undefined;
   lastBox: BBox;
 
   constructor(
@@ -162,7 +164,15 @@ export class Tracker {
     minIou: number,
   ): { pairs: [TrackRecord, Detection][]; unmatchedTracks: TrackRecord[]; unmatchedDetections: Detection[] } {
     const boxes = tracks.map((r) => r.kf.box);
-    const score = tracks.map((r, i) => dets.map((d) => (this.compatible(r.objectClass, d.objectClass) ? iou(boxes[i] as BBox, d.bbox) : 0)));
+    // A stationary track only takes a detection centred near its spot: a vehicle passing in front
+    // of a parked one must not drag the parked car's track (and its dwell) away with it.
+    const gate = 3 * this.config.stationaryMaxDisplacement;
+    const near = (r: TrackRecord, d: Detection): boolean => {
+      if (r.stationarySince === undefined || !r.anchor) return true;
+      const c = centre(d.bbox);
+      return Math.hypot(c.cx - r.anchor.cx, c.cy - r.anchor.cy) <= gate;
+    };
+    const score = tracks.map((r, i) => dets.map((d) => (this.compatible(r.objectClass, d.objectClass) && near(r, d) ? iou(boxes[i] as BBox, d.bbox) : 0)));
     const pairs = assign(score, minIou).map(([ti, di]) => [tracks[ti], dets[di]] as [TrackRecord, Detection]);
     const usedT = new Set(pairs.map(([r]) => r));
     const usedD = new Set(pairs.map(([, d]) => d));
@@ -195,7 +205,13 @@ export class Tracker {
     const firstInside = r.history.findIndex((s) => s.t >= cutoff);
     if (firstInside > 0) r.history = r.history.slice(firstInside - 1);
     if (r.stationarySince !== undefined && r.anchor) {
-      if (Math.hypot(c.cx - r.anchor.cx, c.cy - r.anchor.cy) <= maxD) return;
+      if (Math.hypot(c.cx - r.anchor.cx, c.cy - r.anchor.cy) <= maxD) {
+        r.offSpotSince = undefined;
+        return;
+      }
+      r.offSpotSince ??= now;
+      if (now - r.offSpotSince < this.config.stationaryBreakSeconds * 1000) return;
+      r.offSpotSince = undefined;
       r.stationarySince = undefined;
       r.anchor = undefined;
       r.history = [{ t: now, ...c }];

@@ -16,6 +16,10 @@ const config: StaticObjectConfig = {
   minBlobArea: 0.002,
   maxStaticFraction: 0.35,
   blobMatchIou: 0.3,
+  initSeconds: 6,
+  sameObjectSeconds: 3,
+  blobMemorySeconds: 20,
+  minEdgeEvidence: 0.45,
 };
 
 // Background: one real vtest frame; the "object": the car still, 150x110 px, pasted from t=10 s.
@@ -42,14 +46,15 @@ function noisy(src: Buffer, seed: number): Buffer {
 }
 
 function frameAt(seconds: number, data: Buffer): Frame {
-  return { cameraId: 'cam-static', seq: seconds, width: W, height: H, data, eventTime: new Date(Date.UTC(2024, 4, 6, 2, 0, seconds)) };
+  return { cameraId: 'cam-static', seq: Math.round(seconds * 10), width: W, height: H, data, eventTime: new Date(Date.UTC(2024, 4, 6, 2, 0, 0) + seconds * 1000) };
 }
 
-function run(frames: (s: number) => Buffer, seconds: number): Map<number, readonly StaticBlob[]> {
+function run(frames: (s: number) => Buffer, seconds: number, fps = 1): Map<number, readonly StaticBlob[]> {
   const gate = new MotionGate(motion);
   const det = new StaticObjectDetector(config, motion.width, motion.height);
   const out = new Map<number, readonly StaticBlob[]>();
-  for (let s = 0; s <= seconds; s++) {
+  for (let i = 0; i <= seconds * fps; i++) {
+    const s = i / fps;
     const f = frameAt(s, frames(s));
     out.set(s, det.update(gate.evaluate(f).grey, f.eventTime));
   }
@@ -93,4 +98,44 @@ t.test('a global lighting jump relearns the background instead of reporting a hu
   const huge = [...blobs].flatMap(([, b]) => b).filter((b) => b.area > 0.35);
   t.same(huge, [], 'never a frame-sized blob');
   t.same(blobs.get(40), [], 'nothing static once relearned');
+});
+
+t.test('someone standing there in the first seconds leaves no ghost when they go (median start, edge check)', async (t) => {
+  const withObject = Buffer.from(background.data);
+  paste(withObject, PASTE.x, PASTE.y);
+  // the "object" stands there from the first frame to 8 s (longer than half the 6 s initialisation), then is gone
+  const blobs = run((s) => noisy(s < 8 ? withObject : background.data, Math.round(s * 10)), 60);
+  const any = [...blobs].filter(([, b]) => b.length > 0);
+  t.same(any, [], 'the uncovered ground is never reported');
+});
+
+t.test('the same object gives the same blob and start time at 1, 2 and 5 fps', async (t) => {
+  const withObject = Buffer.from(background.data);
+  paste(withObject, PASTE.x, PASTE.y);
+  const per = [1, 2, 5].map((fps) => {
+    const blobs = run((s) => noisy(s < 10 ? background.data : withObject, Math.round(s * 10)), 40, fps);
+    const first = [...blobs].find(([, b]) => b.length > 0);
+    const last = blobs.get(40) ?? [];
+    return { fps, firstSeen: first?.[0], since: last[0]?.since.getTime(), count: last.length, score: last[0]?.score };
+  });
+  t.comment(JSON.stringify(per));
+  t.ok(per.every((p) => p.count === 1), 'one blob at every rate');
+  const sinces = per.map((p) => p.since ?? 0);
+  t.ok(Math.max(...sinces) - Math.min(...sinces) <= 1000, 'start times within 1 s');
+  const seen = per.map((p) => p.firstSeen ?? 0);
+  t.ok(Math.max(...seen) - Math.min(...seen) <= 2, `reported within 2 s of each other (${seen.join(', ')} s)`);
+  t.ok(per.every((p) => (p.score ?? 0) > 0.5), 'an object put there has more new outline edges than the ground had');
+});
+
+t.test('an object put down next to an older one is its own blob with its own start time', async (t) => {
+  const one = Buffer.from(background.data);
+  paste(one, PASTE.x, PASTE.y);
+  const two = Buffer.from(one);
+  paste(two, PASTE.x + PASTE.w, PASTE.y); // touching the first, on its right
+  const blobs = run((s) => noisy(s < 10 ? background.data : s < 30 ? one : two, s), 60);
+  const last = (blobs.get(60) ?? []).slice().sort((a, b) => a.since.getTime() - b.since.getTime());
+  t.equal(last.length, 2, 'two blobs');
+  const t0 = Date.UTC(2024, 4, 6, 2, 0, 0);
+  t.equal(((last[0]?.since.getTime() ?? 0) - t0) / 1000, 10, 'the first from 10 s');
+  t.equal(((last[1]?.since.getTime() ?? 0) - t0) / 1000, 30, 'the second from 30 s, not inherited');
 });

@@ -37,7 +37,7 @@ function track(id: string, objectClass: string, bbox: BBox, o: Partial<Track> = 
 }
 
 function blob(id: string, bbox: BBox, since: Date): (now: Date) => StaticBlob {
-  return (now) => ({ id, bbox, area: bbox.w * bbox.h, since, ageSeconds: (now.getTime() - since.getTime()) / 1000 });
+  return (now) => ({ id, bbox, area: bbox.w * bbox.h, since, ageSeconds: (now.getTime() - since.getTime()) / 1000, score: 0.8 });
 }
 
 function engine(zones: ZoneConfig[], updateIntervalSeconds = 30): RuleEngine {
@@ -198,17 +198,52 @@ t.test('dumping is muted during collection windows', async (t) => {
   t.same(events[0]?.eventTime, sh(14, 40));
 });
 
-t.test('street vendor: a person with a stationary umbrella in the zone for the dwell; ends when the person is gone', async (t) => {
+t.test('a car replaced by another at the same spot (one track throughout) is a second violation, told by the ground under it', async (t) => {
+  const zone: ZoneConfig = { id: 'P1', type: 'illegal_parking', polygon: lane, dwellSeconds: 30, gapSeconds: 10 };
+  const car = track('t7', 'car', CAR_IN, { stationarySince: T0 });
+  // the static layer: the first car's blob from 0 s until it leaves at 60 s; the second car's from 62 s
+  const first = blob('s1', { ...CAR_IN }, T0);
+  const second = blob('s2', { ...CAR_IN }, at(62));
+  const events = play(engine([zone]), 0, 150, (s) => ({ tracks: [car], blobs: s < 60 ? [first(at(s))] : s < 72 ? [] : [second(at(s))] }));
+  const starts = events.filter((e) => e.phase === 'start');
+  t.equal(starts.length, 2, 'two violations');
+  t.equal(starts[0]?.eventTime.getTime(), at(30).getTime(), 'the first after its dwell');
+  t.equal(starts[1]?.startedAt.getTime(), at(62).getTime(), 'the second counted from when the second car appeared');
+  t.equal(starts[1]?.eventTime.getTime(), at(92).getTime(), 'and started after its own dwell');
+  const firstEnd = events.find((e) => e.phase === 'end' && e.violationId === starts[0]?.violationId);
+  t.ok(firstEnd && firstEnd.eventTime.getTime() <= at(72 + 11).getTime(), 'the first ended once the second was seen, within the gap');
+  const shadow = play(engine([zone]), 0, 150, (s) => ({ tracks: [car], blobs: [first(at(s))] }));
+  t.equal(shadow.filter((e) => e.phase === 'start').length, 1, 'the same car with its own blob throughout: one violation');
+});
+
+t.test('street vendor: a person staying by a stationary umbrella in the zone for the dwell; ends when the person is gone', async (t) => {
   const zone: ZoneConfig = { id: 'V1', type: 'street_vendor', polygon: lane, dwellSeconds: 240, gapSeconds: 30 };
   const e = engine([zone], 1000);
   const umbrella = track('t2', 'umbrella', { x: 0.3, y: 0.5, w: 0.15, h: 0.2 });
-  const seller = track('t3', 'person', { x: 0.45, y: 0.5, w: 0.06, h: 0.25 }, { stationary: false });
+  const seller = track('t3', 'person', { x: 0.45, y: 0.5, w: 0.06, h: 0.25 });
   const alone = play(engine([zone]), 0, 400, () => ({ tracks: [umbrella] }));
   t.same(alone, [], 'an umbrella alone is not a vendor');
   const events = play(e, 0, 400, (s) => ({ tracks: s <= 300 ? [umbrella, seller] : [umbrella] }));
   t.same(events.map((ev) => ev.phase), ['start', 'end']);
   t.match(events[0], { type: 'street_vendor', objectClass: 'umbrella', trackId: 't2', dwellSeconds: 240 });
   t.match(events[1], { endReason: 'lost', dwellSeconds: 300 });
+});
+
+t.test('street vendor needs a vendor: passers-by, a lone lingerer, someone far from the goods or long after them are not one', async (t) => {
+  const zone: ZoneConfig = { id: 'V1', type: 'street_vendor', polygon: lane, dwellSeconds: 60, gapSeconds: 30 };
+  const umbrella = track('t2', 'umbrella', { x: 0.3, y: 0.5, w: 0.15, h: 0.2 });
+  const goods = blob('s9', { x: 0.3, y: 0.55, w: 0.1, h: 0.08 }, T0);
+  const passerBy = (s: number) => track(`p${s % 7}`, 'person', { x: 0.2 + (s % 7) * 0.05, y: 0.5, w: 0.06, h: 0.25 }, { stationary: false, stationarySince: undefined });
+  t.same(play(engine([zone]), 0, 200, (s) => ({ tracks: [umbrella, passerBy(s)] })), [], 'people walking past an umbrella');
+  t.same(play(engine([zone]), 0, 200, (s) => ({ tracks: [passerBy(s)], blobs: [goods(at(s))] })), [], 'people walking past goods on the ground');
+  const lingerer = track('t3', 'person', { x: 0.45, y: 0.5, w: 0.06, h: 0.25 });
+  t.same(play(engine([zone]), 0, 200, () => ({ tracks: [lingerer] })), [], 'a person standing with no goods');
+  const far = track('t4', 'person', { x: 0.85, y: 0.5, w: 0.06, h: 0.2 });
+  t.same(play(engine([zone]), 0, 200, () => ({ tracks: [umbrella, far] })), [], 'a person standing two person-heights away from the goods');
+  const later = track('t5', 'person', { x: 0.45, y: 0.5, w: 0.06, h: 0.25 }, { stationarySince: at(150) });
+  t.same(play(engine([zone]), 150, 300, () => ({ tracks: [umbrella, later] })), [], 'goods there since 0 s, a person staying by them from 150 s (they did not come together)');
+  const withGoods = play(engine([zone]), 0, 200, (s) => ({ tracks: [lingerer], blobs: [goods(at(s))] }));
+  t.same(withGoods.filter((ev) => ev.phase === 'start').map((ev) => `${ev.phase}:${ev.objectClass}:${ev.eventTime.toISOString()}`), [`start:static_object:${at(60).toISOString()}`], 'the same person staying by goods that appeared with them');
 });
 
 t.test('shopfront spillover: a chair is counted once even though it is also a static blob; blobs of standing people are ignored', async (t) => {

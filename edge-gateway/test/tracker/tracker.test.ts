@@ -13,6 +13,7 @@ const config: TrackerConfig = {
   lostMemorySeconds: 15,
   stationaryWindowSeconds: 10,
   stationaryMaxDisplacement: 0.02,
+  stationaryBreakSeconds: 3,
   classGroups: [['car', 'truck', 'bus']],
   measurementNoise: 0.05,
   accelerationNoise: 0.5,
@@ -114,15 +115,34 @@ t.test('a car that stops becomes stationary after the window and stops being sta
   for (let s = 0; s <= 40; s++) {
     // Drives 0.03/s until t=10, parks (with detector jitter) until t=30, then leaves at 0.05/s.
     const cx = s <= 10 ? 0.2 + 0.03 * s : s <= 30 ? 0.5 + (s % 2 ? 0.003 : -0.003) : 0.5 + 0.05 * (s - 30);
-    states.push({ s, tr: tracker.update(at(s), [det('car', cx, 0.6, 0.2, 0.15)])[0] });
+    states.push({ s, tr: tracker.update(at(s), [det('car', cx, 0.6, 0.2, 0.15)]).find((tr) => tr.state === 'tracked') });
   }
   const stationaryAt = states.filter((x) => x.tr?.stationary).map((x) => x.s);
   t.ok(stationaryAt.length > 0, 'becomes stationary');
   t.equal(stationaryAt[0], 21, 'stationary once the 10 s window after the stop is full');
-  t.ok(stationaryAt.every((s) => s >= 21 && s <= 30), 'stationary only while parked');
+  t.ok(stationaryAt.every((s) => s >= 21 && s <= 30 + config.stationaryBreakSeconds), 'stationary only while parked (at most stationaryBreakSeconds after it drove off)');
+  t.ok(states.filter((x) => x.s >= 34).every((x) => x.tr && !x.tr.stationary), 'the car driving off is a moving track');
   const since = states.find((x) => x.s === 25)?.tr?.stationarySince?.getTime();
   t.ok(since !== undefined && since >= at(10).getTime() && since <= at(11).getTime(), 'stationarySince is the stop time');
-  t.equal(new Set(states.map((x) => x.tr?.id)).size, 1, 'one id throughout');
+  t.equal(new Set(states.filter((x) => x.s >= 2 && x.s <= 30).map((x) => x.tr?.id)).size, 1, 'one id while it drove in and stood (confirmed from the second hit)');
+});
+
+t.test('a vehicle passing in front of a parked car does not take its track, and a shaking camera does not make it move', async (t) => {
+  const tracker = new Tracker(config);
+  let parkedId: string | undefined;
+  const since: (number | undefined)[] = [];
+  for (let s = 0; s <= 40; s++) {
+    const shake = (s % 3) * 0.004 - 0.004; // a few pixels either way
+    const dets = [det('car', 0.5 + shake, 0.6 + shake, 0.2, 0.15)];
+    // another car drives right to left in front of it at 0.1/s during 20-26 s (overlapping it)
+    if (s >= 20 && s <= 26) dets.push(det('car', 0.8 - 0.1 * (s - 20), 0.65, 0.22, 0.16));
+    const tracks = tracker.update(at(s), dets);
+    const parked = tracks.find((tr) => tr.stationary);
+    if (s === 15) parkedId = parked?.id;
+    if (s >= 15) since.push(tracks.find((tr) => tr.id === parkedId)?.stationarySince?.getTime());
+  }
+  t.ok(parkedId, 'parked and stationary by 15 s');
+  t.ok(since.every((v) => v !== undefined && v === since[0]), 'the parked track stays stationary with one stationarySince from 15 to 40 s');
 });
 
 t.test('low-score detections extend an existing track (second pass) but never start one', async (t) => {
