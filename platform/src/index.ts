@@ -14,3 +14,4 @@ export * from './pg/pool.js';
 export * from './pg/migrate.js';
 export * from './ops/server.js';
 export * from './config/secrets.js';
+export * from './objectstore/store.js';

@@ -18,6 +18,13 @@ export const REDACT_PATHS = [
   'req.headers.cookie',
   '*.*.password',
   '*.*.secret',
+  // object store (S3) credentials
+  'secretAccessKey',
+  '*.secretAccessKey',
+  '*.*.secretAccessKey',
+  'credentials',
+  '*.credentials',
+  '*.*.credentials',
 ];
 
 /** `rtsp://admin:pw@host/...` → `rtsp://admin:***@host/...` (also for http URLs with credentials). */

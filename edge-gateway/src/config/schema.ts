@@ -5,9 +5,11 @@
  */
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { Id, Labels } from '@streetwatch/schemas';
+import type { ObjectStore } from '@streetwatch/platform';
 import { AnalyticConfig, SourceConfig, WatchdogConfig } from '../cameras/config.js';
 import { DetectorConfigSchema } from '../detector/config.js';
 import { OutboxConfigSchema } from '../outbox/config.js';
+import { EvidenceStoreConfigSchema } from '../upload/config.js';
 import { PublisherConfigSchema } from '../publish/config.js';
 import { MotionConfigSchema, StaticObjectConfigSchema } from '../motion/config.js';
 import { VIOLATION_TYPES, ZoneSchema, type ViolationType } from '../rules/config.js';
@@ -34,15 +36,8 @@ const ms = (def: number, min: number, max: number) => Type.Integer({ minimum: mi
 
 export const HttpConfigSchema = Type.Object(
   {
-    host: Type.String({ minLength: 1, default: '0.0.0.0', description: 'address the ops/evidence server binds' }),
+    host: Type.String({ minLength: 1, default: '0.0.0.0', description: 'address the ops server binds' }),
     port: Type.Integer({ minimum: 0, maximum: 65535, default: 8080, description: '0 picks a free port' }),
-    publicBaseUrl: Type.Optional(
-      Type.String({
-        pattern: '^https?://[^\\s]+$',
-        maxLength: 1024,
-        description: 'how consumers reach this gateway; evidence URLs are <publicBaseUrl>/evidence/<id>.jpg (default http://<host>:<port>)',
-      }),
-    ),
   },
   { additionalProperties: false },
 );
@@ -61,10 +56,13 @@ export const KafkaConfigSchema = Type.Object(
 
 export const EvidenceConfigSchema = Type.Object(
   {
-    dir: Type.String({ minLength: 1, description: 'folder of evidence JPEGs (created if missing)' }),
-    maxBytes: Type.Integer({ minimum: 1_000_000, default: 2 * 1024 ** 3, description: 'oldest pictures are removed past this total' }),
-    maxAgeHours: Type.Number({ exclusiveMinimum: 0, default: 720, description: 'pictures older than this are removed' }),
     jpegQuality: Type.Integer({ minimum: 1, maximum: 100, default: 80 }),
+    store: Type.Optional(
+      Type.Object(EvidenceStoreConfigSchema.properties, {
+        additionalProperties: false,
+        description: 'the evidence object store (S3 API); without it events carry no picture. Pictures wait in the outbox (outbox.maxPictureBytes)',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -135,7 +133,7 @@ export const GatewayConfigSchema = Type.Object(
     http: Type.Object(HttpConfigSchema.properties, { additionalProperties: false, default: {} }),
     kafka: Type.Object(KafkaConfigSchema.properties, { additionalProperties: false, default: {} }),
     outbox: OutboxConfigSchema,
-    evidence: EvidenceConfigSchema,
+    evidence: Type.Object(EvidenceConfigSchema.properties, { additionalProperties: false, default: {} }),
     detector: Type.Object(
       {
         ...DetectorConfigSchema.properties,
@@ -173,4 +171,8 @@ export type GatewayCameraConfig = Static<typeof GatewayCameraSchema> & {
   enabled: boolean;
   zones: GatewayZoneConfig[];
 };
-export type GatewayConfig = Static<typeof GatewayConfigSchema>;
+type ShapedGatewayConfig = Static<typeof GatewayConfigSchema>;
+/** The validated config; `evidence.objectStore` is `evidence.store` with its credentials resolved (parse.ts). */
+export type GatewayConfig = Omit<ShapedGatewayConfig, 'evidence'> & {
+  evidence: ShapedGatewayConfig['evidence'] & { objectStore?: ObjectStore };
+};

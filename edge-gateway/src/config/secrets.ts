@@ -13,7 +13,17 @@ import type { SourceConfig } from '../cameras/config.js';
 export type { SecretContext };
 
 /** Log paths that may hold a camera password, beyond the platform's `password` / `*.password` / `*.*.password`. */
-export const EDGE_REDACT_PATHS = ['source.password', '*.source.password', 'cameras[*].source.password', 'config.cameras[*].source.password'];
+export const EDGE_REDACT_PATHS = [
+  'source.password',
+  '*.source.password',
+  'cameras[*].source.password',
+  'config.cameras[*].source.password',
+  // the evidence store's resolved credentials (evidence.objectStore.credentials)
+  'objectStore.credentials',
+  '*.objectStore.credentials',
+  'evidence.objectStore.credentials',
+  'config.evidence.objectStore.credentials',
+];
 
 /**
  * The source with `passwordEnv` / `passwordFile` replaced by the `password` they name. Problems

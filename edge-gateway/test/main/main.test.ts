@@ -56,7 +56,7 @@ t.test('--validate-config rejects a bad file with exit 1 and one line per proble
       'colour: red',
       'http: { port: 70000 }',
       'outbox: { path: /tmp/o.db }',
-      'evidence: { dir: /tmp/ev }',
+      'evidence: { jpegQuality: 80 }',
       'detector: { modelDir: /m, inputSize: 8 }',
       'cameras:',
       '  - id: cam-1',
@@ -91,7 +91,7 @@ t.test('a duplicate camera id is reported even when every key is valid', async (
   const dir = await tempDir(t, 'edge-cfg');
   const file = join(dir, 'dup.json');
   const cam = { id: 'cam-1', source: { type: 'file', path: '/v.mp4' } };
-  await writeFile(file, JSON.stringify({ gatewayId: 'gw-1', outbox: { path: '/o' }, evidence: { dir: '/e' }, detector: { modelDir: '/m' }, cameras: [cam, cam] }));
+  await writeFile(file, JSON.stringify({ gatewayId: 'gw-1', outbox: { path: '/o' }, detector: { modelDir: '/m' }, cameras: [cam, cam] }));
   const r = runMain(['--validate-config', file]);
   t.equal(r.code, 1);
   t.match(r.stderr, /cameras\.1\.id: duplicates cameras\.0\.id \(cam-1\)/);
