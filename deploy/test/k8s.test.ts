@@ -35,7 +35,7 @@ const MODELS: Record<string, new (o: never) => { validate(): void }> = {
   'v1/Service': Service,
 };
 /** Secrets the manifests refer to; each is created out of band (deploy/README.md lists them). */
-const EXTERNAL_SECRETS = new Set(['streetwatch-postgres', 'streetwatch-router-secrets', 'streetwatch-router-users', 'streetwatch-console-tls', 'edge-gateway-config', 'edge-camera-passwords']);
+const EXTERNAL_SECRETS = new Set(['streetwatch-postgres', 'streetwatch-router-secrets', 'streetwatch-router-users', 'streetwatch-console-tls', 'edge-gateway-config', 'edge-camera-passwords', 'edge-evidence-credentials']);
 
 const trees = kustomizationDirs(K8S).map((dir) => ({ name: relative(K8S, dir), dir }));
 const rendered = new Map(trees.map(({ name, dir }) => [name, render(dir)]));
@@ -236,8 +236,8 @@ const CONFIGS: Array<{ service: string; main: string; file: () => string; env?: 
   { service: 'stream-processor', main: 'stream-processor/dist/main.js', file: () => cmData('base', 'streetwatch-processor', 'processor.yaml') },
   { service: 'alert-router', main: 'alert-router/dist/main.js', file: () => cmData('base', 'streetwatch-router', 'router.yaml') },
   { service: 'edge-gateway', main: 'edge-gateway/dist/main.js', file: () => readFileSync(join(K8S, 'overlays/edge/gateway.example.yaml'), 'utf8'),
-    // What the Secret edge-camera-passwords gives the container (envFrom).
-    env: { CAM_01_PASSWORD: 'example-1', CAM_02_PASSWORD: 'example-2' },
+    // What the Secrets edge-camera-passwords and edge-evidence-credentials give the container (envFrom).
+    env: { CAM_01_PASSWORD: 'example-1', CAM_02_PASSWORD: 'example-2', SW_EVIDENCE_ACCESS_KEY_ID: 'LTAI-example', SW_EVIDENCE_SECRET_ACCESS_KEY: 'example-secret' },
   },
 ];
 
