@@ -134,7 +134,7 @@ t.test('evidence links', async (t) => {
     t.equal(await h.links?.forNotification([{ alert: alertFor(), workOrderId: order.workOrderId }], 'dept-a', 'sms', 'sms-a'), undefined, 'a legacy url picture gets no link');
   });
 
-  t.test('store identities: a box may only PUT under its own prefix, the router only read; the bucket keeps pictures 730 days', async (t) => {
+  t.test('store identities: a box may only PUT under its own prefix, the router only read; the bucket keeps pictures as long as work orders', async (t) => {
     const box = stackS3Client(t, 'box-a');
     const router = stackS3Client(t, 'router');
     const admin = stackS3Client(t, 'admin');
@@ -147,7 +147,7 @@ t.test('evidence links', async (t) => {
     t.equal(await code(router.s3.send(new GetObjectCommand({ Bucket: router.bucket, Key: own }))), 'OK', 'the router reads');
     t.equal(await code(put(router, `edge/box-a/${randomUUID()}.jpg`)), 'AccessDenied', 'the router cannot write');
     const lc = await admin.s3.send(new GetBucketLifecycleConfigurationCommand({ Bucket: admin.bucket }));
-    t.match(lc.Rules, [{ Status: 'Enabled', Expiration: { Days: 730 }, Filter: { Prefix: 'edge/' } }], 'lifecycle: evidence expires after 730 days, as work orders');
+    t.match(lc.Rules, [{ Status: 'Enabled', Expiration: { Days: 760 }, Filter: { Prefix: 'edge/' } }], 'lifecycle: evidence expires 760 days after upload (work orders: 730 days after they finish)');
   });
 
   t.test('no secret reaches the logs: S3 keys and the link-signing key are redacted', async (t) => {
