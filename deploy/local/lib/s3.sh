@@ -29,7 +29,7 @@ S3_EDGE_BOXES=(box-a box-b)
 s3_env() {
   # Everything of the build lives in the cache: deleting it resets the build.
   export GOPATH="$S3_GO_DIR" GOMODCACHE="$S3_GO_DIR/pkg/mod" GOCACHE="$S3_GO_DIR/build-cache"
-  export GOFLAGS=-modcacherw GOTOOLCHAIN=local CGO_ENABLED=0
+  export GOFLAGS=-modcacherw GOTOOLCHAIN=local
 }
 
 s3_verify_bin() {
@@ -41,7 +41,8 @@ s3_verify_bin() {
 # sha256; later runs only verify the checksum. Concurrent callers wait on one lock.
 s3_fetch() {
   s3_verify_bin && return 0
-  command -v go >/dev/null 2>&1 || die "go not found (needed once to build SeaweedFS)" "apt-get install -y golang (Go >= 1.24) or put go on PATH"
+  local go_bin="${STREETWATCH_GO:-$(command -v go || echo /usr/local/go/bin/go)}"
+  [[ -x "$go_bin" ]] || die "go not found (needed once to build SeaweedFS)" "install Go >= 1.24 (go.dev/dl or the Go proxy's golang.org/toolchain) and put it on PATH, or set STREETWATCH_GO"
   mkdir -p "$CACHE_DIR"
   exec 8>"$CACHE_DIR/.seaweedfs-build.lock"
   flock -w 1200 8 || die "another SeaweedFS build has held $CACHE_DIR/.seaweedfs-build.lock for 20 minutes" "wait for it, or delete the lock"
@@ -50,14 +51,14 @@ s3_fetch() {
   local info dir sum tmp
   (
     s3_env
-    info="$(timeout 900 go mod download -json "$S3_WEED_MODULE@$S3_WEED_VERSION" 2>&1)" || { printf '%s\n' "$info"; exit 1; }
+    info="$(timeout 900 "$go_bin" mod download -json "$S3_WEED_MODULE@$S3_WEED_VERSION" 2>&1)" || { printf '%s\n' "$info"; exit 1; }
     printf '%s\n' "$info"
     dir="$(sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p' <<<"$info")"
     sum="$(sed -n 's/^[[:space:]]*"Sum": "\(.*\)",$/\1/p' <<<"$info")"
     [[ "$sum" == "$S3_WEED_SUM" ]] || { echo "module hash $sum != pinned $S3_WEED_SUM"; exit 2; }
     tmp="$S3_WEED_BIN.tmp.$$"
     mkdir -p "$S3_WEED_HOME"
-    cd "$dir" && timeout 1800 nice -n 10 go build -trimpath -ldflags '-s -w' -o "$tmp" ./weed && mv -f "$tmp" "$S3_WEED_BIN"
+    cd "$dir" && timeout 3600 "$go_bin" build -trimpath -ldflags '-s -w' -o "$tmp" ./weed && mv -f "$tmp" "$S3_WEED_BIN"
   ) >"$S3_BUILD_LOG" 2>&1 || {
     exec 8>&-
     die "building SeaweedFS $S3_WEED_VERSION failed: $(grep -v '^go: downloading' "$S3_BUILD_LOG" | tail -n 1) (log: $S3_BUILD_LOG)" \
