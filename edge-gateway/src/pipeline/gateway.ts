@@ -117,11 +117,24 @@ export class Gateway {
     return this.pipelines.find((p) => p.id === id);
   }
 
-  status(): { gatewayId: string; detector: boolean; kafka: boolean; outbox: { depth: number; oldestAgeSeconds: number }; cameras: CameraStatus[] } {
+  status(): {
+    gatewayId: string;
+    detector: boolean;
+    kafka: boolean;
+    outbox: { depth: number; oldestAgeSeconds: number; pictures: number; oldestPictureAgeSeconds: number };
+    cameras: CameraStatus[];
+  } {
     const ob = this.outboxInstance;
-    let outbox = { depth: -1, oldestAgeSeconds: -1 };
+    let outbox = { depth: -1, oldestAgeSeconds: -1, pictures: -1, oldestPictureAgeSeconds: -1 };
     try {
-      if (ob) outbox = { depth: ob.depth(), oldestAgeSeconds: Math.round(ob.oldestAgeMs() / 100) / 10 };
+      if (ob) {
+        outbox = {
+          depth: ob.depth(),
+          oldestAgeSeconds: Math.round(ob.oldestAgeMs() / 100) / 10,
+          pictures: ob.pictureDepth(),
+          oldestPictureAgeSeconds: Math.round(ob.oldestPictureAgeMs() / 100) / 10,
+        };
+      }
     } catch {
       // closed
     }

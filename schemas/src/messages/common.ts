@@ -52,7 +52,7 @@ const evidenceFields = {
  */
 export const EvidenceObjectRef = Type.Object(
   {
-    key: Type.String({ minLength: 1, maxLength: 1024, pattern: '^[A-Za-z0-9][A-Za-z0-9._:@/-]*$', description: 'object key in the evidence bucket' }),
+    key: Type.String({ minLength: 1, maxLength: 1024, pattern: '^(?!.*\\.\\.)[A-Za-z0-9][A-Za-z0-9._:@/-]*$', description: 'object key in the evidence bucket (no "..")' }),
     ...evidenceFields,
   },
   { additionalProperties: false },
