@@ -136,30 +136,28 @@ s3_wait_ready() {
   done
 }
 
-# s3_bootstrap PORT: the evidence bucket and its lifecycle rules (deploy/local/s3/lifecycle.xml:
-# pictures expire 730 days after upload, as long as work orders are kept).
+# s3_bootstrap PORT: the evidence bucket and its lifecycle rules (s3/lifecycle.json: `edge/`
+# objects expire 760 days after upload — work orders are kept 730 days after they finish), through
+# the AWS SDK in the repo's node_modules (lib/s3-init.mjs; curl's SigV4 does not sign the
+# lifecycle PUT's body the way S3 checks it).
 s3_bootstrap() {
-  local port="$1" base code md5 deadline=$((SECONDS + READY_TIMEOUT))
-  base="http://127.0.0.1:$port/$S3_BUCKET"
-  # A fresh cluster may need a moment to grow its first volume: retry the create, bounded.
-  until code="$(s3_curl -X PUT "$base" 2>/dev/null)" && [[ "$code" == 200 || "$code" == 409 ]]; do
-    ((SECONDS < deadline)) || die "creating bucket $S3_BUCKET failed (HTTP $code; log: $S3_LOG)" "read the log, then rerun stack.sh up"
-    sleep 0.5
-  done
-  md5="$(openssl dgst -md5 -binary "$LOCAL_DIR/s3/lifecycle.xml" | base64)"
-  code="$(s3_curl -X PUT -H "Content-MD5: $md5" -H 'Content-Type: application/xml' \
-    --data-binary "@$LOCAL_DIR/s3/lifecycle.xml" "$base?lifecycle" 2>/dev/null)" || true
-  [[ "$code" == 200 ]] || die "setting the lifecycle rules of $S3_BUCKET failed (HTTP $code; log: $S3_LOG)" "read the log, then rerun stack.sh up"
+  local port="$1" out
+  [[ -d "$REPO_DIR/node_modules/@aws-sdk/client-s3" ]] ||
+    die "node_modules/@aws-sdk/client-s3 is missing (needed to set up the evidence bucket)" "run npm ci in $REPO_DIR first (npm test does)"
+  if ! out="$(S3_ACCESS_KEY="$(state_get S3_ADMIN_KEY)" S3_SECRET_KEY="$(state_get S3_ADMIN_SECRET)" NODE_NO_WARNINGS=1 \
+    timeout 60 node "$LOCAL_DIR/lib/s3-init.mjs" "http://127.0.0.1:$port" "$S3_REGION" "$S3_BUCKET" "$LOCAL_DIR/s3/lifecycle.json" 2>&1)"; then
+    die "setting up bucket $S3_BUCKET failed: $(tail -n 1 <<<"$out") (log: $S3_LOG)" "read the log, then rerun stack.sh up"
+  fi
 }
 
-# s3_stop: SIGTERM, bounded; SIGKILL after 20 s. Removes the data.
+# s3_stop: SIGTERM, bounded; SIGKILL after 10 s (throw-away data: nothing to flush). Removes the data.
 s3_stop() {
   local pid
   pid="$(s3_pid)"
   if pid_is_ours "$pid" "$S3_RUN_DIR/data"; then
     kill -TERM "$pid" 2>/dev/null || true
-    if ! wait_gone "$pid" 20; then
-      say "seaweedfs did not stop within 20 s; killing pid $pid"
+    if ! wait_gone "$pid" 10; then
+      say "seaweedfs did not stop within 10 s; killing pid $pid"
       kill -KILL "$pid" 2>/dev/null || true
       wait_gone "$pid" 10 || die "seaweedfs pid $pid survived SIGKILL" "check it with ps; kill it by hand"
     fi
