@@ -125,13 +125,14 @@ t.test('evidence links', async (t) => {
     const order = await h.wo.dispatch(alert, 'dept-a');
     const url = await h.links?.forNotification([{ alert, workOrderId: order.workOrderId }], 'dept-a', 'robot', 'ding-a');
     if (!url) return t.fail('a link');
-    const row = (await h.pool.query('SELECT channel, subject, expires_at - issued_at AS ttl FROM evidence_links')).rows[0] as Json;
+    const row = (await h.pool.query('SELECT channel, subject, EXTRACT(EPOCH FROM expires_at - issued_at)::int AS ttl FROM evidence_links')).rows[0] as Json;
     t.match(row, { channel: 'robot', subject: 'robot:ding-a' });
-    t.equal(row.ttl.hours, 24, 'robot links live 24 hours');
+    t.equal(row.ttl, 24 * 3600, 'robot links live 24 hours');
     const v = await view(h, url);
     t.ok(v.body.equals(jpeg));
     t.match(await views(h), [{ subject: 'robot:ding-a', channel: 'robot' }]);
-    t.equal(await h.links?.forNotification([{ alert: alertFor(), workOrderId: order.workOrderId }], 'dept-a', 'sms', 'sms-a'), undefined, 'a legacy url picture gets no link');
+    const legacy = alertFor({ evidence: [{ url: 'http://gw-old:8080/evidence/x.jpg', sha256: ref.sha256, contentType: 'image/jpeg', bytes: ref.bytes }] });
+    t.equal(await h.links?.forNotification([{ alert: legacy, workOrderId: order.workOrderId }], 'dept-a', 'sms', 'sms-a'), undefined, 'a picture that stayed on an old box gets no link');
   });
 
   t.test('store identities: a box may only PUT under its own prefix, the router only read; the bucket keeps pictures as long as work orders', async (t) => {
@@ -165,6 +166,7 @@ t.test('evidence links', async (t) => {
     const err = await s3.send(new GetObjectCommand({ Bucket: store.bucket, Key: 'edge/x.jpg' })).catch((e: unknown) => e);
     log.info({ store, evidence: { signingKey: SIGNING_KEY, store: { secretAccessKey: store.credentials.secretAccessKey } } }, 'config');
     log.error({ err }, 'store refused');
+    t.equal(store.credentials.secretAccessKey, process.env.STREETWATCH_S3_ROUTER_SECRET_KEY, 'logging did not touch the live credentials');
     const h = await harness(t, kafka, {}, { log, evidence: { signingKey: SIGNING_KEY } });
     const { body: _b, ...ref } = await uploadPicture(t);
     const order = await h.wo.dispatch(alertFor({ evidence: [ref] }), 'dept-a');

@@ -18,11 +18,11 @@ export const EDGE_REDACT_PATHS = [
   '*.source.password',
   'cameras[*].source.password',
   'config.cameras[*].source.password',
-  // the evidence store's resolved credentials (evidence.objectStore.credentials)
-  'objectStore.credentials',
-  '*.objectStore.credentials',
-  'evidence.objectStore.credentials',
-  'config.evidence.objectStore.credentials',
+  // the evidence store's resolved secret key, deeper than the platform's `*.*.secretAccessKey`
+  // (evidence.objectStore.credentials.secretAccessKey, and under `config.`): leaves only, no
+  // overlapping paths (see the platform's REDACT_PATHS)
+  '*.objectStore.credentials.secretAccessKey',
+  '*.*.objectStore.credentials.secretAccessKey',
 ];
 
 /**

@@ -74,5 +74,6 @@ t.test('an evidence-store outage during a violation: every picture arrives once,
   logs.log.info({ config: gateway.config }, 'the whole config, as someone might log it');
   const text = logs.lines.join('\n');
   t.ok(secret.length >= 16 && !text.includes(secret), 'the S3 secret key never appears in the logs');
-  t.match(text, /"credentials":"\*\*\*"/, 'the resolved credentials are redacted where they appear');
+  t.match(text, /"secretAccessKey":"\*\*\*"/, 'the resolved secret key is redacted where it appears');
+  t.equal(gateway.config.evidence.objectStore?.credentials.secretAccessKey, secret, 'and logging did not touch the live config');
 });

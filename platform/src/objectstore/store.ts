@@ -42,8 +42,6 @@ export interface ObjectStore {
   readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string };
 }
 
-/** Field paths of an ObjectStore / its config that never reach a log (platform REDACT_PATHS has them too). */
-export const OBJECT_STORE_REDACT_PATHS = ['credentials', '*.credentials', '*.*.credentials', 'secretAccessKey', '*.secretAccessKey', '*.*.secretAccessKey'];
 
 /**
  * Resolve the credentials a config names. Problems go to `errors` as `{ path, message }` under
