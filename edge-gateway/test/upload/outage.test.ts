@@ -44,8 +44,8 @@ t.test('an evidence-store outage during a violation: every picture arrives once,
   t.ok(keys.length >= 3, `pictures of start, updates and end (${keys.length})`);
   t.equal(gateway.outbox?.pictureDepth(), keys.length, 'every picture waits in the outbox');
   const failing = await (await fetch(`${gateway.url}/metrics`)).text();
-  t.match(failing, /streetwatch_edge_evidence_store_reachable 0/);
-  t.match(failing, /streetwatch_edge_evidence_upload_errors_total\{code="[^"]+"\} [1-9]/, 'failed attempts are counted');
+  t.match(failing, /streetwatch_edge_evidence_store_reachable(\{[^}]*\})? 0\n/, 'the store shows as unreachable');
+  t.match(failing, /streetwatch_edge_evidence_upload_errors_total\{[^}]*code="[^"]+"[^}]*\} [1-9]/, 'failed attempts are counted');
 
   uplink.restore();
   await waitFor('the queue drained to the store', () => gateway.outbox?.pictureDepth() === 0, { timeoutMs: 30_000 });
@@ -61,8 +61,8 @@ t.test('an evidence-store outage during a violation: every picture arrives once,
     t.equal(body.length, r.bytes);
   }
   const after = await (await fetch(`${gateway.url}/metrics`)).text();
-  t.match(after, new RegExp(`streetwatch_edge_evidence_uploaded_total ${keys.length}\\b`), 'each picture PUT once');
-  t.match(after, /streetwatch_edge_evidence_store_reachable 1/);
+  t.match(after, new RegExp(`streetwatch_edge_evidence_uploaded_total(\\{[^}]*\\})? ${keys.length}\\n`), 'each picture PUT once');
+  t.match(after, /streetwatch_edge_evidence_store_reachable(\{[^}]*\})? 1\n/);
   t.notMatch(after, /streetwatch_edge_evidence_dropped_total\{/, 'nothing dropped');
 
   // the order of arrival is the order of capture: uploads are strictly sequential from the outbox
