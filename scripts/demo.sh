@@ -208,10 +208,13 @@ node alert-router/dist/main.js --validate-config "$DEMO_DIR/config/router.yaml"
 say "database for run $RUN"
 PGDATABASE=$BASE_DB node "$ex/lib/admin.mjs" create-db "$DB"
 DATA_MADE=1
-# The services provision what they use at start: the router every catalogue topic and its
-# department topics + its migrations, the processor its internal topic + its migrations.
+# Topics are the admin's job (each service's Kafka principal may only create what it writes):
+# every catalogue topic and the router's department topics, under the run's prefix. The services
+# connect as the stack's admin user too (.stack/env): the per-service ACLs name the unprefixed
+# production topics (platform/test/kafka/security.test.ts checks them).
+node "$ex/lib/admin.mjs" provision "$DEMO_TOPIC_PREFIX" "$DEMO_DIR/config/router.yaml"
 export PGDATABASE=$DB STREETWATCH_TOPIC_PREFIX=$DEMO_TOPIC_PREFIX
-echo "database $DB; topics demo-$RUN.streetwatch.* (created by the router and the processor at start)"
+echo "database $DB; topics demo-$RUN.streetwatch.*"
 
 say "services"
 start_bg rtsp-camera /usr/bin/python3 "$root/edge-gateway/test/support/rtsp-server.py" \

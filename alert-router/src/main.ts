@@ -5,9 +5,11 @@
  *
  *   node dist/main.js --config router.yaml          run
  *   node dist/main.js --validate-config router.yaml  check a config file (exit 0/1)
+ *   node dist/main.js tokens issue|list|revoke ...   API tokens (admin/tokens-command.ts)
  *
  * Environment: the stack settings (STREETWATCH_KAFKA_BROKERS, PG*), STREETWATCH_LOG_LEVEL,
- * STREETWATCH_TOPIC_PREFIX (tests), STREETWATCH_ROUTER_CONFIG (instead of --config), and the
+ * STREETWATCH_TOPIC_PREFIX (tests), STREETWATCH_ROUTER_CONFIG (instead of --config),
+ * STREETWATCH_TRUST_PROXY (replaces http.trustProxy: comma-separated addresses/CIDRs), and the
  * variables config names in `secretEnv` / `tokenEnv`.
  */
 import {
@@ -24,16 +26,19 @@ import {
   loadConfigFile,
   onSignals,
   parseConfig,
+  preflightKafka,
   provisionTopics,
   stackSettings,
   validateConfigCommand,
 } from '@streetwatch/platform';
-import { allTopicSpecs, departmentTopic, type Alert } from '@streetwatch/schemas';
+import { topicsWrittenBy, type Alert } from '@streetwatch/schemas';
+import { tokensCommand } from './admin/tokens-command.js';
 import { silenceRoutes } from './api/silences.js';
 import { ClearanceConsumer, clearanceSettings } from './clearance/detections-consumer.js';
 import { checkReferences } from './config/references.js';
 import { RouterConfig } from './config/schema.js';
 import { ROUTER_REDACT_PATHS, secretResolver } from './config/secrets.js';
+import { trustProxyOf } from './config/trust-proxy.js';
 import { DeliveryPipeline, migrateRouter } from './delivery/pipeline.js';
 import { evidenceLinkRoutes, evidenceLinksFrom, registerEvidenceView } from './evidence/index.js';
 import { RetentionJob } from './retention/job.js';
@@ -46,6 +51,14 @@ function arg(name: string): string | undefined {
 }
 
 async function main(): Promise<void> {
+  if (process.argv[2] === 'tokens') {
+    const code = await tokensCommand(process.argv.slice(3), {
+      env: process.env,
+      out: (l) => process.stdout.write(`${l}\n`),
+      err: (l) => process.stderr.write(`${l}\n`),
+    });
+    process.exit(code);
+  }
   const validate = arg('--validate-config');
   if (validate) {
     const load = (file: string): RouterConfig => {
@@ -58,14 +71,16 @@ async function main(): Promise<void> {
   }
   const file = arg('--config') ?? process.env.STREETWATCH_ROUTER_CONFIG;
   if (!file) {
-    process.stderr.write('usage: alert-router --config <file> | --validate-config <file>\n');
+    process.stderr.write('usage: alert-router --config <file> | --validate-config <file> | tokens issue|list|revoke ...\n');
     process.exit(2);
   }
   const log = createLogger({ name: 'alert-router', level: process.env.STREETWATCH_LOG_LEVEL ?? 'info', redact: ROUTER_REDACT_PATHS });
   let cfg: RouterConfig;
+  let trustProxy: string[];
   try {
     cfg = loadConfigFile(RouterConfig, file) as RouterConfig;
     checkReferences(cfg, file);
+    trustProxy = trustProxyOf(cfg.http.trustProxy, process.env);
   } catch (e) {
     if (e instanceof ConfigError) {
       for (const l of e.lines()) log.fatal(l);
@@ -83,10 +98,22 @@ async function main(): Promise<void> {
   await checkPool(pool, settings.pg);
   await migrateRouter(pool);
 
-  const kafka = createKafka({ ...settings.kafka, clientId: cfg.instanceId }, log);
+  let kafkaSettings;
+  try {
+    kafkaSettings = settings.kafka; // TLS CA + SASL user and password, resolved here
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    for (const l of e.lines()) log.fatal(l);
+    process.exit(1);
+  }
+  // A wrong password or certificate: one line and exit 1, not kafkajs retrying for ever.
+  if (!(await preflightKafka(kafkaSettings, log))) process.exit(1);
+  const kafka = createKafka({ ...kafkaSettings, clientId: cfg.instanceId }, log);
   const admin = kafka.admin();
   await admin.connect();
-  await provisionTopics(admin, allTopicSpecs(Object.keys(cfg.departments).map(departmentTopic)), { prefix });
+  // Only the topics this router writes (its ACLs allow creating those: schemas/src/access.ts);
+  // the set-up job (deploy/docker/provision.mjs) creates the rest as the admin.
+  await provisionTopics(admin, topicsWrittenBy('alert-router', Object.keys(cfg.departments)), { prefix });
   await admin.disconnect();
   const producer = new ContractProducer({ prefix }, { kafka, registry });
   await producer.start();
@@ -152,7 +179,7 @@ async function main(): Promise<void> {
   const app = createOpsServer({
     registry,
     log,
-    trustProxy: cfg.http.trustProxy,
+    trustProxy,
     readiness: {
       postgres: async () => {
         await pool.query('SELECT 1');

@@ -4,7 +4,7 @@
  * (alerts produced on streetwatch.alerts.v1) and the fake webhook receiver (checks the HMAC
  * signature, notes when each alert arrived). run.ts forks it and talks to it over IPC.
  */
-import { ContractProducer, createKafka, createLogger, createRegistry } from '@streetwatch/platform';
+import { ContractProducer, createKafka, createLogger, createRegistry, stackSettings } from '@streetwatch/platform';
 import { TOPICS, exampleAlert, type Alert } from '@streetwatch/schemas';
 import { FakeWebhook } from '../../alert-router/test/support/fake-webhook/index.js';
 import { benchAlertId } from './ids.js';
@@ -24,7 +24,8 @@ const secret = process.env.BENCH_DRIVER_SECRET ?? '';
 async function main(): Promise<void> {
   const teardowns: Array<() => unknown> = [];
   const log = createLogger({ name: 'bench-driver', level: 'warn' });
-  const kafka = createKafka({ brokers, clientId: 'bench-driver' }, log);
+  // TLS + SASL as the stack's admin (the parent's environment, .stack/env).
+  const kafka = createKafka({ ...stackSettings(process.env).kafka, brokers, clientId: 'bench-driver' }, log);
   const producer = new ContractProducer({ prefix }, { kafka, registry: createRegistry('bench-driver') });
   await producer.start();
   const received = new Map<string, number>(); // alertId → webhook receive time

@@ -24,6 +24,8 @@ set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 # shellcheck source=lib/deps.sh
 . "$LOCAL_DIR/lib/deps.sh"
+# shellcheck source=lib/tls.sh
+. "$LOCAL_DIR/lib/tls.sh"
 # shellcheck source=lib/kafka.sh
 . "$LOCAL_DIR/lib/kafka.sh"
 # shellcheck source=lib/pg.sh
@@ -48,6 +50,10 @@ write_env() {
     printf 'export %s=%q\n' \
       STREETWATCH_KAFKA_BROKERS "127.0.0.1:$(state_get KAFKA_PORT)" \
       STREETWATCH_KAFKA_HOME "$KAFKA_HOME" \
+      STREETWATCH_KAFKA_SSL_CA_FILE "$TLS_DIR/ca.crt" \
+      STREETWATCH_KAFKA_SASL_USERNAME "$KAFKA_ADMIN_USER" \
+      STREETWATCH_KAFKA_SASL_PASSWORD_FILE "$KAFKA_SECRETS_DIR/$KAFKA_ADMIN_USER.password" \
+      STREETWATCH_KAFKA_SECRETS_DIR "$KAFKA_SECRETS_DIR" \
       PGHOST 127.0.0.1 \
       PGPORT "$(state_get PG_PORT)" \
       PGUSER "$PG_APP_USER" \
@@ -151,10 +157,12 @@ cmd_up() {
     s3_start "$s3port" "${s3ports[@]}"
   fi
   kafka_wait_ready "$kport"
+  kafka_apply_acls_start "$kport"
   pg_wait_ready "$pgport"
   pg_bootstrap "$pgport"
   s3_wait_ready "$s3port"
   s3_bootstrap "$s3port"
+  kafka_apply_acls_wait
   write_env
   trap - EXIT
   say "up in $((SECONDS - t0))s ($(summary)); settings in $ENV_FILE"

@@ -6,9 +6,8 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import kafkajs from 'kafkajs';
 import pg from 'pg';
-import { stackSettings } from '@streetwatch/platform';
+import { createKafka, createLogger, stackSettings } from '@streetwatch/platform';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const script = join(repo, 'scripts/demo.sh');
@@ -92,7 +91,7 @@ function runDemo(t: Test, env: Record<string, string>, deadlineMs: number): Prom
 }
 
 async function demoTopics(prefix: string): Promise<string[]> {
-  const admin = new kafkajs.Kafka({ brokers: stackSettings().kafka.brokers, logLevel: kafkajs.logLevel.NOTHING }).admin();
+  const admin = createKafka({ ...stackSettings().kafka, clientId: 'deploy-test' }, createLogger({ name: 'deploy-test', level: 'silent' })).admin();
   await admin.connect();
   try {
     return (await admin.listTopics()).filter((n) => n.startsWith(prefix));

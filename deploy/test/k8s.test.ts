@@ -3,6 +3,7 @@
 // (kubernetes-models), and the deployment rules hold: probes and resources on every container,
 // secrets only by reference, services/HPAs/PDBs pointing at real workloads, configs that the
 // services themselves accept (--validate-config).
+import { isIP } from 'node:net';
 import t from 'tap';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,8 +18,25 @@ import { ConfigMap, Namespace, PersistentVolumeClaim, Secret, Service } from 'ku
 import { containersOf, kustomizationDirs, podSpec, readYamlDocs, render, type K8sObject } from './support/kustomize.js';
 import { REPO } from './support/metrics.js';
 import { run } from './support/tools.js';
+import { kafkaUserNames } from '@streetwatch/schemas';
 
 const K8S = join(REPO, 'k8s');
+
+/** The departments of the cloud router config (whose department principals the KafkaUsers hold). */
+function routerDepartments(): string[] {
+  return Object.keys((parse(readFileSync(join(K8S, 'base/config/router.yaml'), 'utf8')) as { departments: Record<string, unknown> }).departments);
+}
+
+/** Strimzi's KafkaUser (no model package here): the fields this tree uses, checked by shape. */
+class StrimziKafkaUser {
+  constructor(private readonly o: { metadata?: { labels?: Record<string, string> }; spec?: { authentication?: { type?: string }; authorization?: { type?: string; acls?: unknown[] } } }) {}
+  validate(): void {
+    if (!this.o.metadata?.labels?.['strimzi.io/cluster']) throw new Error('KafkaUser without the strimzi.io/cluster label');
+    if (this.o.spec?.authentication?.type !== 'scram-sha-512') throw new Error('KafkaUser authentication must be scram-sha-512');
+    const z = this.o.spec.authorization;
+    if (z !== undefined && (z.type !== 'simple' || !Array.isArray(z.acls))) throw new Error('KafkaUser authorization must be simple with acls');
+  }
+}
 const WORKLOADS = new Set(['Deployment', 'StatefulSet', 'DaemonSet']);
 const MODELS: Record<string, new (o: never) => { validate(): void }> = {
   'apps/v1/Deployment': Deployment,
@@ -33,9 +51,23 @@ const MODELS: Record<string, new (o: never) => { validate(): void }> = {
   'v1/PersistentVolumeClaim': PersistentVolumeClaim,
   'v1/Secret': Secret,
   'v1/Service': Service,
+  'kafka.strimzi.io/v1beta2/KafkaUser': StrimziKafkaUser,
 };
 /** Secrets the manifests refer to; each is created out of band (deploy/README.md lists them). */
-const EXTERNAL_SECRETS = new Set(['streetwatch-postgres', 'streetwatch-router-secrets', 'streetwatch-router-users', 'streetwatch-console-tls', 'edge-gateway-config', 'edge-camera-passwords', 'edge-evidence-credentials']);
+const EXTERNAL_SECRETS = new Set([
+  'streetwatch-postgres',
+  'streetwatch-router-secrets',
+  'streetwatch-router-users',
+  'streetwatch-console-tls',
+  'edge-gateway-config',
+  'edge-camera-passwords',
+  'edge-kafka',
+  'edge-ops-token',
+  'edge-evidence-credentials',
+  // Strimzi: the cluster CA, and one Secret per KafkaUser of k8s/base/kafka/users.yaml (same name).
+  'kafka-cluster-ca-cert',
+  ...kafkaUserNames(routerDepartments()),
+]);
 
 const trees = kustomizationDirs(K8S).map((dir) => ({ name: relative(K8S, dir), dir }));
 const rendered = new Map(trees.map(({ name, dir }) => [name, render(dir)]));
@@ -126,7 +158,12 @@ for (const { name } of trees) {
     for (const o of objs) {
       for (const c of containersOf(o) as Container[]) {
         for (const e of c.env ?? []) {
-          if (/PASSWORD|SECRET|TOKEN|KEY/i.test(e.name)) t.ok(e.valueFrom?.secretKeyRef, `${o.metadata.name} ${c.name} ${e.name} comes from a Secret`);
+          if (/_FILE$/.test(e.name) && /PASSWORD|SECRET|TOKEN|KEY/i.test(e.name)) {
+            // A secret named by its file (the secret-reference convention): the file must be in a Secret volume.
+            const spec = podSpec(o) as { volumes?: Array<{ name: string; secret?: unknown }> } | undefined;
+            const mount = (c.volumeMounts ?? []).find((m) => (e.value ?? '').startsWith(`${m.mountPath}/`));
+            t.ok(mount && spec?.volumes?.find((v) => v.name === mount.name)?.secret, `${o.metadata.name} ${c.name} ${e.name} is a file of a Secret volume`);
+          } else if (/PASSWORD|SECRET|TOKEN|KEY/i.test(e.name)) t.ok(e.valueFrom?.secretKeyRef, `${o.metadata.name} ${c.name} ${e.name} comes from a Secret`);
           if (e.valueFrom?.secretKeyRef) t.ok(EXTERNAL_SECRETS.has(e.valueFrom.secretKeyRef.name ?? ''), `known Secret ${e.valueFrom.secretKeyRef.name}`);
         }
         for (const f of c.envFrom ?? []) if (f.secretRef) t.ok(EXTERNAL_SECRETS.has(f.secretRef.name), `known Secret ${f.secretRef.name}`);
@@ -236,8 +273,14 @@ const CONFIGS: Array<{ service: string; main: string; file: () => string; env?: 
   { service: 'stream-processor', main: 'stream-processor/dist/main.js', file: () => cmData('base', 'streetwatch-processor', 'processor.yaml') },
   { service: 'alert-router', main: 'alert-router/dist/main.js', file: () => cmData('base', 'streetwatch-router', 'router.yaml') },
   { service: 'edge-gateway', main: 'edge-gateway/dist/main.js', file: () => readFileSync(join(K8S, 'overlays/edge/gateway.example.yaml'), 'utf8'),
-    // What the Secrets edge-camera-passwords and edge-evidence-credentials give the container (envFrom).
-    env: { CAM_01_PASSWORD: 'example-1', CAM_02_PASSWORD: 'example-2', SW_EVIDENCE_ACCESS_KEY_ID: 'LTAI-example', SW_EVIDENCE_SECRET_ACCESS_KEY: 'example-secret' },
+    // What the Secrets edge-camera-passwords, edge-evidence-credentials and edge-ops-token give the container (envFrom).
+    env: {
+      CAM_01_PASSWORD: 'example-1',
+      CAM_02_PASSWORD: 'example-2',
+      SW_EVIDENCE_ACCESS_KEY_ID: 'LTAI-example',
+      SW_EVIDENCE_SECRET_ACCESS_KEY: 'example-secret',
+      STREETWATCH_EDGE_OPS_TOKEN: 'example-ops-token-0123456789',
+    },
   },
 ];
 
@@ -267,6 +310,46 @@ t.test('the ports in the service configs are the ports the manifests expose and 
   t.equal(router.http.host, '0.0.0.0', 'the router listens beyond loopback in a pod');
   t.equal(port('overlays/edge', 'edge-gateway'), gateway.http.port);
   t.equal(gateway.http.host, '0.0.0.0');
+});
+
+/** Does an Ingress path (pathType Prefix: whole path elements; Exact) route `url`? */
+function routes(path: { path: string; pathType: string }, url: string): boolean {
+  if (path.pathType === 'Exact') return url === path.path;
+  const p = path.path.replace(/\/+$/, '');
+  return p === '' || url === p || url.startsWith(`${p}/`);
+}
+
+t.test('the production ingress routes only the console and /api: /metrics, /openapi.json and the probes stay inside', async (t) => {
+  const ing = find(rendered.get('overlays/production')!, 'Ingress', 'alert-router')!;
+  const paths = (ing.spec as { rules: Array<{ http: { paths: Array<{ path: string; pathType: string }> } }> }).rules.flatMap((r) => r.http.paths);
+  const routed = (url: string) => paths.some((p) => routes(p, url));
+  for (const url of ['/console', '/console/app.js', '/console/app.css', '/api/me', '/api/work-orders/wo-1/sign', '/api/stream', '/api/silences']) t.ok(routed(url), `${url} is routed`);
+  for (const url of ['/metrics', '/openapi.json', '/healthz', '/readyz', '/', '/apix', '/documentation']) t.notOk(routed(url), `${url} is not routed`);
+});
+
+t.test('production: the router believes X-Forwarded-For only from the ingress (STREETWATCH_TRUST_PROXY, addresses/CIDRs)', async (t) => {
+  const prod = rendered.get('overlays/production')!;
+  const stack = prod.find((o) => o.kind === 'ConfigMap' && o.metadata.name.startsWith('streetwatch-stack'))!;
+  const value = (stack.data as Record<string, string>).STREETWATCH_TRUST_PROXY;
+  t.ok(value, 'set in the production overlay');
+  for (const entry of (value ?? '').split(',')) {
+    const [ip, bits, ...rest] = entry.trim().split('/');
+    t.ok(isIP(ip ?? '') !== 0 && rest.length === 0 && (bits === undefined || (Number(bits) >= 8 && Number(bits) <= (isIP(ip ?? '') === 4 ? 32 : 128))), `${entry}: an address or a CIDR no wider than /8`);
+  }
+  const router = find(prod, 'Deployment', 'alert-router')!;
+  const c = containersOf(router)[0] as Container;
+  t.ok(c.envFrom?.some((e) => e.configMapRef?.name.startsWith('streetwatch-stack')), 'the router reads streetwatch-stack');
+  const staging = rendered.get('overlays/staging')!.find((o) => o.kind === 'ConfigMap' && o.metadata.name.startsWith('streetwatch-stack'));
+  t.notOk((staging?.data as Record<string, string> | undefined)?.STREETWATCH_TRUST_PROXY, 'staging has no ingress: nothing trusted');
+});
+
+t.test('the edge gateway binds beyond loopback in its pod only with an ops token from a Secret', async (t) => {
+  const gateway = parse(readFileSync(join(K8S, 'overlays/edge/gateway.example.yaml'), 'utf8')) as { http: { host: string; tokenEnv?: string } };
+  t.equal(gateway.http.tokenEnv, 'STREETWATCH_EDGE_OPS_TOKEN');
+  const d = find(rendered.get('overlays/edge')!, 'Deployment', 'edge-gateway')!;
+  const c = containersOf(d)[0] as Container;
+  t.ok(c.envFrom?.some((e) => e.secretRef?.name === 'edge-ops-token'), 'the token comes from the Secret edge-ops-token');
+  for (const probe of [c.livenessProbe, c.readinessProbe, c.startupProbe]) t.ok(['/healthz', '/readyz'].includes(probe?.httpGet?.path ?? ''), 'probes use the open routes');
 });
 
 t.test('no file under k8s/ declares a Secret', async (t) => {

@@ -4,10 +4,9 @@
 // a second run changes nothing.
 import t from 'tap';
 import { join } from 'node:path';
-import { stackSettings } from '@streetwatch/platform';
+import { createKafka, createLogger, stackSettings } from '@streetwatch/platform';
 import { testDatabase, uniqueId } from '@streetwatch/platform/testing';
 import { allTopicSpecs, departmentTopic, topicName } from '@streetwatch/schemas';
-import kafkajs from 'kafkajs';
 import { REPO } from './support/metrics.js';
 import { run } from './support/tools.js';
 
@@ -25,7 +24,7 @@ t.test('provision creates every topic and applies the migrations of both service
   const db = await testDatabase(t);
   const prefix = `${uniqueId('prov').toLowerCase()}.`;
   const settings = stackSettings();
-  const admin = new kafkajs.Kafka({ brokers: settings.kafka.brokers, logLevel: kafkajs.logLevel.NOTHING }).admin();
+  const admin = createKafka({ ...stackSettings().kafka, clientId: 'deploy-test' }, createLogger({ name: 'deploy-test', level: 'silent' })).admin();
   await admin.connect();
   t.teardown(async () => {
     const mine = (await admin.listTopics()).filter((n) => n.startsWith(prefix));

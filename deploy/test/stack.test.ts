@@ -8,7 +8,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Kafka, logLevel } from 'kafkajs';
+import { createKafka, createLogger, stackSettings } from '@streetwatch/platform';
 import pg from 'pg';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -45,6 +45,10 @@ async function stackEnv(): Promise<Record<string, string>> {
   const keys = [
     'STREETWATCH_KAFKA_BROKERS',
     'STREETWATCH_KAFKA_HOME',
+    'STREETWATCH_KAFKA_SSL_CA_FILE',
+    'STREETWATCH_KAFKA_SASL_USERNAME',
+    'STREETWATCH_KAFKA_SASL_PASSWORD_FILE',
+    'STREETWATCH_KAFKA_SECRETS_DIR',
     'STREETWATCH_VIDEO_DIR',
     'PGHOST',
     'PGPORT',
@@ -106,11 +110,11 @@ t.test('status lists the broker and the database as reachable and exits 0', asyn
 t.test('the settings in .stack/env reach the broker, the database and the test video', async (t) => {
   const env = await stackEnv();
 
-  const admin = new Kafka({
-    clientId: 'stack-test',
-    brokers: (env.STREETWATCH_KAFKA_BROKERS ?? '').split(','),
-    logLevel: logLevel.NOTHING,
-  }).admin();
+  // TLS (the stack's CA) + SASL SCRAM-SHA-512 as the admin, all from .stack/env.
+  const kafka = stackSettings(env).kafka;
+  t.ok(kafka.ssl?.ca?.includes('BEGIN CERTIFICATE'), 'the CA file is a PEM certificate');
+  t.equal(kafka.sasl?.username, 'streetwatch-admin');
+  const admin = createKafka({ ...kafka, clientId: 'stack-test' }, createLogger({ name: 'stack-test', level: 'silent' })).admin();
   await admin.connect();
   t.teardown(() => admin.disconnect());
   const cluster = await admin.describeCluster();

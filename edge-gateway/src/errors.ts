@@ -38,6 +38,7 @@ export const PIPELINE_ERRORS = {
   SW_EDGE_QUEUE_CLOSED: 'the shared detector queue is closed (the gateway is shutting down)',
   SW_EDGE_FRAME_DROPPED: 'the detector queue is overloaded: a waiting frame was dropped for a newer one (the camera goes on with its next frame)',
   SW_EDGE_START_FAILED: 'the gateway could not start',
+  SW_EDGE_OPS_UNAUTHORIZED: 'an ops-server request without the configured bearer token (http.tokenFile / tokenEnv): answered 401',
 } as const;
 
 /**

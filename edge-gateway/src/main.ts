@@ -61,7 +61,16 @@ async function main(): Promise<void> {
     process.exit(1);
   });
   const registry = createRegistry('edge-gateway');
-  const gateway = new Gateway(config, { log, registry, defaultBrokers: stackSettings(process.env).kafka.brokers });
+  let kafkaSettings;
+  try {
+    kafkaSettings = stackSettings(process.env).kafka;
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    for (const line of e.lines()) log.fatal(line);
+    process.exit(1);
+  }
+  const { brokers: defaultBrokers, clientId: _clientId, ...kafkaSecurity } = kafkaSettings;
+  const gateway = new Gateway(config, { log, registry, defaultBrokers, kafkaSecurity });
   onSignals(log, async () => {
     const report = await gateway.close();
     log.info(

@@ -3,8 +3,20 @@
  * whose values `npm run stack:up` writes to `.stack/env`. The defaults are the stack's defaults.
  * Only entry points (main.ts, test helpers) call this; modules receive the result.
  */
+import { kafkaSecurityFromEnv, type KafkaSecurity } from './kafka/security.js';
+
+export interface StackKafkaSettings extends KafkaSecurity {
+  readonly brokers: string[];
+  readonly clientId: string;
+}
+
 export interface StackSettings {
-  readonly kafka: { readonly brokers: string[]; readonly clientId: string };
+  /**
+   * Brokers, client id and security (TLS CA + SASL user and password, kafka/security.ts). Resolved
+   * when first read, so a caller that only needs PostgreSQL is not stopped by a missing Kafka
+   * secret; a missing or unreadable one throws ConfigError naming the variable.
+   */
+  readonly kafka: StackKafkaSettings;
   readonly pg: {
     readonly host: string;
     readonly port: number;
@@ -20,8 +32,12 @@ export function stackSettings(env: NodeJS.ProcessEnv = process.env): StackSettin
     .split(',')
     .map((b) => b.trim())
     .filter(Boolean);
+  let kafka: StackKafkaSettings | undefined;
   return {
-    kafka: { brokers, clientId: env.STREETWATCH_KAFKA_CLIENT_ID ?? 'streetwatch' },
+    get kafka(): StackKafkaSettings {
+      kafka ??= { brokers, clientId: env.STREETWATCH_KAFKA_CLIENT_ID ?? 'streetwatch', ...kafkaSecurityFromEnv(env) };
+      return kafka;
+    },
     pg: {
       host: env.PGHOST ?? '127.0.0.1',
       port: Number(env.PGPORT ?? 15432),

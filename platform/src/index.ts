@@ -5,6 +5,8 @@ export * from './config.js';
 export * from './metrics.js';
 export * from './lifecycle.js';
 export * from './kafka/client.js';
+export * from './kafka/security.js';
+export * from './kafka/acls.js';
 export * from './kafka/provision.js';
 export * from './kafka/producer.js';
 export * from './kafka/decode.js';

@@ -18,6 +18,7 @@ export const REDACT_PATHS = [
   'req.headers.cookie',
   '*.*.password',
   '*.*.secret',
+  '*.*.*.password',
   // object store (S3) secret keys (e.g. `store.credentials.secretAccessKey`). Leaves only, never a
   // parent too: two paths matching a node and its child make pino's redaction restore the wrong
   // value, leaving the censor in the LIVE object (found by the evidence redaction test).

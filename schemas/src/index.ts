@@ -7,3 +7,4 @@ export * from './topics.js';
 export * from './validate.js';
 export { buildAsyncApi } from './asyncapi.js';
 export * from './examples.js';
+export * from './access.js';

@@ -6,7 +6,7 @@
  * SIGHUP or a change of the file reloads the rules; SIGINT/SIGTERM shut down gracefully.
  */
 import { parseArgs } from 'node:util';
-import { ConfigError, createKafka, createLogger, createPool, createRegistry, onSignals, stackSettings } from '@streetwatch/platform';
+import { ConfigError, createKafka, createLogger, createPool, createRegistry, onSignals, preflightKafka, stackSettings } from '@streetwatch/platform';
 import { ProcessorApp } from './app.js';
 import { loadProcessorConfig, validateProcessorConfig } from './config/load.js';
 import { ConfigWatcher } from './config/watch.js';
@@ -44,7 +44,17 @@ async function main(): Promise<number | undefined> {
   const stack = stackSettings(process.env);
   const log = createLogger({ name: 'stream-processor', level: process.env.STREETWATCH_LOG_LEVEL ?? config.settings.logLevel });
   const registry = createRegistry('stream-processor');
-  const kafka = createKafka({ ...stack.kafka, clientId: `stream-processor-${process.pid}` }, log);
+  let kafkaSettings;
+  try {
+    kafkaSettings = stack.kafka; // TLS CA + SASL user and password, resolved here
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    for (const line of e.lines()) log.fatal(line);
+    return 1;
+  }
+  // A wrong password or certificate: one line and exit 1, not kafkajs retrying for ever.
+  if (!(await preflightKafka(kafkaSettings, log))) return 1;
+  const kafka = createKafka({ ...kafkaSettings, clientId: `stream-processor-${process.pid}` }, log);
   const pool = createPool({ ...stack.pg, applicationName: 'stream-processor' });
   const app = new ProcessorApp(config, { kafka, pool, pgTarget: stack.pg, registry, log });
 

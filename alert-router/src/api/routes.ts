@@ -50,8 +50,9 @@ export interface WorkOrderRouteDeps {
  * 404, exactly like a missing one, so existence does not leak); supervisors see all departments;
  * roles limit actions (staff: sign, handle, feedback, return; head: also verify, close, mark;
  * supervisor: all departments, re-dispatch, no return). Every request is audited (api_audit) and
- * rate-limited per token (per IP without one); failed logins are limited per IP. Both counts are kept
- * in PostgreSQL, so every instance counts against the same limits.
+ * rate-limited per user; failed logins are counted per IP (a valid token is checked first and never
+ * refused for its address's failures; past the limit further failures answer 429). Both counts are
+ * kept in PostgreSQL, so every instance counts against the same limits.
  */
 export async function registerWorkOrderRoutes(app: FastifyInstance, deps: WorkOrderRouteDeps): Promise<void> {
   const wo = deps.workOrders;
@@ -59,19 +60,27 @@ export async function registerWorkOrderRoutes(app: FastifyInstance, deps: WorkOr
   // Open console streams would keep app.close() waiting: end them first.
   app.addHook('preClose', async () => wo.hub.closeAll());
   await app.register(async (api) => {
-    const auth = new Authenticator(wo.config.users, wo.env);
+    const auth = new Authenticator(wo.config.users, wo.env, { pool: wo.pool, clock: wo.clock });
     const failures = new AuthFailureLimiter(wo.pool, wo.config.api.authFailuresPerMinute);
+    for (const x of auth.expiringConfigTokens(new Date(wo.clock.now().getTime() + 14 * 86_400_000))) {
+      wo.log.warn({ userId: x.userId, expiresAt: x.expiresAt.toISOString() }, 'a config API token expires within 14 days: issue a new one (alert-router tokens issue)');
+    }
     api.decorateRequest('swUser', null);
     api.decorateRequest('swErrorCode', null);
     api.decorateRequest('swAudit', null);
 
+    // The token is checked first, so a valid one is never refused for what other requests from
+    // its address did (behind an ingress or an office NAT, many users share one address). Only a
+    // failure consults the address's failure count: past the limit it answers 429, not 401.
     api.addHook('onRequest', async (req) => {
       if (req.routeOptions.config.public) return;
-      if (await failures.blocked(req.ip)) throw new WorkOrderError('SW_ROUTER_RATE_LIMITED', 'too many failed logins from this address; retry in a minute');
       try {
-        req.swUser = auth.authenticate(req.headers.authorization);
+        req.swUser = (await auth.authenticate(req.headers.authorization)).user;
       } catch (err) {
-        await failures.fail(req.ip);
+        if (!(err instanceof WorkOrderError) || err.status !== 401) throw err;
+        if (await failures.fail(req.ip)) {
+          throw new WorkOrderError('SW_ROUTER_RATE_LIMITED', 'too many failed logins from this address; retry in a minute');
+        }
         throw err;
       }
     });
@@ -79,7 +88,9 @@ export async function registerWorkOrderRoutes(app: FastifyInstance, deps: WorkOr
       store: pgRateLimitStore(wo.pool, wo.config.api.rateLimitWindowMs),
       max: wo.config.api.rateLimitMax,
       timeWindow: wo.config.api.rateLimitWindowMs,
-      keyGenerator: (req) => (req.headers.authorization ? `u:${sha256Hex(String(req.headers.authorization)).slice(0, 32)}` : `ip:${req.ip}`),
+      // Per user (all of a user's tokens share one budget, also while two are valid during a
+      // rotation); per address on public routes.
+      keyGenerator: (req) => (req.swUser ? `u:${sha256Hex(req.swUser.id).slice(0, 32)}` : `ip:${req.ip}`),
       errorResponseBuilder: (_req, ctx) => new WorkOrderError('SW_ROUTER_RATE_LIMITED', `rate limit exceeded, retry in ${ctx.after}`),
     });
     await api.register(multipart, {
@@ -231,11 +242,17 @@ export async function registerWorkOrderRoutes(app: FastifyInstance, deps: WorkOr
     }));
 
     api.get('/api/precision', {
-      schema: { summary: 'Alert precision per zone and camera (false positives / duplicates)', tags, security: secured, response: { 200: PrecisionList, ...errors(401, 403, 429) } },
+      schema: {
+        summary: "Alert precision per zone and camera (false positives / duplicates): a head's own department's alerts; supervisors: all",
+        tags,
+        security: secured,
+        response: { 200: PrecisionList, ...errors(401, 403, 429) },
+      },
       config: { auditAction: 'precision' },
     }, async (req) => {
-      if (user(req).role === 'staff') throw new WorkOrderError('SW_ROUTER_WO_ROLE_FORBIDDEN', 'precision figures are for heads and supervisors');
-      return { items: await wo.precision() };
+      const u = user(req);
+      if (u.role === 'staff') throw new WorkOrderError('SW_ROUTER_WO_ROLE_FORBIDDEN', 'precision figures are for heads and supervisors');
+      return { items: await wo.precision(u.role === 'supervisor' ? undefined : u.departmentId) };
     });
 
     registerStream(api, wo);

@@ -50,8 +50,10 @@ export type Role = Static<typeof Role>;
 const Hex64 = Type.String({ pattern: '^[a-f0-9]{64}$' });
 
 /**
- * A department user. The bearer token is given as its sha256 (hex), or read from a file, or from an
- * environment variable that main.ts passes in `deps.env`; the token itself never appears in config.
+ * A department user. Tokens: API tokens issued by `alert-router tokens issue` (kept hashed in
+ * PostgreSQL, each with an expiry; the rotation path), and/or one token in config given as its
+ * sha256 (hex), or read from a file, or from an environment variable that main.ts passes in
+ * `deps.env`, optionally with `tokenExpiresAt`. The token itself never appears in config.
  */
 export const UserConfig = Type.Object(
   {
@@ -62,6 +64,8 @@ export const UserConfig = Type.Object(
     tokenSha256: Type.Optional(Hex64),
     tokenFile: Type.Optional(Type.String({ minLength: 1 })),
     tokenEnv: Type.Optional(Type.String({ minLength: 1, pattern: '^[A-Z_][A-Z0-9_]*$' })),
+    /** The config token is refused from this instant on (ISO 8601 with a zone, e.g. 2027-03-01T00:00:00+08:00). */
+    tokenExpiresAt: Type.Optional(Type.String({ format: 'date-time' })),
   },
   { additionalProperties: false },
 );
@@ -117,8 +121,13 @@ export const WorkOrdersConfig = Type.Object(
         /** Requests per window per user (per IP when no token is presented). */
         rateLimitMax: Type.Integer({ minimum: 1, default: 600 }),
         rateLimitWindowMs: Type.Integer({ minimum: 1000, default: 60000 }),
-        /** Failed logins per IP per minute before the IP gets 429s. */
+        /**
+         * Failed logins per IP per minute before that IP's further failures answer 429 instead of
+         * 401. A valid token is always checked first and let through (never locked out).
+         */
         authFailuresPerMinute: Type.Integer({ minimum: 1, default: 20 }),
+        /** Lifetime of a token made by `alert-router tokens issue` when no --days is given. */
+        tokenDays: Type.Integer({ minimum: 1, maximum: 400, default: 90 }),
         pageSizeMax: Type.Integer({ minimum: 1, maximum: 1000, default: 200 }),
       },
       { additionalProperties: false, default: {} },

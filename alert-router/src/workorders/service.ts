@@ -281,13 +281,34 @@ export class WorkOrders implements WorkOrderService {
     return { path: this.photos.path(id, p.file_name), contentType: p.content_type, bytes: p.bytes };
   }
 
-  /** Precision per zone and camera (false positives / duplicates marked by dispatchers). */
-  async precision(): Promise<
+  /**
+   * Precision per zone and camera (false positives / duplicates marked by dispatchers): over every
+   * alert, or over the alerts that reached `departmentId` (a work order there), with every
+   * department's marks on them (a mark is about the alert, not the order).
+   */
+  async precision(departmentId?: string): Promise<
     Array<{ zoneId: string; cameraId: string; type: string; alerts: number; falsePositives: number; duplicates: number; precision: number }>
   > {
-    const r = await this.pool.query(
-      'SELECT zone_id, camera_id, type, alerts, false_positives, duplicates, precision FROM alert_precision ORDER BY zone_id, camera_id, type',
-    );
+    const r = departmentId === undefined
+      ? await this.pool.query(
+          'SELECT zone_id, camera_id, type, alerts, false_positives, duplicates, precision FROM alert_precision ORDER BY zone_id, camera_id, type',
+        )
+      : await this.pool.query(
+          `WITH alerts AS (
+             SELECT DISTINCT ON (alert_id) alert_id, type, coalesce(zone_id, '') AS zone_id, camera_ids
+             FROM work_orders WHERE department_id = $1 ORDER BY alert_id, dispatched_at
+           ), per_camera AS (
+             SELECT a.alert_id, a.type, a.zone_id, cam AS camera_id FROM alerts a, unnest(a.camera_ids) AS cam
+           )
+           SELECT p.zone_id, p.camera_id, p.type,
+                  count(*)::integer AS alerts,
+                  (count(*) FILTER (WHERE f.kind = 'false_positive'))::integer AS false_positives,
+                  (count(*) FILTER (WHERE f.kind = 'duplicate'))::integer AS duplicates,
+                  1.0 - (count(*) FILTER (WHERE f.kind = 'false_positive'))::float8 / count(*) AS precision
+           FROM per_camera p LEFT JOIN alert_feedback f USING (alert_id)
+           GROUP BY p.zone_id, p.camera_id, p.type ORDER BY p.zone_id, p.camera_id, p.type`,
+          [departmentId],
+        );
     return r.rows.map((x) => ({
       zoneId: x.zone_id,
       cameraId: x.camera_id,

@@ -35,3 +35,14 @@ t.test('--validate-config refuses a proxy that is not an address or CIDR, by pat
   t.match(r.err, new RegExp(`${file}: http\\.trustProxy\\.1: must match pattern`));
   t.notMatch(r.err, /trustProxy\.0/, 'the CIDR is fine');
 });
+
+t.test('STREETWATCH_TRUST_PROXY (the overlay’s trustProxy) with an entry that is not an address or CIDR stops the start with one clear line', async (t) => {
+  const r = spawnSync(process.execPath, [main, '--config', example], {
+    encoding: 'utf8',
+    timeout: 30_000,
+    env: { ...process.env, STREETWATCH_TRUST_PROXY: '10.42.0.0/16, ingress.local' },
+  });
+  t.equal(r.status, 1);
+  t.match(r.stdout + r.stderr, /environment STREETWATCH_TRUST_PROXY: 1: \\"ingress\.local\\" is not an address or CIDR/);
+  t.notMatch(r.stdout + r.stderr, /10\.42\.0\.0\/16\\" is not/, 'the CIDR is fine');
+});

@@ -1,6 +1,8 @@
 # shellcheck shell=bash
 # Apache Kafka: jars from Maven Central into the cache, one KRaft node (broker+controller) on
-# loopback, throw-away data under $STACK_DIR/kafka, log in $STACK_DIR/kafka.log.
+# loopback, throw-away data under $STACK_DIR/kafka, log in $STACK_DIR/kafka.log. Clients connect
+# with TLS + SASL SCRAM-SHA-512 (certificates and passwords: lib/tls.sh); ACLs per principal
+# (lib/kafka-access.ts) are created once the broker answers.
 
 KAFKA_VERSION=4.1.1                                   # pinned; also in kafka/pom.xml
 KAFKA_HOME="$CACHE_DIR/kafka-$KAFKA_VERSION"          # lib/*.jar
@@ -79,8 +81,43 @@ kafka_jvm() {
 
 kafka_write_props() {
   local port="$1" cport="$2"
-  sed -e "s|@PORT@|$port|g" -e "s|@CPORT@|$cport|g" -e "s|@LOG_DIRS@|$KAFKA_RUN_DIR/data|g" \
-    "$LOCAL_DIR/kafka/server.properties.template" >"$KAFKA_PROPS"
+  (umask 077 && sed -e "s|@PORT@|$port|g" -e "s|@CPORT@|$cport|g" -e "s|@LOG_DIRS@|$KAFKA_RUN_DIR/data|g" \
+    -e "s|@TLS_DIR@|$TLS_DIR|g" -e "s|@ADMIN_USER@|$KAFKA_ADMIN_USER|g" \
+    -e "s|@ADMIN_PASSWORD@|$(kafka_password "$KAFKA_ADMIN_USER")|g" \
+    "$LOCAL_DIR/kafka/server.properties.template" >"$KAFKA_PROPS")
+}
+
+# kafka_scram_args: fill SCRAM_ARGS with `--add-scram SCRAM-SHA-512=[name=U,password=P]` per user.
+kafka_scram_args() {
+  local u
+  SCRAM_ARGS=()
+  while IFS= read -r u; do
+    [[ -n "$u" ]] || continue
+    SCRAM_ARGS+=(--add-scram "SCRAM-SHA-512=[name=$u,password=$(kafka_password "$u")]")
+  done < <(kafka_users)
+  ((${#SCRAM_ARGS[@]} > 0)) || die "no Kafka users listed" "check deploy/local/lib/kafka-access.ts users"
+}
+
+# kafka_client_env: the admin's connection settings for the node helpers (probe, ACLs).
+kafka_client_env() {
+  printf '%s\n' "STREETWATCH_KAFKA_SSL_CA_FILE=$TLS_DIR/ca.crt" \
+    "STREETWATCH_KAFKA_SASL_USERNAME=$KAFKA_ADMIN_USER" \
+    "STREETWATCH_KAFKA_SASL_PASSWORD_FILE=$KAFKA_SECRETS_DIR/$KAFKA_ADMIN_USER.password"
+}
+
+# kafka_apply_acls_start PORT: every principal's ACLs (schemas/src/access.ts), as the admin, in
+# the background (it overlaps PostgreSQL's start); kafka_apply_acls_wait collects it. Idempotent.
+kafka_apply_acls_start() {
+  # shellcheck disable=SC2046 # one KEY=value word per line
+  env $(kafka_client_env) STREETWATCH_KAFKA_BROKERS="127.0.0.1:$1" \
+    timeout 60 "$REPO_DIR/node_modules/.bin/tsx" "$LOCAL_DIR/lib/kafka-access.ts" apply \
+    >"$STACK_DIR/kafka-acls.out" 2>&1 9>&- &
+  KAFKA_ACLS_PID=$!
+}
+
+kafka_apply_acls_wait() {
+  wait "$KAFKA_ACLS_PID" ||
+    die "creating the Kafka ACLs failed: $(tail -n 3 "$STACK_DIR/kafka-acls.out" | tr '\n' ' ')" "read $KAFKA_LOG; then rerun stack.sh up"
 }
 
 # kafka_start PORT CPORT: fresh data dir, format, launch in its own session (survives the caller).
@@ -89,10 +126,13 @@ kafka_start() {
   rm -rf "$KAFKA_RUN_DIR"
   mkdir -p "$KAFKA_RUN_DIR/data"
   : >"$KAFKA_LOG"
+  tls_ensure
   kafka_write_props "$port" "$cport"
+  kafka_scram_args
   kafka_jvm
+  # The SCRAM users go into the metadata log at format time: no extra JVM run afterwards.
   timeout 120 "${KAFKA_JVM[@]}" kafka.tools.StorageTool format --standalone -t "$(kafka_cluster_id)" \
-    -c "$KAFKA_PROPS" >>"$KAFKA_LOG" 2>&1 ||
+    -c "$KAFKA_PROPS" "${SCRAM_ARGS[@]}" >>"$KAFKA_LOG" 2>&1 ||
     die "formatting the Kafka storage failed (log: $KAFKA_LOG)" "read the log; delete $STACK_DIR and rerun"
   # setsid: its own session, so the broker outlives the shell/npm/test runner that started it.
   # 9>&-: the daemon must not inherit stack.sh's lock fd (it would hold the lock forever).
@@ -109,7 +149,8 @@ kafka_start() {
 kafka_probe() {
   local port="$1"
   if command -v node >/dev/null 2>&1 && [[ -d "$REPO_DIR/node_modules/kafkajs" ]]; then
-    timeout 10 node "$LOCAL_DIR/lib/probe.mjs" "127.0.0.1:$port" >/dev/null 2>&1
+    # shellcheck disable=SC2046 # one KEY=value word per line
+    env $(kafka_client_env) timeout 10 node "$LOCAL_DIR/lib/probe.mjs" "127.0.0.1:$port" >/dev/null 2>&1
   else
     grep -q 'Kafka Server started' "$KAFKA_LOG" 2>/dev/null && port_busy "$port"
   fi

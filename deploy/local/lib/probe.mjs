@@ -1,5 +1,8 @@
 // Readiness probe for the local stack: exit 0 when the broker at argv[2] answers a metadata
 // request (kafkajs admin describeCluster), 1 otherwise. One attempt; stack.sh loops with a deadline.
+// TLS + SASL as the admin: STREETWATCH_KAFKA_SSL_CA_FILE, STREETWATCH_KAFKA_SASL_USERNAME,
+// STREETWATCH_KAFKA_SASL_PASSWORD_FILE (stack.sh sets them).
+import { readFileSync } from 'node:fs';
 import { Kafka, logLevel } from 'kafkajs';
 
 const brokers = (process.argv[2] ?? '127.0.0.1:19092').split(',');
@@ -10,6 +13,12 @@ const kafka = new Kafka({
   connectionTimeout: 2000,
   requestTimeout: 3000,
   retry: { retries: 0 },
+  ssl: { ca: [readFileSync(process.env.STREETWATCH_KAFKA_SSL_CA_FILE ?? '', 'utf8')], rejectUnauthorized: true },
+  sasl: {
+    mechanism: 'scram-sha-512',
+    username: process.env.STREETWATCH_KAFKA_SASL_USERNAME ?? '',
+    password: readFileSync(process.env.STREETWATCH_KAFKA_SASL_PASSWORD_FILE ?? '', 'utf8').replace(/\r?\n$/, ''),
+  },
 });
 const admin = kafka.admin();
 try {

@@ -56,9 +56,10 @@ export function redactUrl(url: string): string {
 
 /**
  * `scheme://userinfo@` anywhere in free text (ffmpeg stderr, error messages). Greedy up to the
- * last `@` before the path, so an unencoded `@` inside a password does not leak its tail.
+ * last `@` before the path, so an unencoded `@` inside a password does not leak its tail. Also
+ * the escaped form ffmpeg echoes from a filter's arguments (`rtsp\://user\:pw@host`).
  */
-const USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s/]*@/gi;
+const USERINFO = /\b([a-z][a-z0-9+.-]*\\?:\/\/)[^\s/]*@/gi;
 
 /** Redact every `scheme://user:password@` occurrence in free text. */
 export function redactText(text: string): string {

@@ -11,7 +11,7 @@ import { ConfigError, deepFreeze, loadConfigFile, parseConfig, resolveObjectStor
 import type { FieldError } from '@streetwatch/schemas';
 import { FileSourceConfig, HikvisionSourceConfig, OnvifSourceConfig, RtspSourceConfig, passwordProblems, type CameraConfig, type SourceConfig } from '../cameras/config.js';
 import { resolveZone } from '../rules/config.js';
-import { resolveSourceSecrets, type SecretContext } from './secrets.js';
+import { resolveHttpToken, resolveSourceSecrets, type SecretContext } from './secrets.js';
 import { GatewayCameraSchema, GatewayConfigSchema, type AnalyticsConfig, type GatewayCameraConfig, type GatewayConfig } from './schema.js';
 
 const SOURCE_SCHEMAS: Readonly<Record<string, TSchema>> = {
@@ -106,6 +106,10 @@ export function parseGatewayConfig(raw: unknown, source = 'config', secrets: Sec
       const target = shaped?.cameras[i];
       if (target && src) (target as { source: SourceConfig }).source = src;
     });
+  }
+  if (shaped) {
+    const token = resolveHttpToken(shaped.http, secrets, errors);
+    if (token !== undefined) shaped.http.token = token;
   }
   const store = shaped?.evidence.store;
   if (shaped && store !== undefined) {

@@ -36,8 +36,16 @@ const ms = (def: number, min: number, max: number) => Type.Integer({ minimum: mi
 
 export const HttpConfigSchema = Type.Object(
   {
-    host: Type.String({ minLength: 1, default: '0.0.0.0', description: 'address the ops server binds' }),
+    host: Type.String({
+      minLength: 1,
+      default: '127.0.0.1',
+      description: 'address the ops server binds; anything but loopback needs tokenFile or tokenEnv',
+    }),
     port: Type.Integer({ minimum: 0, maximum: 65535, default: 8080, description: '0 picks a free port' }),
+    tokenFile: Type.Optional(Type.String({ minLength: 1, description: 'file holding the bearer token every route but /healthz and /readyz needs' })),
+    tokenEnv: Type.Optional(Type.String({ minLength: 1, pattern: '^[A-Z_][A-Z0-9_]*$', description: 'environment variable holding that token' })),
+    /** Filled in by the loader from tokenFile / tokenEnv; a token written in the file is refused. */
+    token: Type.Optional(Type.String({ minLength: 16 })),
   },
   { additionalProperties: false },
 );

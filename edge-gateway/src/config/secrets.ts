@@ -18,12 +18,61 @@ export const EDGE_REDACT_PATHS = [
   '*.source.password',
   'cameras[*].source.password',
   'config.cameras[*].source.password',
+  'http.token',
+  'config.http.token',
+  'headers.authorization',
+  'req.headers.authorization',
   // the evidence store's resolved secret key, deeper than the platform's `*.*.secretAccessKey`
   // (evidence.objectStore.credentials.secretAccessKey, and under `config.`): leaves only, no
   // overlapping paths (see the platform's REDACT_PATHS)
   '*.objectStore.credentials.secretAccessKey',
   '*.*.objectStore.credentials.secretAccessKey',
 ];
+
+/** Addresses that only this machine can reach. */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127(\.\d{1,3}){3}$/.test(host);
+}
+
+/**
+ * The ops server's token: `tokenFile` / `tokenEnv` read into `token` (problems under `/http/...`),
+ * a token written in the file refused, and a bind address other than loopback without a token
+ * refused (the server would give /status and /metrics to whoever reaches the box).
+ */
+export function resolveHttpToken(
+  http: { host: string; tokenFile?: string; tokenEnv?: string; token?: string },
+  ctx: SecretContext,
+  errors: FieldError[],
+): string | undefined {
+  if (http.token !== undefined) {
+    errors.push({ path: '/http/token', message: 'write tokenFile or tokenEnv, never the token itself' });
+    return undefined;
+  }
+  if (http.tokenFile !== undefined && http.tokenEnv !== undefined) {
+    errors.push({ path: '/http/tokenFile', message: 'set one of tokenFile, tokenEnv' });
+    return undefined;
+  }
+  const ref = http.tokenFile !== undefined ? { key: 'tokenFile', from: { file: http.tokenFile } } : http.tokenEnv !== undefined ? { key: 'tokenEnv', from: { env: http.tokenEnv } } : undefined;
+  if (ref === undefined) {
+    if (!isLoopback(http.host)) {
+      errors.push({
+        path: '/http/host',
+        message: `${http.host} is not loopback: set http.tokenFile or http.tokenEnv (a bearer token for /status and /metrics), or bind 127.0.0.1`,
+      });
+    }
+    return undefined;
+  }
+  const r = readSecret(ref.from as SecretSource, ctx);
+  if (!r.ok) {
+    errors.push({ path: `/http/${ref.key}`, message: r.problem });
+    return undefined;
+  }
+  if (r.value.length < 16) {
+    errors.push({ path: `/http/${ref.key}`, message: 'the token must be at least 16 characters' });
+    return undefined;
+  }
+  return r.value;
+}
 
 /**
  * The source with `passwordEnv` / `passwordFile` replaced by the `password` they name. Problems

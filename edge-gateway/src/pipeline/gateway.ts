@@ -15,7 +15,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { createKafka, createS3Client, Lifecycle, listen, withTimeout, type Logger, type Registry } from '@streetwatch/platform';
+import { createKafka, createS3Client, Lifecycle, listen, withTimeout, type KafkaSecurity, type Logger, type Registry } from '@streetwatch/platform';
 import type { CameraConfig } from '../cameras/config.js';
 import { analyticsFor } from '../config/parse.js';
 import type { GatewayConfig } from '../config/schema.js';
@@ -38,6 +38,11 @@ export interface GatewayDeps {
   registry: Registry;
   /** Brokers when the config names none (main passes STREETWATCH_KAFKA_BROKERS). */
   defaultBrokers?: readonly string[];
+  /**
+   * TLS + SASL for Kafka (main passes the platform's settings from STREETWATCH_KAFKA_SSL_CA_FILE,
+   * STREETWATCH_KAFKA_SASL_USERNAME and the password by env/file); none: plaintext.
+   */
+  kafkaSecurity?: KafkaSecurity;
   now?: () => number;
   ffmpegPath?: string;
   createSource?: (camera: CameraConfig, deps: SourceDeps) => FrameSource;
@@ -164,7 +169,7 @@ export class Gateway {
 
     const brokers = config.kafka.brokers ?? deps.defaultBrokers;
     if (brokers === undefined || brokers.length === 0) throw new EdgeError('SW_EDGE_START_FAILED', 'no Kafka brokers: set kafka.brokers or STREETWATCH_KAFKA_BROKERS');
-    const kafka = createKafka({ brokers, clientId: config.kafka.clientId ?? `edge-${config.gatewayId}` }, log);
+    const kafka = createKafka({ ...deps.kafkaSecurity, brokers, clientId: config.kafka.clientId ?? `edge-${config.gatewayId}` }, log);
     const { brokers: _b, clientId: _c, ...publisherConfig } = config.kafka;
     const publisher = new Publisher(publisherConfig, { kafka, outbox, registry, log });
     await publisher.start();
@@ -197,6 +202,7 @@ export class Gateway {
       log,
       status: () => this.status(),
       beforeScrape: () => outbox.refreshGauges(),
+      ...(config.http.token !== undefined ? { token: config.http.token } : {}),
       readiness: {
         detector: () => ({ ok: this.detectorReady, detail: this.detectorReady ? 'model loaded' : 'loading' }),
         outbox: () => ({ ok: true, detail: `depth ${outbox.depth()}${outbox.isFull() ? ', FULL (dropping by policy)' : ''}` }),

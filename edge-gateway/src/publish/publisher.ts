@@ -1,5 +1,5 @@
 import type { Kafka, Message, TopicMessages } from 'kafkajs';
-import { ContractProducer, counter, gauge, withTimeout, type Logger, type Registry } from '@streetwatch/platform';
+import { classifyKafkaError, ContractProducer, counter, gauge, PLATFORM_ERRORS, withTimeout, type Logger, type Registry } from '@streetwatch/platform';
 import { TOPICS, topicName } from '@streetwatch/schemas';
 import type { Outbox } from '../outbox/outbox.js';
 import type { StoredRecord } from '../outbox/types.js';
@@ -239,9 +239,16 @@ export class Publisher {
     this.setConnected(false);
     const delay = this.backoff.next();
     const ctx = { err, code, attempt: this.backoff.attempts, retryInMs: delay, depth: this.safeDepth(), inflight: this.inflight?.seqs.length ?? 0 };
+    const refused = classifyKafkaError(err);
     if (this.failingSince === undefined) {
       this.failingSince = Date.now();
-      this.log.warn(ctx, 'Kafka unreachable or refusing: events stay in the outbox; retrying with backoff');
+      if (refused === 'SW_KAFKA_AUTH' || refused === 'SW_KAFKA_TLS' || refused === 'SW_KAFKA_DENIED') {
+        // Retrying will not fix a wrong password, an untrusted certificate or a missing ACL: say
+        // which, once, as an error; the outbox keeps everything until an operator fixes it.
+        this.log.error({ ...ctx, code: refused }, `Kafka refuses this gateway (${refused}: ${PLATFORM_ERRORS[refused]}): events stay in the outbox; retrying with backoff`);
+      } else {
+        this.log.warn(ctx, 'Kafka unreachable or refusing: events stay in the outbox; retrying with backoff');
+      }
     } else {
       this.log.debug(ctx, 'publish retry failed');
     }

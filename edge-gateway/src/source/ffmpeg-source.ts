@@ -144,12 +144,12 @@ export class FfmpegFrameSource implements FrameSource {
       return;
     }
     if (this.closing !== undefined) return;
-    const args = ffmpegArgs(input, this.opts.analytic);
-    this.log?.debug({ args: args.map(redactText) }, 'starting ffmpeg');
+    const cmd = ffmpegArgs(input, this.opts.analytic);
+    this.log?.debug({ args: cmd.args.map(redactText), ...(cmd.script !== undefined ? { script: redactText(cmd.script) } : {}) }, 'starting ffmpeg');
     const tail = new StderrTail();
     let spawnError: NodeJS.ErrnoException | undefined;
     let exited = false;
-    const proc = spawnFfmpeg(args, this.deps.ffmpegPath);
+    const proc = spawnFfmpeg(cmd, this.deps.ffmpegPath);
     this.spawns++;
     this.proc = proc;
     this.killReason = undefined;

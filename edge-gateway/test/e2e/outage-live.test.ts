@@ -41,7 +41,7 @@ async function readDetections(kafka: Kafka, topic: string, count: number, timeou
 
 t.test('a broker stopped mid-violation and restarted gets every event of the violation (start, updates, end) exactly once, in order', async (t) => {
   const broker = await startPrivateBroker(t);
-  const kafka = createKafka({ brokers: broker.brokers, clientId: 'outage-live-test', connectionTimeout: 2000, retries: 2 }, createLogger({ name: 'outage-live', level: 'silent' }));
+  const kafka = createKafka({ ...broker.security, brokers: broker.brokers, clientId: 'outage-live-test', connectionTimeout: 2000, retries: 2 }, createLogger({ name: 'outage-live', level: 'silent' }));
   const admin = kafka.admin();
   await admin.connect();
   t.teardown(() => admin.disconnect());

@@ -27,7 +27,7 @@ function problems(raw: unknown): string[] {
 t.test('a minimal config gets every stage default and is frozen', async (t) => {
   const c = parseGatewayConfig({ ...base, cameras: [{ id: 'cam-1', source: { type: 'hikvision', host: '10.0.0.5', username: 'admin', password: 'x' } }] });
   t.match(c, {
-    http: { host: '0.0.0.0', port: 8080 },
+    http: { host: '127.0.0.1', port: 8080 },
     kafka: { topicPrefix: '', batchSize: 200 },
     outbox: { maxBytes: 256 * 1024 * 1024 },
     evidence: { jpegQuality: 80 },

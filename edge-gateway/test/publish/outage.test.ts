@@ -32,7 +32,7 @@ async function readTopic(kafka: Kafka, topic: string, count: number, timeoutMs: 
 t.test('a Kafka outage loses nothing: events appended while the broker is down arrive once each, in order per camera', async (t) => {
   const broker = await startPrivateBroker(t);
   const log = createLogger({ name: 'outage-test', level: 'silent' });
-  const kafka = createKafka({ brokers: broker.brokers, clientId: 'outage-test', connectionTimeout: 1000, retries: 2 }, log);
+  const kafka = createKafka({ ...broker.security, brokers: broker.brokers, clientId: 'outage-test', connectionTimeout: 1000, retries: 2 }, log);
   const admin = kafka.admin();
   await admin.connect();
   t.teardown(() => admin.disconnect());

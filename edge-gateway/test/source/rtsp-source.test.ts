@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
@@ -72,6 +73,43 @@ t.test('the sub-stream of a digest-protected RTSP camera arrives as rgb24 frames
   t.ok((await metric(h.registry, 'streetwatch_edge_camera_frames_total', { camera: 'cam-rtsp-ok' }))! >= 6);
   const fps = (await metric(h.registry, 'streetwatch_edge_camera_decoded_fps', { camera: 'cam-rtsp-ok' }))!;
   t.ok(fps > 0 && fps < 5, `decoded fps ${fps} reflects the 2 fps analytic rate`);
+});
+
+/** The pids of this process's ffmpeg children (Linux /proc). */
+function ffmpegChildren(): number[] {
+  return readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .filter((pid) => {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        const after = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        return stat.includes('(ffmpeg)') && Number(after[1]) === process.pid;
+      } catch {
+        return false; // gone meanwhile
+      }
+    })
+    .map(Number);
+}
+
+t.test('the camera password is not in the ffmpeg process (argv, environment) nor in a log line, also with quote, colon, at, backslash and equals in it', async (t) => {
+  const password = "Pa:ss'w@rd\\x=1";
+  const camera = await startRtspCamera(t, { video, password });
+  // The gateway's environment may hold it (passwordEnv): the child must not inherit it.
+  process.env.SW_TEST_CAMERA_PASSWORD = password;
+  t.teardown(() => delete process.env.SW_TEST_CAMERA_PASSWORD);
+  const h = startSource(t, 'cam-rtsp-secret', { type: 'rtsp', url: camera.url('sub', null), username: camera.user, password });
+  await waitFor(() => h.frames.length >= 2, { timeoutMs: 20_000, what: '2 frames (the escaped URL reached the camera)' });
+  const pids = ffmpegChildren();
+  t.equal(pids.length, 1, 'one ffmpeg child');
+  const cmdline = readFileSync(`/proc/${pids[0]}/cmdline`, 'utf8').split('\0').join(' ');
+  const environ = readFileSync(`/proc/${pids[0]}/environ`, 'utf8');
+  t.match(cmdline, /-filter_complex_script pipe:3/, 'read the right process');
+  for (const form of [password, encodeURIComponent(password), 'Pa%3Ass', "w%40rd"]) {
+    t.notOk(cmdline.includes(form), `argv without ${form}`);
+    t.notOk(environ.includes(form), `environment without ${form}`);
+  }
+  t.notOk(environ.includes('SW_TEST_CAMERA_PASSWORD'), 'the gateway environment is not passed on');
+  t.notOk(h.logs.some((l) => l.includes('Pa:ss') || l.includes('Pa%3Ass')), 'not in a log line');
 });
 
 t.test('a wrong password is reported once as SW_EDGE_CAMERA_AUTH and retried on the slow schedule, not in a loop', async (t) => {

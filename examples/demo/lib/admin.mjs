@@ -4,11 +4,17 @@
 //   node admin.mjs create-db <name>         create the run's database
 //   node admin.mjs drop-run <run>           delete that run's topics, groups and database
 //   node admin.mjs drop-stale               the same for every earlier run (left by a killed demo)
+//   node admin.mjs provision <prefix> <router.yaml>   every catalogue topic + the config's department
+//                                           topics under the run's prefix (the admin's job: each
+//                                           service may only create the topics it writes)
 //
 // Connection settings from the environment (.stack/env). Exit 0 on success, 1 with one line on stderr.
 import kafkajs from 'kafkajs';
 import pg from 'pg';
-import { stackSettings } from '@streetwatch/platform';
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
+import { provisionTopics, stackSettings } from '@streetwatch/platform';
+import { allTopicSpecs, departmentTopic } from '@streetwatch/schemas';
 
 const settings = stackSettings(process.env);
 const RUN = /^[a-z0-9]+$/;
@@ -24,7 +30,15 @@ async function withPg(fn) {
 }
 
 async function withAdmin(fn) {
-  const kafka = new kafkajs.Kafka({ clientId: 'demo-admin', brokers: settings.kafka.brokers, logLevel: kafkajs.logLevel.NOTHING, connectionTimeout: 5000 });
+  const { brokers, ssl, sasl } = settings.kafka; // TLS + SASL as the stack's admin
+  const kafka = new kafkajs.Kafka({
+    clientId: 'demo-admin',
+    brokers,
+    logLevel: kafkajs.logLevel.NOTHING,
+    connectionTimeout: 5000,
+    ...(ssl ? { ssl: { ca: ssl.ca ? [ssl.ca] : undefined, rejectUnauthorized: true } } : {}),
+    ...(sasl ? { sasl: { mechanism: 'scram-sha-512', username: sasl.username, password: sasl.password } } : {}),
+  });
   const admin = kafka.admin();
   await admin.connect();
   try {
@@ -79,7 +93,15 @@ async function main() {
     }
     return;
   }
-  throw new Error('usage: admin.mjs create-db <name> | drop-run <run> | drop-stale');
+  if (cmd === 'provision') {
+    const prefix = arg ?? '';
+    if (!/^demo-[a-z0-9]+\.$/.test(prefix)) throw new Error(`bad topic prefix ${prefix}`);
+    const departments = Object.keys(parse(readFileSync(process.argv[4] ?? '', 'utf8'))?.departments ?? {});
+    const r = await withAdmin((admin) => provisionTopics(admin, allTopicSpecs(departments.map(departmentTopic)), { prefix }));
+    process.stdout.write(`topics ${prefix}streetwatch.*: ${r.created.length} created, ${r.existing.length} existing\n`);
+    return;
+  }
+  throw new Error('usage: admin.mjs create-db <name> | drop-run <run> | drop-stale | provision <prefix> <router.yaml>');
 }
 
 main().catch((err) => {

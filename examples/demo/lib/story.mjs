@@ -289,7 +289,15 @@ function summary() {
 // ---- main ----------------------------------------------------------------------------------------
 async function main() {
   const settings = stackSettings(process.env);
-  const kafka = new kafkajs.Kafka({ clientId: 'demo-story', brokers: settings.kafka.brokers, logLevel: kafkajs.logLevel.NOTHING, connectionTimeout: 5000 });
+  const { brokers, ssl, sasl } = settings.kafka; // TLS + SASL as the stack's admin (.stack/env)
+  const kafka = new kafkajs.Kafka({
+    clientId: 'demo-story',
+    brokers,
+    logLevel: kafkajs.logLevel.NOTHING,
+    connectionTimeout: 5000,
+    ...(ssl ? { ssl: { ca: ssl.ca ? [ssl.ca] : undefined, rejectUnauthorized: true } } : {}),
+    ...(sasl ? { sasl: { mechanism: 'scram-sha-512', username: sasl.username, password: sasl.password } } : {}),
+  });
   consumer = kafka.consumer({ groupId: `${o.prefix.replace(/\.$/, '')}-story-${process.pid}`, allowAutoTopicCreation: false, maxWaitTimeInMs: 250 });
   consumer.on(consumer.events.CRASH, (e) => {
     if (!e.payload.restart) fail(STAGES.find((s) => !reached(s.id))?.id ?? 'follow', `the story's Kafka consumer crashed: ${e.payload.error?.message}`);

@@ -1,7 +1,10 @@
 import type { Admin, Kafka, KafkaMessage } from 'kafkajs';
 import { allTopicSpecs, topicName, type TopicSpec } from '@streetwatch/schemas';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { stackSettings } from '../env.js';
 import { createKafka } from '../kafka/client.js';
+import { kafkaFailure, withSaslUser, type KafkaSecurity } from '../kafka/security.js';
 import { ContractProducer } from '../kafka/producer.js';
 import { provisionTopics } from '../kafka/provision.js';
 import { createLogger, type Logger } from '../log.js';
@@ -34,9 +37,15 @@ export interface TestKafka {
 export async function testKafka(t: TeardownHost, opts: { extra?: TopicSpec[]; label?: string } = {}): Promise<TestKafka> {
   const settings = stackSettings();
   const log = createLogger({ name: 'test', level: process.env.TEST_LOG_LEVEL ?? 'silent' });
-  const kafka = createKafka({ brokers: settings.kafka.brokers, clientId: 'streetwatch-test' }, log);
+  // The stack's admin user (a super user: tests provision topics under their own prefix).
+  const kafka = createKafka({ ...settings.kafka, clientId: 'streetwatch-test' }, log);
   const admin = kafka.admin();
-  await admin.connect();
+  try {
+    await admin.connect();
+  } catch (err) {
+    // A wrong password or CA in .stack/env: one line saying which, not a kafkajs stack.
+    throw kafkaFailure(err, settings.kafka.brokers, settings.kafka);
+  }
   t.teardown(() => admin.disconnect());
   const prefix = `${uniqueId(opts.label ?? 't')}.`;
   await provisionTopics(admin, allTopicSpecs(opts.extra ?? []), { prefix });
@@ -65,4 +74,16 @@ export async function testKafka(t: TeardownHost, opts: { extra?: TopicSpec[]; la
     }
   };
   return { kafka, admin, prefix, brokers: settings.kafka.brokers, registry, log, producer, readAll };
+}
+
+/**
+ * The stack's TLS settings with another of its SCRAM users (`edge-gateway`, `dept-chengguan`, ...;
+ * the list: schemas `kafkaUserNames`), whose password the stack keeps in
+ * $STREETWATCH_KAFKA_SECRETS_DIR/<user>.password. For tests of what a principal may do.
+ */
+export function stackUserSecurity(user: string, env: NodeJS.ProcessEnv = process.env): KafkaSecurity {
+  const dir = env.STREETWATCH_KAFKA_SECRETS_DIR;
+  if (dir === undefined || dir === '') throw new Error('STREETWATCH_KAFKA_SECRETS_DIR is not set: source .stack/env');
+  const password = readFileSync(join(dir, `${user}.password`), 'utf8').replace(/\r?\n$/, '');
+  return withSaslUser(stackSettings(env).kafka, user, password);
 }

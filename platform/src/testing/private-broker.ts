@@ -15,7 +15,9 @@ import { createServer } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { dirname } from 'node:path';
 import kafkajs from 'kafkajs';
+import { kafkajsSecurity, kafkaSecurityFromEnv, type KafkaSecurity } from '../kafka/security.js';
 import type { TeardownHost } from './wait.js';
 
 const { Kafka, logLevel } = kafkajs;
@@ -31,11 +33,15 @@ export interface PrivateBrokerOptions {
   readonly readyTimeoutMs?: number;
   /** Bound on a SIGTERM stop before SIGKILL. */
   readonly stopTimeoutMs?: number;
+  /** Client security (the stack's admin user and CA); default from the environment (.stack/env). */
+  readonly security?: KafkaSecurity;
 }
 
 export interface PrivateBroker {
   /** `127.0.0.1:<port>`, stable across stop/start. */
   readonly brokers: string[];
+  /** TLS + SASL settings for clients (the admin, a super user): spread into createKafka. */
+  readonly security: KafkaSecurity;
   readonly port: number;
   readonly dataDir: string;
   /** Broker log (server output), for diagnosing a failed test. */
@@ -71,11 +77,18 @@ function clusterId(): string {
 /** The stack's broker settings and logging (deploy/local/kafka/), shared so the two cannot drift. */
 const KAFKA_CONF = fileURLToPath(new URL('../../../deploy/local/kafka/', import.meta.url));
 
-function serverProperties(dir: string, port: number, cport: number): string {
+/**
+ * The stack's template, filled in. TLS: the stack's CA and broker certificate (the folder of
+ * STREETWATCH_KAFKA_SSL_CA_FILE holds broker.pem too; the certificate names 127.0.0.1, any port).
+ */
+function serverProperties(dir: string, port: number, cport: number, tlsDir: string, admin: { username: string; password: string }): string {
   return readFileSync(join(KAFKA_CONF, 'server.properties.template'), 'utf8')
     .replaceAll('@PORT@', String(port))
     .replaceAll('@CPORT@', String(cport))
-    .replaceAll('@LOG_DIRS@', join(dir, 'data'));
+    .replaceAll('@LOG_DIRS@', join(dir, 'data'))
+    .replaceAll('@TLS_DIR@', tlsDir)
+    .replaceAll('@ADMIN_USER@', admin.username)
+    .replaceAll('@ADMIN_PASSWORD@', admin.password);
 }
 
 function tail(file: string, lines = 20): string {
@@ -111,13 +124,21 @@ export async function startPrivateBroker(t: TeardownHost, opts: PrivateBrokerOpt
   const java = opts.java ?? process.env.STREETWATCH_JAVA ?? 'java';
   const readyTimeoutMs = opts.readyTimeoutMs ?? 90_000;
   const stopTimeoutMs = opts.stopTimeoutMs ?? 30_000;
+  const security = opts.security ?? kafkaSecurityFromEnv(process.env);
+  const sasl = security.sasl;
+  const caFile = security.ssl?.caFile;
+  if (!sasl || caFile === undefined) {
+    throw new Error('the private broker needs the stack\'s CA and admin user: source .stack/env (STREETWATCH_KAFKA_SSL_CA_FILE, STREETWATCH_KAFKA_SASL_*)');
+  }
+  const tlsDir = dirname(caFile);
+  if (!existsSync(join(tlsDir, 'broker.pem'))) throw new Error(`no broker.pem beside ${caFile}: run \`npm run stack:up\` (it makes the certificates)`);
   const dir = mkdtempSync(join(tmpdir(), 'sw-broker-'));
   const port = await freePort();
   let cport = await freePort();
   while (cport === port) cport = await freePort();
   const props = join(dir, 'server.properties');
   const logFile = join(dir, 'kafka.log');
-  writeFileSync(props, serverProperties(dir, port, cport));
+  writeFileSync(props, serverProperties(dir, port, cport, tlsDir, sasl), { mode: 0o600 });
   const jvm = [
     ...(opts.heap ?? ['-Xms128m', '-Xmx512m']),
     '-XX:+UseSerialGC',
@@ -170,7 +191,17 @@ export async function startPrivateBroker(t: TeardownHost, opts: PrivateBrokerOpt
     process.removeListener('exit', onExit);
     rmSync(dir, { recursive: true, force: true });
   });
-  const format = run(['kafka.tools.StorageTool', 'format', '--standalone', '-t', clusterId(), '-c', props]);
+  const format = run([
+    'kafka.tools.StorageTool',
+    'format',
+    '--standalone',
+    '-t',
+    clusterId(),
+    '-c',
+    props,
+    '--add-scram',
+    `SCRAM-SHA-512=[name=${sasl.username},password=${sasl.password}]`,
+  ]);
   if (!(await waitExit(format, readyTimeoutMs))) {
     format.kill('SIGKILL');
     throw new Error(`formatting the private broker's storage took over ${readyTimeoutMs} ms; log:\n${tail(logFile)}`);
@@ -185,6 +216,7 @@ export async function startPrivateBroker(t: TeardownHost, opts: PrivateBrokerOpt
       connectionTimeout: 1000,
       requestTimeout: 3000,
       retry: { retries: 0 },
+      ...kafkajsSecurity(security),
     });
     const deadline = Date.now() + readyTimeoutMs;
     for (;;) {
@@ -210,6 +242,7 @@ export async function startPrivateBroker(t: TeardownHost, opts: PrivateBrokerOpt
 
   const broker: PrivateBroker = {
     brokers,
+    security,
     port,
     dataDir: dir,
     logFile,

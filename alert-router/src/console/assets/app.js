@@ -31,6 +31,7 @@
       SW_ROUTER_UPLOAD_TOO_MANY: '照片过多 · Too many photos',
       SW_ROUTER_RATE_LIMITED: '操作过于频繁 · Too many requests, retry shortly',
       SW_ROUTER_AUTH_INVALID: '令牌无效 · Token not valid',
+      SW_ROUTER_AUTH_EXPIRED: '令牌已过期，请向管理员申请新令牌 · Token expired: ask for a new one',
     },
   };
   const FILTERS = [
@@ -93,7 +94,7 @@
     } catch (e) {
       state.token = null;
       sessionStorage.removeItem('sw-token');
-      $('login-error').textContent = e.status === 401 ? '令牌无效 · Token not valid' : errText(e);
+      $('login-error').textContent = e.code === 'SW_ROUTER_AUTH_EXPIRED' ? errText(e) : e.status === 401 ? '令牌无效 · Token not valid' : errText(e);
       return;
     }
     sessionStorage.setItem('sw-token', token);
