@@ -1,3 +1,5 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { counter, gauge, type Logger, type Registry } from '@streetwatch/platform';
 import type { OutboxConfig } from './config.js';
@@ -84,6 +86,8 @@ export class Outbox {
     if (this.db) return;
     if (this.closed) throw new OutboxError('SW_EDGE_OUTBOX_CLOSED', 'start() after close()');
     try {
+      // Its folder is made here (it used to be a side effect of the local evidence folder beside it).
+      if (this.config.path !== ':memory:') mkdirSync(dirname(this.config.path), { recursive: true });
       const db = new Database(this.config.path, { timeout: 1000 });
       // One gateway per outbox file: a second process gets SQLITE_BUSY instead of interleaving.
       db.pragma('locking_mode = EXCLUSIVE');
