@@ -1,11 +1,25 @@
 // Lint rules that keep the pipeline honest: no floating promises (a dropped promise is a lost
 // event), no import cycles, and no package reaching into another package's src/ internals.
+import js from '@eslint/js';
+import globals from 'globals';
 import tseslint from 'typescript-eslint';
 import importX from 'eslint-plugin-import-x';
 
 export default tseslint.config(
   {
-    ignores: ['**/dist/**', '**/node_modules/**', '**/.tap/**', '.stack/**', '**/*.js', '**/*.mjs', '**/*.cjs'],
+    ignores: ['**/dist/**', '**/node_modules/**', '**/.tap/**', '.stack/**'],
+  },
+  {
+    // Plain JavaScript: Node scripts (.mjs: the demo's helpers, provisioning, generators, this file)
+    // and the browser code of the console and the screen. ESLint's recommended rules catch the undefined names and
+    // dead code that no compiler checks here.
+    files: ['**/*.js', '**/*.mjs', '**/*.cjs'],
+    ...js.configs.recommended,
+    languageOptions: { ecmaVersion: 2023, sourceType: 'module', globals: globals.node },
+  },
+  {
+    files: ['alert-router/src/*/assets/**/*.js'],
+    languageOptions: { sourceType: 'script', globals: globals.browser },
   },
   {
     files: ['**/*.ts'],

@@ -46,6 +46,7 @@ npm_deps
 say "local stack (Kafka + PostgreSQL)"
 bash deploy/local/stack.sh up >/dev/null || die "the local stack did not start (see above; deploy/local/README.md)"
 stack_env
+native_backend >/dev/null
 BASE_DB=$PGDATABASE
 echo "kafka $STREETWATCH_KAFKA_BROKERS, postgres $PGHOST:$PGPORT"
 
@@ -54,6 +55,7 @@ npx tsc -b || die "the build failed (npx tsc -b): see the errors above"
 
 say "model and scenes"
 MODEL_DIR=$(bash edge-gateway/scripts/fetch-model.sh | tail -n1)
+bash edge-gateway/scripts/convert-savedmodel.sh >/dev/null || echo "no SavedModel: the detector runs op by op"
 SCENES=$(bash examples/scenes/make-scenes.sh | tail -n1)
 VIDEO="$SCENES/parking.mp4"
 [ -s "$VIDEO" ] || die "no scene $VIDEO (examples/scenes/make-scenes.sh)"
@@ -217,7 +219,7 @@ export PGDATABASE=$DB STREETWATCH_TOPIC_PREFIX=$DEMO_TOPIC_PREFIX
 echo "database $DB; topics demo-$RUN.streetwatch.*"
 
 say "services"
-start_bg rtsp-camera /usr/bin/python3 "$root/edge-gateway/test/support/rtsp-server.py" \
+start_bg rtsp-camera /usr/bin/python3 "$root/edge-gateway/testkit/rtsp-server.py" \
   --port "$DEMO_RTSP_PORT" --video "$VIDEO" --user admin --password "$DEMO_CAMERA_PASSWORD" --cache-dir "$CACHE/rtsp-cache"
 wait_ready rtsp-camera 180 --line '^READY '
 echo "  camera: rtsp://127.0.0.1:$DEMO_RTSP_PORT/Streaming/Channels/102 (digest auth, user admin)"

@@ -18,6 +18,9 @@ say "local stack (Kafka + PostgreSQL)"
 bash deploy/local/stack.sh up
 stack_env
 
+say "native TF.js backend (tfjs-node)"
+native_backend
+
 pkgs=${STREETWATCH_TEST_PACKAGES:-schemas platform edge-gateway stream-processor alert-router deploy}
 
 say "build"
@@ -30,10 +33,10 @@ done
 
 say "lint"
 # shellcheck disable=SC2086
-npx eslint $pkgs
+npx eslint $pkgs examples
 
-say "test assets (model, scenes)"
-for s in edge-gateway/scripts/fetch-model.sh examples/scenes/make-scenes.sh; do
+say "test assets (model, scenes, kustomize)"
+for s in edge-gateway/scripts/fetch-model.sh edge-gateway/scripts/convert-savedmodel.sh examples/scenes/make-scenes.sh examples/scenes/make-tamper-scenes.sh deploy/scripts/kustomize.sh; do
   if [ -f "$s" ]; then bash "$s"; fi
 done
 

@@ -49,6 +49,7 @@ export const WORKORDER_ERRORS = {
   SW_ROUTER_UPLOAD_TOO_LARGE: { status: 413, text: 'an uploaded file is larger than allowed' },
   SW_ROUTER_UPLOAD_TOO_MANY: { status: 413, text: 'too many files or fields in the upload' },
   SW_ROUTER_UPLOAD_TYPE: { status: 415, text: 'the uploaded file type is not allowed' },
+  SW_ROUTER_IDEMPOTENCY_KEY_REUSED: { status: 422, text: 'the Idempotency-Key was already used for another request' },
   SW_ROUTER_OUTBOX_SEND: { status: 503, text: 'work-order events could not be produced to Kafka (will retry)' },
   SW_ROUTER_INTERNAL: { status: 500, text: 'internal error' },
   SW_ROUTER_EVIDENCE_NOT_FOUND: { status: 404, text: 'the work order has no such picture in the evidence store' },

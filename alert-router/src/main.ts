@@ -12,6 +12,7 @@
  * STREETWATCH_TRUST_PROXY (replaces http.trustProxy: comma-separated addresses/CIDRs), and the
  * variables config names in `secretEnv` / `tokenEnv`.
  */
+import { parseArgs } from 'node:util';
 import {
   ConfigError,
   ContractProducer,
@@ -19,6 +20,7 @@ import {
   checkPool,
   createKafka,
   createLogger,
+  logLevelFromEnv,
   createOpsServer,
   createPool,
   createRegistry,
@@ -34,6 +36,7 @@ import {
 import { topicsWrittenBy, type Alert } from '@streetwatch/schemas';
 import { tokensCommand } from './admin/tokens-command.js';
 import { silenceRoutes } from './api/silences.js';
+import { registerScreenPage, ScreenFeed, screenRoutes } from './screen/index.js';
 import { ClearanceConsumer, clearanceSettings } from './clearance/detections-consumer.js';
 import { checkReferences } from './config/references.js';
 import { RouterConfig } from './config/schema.js';
@@ -45,10 +48,7 @@ import { RetentionJob } from './retention/job.js';
 import type { ConsoleFeed, WorkOrderService } from './seams.js';
 import { WorkOrdersConfig, createWorkOrderService, registerWorkOrderRoutes, type WorkOrders } from './workorders/index.js';
 
-function arg(name: string): string | undefined {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-}
+const USAGE = 'usage: alert-router --config <file> | --validate-config <file> | tokens issue|list|revoke ...';
 
 async function main(): Promise<void> {
   if (process.argv[2] === 'tokens') {
@@ -59,7 +59,14 @@ async function main(): Promise<void> {
     });
     process.exit(code);
   }
-  const validate = arg('--validate-config');
+  let values;
+  try {
+    ({ values } = parseArgs({ options: { config: { type: 'string' }, 'validate-config': { type: 'string' } }, strict: true }));
+  } catch (e) {
+    process.stderr.write(`${(e as Error).message}\n${USAGE}\n`);
+    process.exit(2);
+  }
+  const validate = values['validate-config'];
   if (validate) {
     const load = (file: string): RouterConfig => {
       const c = loadConfigFile(RouterConfig, file) as RouterConfig;
@@ -69,12 +76,14 @@ async function main(): Promise<void> {
     const code = validateConfigCommand(load, validate);
     process.exit(code);
   }
-  const file = arg('--config') ?? process.env.STREETWATCH_ROUTER_CONFIG;
+  const file = values.config ?? process.env.STREETWATCH_ROUTER_CONFIG;
   if (!file) {
-    process.stderr.write('usage: alert-router --config <file> | --validate-config <file> | tokens issue|list|revoke ...\n');
+    process.stderr.write(`${USAGE}\n`);
     process.exit(2);
   }
-  const log = createLogger({ name: 'alert-router', level: process.env.STREETWATCH_LOG_LEVEL ?? 'info', redact: ROUTER_REDACT_PATHS });
+  const { level, deprecation } = logLevelFromEnv(process.env, 'info');
+  const log = createLogger({ name: 'alert-router', level, redact: ROUTER_REDACT_PATHS });
+  if (deprecation) log.warn(deprecation);
   let cfg: RouterConfig;
   let trustProxy: string[];
   try {
@@ -190,8 +199,22 @@ async function main(): Promise<void> {
   });
   // Silences live in the delivery half but share the API's auth, rate limits, audit and OpenAPI.
   const silences = silenceRoutes({ silences: pipeline.silences, departments: Object.keys(cfg.departments), onChange: () => pipeline.router.kick() });
-  await registerWorkOrderRoutes(app, { workOrders, scoped: [silences, evidenceLinkRoutes(workOrders, evidence?.links)] });
+  // The overview screen (城市眼): department names from the work-order config, else the routing config.
+  const names = new Map(Object.entries(cfg.departments).map(([id, d]) => [id, d.name]));
+  for (const d of workOrders.config.departments) names.set(d.id, d.name);
+  const screen = cfg.screen.enabled
+    ? new ScreenFeed(cfg.screen, {
+        pool,
+        clock: workOrders.clock,
+        log,
+        registry,
+        timeZone: workOrders.config.timeZone,
+        departments: [...names].map(([id, name]) => ({ id, name })),
+      })
+    : undefined;
+  await registerWorkOrderRoutes(app, { workOrders, scoped: [silences, evidenceLinkRoutes(workOrders, evidence?.links), ...(screen ? [screenRoutes(screen)] : [])] });
   registerEvidenceView(app, evidence?.links, log);
+  if (screen) registerScreenPage(app);
   await listen(app, { host: cfg.http.host, port: cfg.http.port });
   lifecycle.add('http', () => app.close());
 

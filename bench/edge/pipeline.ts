@@ -44,7 +44,6 @@ import {
   type FrameSource,
   type SourceDeps,
 } from '@streetwatch/edge-gateway';
-import { modelDir } from '../../edge-gateway/test/support/detector.js';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const OUT = join(REPO, 'bench/results/edge.json');
@@ -92,7 +91,8 @@ function config(everyFrame: boolean): GatewayConfig {
   });
 }
 
-const MODEL_DIR = await modelDir();
+// the model as the gateway's set-up fetches it (not through the gateway's test support)
+const MODEL_DIR = execFileSync('bash', [join(REPO, 'edge-gateway/scripts/fetch-model.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim().split('\n').at(-1)!;
 const { version: _v, maxQueuedFrames, ...detectorConfig } = config(false).detector;
 
 /** The detector as the gateway builds it, with `workers` threads (0 = on the main thread). */

@@ -16,6 +16,9 @@
 #   STREETWATCH_STACK_S3_PORT              pin the S3 gateway port (default: 18333 or next free)
 #   STREETWATCH_STACK_TIMEOUT              seconds to wait for readiness (default 60)
 #   STREETWATCH_JAVA, STREETWATCH_PG_BIN, STREETWATCH_KAFKA_HEAP   tool overrides
+#   STREETWATCH_VENDOR_DIR                 sources no registry serves (default <repo>/../shared/vendor):
+#                                          TimescaleDB is built from there once when missing
+#   STREETWATCH_TIMESCALEDB=off            run PostgreSQL plain even where TimescaleDB is available
 # Failures print one line `stack: <what failed> — <what to do>` on stderr and exit non-zero.
 # shellcheck source-path=SCRIPTDIR
 set -euo pipefail
@@ -30,6 +33,8 @@ set -euo pipefail
 . "$LOCAL_DIR/lib/kafka.sh"
 # shellcheck source=lib/pg.sh
 . "$LOCAL_DIR/lib/pg.sh"
+# shellcheck source=lib/timescaledb.sh
+. "$LOCAL_DIR/lib/timescaledb.sh"
 # shellcheck source=lib/video.sh
 . "$LOCAL_DIR/lib/video.sh"
 # shellcheck source=lib/s3.sh
@@ -59,7 +64,8 @@ write_env() {
       PGUSER "$PG_APP_USER" \
       PGPASSWORD "$PG_APP_PASSWORD" \
       PGDATABASE "$PG_APP_DB" \
-      STREETWATCH_VIDEO_DIR "$VIDEO_DIR"
+      STREETWATCH_VIDEO_DIR "$VIDEO_DIR" \
+      STREETWATCH_PG_TIMESCALEDB "$(state_get PG_TIMESCALEDB)"
     s3_env_lines
   } >"$tmp"
   chmod 600 "$tmp"
@@ -110,7 +116,8 @@ cmd_up() {
   pg_check
   kafka_fetch
   video_fetch
-  s3_fetch
+  pg_running || tsdb_ensure # may build for minutes: before any port is chosen
+  s3_fetch                  # the same, once (SeaweedFS from the Go module proxy)
 
   # Every port is chosen before anything starts, so a busy pinned port fails cleanly.
   if kafka_running; then
@@ -146,7 +153,7 @@ cmd_up() {
   fi
   if ! pg_running; then
     pg_stop
-    say "starting postgresql 15 on 127.0.0.1:$pgport"
+    say "starting postgresql 15 on 127.0.0.1:$pgport${TSDB_ACTIVE:+ with TimescaleDB $TSDB_ACTIVE}"
     STARTED+=(pg)
     pg_start "$pgport"
   fi

@@ -1,5 +1,6 @@
-// The Kubernetes tree (k8s/): every kustomization renders (support/kustomize.ts, checked against
-// `kubectl kustomize` when it was written), every object validates against the Kubernetes schemas
+// The Kubernetes tree (k8s/): every kustomization renders with real kustomize (the pinned
+// sigs.k8s.io/kustomize/kustomize/v5 that deploy/scripts/kustomize.sh builds from the Go module
+// proxy and caches), every object validates against the Kubernetes schemas
 // (kubernetes-models), and the deployment rules hold: probes and resources on every container,
 // secrets only by reference, services/HPAs/PDBs pointing at real workloads, configs that the
 // services themselves accept (--validate-config).
@@ -15,7 +16,8 @@ import { Job } from 'kubernetes-models/batch/v1';
 import { Ingress } from 'kubernetes-models/networking.k8s.io/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { ConfigMap, Namespace, PersistentVolumeClaim, Secret, Service } from 'kubernetes-models/v1';
-import { containersOf, kustomizationDirs, podSpec, readYamlDocs, render, type K8sObject } from './support/kustomize.js';
+import { execFileSync } from 'node:child_process';
+import { containersOf, kustomizationDirs, kustomizeBinary, podSpec, readYamlDocs, render, type K8sObject } from './support/kustomize.js';
 import { REPO } from './support/metrics.js';
 import { run } from './support/tools.js';
 import { kafkaUserNames } from '@streetwatch/schemas';
@@ -105,14 +107,23 @@ t.test('the tree has a base, staging and production overlays and the edge overla
   );
 });
 
-t.test('the renderer merges patches like kustomize: maps deep, named list items by name', async (t) => {
-  const { strategicMerge } = await import('./support/kustomize.js');
-  const base = { spec: { replicas: 1, containers: [{ name: 'a', image: 'x', resources: { requests: { cpu: '1' } } }, { name: 'b', image: 'y' }] } };
-  const patch = { spec: { containers: [{ name: 'a', resources: { requests: { memory: '1Gi' } } }] } };
-  t.same(strategicMerge(base, patch), {
-    spec: { replicas: 1, containers: [{ name: 'a', image: 'x', resources: { requests: { cpu: '1', memory: '1Gi' } } }, { name: 'b', image: 'y' }] },
-  });
-  t.throws(() => strategicMerge(base, { $patch: 'delete' }), /not supported/);
+t.test('the renderer is real kustomize, the version deploy/scripts/kustomize.sh pins', async (t) => {
+  const pinned = /^KUSTOMIZE_VERSION=(\S+)$/m.exec(readFileSync(join(REPO, 'deploy/scripts/kustomize.sh'), 'utf8'))?.[1];
+  t.ok(pinned);
+  t.equal(execFileSync(kustomizeBinary(), ['version'], { encoding: 'utf8' }).trim(), pinned);
+});
+
+t.test('overlays apply: merged generator literals, replicas, image tags and the resources patch', async (t) => {
+  const prod = rendered.get('overlays/production')!;
+  const stack = prod.find((o) => o.kind === 'ConfigMap' && o.metadata.name.startsWith('streetwatch-stack-'));
+  const data = stack?.data as Record<string, string>;
+  t.equal(data.PGUSER, 'streetwatch', 'base literal kept');
+  t.equal(data.PGHOST, 'timescaledb.db.svc.cluster.local', 'overlay literal merged over the base');
+  const d = find(prod, 'Deployment', 'stream-processor')!;
+  t.match((containersOf(d)[0] as Container).image, /^streetwatch\/stream-processor:0\.1\.0$/);
+  const cm = ((podSpec(d)?.containers?.[0] as Container).envFrom ?? []).map((e) => e.configMapRef?.name).filter(Boolean);
+  t.ok(cm.includes(stack?.metadata.name), `the Deployment refers to the hash-suffixed ${stack?.metadata.name}`);
+  t.not(rendered.get('overlays/staging')!.find((o) => o.metadata.name.startsWith('streetwatch-stack-'))?.metadata.name, stack?.metadata.name, 'different content, different name');
 });
 
 for (const { name } of trees) {
@@ -319,12 +330,15 @@ function routes(path: { path: string; pathType: string }, url: string): boolean 
   return p === '' || url === p || url.startsWith(`${p}/`);
 }
 
-t.test('the production ingress routes only the console and /api: /metrics, /openapi.json and the probes stay inside', async (t) => {
+t.test('the production ingress routes only the console, the screen and /api: /metrics, /openapi.json and the probes stay inside', async (t) => {
   const ing = find(rendered.get('overlays/production')!, 'Ingress', 'alert-router')!;
   const paths = (ing.spec as { rules: Array<{ http: { paths: Array<{ path: string; pathType: string }> } }> }).rules.flatMap((r) => r.http.paths);
   const routed = (url: string) => paths.some((p) => routes(p, url));
-  for (const url of ['/console', '/console/app.js', '/console/app.css', '/api/me', '/api/work-orders/wo-1/sign', '/api/stream', '/api/silences']) t.ok(routed(url), `${url} is routed`);
-  for (const url of ['/metrics', '/openapi.json', '/healthz', '/readyz', '/', '/apix', '/documentation']) t.notOk(routed(url), `${url} is not routed`);
+  for (const url of [
+    '/console', '/console/app.js', '/console/app.css', '/console/sw.js', '/console/manifest.webmanifest', '/screen', '/screen/screen.js',
+    '/api/me', '/api/work-orders/wo-1/sign', '/api/stream', '/api/silences', '/api/screen/stream',
+  ]) t.ok(routed(url), `${url} is routed`);
+  for (const url of ['/metrics', '/openapi.json', '/healthz', '/readyz', '/', '/apix', '/documentation', '/screens']) t.notOk(routed(url), `${url} is not routed`);
 });
 
 t.test('production: the router believes X-Forwarded-For only from the ingress (STREETWATCH_TRUST_PROXY, addresses/CIDRs)', async (t) => {

@@ -20,6 +20,14 @@ export const VIDEO_ERRORS = {
   SW_EDGE_EVIDENCE_INVALID: 'evidence input is invalid (frame size, box, id)',
 } as const;
 
+/** The camera's own analytics over ISAPI (alert stream). Auth and reachability use the video codes. */
+export const ISAPI_ERRORS = {
+  SW_EDGE_ISAPI_UNSUPPORTED: 'the camera has no ISAPI alert stream at this path (404/405) or answered something that is not a multipart stream',
+  SW_EDGE_ISAPI_STALLED: 'no byte (not even a heartbeat) arrived on the alert stream within isapi.stallTimeoutMs',
+  SW_EDGE_ISAPI_PART_MALFORMED: 'one part of the alert stream could not be parsed (logged and skipped; the stream goes on)',
+  SW_EDGE_ISAPI_PART_TOO_LARGE: 'one part of the alert stream was larger than isapi.maxPartBytes (skipped)',
+} as const;
+
 /** Motion, detector, tracker, rules. */
 export const ANALYTICS_ERRORS = {
   SW_EDGE_MODEL_MISSING: 'detector model files are missing (run scripts/fetch-model.sh)',
@@ -50,7 +58,7 @@ export const OUTBOX_ERRORS = {
   SW_EDGE_OUTBOX_CLOSED: 'the outbox was used after close()',
 } as const;
 
-export const EDGE_ERRORS = { ...VIDEO_ERRORS, ...ANALYTICS_ERRORS, ...OUTBOX_ERRORS, ...PIPELINE_ERRORS } as const;
+export const EDGE_ERRORS = { ...VIDEO_ERRORS, ...ISAPI_ERRORS, ...ANALYTICS_ERRORS, ...OUTBOX_ERRORS, ...PIPELINE_ERRORS } as const;
 
 export type EdgeErrorCode = keyof typeof EDGE_ERRORS;
 export type PipelineErrorCode = keyof typeof PIPELINE_ERRORS;

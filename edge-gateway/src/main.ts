@@ -3,11 +3,11 @@
  * `--validate-config gateway.yaml` checks a file and exits 0 (valid) or 1 (one line per problem,
  * by key path). The only place that reads the environment, handles signals and exits.
  *
- * Environment: STREETWATCH_KAFKA_BROKERS (when the config names no brokers), LOG_LEVEL (overrides
- * log.level), and the variables the config names in cameras' `passwordEnv` (read once, here).
+ * Environment: STREETWATCH_KAFKA_BROKERS (when the config names no brokers), STREETWATCH_LOG_LEVEL
+ * (overrides log.level; the old LOG_LEVEL still works this version, with a deprecation line), and the variables the config names in cameras' `passwordEnv` (read once, here).
  */
 import { parseArgs } from 'node:util';
-import { ConfigError, createLogger, createRegistry, onSignals, stackSettings } from '@streetwatch/platform';
+import { ConfigError, createLogger, createRegistry, logLevelFromEnv, onSignals, stackSettings } from '@streetwatch/platform';
 import { loadGatewayConfig, validateGatewayConfigFile } from './config/parse.js';
 import { EDGE_REDACT_PATHS } from './config/secrets.js';
 import { Gateway } from './pipeline/gateway.js';
@@ -51,7 +51,9 @@ async function main(): Promise<void> {
     process.exit(1);
   }
 
-  const log = createLogger({ name: 'edge-gateway', level: process.env.LOG_LEVEL ?? config.log.level, redact: EDGE_REDACT_PATHS });
+  const { level, deprecation } = logLevelFromEnv(process.env, config.log.level);
+  const log = createLogger({ name: 'edge-gateway', level, redact: EDGE_REDACT_PATHS });
+  if (deprecation) log.warn(deprecation);
   process.on('uncaughtException', (err) => {
     log.fatal({ err }, 'uncaught exception');
     process.exit(1);

@@ -48,3 +48,16 @@ export function stackSettings(env: NodeJS.ProcessEnv = process.env): StackSettin
     videoDir: env.STREETWATCH_VIDEO_DIR,
   };
 }
+
+/**
+ * The log level an entry point starts with: `STREETWATCH_LOG_LEVEL`, else the config's (or the
+ * fallback). `LOG_LEVEL`, which the edge gateway read before, still works for one more version;
+ * `deprecation` is then the line to log once the logger exists.
+ */
+export function logLevelFromEnv(env: NodeJS.ProcessEnv, fallback: string): { level: string; deprecation?: string } {
+  if (env.STREETWATCH_LOG_LEVEL) return { level: env.STREETWATCH_LOG_LEVEL };
+  if (env.LOG_LEVEL) {
+    return { level: env.LOG_LEVEL, deprecation: 'LOG_LEVEL is deprecated and will be ignored in the next version: set STREETWATCH_LOG_LEVEL instead' };
+  }
+  return { level: fallback };
+}

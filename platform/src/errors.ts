@@ -15,6 +15,7 @@ export const PLATFORM_ERRORS = {
   SW_KAFKA_TOPIC_MISMATCH: 'an existing topic differs from its declared settings',
   SW_PG_UNAVAILABLE: 'PostgreSQL cannot be reached',
   SW_PG_MIGRATION_FAILED: 'a database migration failed',
+  SW_PG_TIMESCALEDB_UNAVAILABLE: 'storage mode timescaledb was asked for but the database cannot enable the extension',
   SW_SHUTDOWN_TIMEOUT: 'a component did not close within the grace time',
 } as const;
 

@@ -16,4 +16,6 @@ export * from './pg/pool.js';
 export * from './pg/migrate.js';
 export * from './ops/server.js';
 export * from './config/secrets.js';
+export * from './time.js';
+export * from './backoff.js';
 export * from './objectstore/store.js';

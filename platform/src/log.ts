@@ -27,14 +27,35 @@ export const REDACT_PATHS = [
   '*.*.secretAccessKey',
 ];
 
-/** `rtsp://admin:pw@host/...` → `rtsp://admin:***@host/...` (also for http URLs with credentials). */
+const REDACTED = '***';
+
+/**
+ * Remove credentials from a URL: `rtsp://user:pw@h/p` -> `rtsp://***:***@h/p` (the user too: on a
+ * camera it is half the secret). Host, port and path stay. Never throws; text that is not a URL is
+ * treated as free text.
+ */
 export function redactUrl(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)([^:/@\s]+):([^@/\s]*)@/i, '$1$2:***@');
+  try {
+    const u = new URL(url);
+    if (u.username === '' && u.password === '') return url;
+    u.username = REDACTED;
+    if (u.password !== '') u.password = REDACTED;
+    return u.toString();
+  } catch {
+    return redactText(url);
+  }
 }
 
-/** Redact credentials in any URL embedded in free text (ffmpeg stderr, error messages). */
+/**
+ * `scheme://userinfo@` anywhere in free text (ffmpeg stderr, error messages). Greedy up to the
+ * last `@` before the path, so an unencoded `@` inside a password does not leak its tail. Also
+ * the escaped form ffmpeg echoes from a filter's arguments (`rtsp\://user\:pw@host`).
+ */
+const USERINFO = /\b([a-z][a-z0-9+.-]*\\?:\/\/)[^\s/]*@/gi;
+
+/** Redact every `scheme://user:password@` occurrence in free text. */
 export function redactText(text: string): string {
-  return text.replace(/([a-z][a-z0-9+.-]*:\/\/)([^:/@\s]+):([^@/\s]*)@/gi, '$1$2:***@');
+  return text.replace(USERINFO, `$1${REDACTED}:${REDACTED}@`);
 }
 
 export interface LoggerSettings {

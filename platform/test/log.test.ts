@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import t from 'tap';
-import { createLogger, redactUrl } from '../src/index.js';
+import { createLogger, redactText, redactUrl } from '../src/index.js';
 
 function capture(): { lines: string[]; stream: Writable } {
   const lines: string[] = [];
@@ -24,10 +24,11 @@ t.test('RTSP credentials never reach the log, in fields, messages or errors', as
   const all = lines.join('');
   t.notMatch(all, /Hik12345/);
   t.notMatch(all, /"s3"/);
-  t.match(all, /rtsp:\/\/admin:\*\*\*@10\.0\.0\.5/);
+  t.match(all, /rtsp:\/\/\*\*\*:\*\*\*@10\.0\.0\.5/);
 });
 
-t.test('redactUrl keeps the user and host and hides the password', async (t) => {
-  t.equal(redactUrl('rtsp://u:p@h/x'), 'rtsp://u:***@h/x');
+t.test('redactUrl hides user and password, keeps host, port and path; a password with an unencoded @ does not leak', async (t) => {
+  t.equal(redactUrl('rtsp://u:p@h:554/x'), 'rtsp://***:***@h:554/x');
   t.equal(redactUrl('rtsp://h/x'), 'rtsp://h/x');
+  t.equal(redactText('see rtsp://admin:p@ss@10.0.0.5/x and http://a:b@h/'), 'see rtsp://***:***@10.0.0.5/x and http://***:***@h/');
 });

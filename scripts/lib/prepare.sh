@@ -10,6 +10,15 @@ npm_deps() {
   fi
 }
 
+# The native TF.js backend (@tensorflow/tfjs-node on PyPI's libtensorflow), after npm_deps and the
+# stack (its Debian packages: g++, make, python3-pip). npm ci deletes the build; it is restored from
+# ~/.cache/streetwatch in ~10 s, built from npm + PyPI the first time (~1 min + 274 MB). Without it
+# the gateway runs on wasm: a failed build is reported here, and the tests that compare the two
+# backends then fail naming the reason.
+native_backend() {
+  bash edge-gateway/scripts/build-tfjs-node.sh || echo "native TF.js backend not built (above): the gateway falls back to wasm"
+}
+
 # Export the settings deploy/local/stack.sh wrote for the running stack.
 stack_env() {
   set -a

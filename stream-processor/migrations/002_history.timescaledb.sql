@@ -1,5 +1,6 @@
 -- History for Grafana, TimescaleDB: hypertables (1-day chunks), continuous aggregates for the
--- rollups, compression and retention policies. The sink writes only the base tables here.
+-- rollups, a compression policy. The sink writes only the base tables here; it sets the retention
+-- policies itself at start from `sink.retention` (and changes them when the config changes).
 
 CREATE TABLE detection_events (
   event_id        text        NOT NULL,
@@ -105,6 +106,3 @@ SELECT add_continuous_aggregate_policy('alerts_hourly',
 
 ALTER TABLE detection_events SET (timescaledb.compress, timescaledb.compress_segmentby = 'camera_id');
 SELECT add_compression_policy('detection_events', interval '7 days');
-SELECT add_retention_policy('detection_events', interval '90 days');
-SELECT add_retention_policy('camera_health', interval '30 days');
-SELECT add_retention_policy('alerts', interval '365 days');

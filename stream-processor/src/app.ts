@@ -77,9 +77,10 @@ export class ProcessorApp {
     const { settings } = this.config;
     const { kafka, pool, registry, log } = this.deps;
     await checkPool(pool, this.deps.pgTarget);
-    const m = await migrate(pool, MIGRATIONS_DIR, { component: 'stream-processor' });
+    const m = await migrate(pool, MIGRATIONS_DIR, { component: 'stream-processor', mode: settings.sink.storage });
     this.storageMode = m.mode;
-    log.info({ mode: m.mode, applied: m.applied }, 'migrations');
+    log.info({ mode: m.mode, asked: settings.sink.storage, applied: m.applied }, 'migrations');
+    if (m.fallback) log.warn({ reason: m.fallback }, 'history runs on plain PostgreSQL: TimescaleDB cannot be enabled here');
     await this.ensureTopics();
 
     const ops = createOpsServer({
@@ -102,6 +103,7 @@ export class ProcessorApp {
     this.lifecycle.add('producer', () => producer.close());
 
     const sink = new HistorySink(settings.sink, { pool, mode: m.mode, registry, log: log.child({ component: 'sink' }), clock: this.clock });
+    await sink.applyRetention();
     sink.start();
     this.lifecycle.add('history sink', () => sink.close());
 

@@ -6,7 +6,7 @@
  * SIGHUP or a change of the file reloads the rules; SIGINT/SIGTERM shut down gracefully.
  */
 import { parseArgs } from 'node:util';
-import { ConfigError, createKafka, createLogger, createPool, createRegistry, onSignals, preflightKafka, stackSettings } from '@streetwatch/platform';
+import { ConfigError, createKafka, createLogger, createPool, createRegistry, logLevelFromEnv, onSignals, preflightKafka, stackSettings } from '@streetwatch/platform';
 import { ProcessorApp } from './app.js';
 import { loadProcessorConfig, validateProcessorConfig } from './config/load.js';
 import { ConfigWatcher } from './config/watch.js';
@@ -42,7 +42,9 @@ async function main(): Promise<number | undefined> {
     throw e;
   }
   const stack = stackSettings(process.env);
-  const log = createLogger({ name: 'stream-processor', level: process.env.STREETWATCH_LOG_LEVEL ?? config.settings.logLevel });
+  const { level, deprecation } = logLevelFromEnv(process.env, config.settings.logLevel);
+  const log = createLogger({ name: 'stream-processor', level });
+  if (deprecation) log.warn(deprecation);
   const registry = createRegistry('stream-processor');
   let kafkaSettings;
   try {

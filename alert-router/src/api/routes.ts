@@ -14,6 +14,7 @@ import { pgRateLimitStore } from './rate-limit-store.js';
 import { sendError, toHttpError, writeAudit } from './http.js';
 import { registerOpenApi } from './openapi.js';
 import {
+  ActionHeaders,
   errors,
   FeedbackBody,
   IdParams,
@@ -144,7 +145,12 @@ export async function registerWorkOrderRoutes(app: FastifyInstance, deps: WorkOr
       return {
         ...u,
         departments: [...names].map(([id, name]) => ({ id, name })),
-        console: { title: wo.config.console.title, timeZone: wo.config.timeZone, ...(wo.config.console.map ? { map: wo.config.console.map } : {}) },
+        console: {
+          title: wo.config.console.title,
+          timeZone: wo.config.timeZone,
+          ...(wo.config.console.map ? { map: wo.config.console.map } : {}),
+          uploads: { maxFileBytes: wo.config.uploads.maxFileBytes, maxFiles: wo.config.uploads.maxFiles, allowedTypes: [...wo.config.uploads.allowedTypes] },
+        },
       };
     });
 
@@ -196,21 +202,24 @@ export async function registerWorkOrderRoutes(app: FastifyInstance, deps: WorkOr
       toAction: (b: B) => { action: UserAction; input: Parameters<WorkOrders['act']>[3] },
       multipartToo = false,
     ) =>
-      api.post<{ Params: IdParams; Body: B }>(path, {
+      api.post<{ Params: IdParams; Body: B; Headers: ActionHeaders }>(path, {
         schema: {
           summary,
           tags,
           security: secured,
           params: IdParams,
+          headers: ActionHeaders,
           body,
           ...(multipartToo ? { consumes: ['application/json', 'multipart/form-data'] } : {}),
-          response: { 200: WorkOrderDetail, ...errors(400, 401, 403, 404, 409, 413, 415, 429) },
+          response: { 200: WorkOrderDetail, ...errors(400, 401, 403, 404, 409, 413, 415, 422, 429) },
         },
         config: { auditAction: name },
-      }, async (req) => {
+      }, async (req, reply) => {
         const { action: a, input } = toAction(req.body as B);
-        const d = await wo.act(user(req), req.params.id, a, input);
-        req.swAudit = { status: d.status, version: d.version };
+        const key = req.headers['idempotency-key'];
+        const { order: d, replayed } = await wo.actOnce(user(req), req.params.id, a, { ...input, ...(key ? { idempotencyKey: key } : {}) });
+        req.swAudit = { status: d.status, version: d.version, ...(replayed ? { replayed: true } : {}) };
+        if (replayed) reply.header('idempotent-replayed', 'true');
         return d;
       });
 

@@ -32,6 +32,22 @@ export const ListQuery = Type.Object(
 );
 export type ListQuery = Static<typeof ListQuery>;
 
+/**
+ * `Idempotency-Key` on every action: one fresh key per action taken (the console makes a UUID); a
+ * retry of the same action (offline queue, lost answer) sends the same key and is applied once.
+ */
+export const ActionHeaders = Type.Object({
+  'idempotency-key': Type.Optional(
+    Type.String({
+      minLength: 8,
+      maxLength: 128,
+      pattern: '^[A-Za-z0-9._:-]+$',
+      description: 'one key per action; a request repeating an applied key answers the order as it is now, with `Idempotent-Replayed: true`',
+    }),
+  ),
+});
+export type ActionHeaders = Static<typeof ActionHeaders>;
+
 export const NoteBody = Type.Object({ note: Type.Optional(Type.String({ maxLength: 2000 })) }, { additionalProperties: false });
 export type NoteBody = Static<typeof NoteBody>;
 
@@ -194,6 +210,8 @@ export const Me = Type.Object({
     title: Type.String(),
     timeZone: Type.String(),
     map: Type.Optional(Type.Object({ minLat: Type.Number(), maxLat: Type.Number(), minLon: Type.Number(), maxLon: Type.Number() })),
+    /** Photo limits, so the console can shrink a phone's photo before sending it. */
+    uploads: Type.Optional(Type.Object({ maxFileBytes: Type.Integer(), maxFiles: Type.Integer(), allowedTypes: Type.Array(Type.String()) })),
   }),
 });
 

@@ -9,6 +9,7 @@ const TYPE_NAMES: Record<string, string> = {
   shopfront_spillover: '出店经营',
   dumping: '废弃垃圾乱堆',
   shop_red: '商户红色预警',
+  camera_tampered: '摄像头画面异常',
 };
 
 export function place(a: Alert): string {

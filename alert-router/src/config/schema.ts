@@ -10,6 +10,7 @@
 import { ObjectStoreConfigSchema } from '@streetwatch/platform';
 import { Type, type Static } from '@sinclair/typebox';
 // The work-order half owns its section (src/workorders/config.ts).
+import { ScreenConfig } from '../screen/config.js';
 import { WorkOrdersConfig } from '../workorders/config.js';
 
 /** `250ms`, `30s`, `5m`, `4h`, `1d`. */
@@ -363,6 +364,8 @@ export const RouterConfig = Type.Object(
     inhibitRules: Type.Array(InhibitRule, { default: [] }),
     /** Owned by the work-order half; its defaults apply when absent. */
     workOrders: Type.Optional(WorkOrdersConfig),
+    /** The overview screen for the command centre (`/screen`). */
+    screen: ScreenConfig,
     retention: RetentionConfig,
     /** Violation ends (detections topic) attached to work orders as clearance evidence; on when absent. */
     clearance: Type.Optional(

@@ -4,11 +4,19 @@ import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import type { WorkOrders } from '../workorders/service.js';
 
-const ASSETS = {
+const ASSETS: Record<string, { file: string; type: string; headers?: Record<string, string> }> = {
   '/console': { file: 'index.html', type: 'text/html; charset=utf-8' },
   '/console/app.js': { file: 'app.js', type: 'text/javascript; charset=utf-8' },
   '/console/app.css': { file: 'app.css', type: 'text/css; charset=utf-8' },
-} as const;
+  // The installable app (phone): manifest, icons, and the service worker that keeps the page's
+  // files for offline use. Its scope is `/console` (the page itself has no trailing slash).
+  '/console/manifest.webmanifest': { file: 'manifest.webmanifest', type: 'application/manifest+json; charset=utf-8' },
+  '/console/sw.js': { file: 'sw.js', type: 'text/javascript; charset=utf-8', headers: { 'service-worker-allowed': '/console' } },
+  '/console/queue.js': { file: 'queue.js', type: 'text/javascript; charset=utf-8' },
+  '/console/icon-192.png': { file: 'icon-192.png', type: 'image/png' },
+  '/console/icon-512.png': { file: 'icon-512.png', type: 'image/png' },
+  '/console/icon-maskable-512.png': { file: 'icon-maskable-512.png', type: 'image/png' },
+};
 
 /** The page's files live in src/console/assets (plain HTML/JS/CSS, no build step); dist/ finds them there. */
 export function assetsDir(): string {
@@ -27,7 +35,7 @@ const CSP =
   "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' http: https: data: blob:; connect-src 'self'; " +
   "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'";
 
-/** `GET /console` and its two assets; public (the page asks for a token and calls the API with it). */
+/** `GET /console` and its assets; public (the page asks for a token and calls the API with it). */
 export async function registerConsole(app: FastifyInstance, _wo: WorkOrders): Promise<void> {
   const dir = assetsDir();
   for (const [url, a] of Object.entries(ASSETS)) {
@@ -42,6 +50,7 @@ export async function registerConsole(app: FastifyInstance, _wo: WorkOrders): Pr
           .header('content-security-policy', CSP)
           .header('x-content-type-options', 'nosniff')
           .header('referrer-policy', 'no-referrer')
+          .headers(a.headers ?? {})
           .send(body),
     );
   }

@@ -14,13 +14,12 @@
  * not de-duplicate, DingTalk/WeCom have no such field: there a resend may be seen twice.
  */
 import CircuitBreaker from 'opossum';
-import type { Logger } from '@streetwatch/platform';
+import { backoffDelay, type BackoffPolicy, type Logger } from '@streetwatch/platform';
 import { withRef } from '../channels/render.js';
 import type { Channel, Notification } from '../channels/types.js';
 import { ms } from '../config/durations.js';
 import { CHANNEL_DEFAULTS, type ChannelConfig, type RouterConfig } from '../config/schema.js';
 import type { Clock } from '../routing/clock.js';
-import { backoffMs, type BackoffPolicy } from './backoff.js';
 import { ChannelError } from './errors.js';
 import type { DeliveryEventOutbox } from './events.js';
 import type { RouterMetrics } from './metrics.js';
@@ -112,7 +111,7 @@ export class DeliveryEngine {
         cfg: c,
         channel,
         breaker,
-        backoff: { initialMs: ms(b.initial), maxMs: ms(b.max), factor },
+        backoff: { initialMs: ms(b.initial), maxMs: ms(b.max), factor, jitter: 'equal' },
         leaseMs: timeoutMs + ms(d.leaseGrace),
         resetMs,
         active: 0,
@@ -315,7 +314,8 @@ export class DeliveryEngine {
       this.push({ row, state: 'dead', outcome: 'dead', error }, rt);
       log.error({ err: e }, 'delivery dead: no attempts left');
     } else {
-      const wait = backoffMs(rt.backoff, row.attempts, e.retryAfterMs, this.deps.random);
+      // Never sooner than the provider's Retry-After.
+      const wait = Math.max(backoffDelay(rt.backoff, row.attempts, this.deps.random), Math.round(e.retryAfterMs ?? 0));
       this.push({ row, state: 'retrying', outcome: 'retrying', nextAttemptAt: now + wait, error }, rt);
       log.info({ err: e, waitMs: wait }, 'delivery will be retried');
     }

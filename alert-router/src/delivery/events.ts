@@ -10,12 +10,11 @@
  * round trips. Marks left at the end of a pump are written by a follow-up pump shortly after (or at
  * close); until then a crash re-sends them, as above.
  */
-import type { ContractProducer, Logger, Pool } from '@streetwatch/platform';
+import { iso, type ContractProducer, type Logger, type Pool } from '@streetwatch/platform';
 import { TOPICS, type Delivery } from '@streetwatch/schemas';
 import type { RouterMetrics } from './metrics.js';
 import type { ClaimedDelivery, Outcome } from './store.js';
 
-const iso = (t: number): string => new Date(t).toISOString();
 
 export function deliveryEvent(
   row: Pick<ClaimedDelivery, 'deliveryId' | 'alertId' | 'workOrderId' | 'departmentId' | 'channelName' | 'channelType'>,

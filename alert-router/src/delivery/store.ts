@@ -10,7 +10,7 @@
  * narrow, so their state changes do not rewrite the message (migration 305).
  */
 import { createHash } from 'node:crypto';
-import type { Pool, PoolClient } from '@streetwatch/platform';
+import { iso, type Pool, type PoolClient } from '@streetwatch/platform';
 import type { Delivery } from '@streetwatch/schemas';
 import type { Notification } from '../channels/types.js';
 import { deliveryEvent } from './events.js';
@@ -65,7 +65,6 @@ export function deliveryKey(...parts: string[]): string {
   return `dk-${createHash('sha256').update(parts.join('\u0000')).digest('hex').slice(0, 40)}`;
 }
 
-const iso = (t: number): string => new Date(t).toISOString();
 
 interface Row {
   idempotency_key: string;

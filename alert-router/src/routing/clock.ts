@@ -5,9 +5,6 @@ export interface Clock {
 
 export const systemClock: Clock = { now: () => Date.now() };
 
-/** A clock reading (ms since the epoch) as ISO-8601 UTC, as PostgreSQL and the contracts take it. */
-export const iso = (t: number): string => new Date(t).toISOString();
-
 export class ManualClock implements Clock {
   constructor(private t: number = Date.parse('2026-11-26T06:00:00.000Z')) {}
   now(): number {

@@ -6,6 +6,7 @@
  * has room for are written already claimed and handed to it after COMMIT.
  */
 import type { QueryResult } from 'pg';
+import { iso } from '@streetwatch/platform';
 import type { Alert } from '@streetwatch/schemas';
 import { renderNotification } from '../channels/render.js';
 import type { Notification } from '../channels/types.js';
@@ -24,7 +25,6 @@ import {
   type NewDelivery,
 } from '../delivery/store.js';
 import { deliveryEvent, suppressedAttempts } from '../delivery/events.js';
-import { iso } from './clock.js';
 import type { RouterDeps } from './router.js';
 
 /**

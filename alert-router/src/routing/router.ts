@@ -7,14 +7,14 @@
  * in the same transaction that marks the members notified (routing/flush.ts). All times come from the
  * router clock.
  */
-import type { Logger, Pool } from '@streetwatch/platform';
+import { iso, type Logger, type Pool } from '@streetwatch/platform';
 import type { Alert } from '@streetwatch/schemas';
 import { ms } from '../config/durations.js';
 import type { RouterConfig } from '../config/schema.js';
 import type { RouterMetrics } from '../delivery/metrics.js';
 import type { DeliveryStore } from '../delivery/store.js';
 import type { WorkOrderService } from '../seams.js';
-import { iso, type Clock } from './clock.js';
+import type { Clock } from './clock.js';
 import { GroupFlush, type IntentHandoff } from './flush.js';
 import type { Inhibitor } from './inhibition.js';
 import type { SilenceStore } from './silences.js';

@@ -16,6 +16,16 @@ export interface ActionInput {
   readonly photos?: readonly IncomingPhoto[];
   readonly departmentId?: string;
   readonly duplicateOf?: string;
+  /**
+   * The client's `Idempotency-Key`: the first request with it that commits applies the action; a
+   * replay (same user, order and action) applies nothing and reports `replayed`.
+   */
+  readonly idempotencyKey?: string;
+}
+
+/** What performAction did: applied the action, or found its idempotency key already applied. */
+export interface ActionOutcome {
+  readonly replayed: boolean;
 }
 
 const required = (value: string | undefined, field: string, why: string): string => {
@@ -29,12 +39,15 @@ const required = (value: string | undefined, field: string, why: string): string
  * NOT_FOUND), role, allowed transition, then the write. Photos are written to disk inside the
  * transaction and removed again if it rolls back.
  */
-export async function performAction(wo: WorkOrders, user: User, id: string, action: UserAction, input: ActionInput): Promise<void> {
+export async function performAction(wo: WorkOrders, user: User, id: string, action: UserAction, input: ActionInput): Promise<ActionOutcome> {
   const photos = (input.photos ?? []).map((p) => ({ p, type: checkPhoto(p, wo.config.uploads.allowedTypes) }));
   const saved: StoredPhoto[] = [];
   try {
-    await wo.tx(async (c, emit) => {
+    return await wo.tx(async (c, emit): Promise<ActionOutcome> => {
       const row = wo.visible(user, await lockWorkOrder(c, id), id);
+      // The order's row lock serialises requests with one key on one order: a replay waiting here
+      // sees the first one's key once it committed.
+      if (input.idempotencyKey && (await priorRequest(c, input.idempotencyKey, user, id, action))) return { replayed: true };
       if (!roleMay(action, user.role)) {
         throw new WorkOrderError('SW_ROUTER_WO_ROLE_FORBIDDEN', `role ${user.role} may not ${action} (allowed: ${RULES[action].roles.join(', ')})`, {
           details: { action, role: user.role },
@@ -88,9 +101,11 @@ export async function performAction(wo: WorkOrders, user: User, id: string, acti
           write = { ...base, note: reason, set: { return_reason: reason }, deadline: null };
           break;
         }
-        case 'redispatch':
-          await redispatch(wo, c, emit, row, user, at, input);
-          return;
+        case 'redispatch': {
+          const seq = await redispatch(wo, c, emit, row, user, at, input);
+          await recordRequest(c, input.idempotencyKey, id, action, user, seq, at);
+          return { replayed: false };
+        }
         case 'mark_false_positive':
         case 'mark_duplicate':
           write = await markAlert(wo, c, row, user, at, action, input);
@@ -106,11 +121,47 @@ export async function performAction(wo: WorkOrders, user: User, id: string, acti
           [s.id, id, s.fileName, s.contentType, s.bytes, s.sha256, user.id, after.version, at],
         );
       }
+      await recordRequest(c, input.idempotencyKey, id, action, user, after.version, at);
       emit(event, after);
+      return { replayed: false };
     });
   } catch (err) {
     await Promise.all(saved.map((s) => wo.photos.remove(id, s.fileName)));
     throw err;
+  }
+}
+
+/**
+ * Whether this key was already applied. The same key for another user, order or action is an
+ * error (a client bug or a guessed key), never a silent replay.
+ */
+async function priorRequest(c: PoolClient, key: string, user: User, id: string, action: UserAction): Promise<boolean> {
+  const r = await c.query<{ work_order_id: string; action: string; user_id: string }>(
+    'SELECT work_order_id, action, user_id FROM work_order_requests WHERE idempotency_key = $1',
+    [key],
+  );
+  const prior = r.rows[0];
+  if (!prior) return false;
+  if (prior.work_order_id !== id || prior.action !== action || prior.user_id !== user.id) {
+    throw new WorkOrderError('SW_ROUTER_IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was already used for another request; use a new key per action', {
+      fields: [{ path: 'headers/idempotency-key', message: 'already used for another action, work order or user' }],
+    });
+  }
+  return true;
+}
+
+async function recordRequest(c: PoolClient, key: string | undefined, id: string, action: UserAction, user: User, seq: number | null, at: Date): Promise<void> {
+  if (!key) return;
+  // A concurrent first use of this key on ANOTHER order (not serialised by the row lock) loses here.
+  const r = await c.query(
+    `INSERT INTO work_order_requests (idempotency_key, work_order_id, action, user_id, history_seq, at)
+     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (idempotency_key) DO NOTHING`,
+    [key, id, action, user.id, seq, at],
+  );
+  if (!r.rowCount) {
+    throw new WorkOrderError('SW_ROUTER_IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was already used for another request; use a new key per action', {
+      fields: [{ path: 'headers/idempotency-key', message: 'already used for another request' }],
+    });
   }
 }
 
@@ -146,7 +197,7 @@ async function markAlert(
 }
 
 /** 重新派遣: back to the same department, or a new work order in another one. */
-async function redispatch(wo: WorkOrders, c: PoolClient, emit: Emit, row: WorkOrderRow, user: User, at: Date, input: ActionInput): Promise<void> {
+async function redispatch(wo: WorkOrders, c: PoolClient, emit: Emit, row: WorkOrderRow, user: User, at: Date, input: ActionInput): Promise<number | null> {
   const departmentId = required(input.departmentId, 'departmentId', 'to re-dispatch');
   const known = new Set([...wo.config.departments.map((d) => d.id), ...wo.config.users.map((u) => u.departmentId)]);
   if (!known.has(departmentId)) {
@@ -167,7 +218,7 @@ async function redispatch(wo: WorkOrders, c: PoolClient, emit: Emit, row: WorkOr
       deadline: when ? { step: 'sign', at: when } : null,
     });
     emit(event, after);
-    return;
+    return after.version;
   }
   const newId = workOrderIdFor(row.alert_id, departmentId);
   await lockViolations(c, row.violation_ids);
@@ -189,4 +240,5 @@ async function redispatch(wo: WorkOrders, c: PoolClient, emit: Emit, row: WorkOr
   wo.metrics.dispatched.inc({ department: departmentId, type: row.type });
   emit(event, after);
   await attachKeptEnds(c, emit, after, at, (d) => wo.timeOfDay(d));
+  return null; // the transition is the new order's dispatch; the key stays with the returned one
 }

@@ -101,6 +101,7 @@ export const WorkOrdersConfig = Type.Object(
             shopfront_spillover: Type.Optional(StepDeadlines),
             dumping: Type.Optional(StepDeadlines),
             shop_red: Type.Optional(StepDeadlines),
+            camera_tampered: Type.Optional(StepDeadlines),
           },
           { additionalProperties: false, default: {} },
         ),

@@ -1,3 +1,4 @@
+import { iso } from '@streetwatch/platform';
 import type { Alert, WorkOrderEvent, WorkOrderStatus } from '@streetwatch/schemas';
 import type { Role } from './config.js';
 import type { DeadlineStep } from './states.js';
@@ -146,7 +147,7 @@ export interface WorkOrderDetail extends WorkOrderSummary {
   escalations: EscalationEntry[];
 }
 
-const iso = (d: Date | null): string | undefined => (d ? d.toISOString() : undefined);
+const isoOrUndefined = (d: Date | null): string | undefined => (d ? iso(d) : undefined);
 
 function defined<T extends object>(o: T): T {
   for (const k of Object.keys(o) as (keyof T)[]) if (o[k] === undefined) delete o[k];
@@ -178,7 +179,7 @@ export function toSummary(r: WorkOrderRow): WorkOrderSummary {
     updatedAt: r.updated_at.toISOString(),
     deadline: r.deadline_step && r.deadline_at ? { step: r.deadline_step, at: r.deadline_at.toISOString() } : undefined,
     escalationLevel: r.escalation_level,
-    clearedAt: iso(r.cleared_at),
+    clearedAt: isoOrUndefined(r.cleared_at),
     resolution: r.resolution ?? undefined,
     returnReason: r.return_reason ?? undefined,
     feedback: r.feedback ?? undefined,
@@ -195,13 +196,13 @@ export function toDetail(
 ): WorkOrderDetail {
   return defined({
     ...toSummary(r),
-    signedAt: iso(r.signed_at),
+    signedAt: isoOrUndefined(r.signed_at),
     signedBy: r.signed_by ?? undefined,
-    handledAt: iso(r.handled_at),
+    handledAt: isoOrUndefined(r.handled_at),
     handledBy: r.handled_by ?? undefined,
-    verifiedAt: iso(r.verified_at),
+    verifiedAt: isoOrUndefined(r.verified_at),
     verifiedBy: r.verified_by ?? undefined,
-    closedAt: iso(r.closed_at),
+    closedAt: isoOrUndefined(r.closed_at),
     closedBy: r.closed_by ?? undefined,
     history,
     photos,

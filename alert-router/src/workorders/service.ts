@@ -265,8 +265,13 @@ export class WorkOrders implements WorkOrderService {
   }
 
   async act(user: User, id: string, action: UserAction, input: ActionInput = {}): Promise<WorkOrderDetail> {
-    await performAction(this, user, id, action, input);
-    return this.get(user, id);
+    return (await this.actOnce(user, id, action, input)).order;
+  }
+
+  /** act(), also telling whether the request was a replay of an already applied Idempotency-Key. */
+  async actOnce(user: User, id: string, action: UserAction, input: ActionInput = {}): Promise<{ order: WorkOrderDetail; replayed: boolean }> {
+    const { replayed } = await performAction(this, user, id, action, input);
+    return { order: await this.get(user, id), replayed };
   }
 
   /** A photo file of a visible work order: where it is on disk and its type. */

@@ -2,6 +2,7 @@
 # PostgreSQL 15 (Debian): a throw-away cluster on a loopback port, owned by the `postgres` OS
 # user when we run as root (initdb refuses root). Unix socket in the cluster's own 0700 dir,
 # peer auth there for bootstrap; TCP on 127.0.0.1 with scram passwords for everyone else.
+# TimescaleDB is preloaded when lib/timescaledb.sh found or installed it (TSDB_ACTIVE).
 
 PG_BIN="${STREETWATCH_PG_BIN:-/usr/lib/postgresql/15/bin}"
 PG_PID_FILE="$STACK_DIR/pg.pid"
@@ -74,9 +75,11 @@ max_connections = 200
 fsync = off
 synchronous_commit = off
 full_page_writes = off
+$(tsdb_conf)
 EOF
   state_set PG_BASE "$base"
   state_set PG_PORT "$port"
+  state_set PG_TIMESCALEDB "$TSDB_ACTIVE"
   # setsid: the postmaster outlives the shell/npm/test runner that started it; 9>&-: it must
   # not inherit stack.sh's lock fd (it would hold the lock forever).
   as_pg setsid timeout $((READY_TIMEOUT + 10)) "$PG_BIN/pg_ctl" -D "$data" -l "$log" -w \
@@ -140,4 +143,5 @@ pg_stop() {
   rm -f "$PG_PID_FILE"
   state_unset PG_PORT
   state_unset PG_BASE
+  state_unset PG_TIMESCALEDB
 }

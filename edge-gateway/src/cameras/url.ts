@@ -1,10 +1,9 @@
 /**
  * RTSP URL helpers: Hikvision paths, credential injection, and redaction for logs.
  * A URL with credentials must never reach a log line, an error message or a health event:
- * pass it through redactUrl / redactText first.
+ * pass it through redactUrl / redactText (from @streetwatch/platform, re-exported here) first.
  */
-
-const REDACTED = '***';
+export { redactText, redactUrl } from '@streetwatch/platform';
 
 /** Hikvision channel path: channel 1 main = /Streaming/Channels/101, sub = /102, third = /103. */
 export type HikvisionStream = 'main' | 'sub' | 'third';
@@ -39,29 +38,4 @@ export function withCredentials(url: string, username: string, password: string)
   u.username = encodeURIComponent(username);
   u.password = encodeURIComponent(password);
   return u.toString();
-}
-
-/** Remove credentials from a URL: `rtsp://user:pw@h/p` -> `rtsp://***:***@h/p`. Never throws. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.username === '' && u.password === '') return url;
-    u.username = REDACTED;
-    if (u.password !== '') u.password = REDACTED;
-    return u.toString();
-  } catch {
-    return redactText(url);
-  }
-}
-
-/**
- * `scheme://userinfo@` anywhere in free text (ffmpeg stderr, error messages). Greedy up to the
- * last `@` before the path, so an unencoded `@` inside a password does not leak its tail. Also
- * the escaped form ffmpeg echoes from a filter's arguments (`rtsp\://user\:pw@host`).
- */
-const USERINFO = /\b([a-z][a-z0-9+.-]*\\?:\/\/)[^\s/]*@/gi;
-
-/** Redact every `scheme://user:password@` occurrence in free text. */
-export function redactText(text: string): string {
-  return text.replace(USERINFO, `$1${REDACTED}:${REDACTED}@`);
 }

@@ -10,6 +10,7 @@ import { Type, type TSchema } from '@sinclair/typebox';
 import { ConfigError, deepFreeze, loadConfigFile, parseConfig, resolveObjectStore, validateConfigCommand } from '@streetwatch/platform';
 import type { FieldError } from '@streetwatch/schemas';
 import { FileSourceConfig, HikvisionSourceConfig, OnvifSourceConfig, RtspSourceConfig, passwordProblems, type CameraConfig, type SourceConfig } from '../cameras/config.js';
+import { resolveIsapiConfig } from '../isapi/config.js';
 import { resolveZone } from '../rules/config.js';
 import { resolveHttpToken, resolveSourceSecrets, type SecretContext } from './secrets.js';
 import { GatewayCameraSchema, GatewayConfigSchema, type AnalyticsConfig, type GatewayCameraConfig, type GatewayConfig } from './schema.js';
@@ -102,9 +103,15 @@ export function parseGatewayConfig(raw: unknown, source = 'config', secrets: Sec
   const rawCameras = (raw as { cameras?: unknown } | null)?.cameras;
   if (Array.isArray(rawCameras)) {
     rawCameras.forEach((cam: unknown, i) => {
+      const before = errors.length;
       const src = checkSource((cam as { source?: unknown } | null)?.source, `/cameras/${i}/source`, secrets, errors);
       const target = shaped?.cameras[i];
       if (target && src) (target as { source: SourceConfig }).source = src;
+      // (a source with problems, e.g. an unset password variable, would only echo them here)
+      if (target?.isapi && src && errors.length === before) {
+        const isapi = resolveIsapiConfig(target.isapi, src, `/cameras/${i}/isapi`, secrets, errors);
+        if (isapi) target.isapi = isapi;
+      }
     });
   }
   if (shaped) {
@@ -152,6 +159,7 @@ export function analyticsFor(config: GatewayConfig, cam: GatewayCameraConfig): A
     motion: { ...root.motion, ...o?.motion },
     staticObjects: { ...root.staticObjects, ...o?.staticObjects },
     tracker: { ...root.tracker, ...o?.tracker },
+    tamper: { ...root.tamper, ...o?.tamper },
     updateIntervalSeconds: o?.updateIntervalSeconds ?? root.updateIntervalSeconds,
     offlineGraceSeconds: o?.offlineGraceSeconds ?? root.offlineGraceSeconds,
   };

@@ -8,6 +8,8 @@ import { Id, Labels } from '@streetwatch/schemas';
 import type { ObjectStore } from '@streetwatch/platform';
 import { AnalyticConfig, SourceConfig, WatchdogConfig } from '../cameras/config.js';
 import { DetectorConfigSchema } from '../detector/config.js';
+import { IsapiConfigSchema } from '../isapi/config.js';
+import { TamperConfigSchema } from '../tamper/config.js';
 import { OutboxConfigSchema } from '../outbox/config.js';
 import { EvidenceStoreConfigSchema } from '../upload/config.js';
 import { PublisherConfigSchema } from '../publish/config.js';
@@ -81,6 +83,8 @@ export const AnalyticsConfigSchema = Type.Object(
     motion: Type.Object(MotionConfigSchema.properties, { additionalProperties: false, default: {} }),
     staticObjects: Type.Object(StaticObjectConfigSchema.properties, { additionalProperties: false, default: {} }),
     tracker: Type.Object(TrackerConfigSchema.properties, { additionalProperties: false, default: {} }),
+    /** Covered, blurred or moved cameras (the view against its learned reference). */
+    tamper: Type.Object(TamperConfigSchema.properties, { additionalProperties: false, default: {} }),
     /** At most one `update` event per violation per interval. */
     updateIntervalSeconds: Type.Number({ exclusiveMinimum: 0, default: 60 }),
     offlineGraceSeconds: Type.Number({
@@ -99,6 +103,7 @@ const AnalyticsOverrideSchema = Type.Object(
     motion: Type.Optional(Type.Partial(withoutDefaults(MotionConfigSchema), { additionalProperties: false })),
     staticObjects: Type.Optional(Type.Partial(withoutDefaults(StaticObjectConfigSchema), { additionalProperties: false })),
     tracker: Type.Optional(Type.Partial(withoutDefaults(TrackerConfigSchema), { additionalProperties: false })),
+    tamper: Type.Optional(Type.Partial(withoutDefaults(TamperConfigSchema), { additionalProperties: false })),
     updateIntervalSeconds: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
     offlineGraceSeconds: Type.Optional(Type.Number({ minimum: 0, maximum: 86_400 })),
   },
@@ -130,6 +135,8 @@ export const GatewayCameraSchema = Type.Object(
     labels: Type.Optional(Labels),
     zones: Type.Array(GatewayZoneSchema, { default: [] }),
     analytics: Type.Optional(AnalyticsOverrideSchema),
+    /** The camera's own analytics (Hikvision smart events over ISAPI) mapped into the same violation lifecycle. */
+    isapi: Type.Optional(IsapiConfigSchema),
   },
   { additionalProperties: false },
 );

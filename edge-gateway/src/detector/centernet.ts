@@ -1,6 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { GraphModel } from '@tensorflow/tfjs-converter';
 import type { Frame } from '../frame.js';
+
+/** The model as a function of its input, whatever runs it (a TF.js GraphModel op by op, or a SavedModel). */
+export interface ModelRunner {
+  /** `input` [1,S,S,3] float RGB 0-255 -> the detections tensor [1,100,6]. Caller disposes. */
+  execute(input: tf.Tensor4D): tf.Tensor;
+  dispose(): void;
+}
 
 /** A raw model output row before class mapping: box in normalized frame coordinates. */
 export interface RawDetection {
@@ -27,11 +33,8 @@ export function frameToInput(frame: Frame, size: number): tf.Tensor4D {
  * x1,y1,x2,y2 (input pixels), score (sigmoid), class (0-based COCO-80).
  * Because the input is stretched, dividing by S gives normalized frame coordinates.
  */
-export async function runCenternet(model: GraphModel, frame: Frame, size: number, minScore: number): Promise<RawDetection[]> {
-  const out = tf.tidy(() => {
-    const input = frameToInput(frame, size);
-    return model.execute(input, 'tower_0/detections') as tf.Tensor;
-  });
+export async function runCenternet(model: ModelRunner, frame: Frame, size: number, minScore: number): Promise<RawDetection[]> {
+  const out = tf.tidy(() => model.execute(frameToInput(frame, size)));
   let rows: Float32Array | Int32Array | Uint8Array;
   try {
     rows = (await out.data()) as Float32Array;

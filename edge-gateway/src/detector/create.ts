@@ -1,3 +1,5 @@
+import { isMainThread } from 'node:worker_threads';
+import { setNativeThreads } from './backend.js';
 import type { DetectorConfig } from './config.js';
 import { TfjsGraphDetector, type DetectorDeps } from './tfjs-graph.js';
 import type { Detector } from './types.js';
@@ -9,6 +11,8 @@ import { WorkerDetector } from './worker-detector.js';
  * blocks the event loop.
  */
 export function createDetector(config: DetectorConfig, deps: DetectorDeps = {}): Detector {
+  // libtensorflow reads its thread counts from the process environment when it starts.
+  if (isMainThread && config.backend !== 'wasm') setNativeThreads(config.nativeThreads, config.nativeOneDnn);
   return config.workers > 0 ? new WorkerDetector(config, deps) : createInProcessDetector(config, deps);
 }
 

@@ -1,4 +1,5 @@
-export { initBackend, type BackendInfo, type BackendName, type BackendPreference } from './backend.js';
+export { initBackend, setNativeThreads, type BackendInfo, type BackendName, type BackendPreference, type NativePackage } from './backend.js';
+export { loadRunner, savedModelPath, type Execution } from './runners.js';
 export { COCO_CLASSES, DEFAULT_CLASS_MAP } from './coco.js';
 export { DetectorConfigSchema, type DetectorConfig } from './config.js';
 export { createDetector, createInProcessDetector } from './create.js';

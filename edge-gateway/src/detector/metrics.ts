@@ -16,10 +16,18 @@ export const workerRestarts = (r: Registry) =>
 export const frameCopies = (r: Registry) =>
   counter(r, 'streetwatch_edge_detector_frame_copies_total', 'Frames copied to reach a detector thread (buffer not in shared memory; sampler frames never are)');
 
-/** The TF.js backend in use (value 1), with SIMD and thread count for wasm. */
+/**
+ * The TF.js backend in use (value 1): backend `tensorflow` (native) or `wasm`, SIMD and threads,
+ * execution `graph` (SavedModel) or `ops`, and `fallback` = why the native backend was not used
+ * under `auto` ('' when it is). A box on wasm that should be native shows up as
+ * `streetwatch_edge_detector_backend_info{backend="wasm", fallback!=""}`.
+ */
 export function reportBackend(r: Registry, info: BackendInfo): void {
-  gauge(r, 'streetwatch_edge_detector_backend_info', 'TF.js backend in use (value 1), with SIMD and thread count for wasm', ['backend', 'simd', 'threads']).set(
-    { backend: info.name, simd: String(info.simd), threads: String(info.threads) },
-    1,
-  );
+  gauge(r, 'streetwatch_edge_detector_backend_info', 'TF.js backend in use (value 1): backend, SIMD and threads, execution (graph: SavedModel, ops: op by op), fallback (why not native)', [
+    'backend',
+    'simd',
+    'threads',
+    'execution',
+    'fallback',
+  ]).set({ backend: info.name, simd: String(info.simd), threads: String(info.threads), execution: info.execution ?? 'ops', fallback: (info.fallbackReason ?? '').slice(0, 120) }, 1);
 }

@@ -1,16 +1,14 @@
-import { join } from 'node:path';
-import type { GraphModel } from '@tensorflow/tfjs-converter';
 import type { Logger } from 'pino';
 import type { Histogram, Registry } from 'prom-client';
 import type { Frame } from '../frame.js';
 import { initBackend, type BackendInfo } from './backend.js';
-import { runCenternet, type RawDetection } from './centernet.js';
+import { runCenternet, type ModelRunner, type RawDetection } from './centernet.js';
 import { COCO_CLASSES } from './coco.js';
 import type { DetectorConfig } from './config.js';
 import { AnalyticsError } from './errors.js';
 import { inferenceSeconds, reportBackend } from './metrics.js';
-import { loadGraphModelFromFiles } from './model-loader.js';
 import { suppress } from './nms.js';
+import { loadRunner } from './runners.js';
 import type { Detection, Detector } from './types.js';
 
 export interface DetectorDeps {
@@ -19,9 +17,12 @@ export interface DetectorDeps {
   readonly registry?: Registry;
 }
 
-/** Detector `type: 'tfjs-graph'`: a COCO TF.js graph model on tfjs-node or wasm. */
+/**
+ * Detector `type: 'tfjs-graph'`: a COCO TF.js graph model on tfjs-node or wasm; on tfjs-node run
+ * as a TensorFlow SavedModel (graph execution) when one was converted (`execution`).
+ */
 export class TfjsGraphDetector implements Detector {
-  private model: GraphModel | undefined;
+  private model: ModelRunner | undefined;
   private loading: Promise<void> | undefined;
   private closed = false;
   private backendInfo: BackendInfo | undefined;
@@ -49,16 +50,17 @@ export class TfjsGraphDetector implements Detector {
   }
 
   private async doLoad(): Promise<void> {
-    const info = await initBackend(this.config.backend, this.deps.log);
+    const backend = await initBackend({ preference: this.config.backend, nativePackage: this.config.nativePackage }, this.deps.log);
+    const t0 = performance.now();
+    const { runner, execution, why } = await loadRunner(this.config, backend.name);
+    this.model = runner;
+    const info: BackendInfo = { ...backend, execution };
     this.backendInfo = info;
     if (this.deps.registry) reportBackend(this.deps.registry, info);
-    const file = join(this.config.modelDir, `${this.config.model}.json`);
-    const t0 = performance.now();
-    this.model = await loadGraphModelFromFiles(file);
     // Warm-up: the first inference compiles kernels and allocates (~2x a steady frame).
     const size = this.config.inputSize;
     await runCenternet(this.model, { cameraId: 'warmup', seq: 0, width: size, height: size, data: Buffer.alloc(size * size * 3), eventTime: new Date(0) }, size, 1);
-    this.deps.log?.info({ model: this.config.model, file, ms: Math.round(performance.now() - t0) }, 'detector model loaded');
+    this.deps.log?.info({ model: this.config.model, backend: info.name, execution, ...(why !== undefined && { why }), ms: Math.round(performance.now() - t0) }, `detector model loaded (${info.name}, ${execution === 'graph' ? 'graph execution: SavedModel' : 'op by op'})`);
   }
 
   async detect(frame: Frame): Promise<Detection[]> {

@@ -1,4 +1,5 @@
 import type { BBox, Frame } from '../frame.js';
+import type { BackendInfo } from './backend.js';
 
 /** One detected object. `bbox` is in normalized frame coordinates. */
 export interface Detection {
@@ -18,6 +19,8 @@ export interface Detector {
   load(): Promise<void>;
   /** Detect objects in one frame. */
   detect(frame: Frame): Promise<Detection[]>;
+  /** The TF.js backend and execution chosen at load (undefined before, or for a detector without one). */
+  readonly backend?: BackendInfo | undefined;
   /** Release the model's tensors. Idempotent. */
   close(): Promise<void>;
 }

@@ -19,6 +19,7 @@
  * - close(): terminates every thread (idempotent); later calls fail with SW_EDGE_DETECTOR_NOT_LOADED.
  */
 import { Worker } from 'node:worker_threads';
+import { backoffDelay } from '@streetwatch/platform';
 import type { Counter, Histogram } from 'prom-client';
 import type { Frame } from '../frame.js';
 import type { BackendInfo } from './backend.js';
@@ -235,7 +236,7 @@ export class WorkerDetector implements Detector {
     if (reason === 'timeout') void worker.terminate();
     this.failPending(slot, () => new AnalyticsError('SW_EDGE_DETECTOR_CRASHED', `${detail} (thread ${worker.threadId})`, { retryable: true }));
     slot.crashes++;
-    const delay = slot.crashes <= 1 ? 0 : Math.min(BACKOFF_MAX_MS, BACKOFF_INITIAL_MS * 2 ** (slot.crashes - 2));
+    const delay = slot.crashes <= 1 ? 0 : backoffDelay({ initialMs: BACKOFF_INITIAL_MS, maxMs: BACKOFF_MAX_MS }, slot.crashes - 1);
     this.restarts?.inc({ reason });
     this.deps.log?.error({ code: 'SW_EDGE_DETECTOR_CRASHED', reason, detail, threadId: worker.threadId, worker: slot.index, restartInMs: delay }, 'detector worker thread lost: restarting it');
     // detect() calls meanwhile wait for the replacement (the queue in front bounds how many).

@@ -1,8 +1,12 @@
 /**
  * One camera's pipeline, in data-flow order:
- *   source (ffmpeg) -> motion gate -> static objects -> [shared detector queue -> tracker]
- *   -> rules (every frame) -> evidence -> DetectionEvent -> outbox
+ *   source (ffmpeg) -> motion gate -> tamper check -> static objects -> [shared detector queue
+ *   -> tracker] -> rules (every frame) -> evidence -> DetectionEvent -> outbox
  * and source health -> CameraHealth -> outbox.
+ *
+ * A view that stays covered, blurred or moved (tamper/) is a CameraHealth `tampered`: the open
+ * violations end (endReason `camera_tampered`, with the frame that shows the tampered view) and
+ * detection and rules pause until the view is restored (an `online` VIEW_RESTORED health event).
  *
  * Everything for a frame happens inside the source's frame handler (awaited), because
  * `frame.data` is a ring slot that is reused once the handler settles: a live source meanwhile
@@ -24,11 +28,13 @@ import type { AnalyticsConfig, GatewayCameraConfig } from '../config/schema.js';
 import type { Frame } from '../frame.js';
 import { MotionGate } from '../motion/gate.js';
 import { StaticObjectDetector } from '../motion/static-objects.js';
+import { TAMPER_REASONS, TamperDetector, tamperHealthOf, type TamperTransition } from '../tamper/index.js';
 import { cameraHealthRecord, detectionRecord, type OutboxRecord } from '../outbox/index.js';
 import { RuleEngine, type ViolationEvent } from '../rules/engine.js';
 import { createFrameSource } from '../source/create.js';
 import type { CameraHealthEvent, FrameSource, SourceDeps, SourceStatus } from '../source/types.js';
 import { Tracker } from '../tracker/tracker.js';
+import { AnalysisWindow, type AnalysisRate } from './analysis-rate.js';
 import type { DetectorQueue } from './detector-queue.js';
 import { cameraHealthOf, detectionEventOf, type CameraContext } from './events.js';
 import type { PictureRecord } from '../outbox/pictures.js';
@@ -58,6 +64,8 @@ export interface CameraPipelineDeps {
   createSource?: (camera: CameraConfig, deps: SourceDeps) => FrameSource;
   /** Called once a non-looping file replay has delivered its last frame. */
   onEnd?: (cameraId: string) => void;
+  /** The camera's view became tampered (after its own violations ended): e.g. end the camera's own events too. */
+  onTampered?: (cameraId: string, at: Date) => void;
 }
 
 /** Cumulative counters for /status and the bench. */
@@ -76,9 +84,15 @@ export interface PipelineStats {
   offlineSince?: string;
   /** Violations ended because the camera stayed offline past the grace. */
   offlineEnds: number;
+  /** While the view is covered, blurred or moved: which. */
+  tampered?: string;
+  /** Violations ended because the view was tampered. */
+  tamperEnds: number;
+  /** The detector's share for this camera over the last 60 s (ratio < 1: overloaded box, fair share). */
+  analysis: AnalysisRate;
 }
 
-const STAGES: readonly Stage[] = ['motion', 'static_objects', 'detect_wait', 'detect', 'track', 'rules', 'evidence', 'publish'];
+const STAGES: readonly Stage[] = ['motion', 'tamper', 'static_objects', 'detect_wait', 'detect', 'track', 'rules', 'evidence', 'publish'];
 
 export class CameraPipeline {
   readonly id: string;
@@ -86,6 +100,7 @@ export class CameraPipeline {
   private readonly source: FrameSource;
   private readonly gate: MotionGate;
   private readonly statics: StaticObjectDetector;
+  private readonly tamper: TamperDetector;
   private tracker: Tracker;
   private readonly rules: RuleEngine;
   private readonly ctx: CameraContext;
@@ -97,7 +112,8 @@ export class CameraPipeline {
   private busy: Promise<void> | undefined;
   private lastEventTime: Date | undefined;
   private lastFailureLog = new Map<string, number>();
-  private readonly s: PipelineStats;
+  private readonly s: Omit<PipelineStats, 'analysis'>;
+  private readonly analysis = new AnalysisWindow();
 
   constructor(
     camera: GatewayCameraConfig,
@@ -108,6 +124,7 @@ export class CameraPipeline {
     this.now = deps.now ?? Date.now;
     this.log = deps.log.child({ cameraId: camera.id });
     this.gate = new MotionGate(analytics.motion);
+    this.tamper = new TamperDetector(analytics.tamper, analytics.motion.width, analytics.motion.height);
     this.statics = new StaticObjectDetector(analytics.staticObjects, analytics.motion.width, analytics.motion.height);
     this.analytics = analytics;
     this.tracker = new Tracker(analytics.tracker);
@@ -132,6 +149,7 @@ export class CameraPipeline {
       failures: 0,
       openViolations: 0,
       offlineEnds: 0,
+      tamperEnds: 0,
     };
     const sourceDeps: SourceDeps = {
       onFrame: (frame) => this.onFrame(frame),
@@ -160,7 +178,9 @@ export class CameraPipeline {
       ...this.s,
       stageMs: { ...this.s.stageMs },
       events: { ...this.s.events },
+      analysis: this.analysis.rate(performance.now()),
       ...(this.offlineSince !== undefined && { offlineSince: this.offlineSince.toISOString() }),
+      ...(this.tamper.state !== undefined && { tampered: this.tamper.state }),
     };
   }
 
@@ -200,11 +220,25 @@ export class CameraPipeline {
     this.lastEventTime = frame.eventTime;
     const g = this.gate.evaluate(frame);
     lap('motion');
+    const tt = this.tamper.update(g.grey, frame.eventTime);
+    lap('tamper');
+    if (tt !== undefined) await this.onTamper(tt, frame);
+    if (this.tamper.state !== undefined) {
+      // the view is covered, blurred or moved: nothing in it can be trusted until it is restored
+      m.frames.inc({ camera: this.id, detector: 'skipped' });
+      return;
+    }
     const blobs = this.statics.update(g.grey, frame.eventTime);
     lap('static_objects');
     const r = g.runDetector ? await this.deps.detector.detect(frame).catch((err: unknown) => this.detectorMissed(err)) : undefined;
     const detector = r !== undefined ? 'ran' : g.runDetector ? 'dropped' : 'skipped';
     t = performance.now();
+    if (g.runDetector) {
+      this.analysis.record(t, r !== undefined);
+      const a = this.analysis.rate(t);
+      m.analysedRatio.set({ camera: this.id }, a.ratio);
+      m.analysedFps.set({ camera: this.id }, a.analysedFps);
+    }
     if (r !== undefined) {
       this.s.stageMs.detect_wait += r.waitMs;
       this.s.stageMs.detect += r.runMs;
@@ -278,6 +312,37 @@ export class CameraPipeline {
   private detectorMissed(err: unknown): undefined {
     if (hasCode(err, 'SW_EDGE_FRAME_DROPPED') || hasCode(err, 'SW_EDGE_DETECTOR_CRASHED')) return undefined;
     throw err;
+  }
+
+  /** Tampered: health event, open violations end with the frame that shows it. Restored: health event. */
+  private async onTamper(tt: TamperTransition, frame: Frame): Promise<void> {
+    const m = this.deps.metrics;
+    const event = tamperHealthOf(tt, { gatewayId: this.deps.gatewayId, cameraId: this.id, decodedFps: this.source.status().decodedFps });
+    let record: OutboxRecord | undefined;
+    try {
+      record = cameraHealthRecord(event);
+    } catch (err) {
+      this.invalid('CameraHealth', err, event);
+    }
+    if (record !== undefined && this.append([record])) {
+      this.s.healthEvents++;
+      m.health.inc({ camera: this.id, status: event.status });
+    }
+    if (tt.kind === 'restored') {
+      for (const reason of Object.values(TAMPER_REASONS)) m.tampered.set({ camera: this.id, reason }, 0);
+      this.log.info({ reason: event.reason, detail: event.detail }, 'camera view restored');
+      return;
+    }
+    m.tampered.set({ camera: this.id, reason: event.reason }, 1);
+    const events = this.rules.close(frame.eventTime, 'camera_tampered');
+    this.tracker = new Tracker(this.analytics.tracker);
+    this.log.warn({ reason: event.reason, detail: event.detail, violations: events.length }, `camera view ${tt.state}: open violations ended, detection paused until the view is restored`);
+    if (events.length > 0) {
+      this.s.tamperEnds += events.length;
+      await this.publish(events, frame);
+      this.setOpen();
+    }
+    this.deps.onTampered?.(this.id, frame.eventTime);
   }
 
   private onHealth(h: CameraHealthEvent): void {

@@ -1,11 +1,17 @@
 /**
- * One detector per gateway, shared by every camera, behind a bounded queue:
+ * One detector per gateway, shared by every camera, behind a bounded queue that shares the
+ * detector fairly when the cameras ask for more than it can do:
  *
  * - At most `concurrency` inferences at once (the detector's worker threads; 1 for a detector on
- *   the main thread), started in arrival order.
- * - Waiting frames are bounded, with one overload policy, "drop the oldest": a camera has at most
- *   one frame waiting (a newer one from the same camera replaces it: `superseded`), and when
- *   `maxWaiting` frames wait, the oldest waiting frame is dropped for the new one (`queue_full`).
+ *   the main thread).
+ * - Fair share: the next frame to run is the one of the camera whose last inference started
+ *   longest ago (cameras never served first, then arrival order). Under overload every camera is
+ *   thus analysed in turn, at about (detector frames/s) / (cameras) each, a camera asking for less
+ *   gets all it asks for, and no camera is starved, whatever the cameras' timing.
+ * - Waiting frames are bounded: a camera has at most one frame waiting (a newer one from the same
+ *   camera replaces it: `superseded`), and when `maxWaiting` frames wait, the frame dropped
+ *   (`queue_full`) is that of the camera served most recently (ties: the oldest frame), which may
+ *   be the new frame itself.
  *   A dropped frame's detect() rejects with SW_EDGE_FRAME_DROPPED (the pipeline goes on without
  *   detections for that frame) and is reported through `onDrop` (a metric in the gateway).
  *   A live camera awaits its frame inside its frame handler, so its source meanwhile keeps only
@@ -47,6 +53,8 @@ interface Job {
 
 export class DetectorQueue {
   private readonly waiting: Job[] = [];
+  /** performance.now() when each camera's last inference started (fair share). */
+  private readonly lastStarted = new Map<string, number>();
   private readonly running = new Set<Promise<void>>();
   private closed = false;
   private readonly concurrency: number;
@@ -76,13 +84,48 @@ export class DetectorQueue {
   detect(frame: Frame): Promise<QueuedDetection> {
     if (this.closed) return Promise.reject(closedError(frame.cameraId));
     return new Promise<QueuedDetection>((resolve, reject) => {
+      const job: Job = { frame, queuedAt: performance.now(), resolve, reject };
       const same = this.waiting.findIndex((j) => j.frame.cameraId === frame.cameraId);
       if (same >= 0) this.drop(same, 'superseded');
-      else if (this.waiting.length >= this.maxWaiting) this.drop(0, 'queue_full');
-      this.waiting.push({ frame, queuedAt: performance.now(), resolve, reject });
+      else if (this.waiting.length >= this.maxWaiting) {
+        const victim = this.mostServed();
+        if (this.served(frame.cameraId) > this.served(this.waiting[victim]!.frame.cameraId)) {
+          this.reject(job, 'queue_full');
+          return;
+        }
+        this.drop(victim, 'queue_full');
+      }
+      this.waiting.push(job);
       this.pump();
       this.onDepth(this.depth);
     });
+  }
+
+  /** When `cameraId`'s last inference started (-Infinity: never). */
+  private served(cameraId: string): number {
+    return this.lastStarted.get(cameraId) ?? -Infinity;
+  }
+
+  /** Index of the waiting frame to run next: least recently served camera, then the oldest frame. */
+  private leastServed(): number {
+    let best = 0;
+    for (let i = 1; i < this.waiting.length; i++) {
+      const a = this.served(this.waiting[i]!.frame.cameraId);
+      const b = this.served(this.waiting[best]!.frame.cameraId);
+      if (a < b) best = i;
+    }
+    return best;
+  }
+
+  /** Index of the waiting frame to drop when full: most recently served camera, then the oldest frame. */
+  private mostServed(): number {
+    let worst = 0;
+    for (let i = 1; i < this.waiting.length; i++) {
+      const a = this.served(this.waiting[i]!.frame.cameraId);
+      const b = this.served(this.waiting[worst]!.frame.cameraId);
+      if (a > b) worst = i;
+    }
+    return worst;
   }
 
   /** Refuse new work and the waiting frames; resolves once the running inferences are done. Idempotent. */
@@ -95,7 +138,10 @@ export class DetectorQueue {
 
   private drop(index: number, reason: DropReason): void {
     const [job] = this.waiting.splice(index, 1);
-    if (!job) return;
+    if (job) this.reject(job, reason);
+  }
+
+  private reject(job: Job, reason: DropReason): void {
     const { cameraId, seq } = job.frame;
     job.reject(new EdgeError('SW_EDGE_FRAME_DROPPED', `camera ${cameraId} frame ${seq} (${reason})`, { retryable: true, details: { cameraId, reason } }));
     this.onDrop(cameraId, reason);
@@ -103,9 +149,11 @@ export class DetectorQueue {
 
   private pump(): void {
     while (!this.closed && this.running.size < this.concurrency) {
-      const job = this.waiting.shift();
+      if (this.waiting.length === 0) return;
+      const [job] = this.waiting.splice(this.leastServed(), 1);
       if (!job) return;
       const startedAt = performance.now();
+      this.lastStarted.set(job.frame.cameraId, startedAt);
       const run = this.detector.detect(job.frame).then(
         (detections) => job.resolve({ detections, waitMs: startedAt - job.queuedAt, runMs: performance.now() - startedAt }),
         (err: unknown) => job.reject(err instanceof Error ? err : new Error(String(err))),

@@ -20,9 +20,11 @@ import type { CameraConfig } from '../cameras/config.js';
 import { analyticsFor } from '../config/parse.js';
 import type { GatewayConfig } from '../config/schema.js';
 import { createDetector } from '../detector/create.js';
+import type { BackendInfo } from '../detector/backend.js';
 import type { DetectorConfig } from '../detector/config.js';
 import type { Detector } from '../detector/types.js';
 import { EdgeError } from '../errors.js';
+import { cameraEventContext, IsapiSubscriber, isapiMetrics, type IsapiSubscriberStats, type ResolvedIsapiConfig } from '../isapi/index.js';
 import { createEdgeOpsServer } from '../ops/server.js';
 import { Outbox } from '../outbox/index.js';
 import { Publisher, type FlushResult } from '../publish/index.js';
@@ -64,6 +66,8 @@ export interface CameraStatus {
   lastFrameAt?: string;
   restarts: number;
   pipeline: PipelineStats;
+  /** The camera's own analytics over ISAPI, where configured. */
+  cameraEvents?: IsapiSubscriberStats;
 }
 
 /** Model version for events: configured, else 'sha256:' + 12 hex of the model's JSON. */
@@ -73,10 +77,14 @@ async function modelVersion(d: GatewayConfig['detector']): Promise<string> {
   return `sha256:${createHash('sha256').update(json).digest('hex').slice(0, 12)}`;
 }
 
+/** A camera analysed at less than this share of the frames it sent to the detector marks the box overloaded. */
+const OVERLOADED_BELOW = 0.9;
+
 export class Gateway {
   private readonly log: Logger;
   private readonly lifecycle: Lifecycle;
   private readonly pipelines: CameraPipeline[] = [];
+  private readonly subscribers: IsapiSubscriber[] = [];
   private outboxInstance: Outbox | undefined;
   private publisher: Publisher | undefined;
   private detector: Detector | undefined;
@@ -122,9 +130,18 @@ export class Gateway {
     return this.pipelines.find((p) => p.id === id);
   }
 
+  /** The camera's ISAPI event subscriber, where configured. */
+  cameraEvents(id: string): IsapiSubscriber | undefined {
+    return this.subscribers.find((s) => s.cameraId === id);
+  }
+
   status(): {
     gatewayId: string;
     detector: boolean;
+    /** The TF.js backend and execution the detector runs on (after load). */
+    detectorBackend?: BackendInfo;
+    /** Some camera got less than 90 % of the detector runs it asked for over the last minute (fair share: see cameras[].pipeline.analysis). */
+    detectorOverloaded: boolean;
     kafka: boolean;
     outbox: { depth: number; oldestAgeSeconds: number; pictures: number; oldestPictureAgeSeconds: number };
     cameras: CameraStatus[];
@@ -143,18 +160,23 @@ export class Gateway {
     } catch {
       // closed
     }
+    const cameras = this.pipelines.map((p) => {
+      const s = p.status();
+      const c: CameraStatus = { id: p.id, state: s.state, decodedFps: Math.round(s.decodedFps * 100) / 100, restarts: s.restarts, pipeline: p.stats() };
+      if (s.reason !== undefined) c.reason = s.reason;
+      if (s.lastFrameAt !== undefined) c.lastFrameAt = s.lastFrameAt.toISOString();
+      const ev = this.cameraEvents(p.id);
+      if (ev !== undefined) c.cameraEvents = ev.stats();
+      return c;
+    });
     return {
       gatewayId: this.config.gatewayId,
       detector: this.detectorReady,
+      ...(this.detector?.backend !== undefined && { detectorBackend: this.detector.backend }),
+      detectorOverloaded: cameras.some((c) => c.pipeline.analysis.ratio < OVERLOADED_BELOW),
       kafka: this.publisher?.connected ?? false,
       outbox,
-      cameras: this.pipelines.map((p) => {
-        const s = p.status();
-        const c: CameraStatus = { id: p.id, state: s.state, decodedFps: Math.round(s.decodedFps * 100) / 100, restarts: s.restarts, pipeline: p.stats() };
-        if (s.reason !== undefined) c.reason = s.reason;
-        if (s.lastFrameAt !== undefined) c.lastFrameAt = s.lastFrameAt.toISOString();
-        return c;
-      }),
+      cameras,
     };
   }
 
@@ -255,12 +277,44 @@ export class Gateway {
           ...(deps.ffmpegPath !== undefined && { ffmpegPath: deps.ffmpegPath }),
           ...(deps.createSource !== undefined && { createSource: deps.createSource }),
           ...(deps.onCameraEnd !== undefined && { onEnd: deps.onCameraEnd }),
+          // a tampered view also ends the camera's own (ISAPI) violations: it cannot see them either
+          onTampered: (id, at) => void this.cameraEvents(id)?.endAll('camera_tampered', at),
         }),
       );
     }
     this.lifecycle.add('cameras', () => this.stopCameras());
     for (const p of this.pipelines) p.start();
+    this.startCameraEvents(store === undefined ? undefined : (config.evidence.store?.prefix ?? `edge/${config.gatewayId}/`), outbox);
     log.info({ cameras: this.pipelines.length, model }, 'gateway started');
+  }
+
+  /** Cameras whose own analytics are subscribed to (isapi section): same lifecycle, contracts and outbox. */
+  private startCameraEvents(evidencePrefix: string | undefined, outbox: Outbox): void {
+    const { config, deps } = this;
+    const metrics = isapiMetrics(deps.registry);
+    for (const cam of config.cameras) {
+      if (!cam.enabled || cam.isapi === undefined || !cam.isapi.enabled) continue;
+      const isapi = cam.isapi as ResolvedIsapiConfig;
+      if (isapi.host === undefined || isapi.password === undefined) throw new EdgeError('SW_EDGE_START_FAILED', `camera ${cam.id}: isapi section not resolved (build the config with parseGatewayConfig)`);
+      this.subscribers.push(
+        new IsapiSubscriber(isapi, {
+          context: cameraEventContext(cam, isapi, config.gatewayId),
+          sink: outbox,
+          ...(evidencePrefix !== undefined && { evidencePrefix }),
+          updateIntervalSeconds: analyticsFor(config, cam).updateIntervalSeconds,
+          metrics,
+          log: deps.log,
+          ...(deps.now !== undefined && { now: deps.now }),
+        }),
+      );
+    }
+    if (this.subscribers.length === 0) return;
+    this.lifecycle.add('camera events', async () => {
+      await Promise.all(this.subscribers.map((s) => s.stop()));
+      for (const s of this.subscribers) this.report.violationsClosed += await s.endAll('shutdown');
+    });
+    for (const s of this.subscribers) s.start();
+    this.log.info({ cameras: this.subscribers.map((s) => s.cameraId) }, 'subscribed to camera analytics (ISAPI alert streams)');
   }
 
   private async stopCameras(): Promise<void> {

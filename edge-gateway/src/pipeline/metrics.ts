@@ -5,7 +5,7 @@
  */
 import { counter, gauge, histogram, type Registry } from '@streetwatch/platform';
 
-export type Stage = 'motion' | 'static_objects' | 'detect_wait' | 'detect' | 'track' | 'rules' | 'evidence' | 'publish';
+export type Stage = 'motion' | 'tamper' | 'static_objects' | 'detect_wait' | 'detect' | 'track' | 'rules' | 'evidence' | 'publish';
 
 export function pipelineMetrics(registry: Registry) {
   return {
@@ -33,6 +33,14 @@ export function pipelineMetrics(registry: Registry) {
     ),
     failures: counter(registry, 'streetwatch_edge_pipeline_failures_total', 'Pipeline step failures, by code', ['camera', 'code']),
     openViolations: gauge(registry, 'streetwatch_edge_violations_open', 'Violations started and not yet ended', ['camera']),
+    tampered: gauge(registry, 'streetwatch_edge_camera_tampered', '1 while the camera view is covered, blurred or moved (reason label), else 0', ['camera', 'reason']),
+    analysedRatio: gauge(
+      registry,
+      'streetwatch_edge_camera_analysed_ratio',
+      'Share of the frames the motion gate sent to the detector that it ran on, last 60 s (1 = keeps up; lower = overloaded box, this camera analysed at a fair share)',
+      ['camera'],
+    ),
+    analysedFps: gauge(registry, 'streetwatch_edge_camera_analysed_fps', 'Detector runs per second on this camera, last 60 s', ['camera']),
     queueDepth: gauge(registry, 'streetwatch_edge_detector_queue_depth', 'Frames waiting for or in the shared detector'),
     queueDrops: counter(
       registry,

@@ -1,9 +1,8 @@
 import type { Kafka, Message, TopicMessages } from 'kafkajs';
-import { classifyKafkaError, ContractProducer, counter, gauge, PLATFORM_ERRORS, withTimeout, type Logger, type Registry } from '@streetwatch/platform';
+import { Backoff, classifyKafkaError, ContractProducer, counter, gauge, PLATFORM_ERRORS, withTimeout, type Logger, type Registry } from '@streetwatch/platform';
 import { TOPICS, topicName } from '@streetwatch/schemas';
 import type { Outbox } from '../outbox/outbox.js';
 import type { StoredRecord } from '../outbox/types.js';
-import { Backoff } from '../source/backoff.js';
 import type { PublisherConfig } from './config.js';
 
 export interface PublisherDeps {

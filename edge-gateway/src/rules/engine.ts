@@ -7,7 +7,7 @@ import { observeZone, type Observation } from './observe.js';
 import { inWindows } from './schedule.js';
 
 export type ViolationPhase = 'start' | 'update' | 'end';
-export type EndReason = 'left' | 'lost' | 'schedule' | 'shutdown' | 'camera_offline';
+export type EndReason = 'left' | 'lost' | 'schedule' | 'shutdown' | 'camera_offline' | 'camera_tampered';
 
 /** One step of a violation's lifecycle. Times come from frame eventTime. */
 export interface ViolationEvent {
@@ -135,7 +135,7 @@ export class RuleEngine {
    * End every open violation and forget all state: at a graceful shutdown, or when the camera
    * stayed offline past its grace (nothing can be said about the scene any more).
    */
-  close(eventTime: Date, reason: 'shutdown' | 'camera_offline' = 'shutdown'): ViolationEvent[] {
+  close(eventTime: Date, reason: 'shutdown' | 'camera_offline' | 'camera_tampered' = 'shutdown'): ViolationEvent[] {
     const now = eventTime.getTime();
     const events: ViolationEvent[] = [];
     for (const c of this.candidates.values()) if (c.violation) events.push(this.event('end', c, now, reason));

@@ -11,13 +11,13 @@
  * (and again when the offline reason changes).
  */
 import type { Logger } from 'pino';
+import { Backoff } from '@streetwatch/platform';
 import type { AnalyticConfig, WatchdogConfig } from '../cameras/config.js';
 import { isRetryableCode, isVideoError, type VideoErrorCode } from '../cameras/errors.js';
 import { redactText } from '../cameras/url.js';
 import type { Frame } from '../frame.js';
 import { frameTimeMs, type FrameClock } from '../sampler/analytic.js';
 import { RawFrameReader, type DeliveryMode } from '../sampler/frame-reader.js';
-import { Backoff } from './backoff.js';
 import { classifyExit, ffmpegArgs, spawnFfmpeg, StderrTail, type FfmpegInput, type FfmpegProcess } from './ffmpeg.js';
 import { cameraMetrics, type CameraMetrics } from './metrics.js';
 import type { CameraHealthEvent, FrameSource, SourceDeps, SourceState, SourceStatus } from './types.js';

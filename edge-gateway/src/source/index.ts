@@ -1,4 +1,3 @@
-export * from './backoff.js';
 export * from './create.js';
 export * from './ffmpeg.js';
 export * from './ffmpeg-source.js';

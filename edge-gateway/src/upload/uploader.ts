@@ -12,10 +12,10 @@
  */
 import { createHash } from 'node:crypto';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { counter, gauge, isS3Refusal, s3ErrorCode, withTimeout, type Logger, type Registry } from '@streetwatch/platform';
+import { Backoff, counter, gauge, isS3Refusal, s3ErrorCode, withTimeout, type Logger, type Registry } from '@streetwatch/platform';
 import type { Outbox } from '../outbox/outbox.js';
 import type { StoredPicture } from '../outbox/pictures.js';
-import { Backoff } from '../source/backoff.js';
+
 
 export interface UploaderConfig {
   readonly bucket: string;

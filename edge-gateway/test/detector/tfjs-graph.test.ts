@@ -26,7 +26,7 @@ t.test('the backend is wasm with SIMD and is exported as a metric', async (t) =>
   t.equal((detector as TfjsGraphDetector).backend?.name, 'wasm');
   t.equal((detector as TfjsGraphDetector).backend?.simd, true);
   const text = await registry.metrics();
-  t.match(text, /streetwatch_edge_detector_backend_info\{backend="wasm",simd="true",threads="\d+"\} 1/);
+  t.match(text, /streetwatch_edge_detector_backend_info\{backend="wasm",simd="true",threads="\d+",execution="ops",fallback=""\} 1/);
 });
 
 t.test('a parked car still yields a car with score >= 0.4 in a plausible normalized box', async (t) => {

@@ -92,8 +92,15 @@ t.test('the camera goes online on Kafka and a street_vendor start with its evide
   t.match(metrics, /streetwatch_edge_events_produced_total/);
   const ready = await fetch(`${gateway.url}/readyz`);
   t.equal(ready.status, 200);
-  const status = (await (await fetch(`${gateway.url}/status`)).json()) as { cameras: { id: string; state: string; pipeline: { detectorRuns: number } }[] };
-  t.match(status.cameras.find((c) => c.id === 'cam-walkway'), { state: 'online' });
+  t.match(metrics, /streetwatch_edge_camera_analysed_ratio\{camera="cam-walkway"[^}]*\} [01]/);
+  const status = (await (await fetch(`${gateway.url}/status`)).json()) as {
+    detectorBackend?: { name: string; execution: string };
+    detectorOverloaded: unknown;
+    cameras: { id: string; state: string; pipeline: { detectorRuns: number; analysis: { ratio: number; analysedFps: number } } }[];
+  };
+  t.match(status.detectorBackend, { name: /^(tensorflow|wasm)$/, execution: /^(graph|ops)$/ }, '/status names the backend the detector runs on');
+  t.type(status.detectorOverloaded, 'boolean', '/status says whether the box is overloaded');
+  t.match(status.cameras.find((c) => c.id === 'cam-walkway'), { state: 'online', pipeline: { analysis: { ratio: Number, analysedFps: Number } } });
   t.ok((status.cameras.find((c) => c.id === 'cam-walkway')?.pipeline.detectorRuns ?? 0) > 0, '/status shows the detector working');
 });
 

@@ -117,7 +117,7 @@ t.test('SIGTERM ends the open violations, flushes the outbox to Kafka and exits 
   });
   const file = join(dir, 'gateway.json');
   await writeFile(file, JSON.stringify(config));
-  const child: ChildProcess = spawn(process.execPath, [MAIN, '--config', file], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LOG_LEVEL: 'info' } });
+  const child: ChildProcess = spawn(process.execPath, [MAIN, '--config', file], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, STREETWATCH_LOG_LEVEL: 'info' } });
   let out = '';
   child.stdout?.on('data', (c: Buffer) => (out += c.toString()));
   child.stderr?.on('data', (c: Buffer) => (out += c.toString()));

@@ -1,8 +1,9 @@
 /**
  * The shared detector queue on the real model (centernet on wasm, in its worker thread):
- * inferences run at most `concurrency` at once, in arrival order; the overload policy drops the
- * oldest waiting frame (per camera, then overall); close() lets the running one finish and
- * refuses the queued ones.
+ * inferences run at most `concurrency` at once, new cameras in arrival order, then by fair share
+ * (least recently served camera first); the overload policy keeps one frame per camera and, when
+ * full, drops the frame of the camera served most recently; under overload every camera is
+ * analysed in turn; close() lets the running one finish and refuses the queued ones.
  */
 import t from 'tap';
 import type { Detector } from '../../src/detector/types.js';
@@ -89,7 +90,7 @@ t.test('a newer frame of a camera replaces its waiting frame, which is dropped a
   t.same(drops, ['cam-b:superseded']);
 });
 
-t.test('when maxWaiting frames wait, the oldest waiting frame is dropped for the new one (queue_full)', async (t) => {
+t.test('when maxWaiting frames wait of cameras never served, the oldest waiting frame is dropped for the new one (queue_full)', async (t) => {
   const w = watched(true);
   const drops: string[] = [];
   const queue = new DetectorQueue(w.detector, { maxWaiting: 2, onDrop: (camera, reason) => drops.push(`${camera}:${reason}`) });
@@ -103,6 +104,62 @@ t.test('when maxWaiting frames wait, the oldest waiting frame is dropped for the
   await Promise.all([running, ...kept]);
   t.same(w.order, ['cam-a#0', 'cam-c#0', 'cam-d#0']);
   t.same(drops, ['cam-b:queue_full']);
+});
+
+t.test('fair share: a camera just analysed waits behind one that was not, even when its frame came first', async (t) => {
+  const w = watched(true);
+  const queue = new DetectorQueue(w.detector);
+  const running = queue.detect(frame('cam-a', 0));
+  await waitFor(() => w.order.length === 1, { what: 'the first inference to start' });
+  const again = queue.detect(frame('cam-a', 1)); // cam-a was served: its next frame waits its turn
+  const other = queue.detect(frame('cam-b', 0));
+  w.release();
+  await Promise.all([running, again, other]);
+  t.same(w.order, ['cam-a#0', 'cam-b#0', 'cam-a#1'], 'cam-b first although cam-a#1 arrived earlier');
+});
+
+t.test('when full, the frame dropped is that of the camera served most recently, not the oldest one', async (t) => {
+  const w = watched(true);
+  const drops: string[] = [];
+  const queue = new DetectorQueue(w.detector, { maxWaiting: 2, onDrop: (camera, reason) => drops.push(`${camera}:${reason}`) });
+  const running = queue.detect(frame('cam-a', 0));
+  await waitFor(() => w.order.length === 1, { what: 'the first inference to start' });
+  const b = queue.detect(frame('cam-b', 0)); // oldest waiting, never served: kept
+  const a = t.rejects(queue.detect(frame('cam-a', 1)), { code: 'SW_EDGE_FRAME_DROPPED', details: { cameraId: 'cam-a', reason: 'queue_full' } });
+  const c = queue.detect(frame('cam-c', 0));
+  await a;
+  // and a camera served more recently than every waiting one is itself refused
+  w.release();
+  await Promise.all([running, b, c]);
+  t.same(w.order, ['cam-a#0', 'cam-b#0', 'cam-c#0']);
+  t.same(drops, ['cam-a:queue_full']);
+});
+
+t.test('under overload every camera is analysed in turn: none is starved', async (t) => {
+  // Four live cameras, a new frame every 50 ms each (far more than one detector can do); each
+  // awaits its frame's detection before sending the next, as a camera's pipeline does.
+  const w = watched();
+  const queue = new DetectorQueue(w.detector, { concurrency: 1, maxWaiting: 2 });
+  const cameras = ['cam-a', 'cam-b', 'cam-c', 'cam-d'];
+  let stop = false;
+  const live = cameras.map(async (cam) => {
+    for (let seq = 0; !stop; seq++) {
+      const t0 = Date.now();
+      await queue.detect(frame(cam, seq)).catch(() => undefined);
+      const rest = 50 - (Date.now() - t0); // the camera's frame period
+      if (rest > 0) await new Promise((r) => setTimeout(r, rest));
+    }
+  });
+  await waitFor(() => w.order.length >= 12, { what: '12 inferences', timeoutMs: 120_000 });
+  stop = true;
+  await Promise.all(live);
+  await queue.close();
+  const first12 = w.order.slice(0, 12).map((s) => s.split('#')[0]);
+  const counts = cameras.map((c) => first12.filter((x) => x === c).length);
+  t.ok(
+    counts.every((n) => n >= 2 && n <= 4),
+    `each camera got about a quarter of the first 12 inferences (fair share 3): ${cameras.map((c, i) => `${c} ${counts[i]}`).join(', ')}`,
+  );
 });
 
 t.test('close() lets the running inference finish and refuses the queued ones with SW_EDGE_QUEUE_CLOSED', async (t) => {

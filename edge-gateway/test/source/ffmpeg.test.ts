@@ -1,5 +1,5 @@
 import t from 'tap';
-import { Backoff } from '../../src/source/backoff.js';
+import { Backoff } from '@streetwatch/platform';
 import { classifyExit, escapeOption, ffmpegArgs, quoteFilterArgs, StderrTail } from '../../src/source/ffmpeg.js';
 
 const analytic = { fps: 2, width: 640, height: 480 };
@@ -51,12 +51,12 @@ t.test('the stderr tail keeps the end of the output with credentials redacted', 
 });
 
 t.test('backoff doubles from the initial delay up to the cap, within the jitter, and resets', async (t) => {
-  const mid = new Backoff({ initialMs: 100, maxMs: 1000, jitter: 0.2, random: () => 0.5 });
+  const mid = new Backoff({ initialMs: 100, maxMs: 1000, jitter: 0.2 }, () => 0.5);
   t.same([1, 2, 3, 4, 5, 6].map(() => mid.next()), [100, 200, 400, 800, 1000, 1000]);
   mid.reset();
   t.equal(mid.next(), 100);
-  const low = new Backoff({ initialMs: 100, maxMs: 1000, jitter: 0.2, random: () => 0 });
-  const high = new Backoff({ initialMs: 100, maxMs: 1000, jitter: 0.2, random: () => 0.999999 });
+  const low = new Backoff({ initialMs: 100, maxMs: 1000, jitter: 0.2 }, () => 0);
+  const high = new Backoff({ initialMs: 100, maxMs: 1000, jitter: 0.2 }, () => 0.999999);
   t.same([low.next(), low.next(), low.next()], [80, 160, 320]);
   t.same([high.next(), high.next(), high.next()], [120, 240, 480]);
 });

@@ -32,11 +32,12 @@ export function modelDir(): Promise<string> {
 }
 
 /**
- * The detector config tests use: the real model, wasm, schema defaults (one worker thread)
- * unless overridden (`{ workers: 0 }`: inference on the test's own thread).
+ * The detector config tests use: the real model, wasm, one worker thread (the schema's default is
+ * one per core), other settings the schema's defaults, unless overridden (`{ workers: 0 }`:
+ * inference on the test's own thread).
  */
 export async function detectorConfig(overrides: Partial<DetectorConfig> = {}): Promise<DetectorConfig> {
-  return parseConfig(DetectorConfigSchema, { modelDir: await modelDir(), backend: 'wasm', ...overrides }, 'test detector');
+  return parseConfig(DetectorConfigSchema, { modelDir: await modelDir(), backend: 'wasm', workers: 1, ...overrides }, 'test detector');
 }
 
 /** A loaded real detector, closed in `t`'s teardown. */

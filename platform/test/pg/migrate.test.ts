@@ -52,3 +52,13 @@ t.test('a failing migration rolls back and names the file', async (t) => {
   const b = await pool.query("SELECT to_regclass('b') AS b");
   t.equal(b.rows[0]?.b, null, 'the failed migration left nothing behind');
 });
+
+t.test('a folder without mode-specific migrations runs plain and never enables TimescaleDB', async (t) => {
+  const { pool } = await testDatabase(t);
+  const dir = mkdtempSync(join(tmpdir(), 'mig-'));
+  writeFileSync(join(dir, '001_ok.sql'), 'CREATE TABLE a (x int);');
+  const r = await migrate(pool, dir, { component: 'no-variants' });
+  t.equal(r.mode, 'plain');
+  const ext = await pool.query("SELECT 1 FROM pg_extension WHERE extname = 'timescaledb'");
+  t.equal(ext.rowCount, 0, 'no extension (and no job scheduler) in a database that has no use for it');
+});

@@ -10,10 +10,12 @@ export const Alert = Type.Object(
     schemaVersion: SchemaVersion,
     alertId: Id,
     ruleId: Id,
-    ruleKind: Type.Union([Type.Literal('count'), Type.Literal('dwell'), Type.Literal('score')]),
+    /** count / dwell / score: rules over violations; health: a camera that can no longer see (tampered). */
+    ruleKind: Type.Union([Type.Literal('count'), Type.Literal('dwell'), Type.Literal('score'), Type.Literal('health')]),
     /** The state key the rule aggregated on, e.g. `zone:cam-03/P1` or `shop:S17`. */
     key: Type.String({ minLength: 1, maxLength: 256 }),
-    type: Type.Union([ViolationType, Type.Literal('shop_red')]),
+    /** A violation type; shop_red (a shop's profile turned red); camera_tampered (a camera covered, blurred or moved: for its owner). */
+    type: Type.Union([ViolationType, Type.Literal('shop_red'), Type.Literal('camera_tampered')]),
     severity: Severity,
     title: Type.String({ minLength: 1, maxLength: 256 }),
     window: Type.Object({ start: Timestamp, end: Timestamp }, { additionalProperties: false }),

@@ -32,31 +32,52 @@ export const DetectionEvent = Type.Object(
     /**
      * Why an `end`: left (seen leaving), lost (absent past the zone's gap), schedule (the zone's
      * schedule ended), shutdown (the gateway stopped), camera_offline (the camera stayed offline
-     * past the gateway's offline grace: the violation may still be there).
+     * past the gateway's offline grace: the violation may still be there), camera_tampered (the
+     * camera's view was covered, blurred or moved: it can no longer see the violation).
      */
     endReason: Type.Optional(
-      Type.Union([Type.Literal('left'), Type.Literal('lost'), Type.Literal('schedule'), Type.Literal('shutdown'), Type.Literal('camera_offline')]),
+      Type.Union([
+        Type.Literal('left'),
+        Type.Literal('lost'),
+        Type.Literal('schedule'),
+        Type.Literal('shutdown'),
+        Type.Literal('camera_offline'),
+        Type.Literal('camera_tampered'),
+      ]),
     ),
     evidence: Type.Optional(EvidenceRef),
     model: Type.Object(
       { name: Type.String({ minLength: 1, maxLength: 64 }), version: Type.String({ minLength: 1, maxLength: 64 }) },
       { additionalProperties: false },
     ),
+    /**
+     * Who decided the violation: `edge` (the gateway's own analytics; also when absent) or
+     * `camera` (the camera's own analytics, e.g. a Hikvision smart event received over ISAPI and
+     * mapped into this lifecycle by the gateway; `model` then names the camera's event).
+     */
+    source: Type.Optional(Type.Union([Type.Literal('edge'), Type.Literal('camera')])),
     labels: Type.Optional(Labels),
   },
   { additionalProperties: false, title: 'DetectionEvent' },
 );
 export type DetectionEvent = Static<typeof DetectionEvent>;
 
-/** A camera going dark or coming back, with the stream statistics at that moment. */
+/**
+ * A camera going dark or coming back, with the stream statistics at that moment; or a camera that
+ * still streams but whose view is no longer the learned one (`tampered`: covered, blurred or
+ * moved; `reason` says which), and its view restored (`online`, reason VIEW_RESTORED).
+ */
 export const CameraHealth = Type.Object(
   {
     schemaVersion: SchemaVersion,
     eventId: Id,
     gatewayId: Id,
     cameraId: Id,
-    status: Type.Union([Type.Literal('online'), Type.Literal('offline')]),
-    /** Stable reason code, e.g. SW_EDGE_CAMERA_AUTH, SW_EDGE_STREAM_STALLED, STREAM_OK. */
+    status: Type.Union([Type.Literal('online'), Type.Literal('offline'), Type.Literal('tampered')]),
+    /**
+     * Stable reason code, e.g. SW_EDGE_CAMERA_AUTH, SW_EDGE_STREAM_STALLED, STREAM_OK; for
+     * `tampered`: SW_EDGE_CAMERA_COVERED, SW_EDGE_CAMERA_BLURRED, SW_EDGE_CAMERA_MOVED.
+     */
     reason: Type.String({ minLength: 1, maxLength: 64 }),
     detail: Type.Optional(Type.String({ maxLength: 1024 })),
     eventTime: Timestamp,

@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { ConfigError, loadConfigFile, parseConfig, deepFreeze, validateConfigCommand } from '@streetwatch/platform';
+import type { StorageChoice } from '@streetwatch/platform';
 import type { FieldError, ViolationType } from '@streetwatch/schemas';
 import { compileFilter, compileShopFilter, type EventFilter } from '../rules/filter.js';
 import { compileSchedule, type ActiveAt } from '../rules/schedule.js';
@@ -73,6 +74,7 @@ export interface Settings {
   readonly engine: { readonly workers: number };
   readonly sink: {
     readonly enabled: boolean;
+    readonly storage: StorageChoice;
     readonly batchSize: number;
     readonly flushIntervalMs: number;
     readonly maxBuffered: number;
@@ -235,6 +237,7 @@ function toSettings(p: ProcessorSettings): Settings {
     engine: { workers: p.engine.workers },
     sink: {
       enabled: p.sink.enabled,
+      storage: p.sink.storage,
       batchSize: p.sink.batchSize,
       flushIntervalMs: ms(p.sink.flushInterval),
       maxBuffered: p.sink.maxBuffered,

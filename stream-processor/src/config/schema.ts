@@ -172,6 +172,12 @@ export const ProcessorSettings = Type.Object(
     sink: Type.Object(
       {
         enabled: Type.Boolean({ default: true }),
+        /**
+         * History storage: `timescaledb` (hypertables, continuous aggregates, retention policies;
+         * fails at start when the extension cannot be enabled), `plain` (day partitions, rollup
+         * tables, the sink's own retention job) or `auto` (TimescaleDB where it can be enabled).
+         */
+        storage: Type.Union([Type.Literal('auto'), Type.Literal('timescaledb'), Type.Literal('plain')], { default: 'auto' }),
         batchSize: Type.Integer({ minimum: 1, maximum: 100000, default: 5000 }),
         flushInterval: Duration('250ms'),
         /** Rows buffered before producers of rows wait for a flush (back-pressure). */

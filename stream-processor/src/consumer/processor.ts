@@ -1,6 +1,6 @@
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import { DeadLetterPublisher, decodeContract, type ContractProducer, type Logger, type Registry } from '@streetwatch/platform';
-import { topicName, type CameraHealth, type TopicSpec } from '@streetwatch/schemas';
+import { topicName, type Alert, type CameraHealth, type TopicSpec } from '@streetwatch/schemas';
 import type { ProcessorConfig, Settings } from '../config/load.js';
 import { packBatch } from '../engine/batch.js';
 import type { TaskEngines } from '../engine/host.js';
@@ -14,6 +14,7 @@ import type { Clock } from '../time/clock.js';
 import { CoPartitionAssigner, tasksOf } from './assigner.js';
 import { RuleOutput } from './output.js';
 import { INPUTS, type InputRole } from './topics.js';
+import { cameraTamperAlert } from '../rules/camera-health.js';
 
 export interface ProcessorDeps {
   readonly kafka: Kafka;
@@ -263,6 +264,9 @@ export class StreamProcessor {
       }
       await this.dlq.publish(input.spec, refused);
       if (health.length > 0) await this.deps.sink.add({ health });
+      // a tampered camera is an alert for its owner (routed like any alert)
+      const alerts = health.map((h) => cameraTamperAlert(h, this.deps.clock.now())).filter((a): a is Alert => a !== undefined);
+      if (alerts.length > 0) await this.output.emit({ alerts, scoreChanges: [], late: [], forward: [], lateByRule: new Map(), suppressedBy: new Map() }, task);
       valid = health.length;
     } else {
       const rows = input.role === 'detections' && this.deps.sink.enabled;

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { iso } from '@streetwatch/platform';
 import { evidenceLocator, type Alert, type EvidenceRef } from '@streetwatch/schemas';
 import type { RuleSpec } from '../config/load.js';
 import { renderTitle, type TemplateValues } from './template.js';
@@ -15,8 +16,6 @@ export function alertId(ruleId: string, key: string, discriminator: string | num
 export function stableId(prefix: string, ...parts: Array<string | number>): string {
   return prefix + createHash('sha256').update(parts.join('\n')).digest('hex').slice(0, 32);
 }
-
-export const iso = (ms: number): string => new Date(ms).toISOString();
 
 /** The site of a group of violations: all cameras, and the zone/grid/... when they agree. */
 export function siteOf(refs: readonly ViolationRef[], shopId?: string): Alert['site'] {

@@ -1,6 +1,7 @@
 import type { ShopColour, ViolationType } from '@streetwatch/schemas';
 import type { ScoreSpec } from '../config/load.js';
-import { buildAlert, iso, stableId } from './alert.js';
+import { iso } from '@streetwatch/platform';
+import { buildAlert, stableId } from './alert.js';
 import { MinHeap } from '../time/heap.js';
 import type { Emitter, RuleClock, ViolationRef } from './types.js';
 

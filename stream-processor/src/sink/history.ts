@@ -113,12 +113,20 @@ export class HistorySink {
     await this.writeBuffers(b);
   }
 
+  /**
+   * `sink.retention`, both modes. Plain: drop the day partitions older than each table's age (at
+   * start, then hourly); returns how many. TimescaleDB: make each hypertable's retention policy
+   * (a TimescaleDB job that drops old chunks) the configured age, replacing one that differs;
+   * returns how many policies it set.
+   */
   async applyRetention(): Promise<number> {
-    if (this.deps.mode !== 'plain') return 0;
-    const now = this.deps.clock.now();
+    if (!this.settings.enabled) return 0;
     const r = this.settings.retentionMs;
+    const ages = [['detection_events', r.detections], ['camera_health', r.cameraHealth], ['alerts', r.alerts]] as const;
+    if (this.deps.mode === 'timescaledb') return this.retentionPolicies(ages);
+    const now = this.deps.clock.now();
     let dropped = 0;
-    for (const [table, keep] of [['detection_events', r.detections], ['camera_health', r.cameraHealth], ['alerts', r.alerts]] as const) {
+    for (const [table, keep] of ages) {
       const res = await this.deps.pool.query<{ n: number }>('SELECT sw_drop_partitions_before($1, $2) AS n', [table, new Date(now - keep)]);
       dropped += res.rows[0]?.n ?? 0;
     }
@@ -127,6 +135,24 @@ export class HistorySink {
       this.deps.log.info({ dropped }, 'history retention dropped day partitions');
     }
     return dropped;
+  }
+
+  private async retentionPolicies(ages: ReadonlyArray<readonly [Table, number]>): Promise<number> {
+    let set = 0;
+    for (const [table, keep] of ages) {
+      const age = `${keep} milliseconds`;
+      const cur = await this.deps.pool.query<{ same: boolean }>(
+        `SELECT (config->>'drop_after')::interval = $2::interval AS same FROM timescaledb_information.jobs
+          WHERE proc_name = 'policy_retention' AND hypertable_schema = current_schema() AND hypertable_name = $1`,
+        [table, age],
+      );
+      if (cur.rows.length === 1 && cur.rows[0]?.same) continue;
+      await this.deps.pool.query('SELECT remove_retention_policy($1::regclass, if_exists => true)', [table]);
+      await this.deps.pool.query('SELECT add_retention_policy($1::regclass, drop_after => justify_hours($2::interval), if_not_exists => true)', [table, age]);
+      set++;
+    }
+    if (set > 0) this.deps.log.info({ set, retentionMs: this.settings.retentionMs }, 'history retention policies set');
+    return set;
   }
 
   async close(): Promise<void> {

@@ -1,60 +1,141 @@
+// The history sink in both storage modes, on the stack's PostgreSQL: `timescaledb` (hypertables,
+// continuous aggregates, TimescaleDB's retention jobs) and `plain` (day partitions, rollup tables,
+// the sink's own retention). The stack preloads TimescaleDB when its source was there to build
+// (deploy/local/lib/timescaledb.sh; .stack/env then sets STREETWATCH_PG_TIMESCALEDB): without it
+// the timescaledb half is skipped with that reason, and the plain half still runs.
 import t from 'tap';
-import { createLogger, createRegistry, migrate } from '@streetwatch/platform';
+import { createLogger, createRegistry, migrate, type StorageMode } from '@streetwatch/platform';
 import { testDatabase } from '@streetwatch/platform/testing';
 import { exampleAlert, exampleCameraHealth, exampleShopScore } from '@streetwatch/schemas';
 import { MIGRATIONS_DIR } from '../../src/app.js';
 import { parseProcessorConfig } from '../../src/config/load.js';
 import { HistorySink } from '../../src/sink/history.js';
 import { ManualClock } from '../../src/time/clock.js';
-import { det } from '../support/events.js';
+import { det, T0 } from '../support/events.js';
 
-async function sinkFor(t: Parameters<typeof testDatabase>[0]) {
+const TIMESCALEDB = process.env.STREETWATCH_PG_TIMESCALEDB ?? '';
+const NO_TIMESCALEDB = 'this PostgreSQL runs without TimescaleDB (no source to build it from: `stack.sh up` printed why); the plain mode below still runs';
+
+type Db = Awaited<ReturnType<typeof testDatabase>>;
+
+async function sinkFor(t: Parameters<typeof testDatabase>[0], storage: StorageMode, retention: Record<string, string> = {}) {
   const db = await testDatabase(t);
-  const { mode } = await migrate(db.pool, MIGRATIONS_DIR, { component: 'stream-processor' });
-  const settings = parseProcessorConfig({ rules: [] }).settings.sink;
+  const { mode } = await migrate(db.pool, MIGRATIONS_DIR, { component: 'stream-processor', mode: storage });
+  const settings = parseProcessorConfig({ processor: { sink: { storage, retention } }, rules: [] }).settings.sink;
   const clock = new ManualClock(Date.parse('2026-11-27T00:00:00Z'));
-  const sink = new HistorySink(settings, { pool: db.pool, mode, registry: createRegistry('t'), log: createLogger({ name: 't', level: 'silent' }), clock });
-  return { db, sink, mode, clock };
+  const deps = { pool: db.pool, mode, registry: createRegistry('t'), log: createLogger({ name: 't', level: 'silent' }), clock };
+  const sink = new HistorySink(settings, deps);
+  const withRetention = (r: Record<string, string>) =>
+    new HistorySink(parseProcessorConfig({ processor: { sink: { storage, retention: r } }, rules: [] }).settings.sink, deps);
+  return { db, sink, mode, clock, withRetention };
 }
 
-t.test('a retried batch lands once per id and the rollups do not count it twice', async (t) => {
-  const { db, sink, mode } = await sinkFor(t);
-  t.equal(mode, 'plain', 'no TimescaleDB here: the plain path runs');
-  const events = [det({ vid: 'v1', t: 0 }), det({ vid: 'v1', phase: 'end', t: 30, started: 0 }), det({ vid: 'v2', t: 40, zone: 'P2' }), det({ vid: 'v3', t: 90000 })];
-  const alerts = [exampleAlert({ alertId: 'al-1' }), exampleAlert({ alertId: 'al-2', ruleId: 'other' })];
-  const health = [exampleCameraHealth({ eventId: 'h1', status: 'offline' }), exampleCameraHealth({ eventId: 'h2', status: 'online', eventTime: '2026-11-26T06:05:00.000Z' })];
-  const scores = [exampleShopScore({ eventId: 's1' })];
-  for (let i = 0; i < 2; i++) {
-    await sink.write({ detection_events: events, alerts, camera_health: health, shop_score_changes: scores });
-  }
-  await sink.add({ detections: events.slice(0, 2), alerts: alerts.slice(0, 1) });
-  await sink.flush();
-  const count = async (table: string) => Number((await db.pool.query(`SELECT count(*) AS n FROM ${table}`)).rows[0].n);
-  t.equal(await count('detection_events'), 4, 'one row per event id');
-  t.equal(await count('alerts'), 2);
-  t.equal(await count('camera_health'), 2);
-  t.equal(await count('shop_score_changes'), 1);
-  const rollup = await db.pool.query('SELECT zone_id, starts, events FROM violations_hourly ORDER BY bucket, zone_id');
-  t.same(
-    rollup.rows.map((r: { zone_id: string; starts: string; events: string }) => [r.zone_id, Number(r.starts), Number(r.events)]),
-    [['P1', 1, 2], ['P2', 1, 1], ['P1', 1, 1]],
-    'hourly starts/events per zone, counted once',
-  );
-  const alertsHourly = await db.pool.query('SELECT sum(alerts)::int AS n FROM alerts_hourly');
-  t.equal(alertsHourly.rows[0].n, 2);
-  const status = await db.pool.query('SELECT status FROM camera_status');
-  t.same(status.rows, [{ status: 'online' }], 'latest status per camera');
-  const parts = await db.pool.query("SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_class p ON p.oid = i.inhparent WHERE p.relname = 'detection_events' ORDER BY 1");
-  t.same(parts.rows.map((r: { relname: string }) => r.relname), ['detection_events_p20261126', 'detection_events_p20261127'], 'a partition per UTC day');
-  const brin = await db.pool.query("SELECT indexdef FROM pg_indexes WHERE indexname = 'detection_events_time_brin'");
-  t.match(brin.rows[0]?.indexdef, /USING brin/);
+const count = async (db: Db, table: string) => Number((await db.pool.query(`SELECT count(*) AS n FROM ${table}`)).rows[0].n);
+
+/** Day partitions (plain) or chunks (TimescaleDB) of a table, as the UTC days they hold. */
+async function days(db: Db, mode: StorageMode, table: string): Promise<string[]> {
+  const q =
+    mode === 'plain'
+      ? `SELECT right(c.relname, 8) AS day FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_class p ON p.oid = i.inhparent WHERE p.relname = $1`
+      : `SELECT to_char(range_start AT TIME ZONE 'UTC', 'YYYYMMDD') AS day FROM timescaledb_information.chunks WHERE hypertable_name = $1`;
+  return (await db.pool.query<{ day: string }>(q, [table])).rows.map((r) => r.day).sort();
+}
+
+for (const storage of ['timescaledb', 'plain'] as const) {
+  const skip = storage === 'timescaledb' && !TIMESCALEDB ? NO_TIMESCALEDB : false;
+
+  t.test(`${storage}: a retried batch lands once per id and the rollups do not count it twice`, { skip }, async (t) => {
+    const { db, sink, mode } = await sinkFor(t, storage);
+    t.equal(mode, storage);
+    const events = [det({ vid: 'v1', t: 0 }), det({ vid: 'v1', phase: 'end', t: 30, started: 0 }), det({ vid: 'v2', t: 40, zone: 'P2' }), det({ vid: 'v3', t: 90000 })];
+    const alerts = [exampleAlert({ alertId: 'al-1' }), exampleAlert({ alertId: 'al-2', ruleId: 'other' })];
+    const health = [exampleCameraHealth({ eventId: 'h1', status: 'offline' }), exampleCameraHealth({ eventId: 'h2', status: 'online', eventTime: '2026-11-26T06:05:00.000Z' })];
+    const scores = [exampleShopScore({ eventId: 's1' })];
+    for (let i = 0; i < 2; i++) {
+      await sink.write({ detection_events: events, alerts, camera_health: health, shop_score_changes: scores });
+    }
+    await sink.add({ detections: events.slice(0, 2), alerts: alerts.slice(0, 1) });
+    await sink.flush();
+    t.equal(await count(db, 'detection_events'), 4, 'one row per event id');
+    t.equal(await count(db, 'alerts'), 2);
+    t.equal(await count(db, 'camera_health'), 2);
+    t.equal(await count(db, 'shop_score_changes'), 1);
+    if (mode === 'timescaledb') {
+      // Continuous aggregates: materialised by their policy job (every minute) or on demand.
+      await db.pool.query('CALL refresh_continuous_aggregate($1, NULL, NULL)', ['violations_hourly']);
+      await db.pool.query('CALL refresh_continuous_aggregate($1, NULL, NULL)', ['alerts_hourly']);
+      const cagg = await db.pool.query("SELECT view_name FROM timescaledb_information.continuous_aggregates ORDER BY 1");
+      t.same(cagg.rows.map((r: { view_name: string }) => r.view_name), ['alerts_hourly', 'violations_hourly'], 'the rollups are continuous aggregates');
+    }
+    const rollup = await db.pool.query('SELECT zone_id, starts, events FROM violations_hourly ORDER BY bucket, zone_id');
+    t.same(
+      rollup.rows.map((r: { zone_id: string; starts: string; events: string }) => [r.zone_id, Number(r.starts), Number(r.events)]),
+      [['P1', 1, 2], ['P2', 1, 1], ['P1', 1, 1]],
+      'hourly starts/events per zone, counted once',
+    );
+    const alertsHourly = await db.pool.query('SELECT sum(alerts)::int AS n FROM alerts_hourly');
+    t.equal(alertsHourly.rows[0].n, 2);
+    const status = await db.pool.query('SELECT status FROM camera_status');
+    t.same(status.rows, [{ status: 'online' }], 'latest status per camera');
+    t.same(await days(db, mode, 'detection_events'), ['20261126', '20261127'], 'one partition or chunk per UTC day');
+    if (mode === 'plain') {
+      const brin = await db.pool.query("SELECT indexdef FROM pg_indexes WHERE indexname = 'detection_events_time_brin'");
+      t.match(brin.rows[0]?.indexdef, /USING brin/);
+    } else {
+      const ht = await db.pool.query('SELECT hypertable_name FROM timescaledb_information.hypertables ORDER BY 1');
+      t.same(ht.rows.map((r: { hypertable_name: string }) => r.hypertable_name), ['alerts', 'camera_health', 'detection_events']);
+    }
+  });
+}
+
+t.test('plain: retention drops the day partitions older than sink.retention', async (t) => {
+  const { db, sink, clock, withRetention } = await sinkFor(t, 'plain');
+  await sink.write({ detection_events: [det({ vid: 'old', t: 0 })], camera_health: [exampleCameraHealth({ eventId: 'h1', eventTime: new Date(T0).toISOString() })] });
+  t.equal(await sink.applyRetention(), 0, 'within 90 days');
+  clock.set(T0 + 40 * 86_400_000);
+  t.equal(await sink.applyRetention(), 1, 'camera health (default 30 days) goes, detections (90 days) stay');
+  t.equal(await count(db, 'camera_health'), 0);
+  t.equal(await count(db, 'detection_events'), 1);
+  t.equal(await withRetention({ detections: '20d' }).applyRetention(), 1, 'a shorter configured age drops the detections too');
+  t.equal(await count(db, 'detection_events'), 0);
 });
 
-t.test('retention drops day partitions older than the configured age', async (t) => {
-  const { db, sink, clock } = await sinkFor(t);
-  await sink.write({ detection_events: [det({ vid: 'old', t: 0 })] });
-  t.equal(await sink.applyRetention(), 0, 'within 90 days');
-  clock.set(Date.parse('2027-03-01T00:00:00Z'));
-  t.equal(await sink.applyRetention(), 1);
-  t.equal(Number((await db.pool.query('SELECT count(*) AS n FROM detection_events')).rows[0].n), 0);
+t.test('timescaledb: sink.retention becomes each hypertable\'s retention policy, and its job drops old chunks', { skip: TIMESCALEDB ? false : NO_TIMESCALEDB }, async (t) => {
+  const { db, sink, withRetention } = await sinkFor(t, 'timescaledb');
+  const policies = async () =>
+    (
+      await db.pool.query<{ hypertable_name: string; drop_after: string }>(
+        "SELECT hypertable_name, config->>'drop_after' AS drop_after FROM timescaledb_information.jobs WHERE proc_name = 'policy_retention' ORDER BY 1",
+      )
+    ).rows.map((r) => [r.hypertable_name, r.drop_after]);
+  t.same(await policies(), [], 'the migration sets no age itself');
+  t.equal(await sink.applyRetention(), 3, 'defaults: three policies');
+  t.same(await policies(), [['alerts', '365 days'], ['camera_health', '30 days'], ['detection_events', '90 days']]);
+  t.equal(await sink.applyRetention(), 0, 'unchanged config: policies kept');
+
+  // Jobs compare with the database's clock: one row well past 5 days, one from an hour ago.
+  const hourAgo = (Date.now() - 3_600_000 - T0) / 1000;
+  await sink.write({ detection_events: [det({ vid: 'old', t: -20 * 86_400 }), det({ vid: 'recent', t: hourAgo })] });
+  const short = withRetention({ detections: '5d' });
+  t.equal(await short.applyRetention(), 1, 'a changed age replaces that table\'s policy only');
+  t.same(await policies(), [['alerts', '365 days'], ['camera_health', '30 days'], ['detection_events', '5 days']]);
+  const job = await db.pool.query<{ job_id: number }>("SELECT job_id FROM timescaledb_information.jobs WHERE proc_name = 'policy_retention' AND hypertable_name = 'detection_events'");
+  await db.pool.query('CALL run_job($1)', [job.rows[0]?.job_id]);
+  const left = await db.pool.query<{ violation_id: string }>('SELECT violation_id FROM detection_events');
+  t.same(left.rows.map((r) => r.violation_id), ['recent'], 'the old chunk is dropped, the recent one kept');
+});
+
+t.test('storage timescaledb where the extension cannot be enabled fails at start with the reason; auto runs plain', async (t) => {
+  const db = await testDatabase(t);
+  // A schema of the extension's name already there makes CREATE EXTENSION fail, with or without
+  // TimescaleDB installed.
+  await db.pool.query('CREATE SCHEMA _timescaledb_catalog');
+  await t.rejects(migrate(db.pool, MIGRATIONS_DIR, { component: 'stream-processor', mode: 'timescaledb' }), {
+    code: 'SW_PG_TIMESCALEDB_UNAVAILABLE',
+    message: /CREATE EXTENSION timescaledb failed/,
+  });
+  const auto = await migrate(db.pool, MIGRATIONS_DIR, { component: 'stream-processor', mode: 'auto' });
+  t.equal(auto.mode, 'plain');
+  t.match(auto.fallback, /CREATE EXTENSION timescaledb/, 'and says why');
+  t.same(auto.applied, ['001_task_state.sql', '002_history.plain.sql']);
 });

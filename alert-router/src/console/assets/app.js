@@ -9,6 +9,7 @@
       shopfront_spillover: ['出店经营', 'Shopfront spillover'],
       dumping: ['垃圾乱堆', 'Dumped waste'],
       shop_red: ['红色商户', 'Red-rated shop'],
+      camera_tampered: ['摄像头画面异常', 'Camera tampered'],
     },
     status: {
       dispatched: ['待签收', 'Dispatched'], signed: ['已签收', 'Signed'], handled: ['已处置', 'Handled'],
@@ -28,6 +29,7 @@
       SW_ROUTER_WO_NOT_FOUND: '工单不存在 · No such work order',
       SW_ROUTER_UPLOAD_TOO_LARGE: '照片过大 · Photo too large',
       SW_ROUTER_UPLOAD_TYPE: '仅支持 JPEG/PNG 照片 · Only JPEG/PNG photos',
+      SW_ROUTER_IDEMPOTENCY_KEY_REUSED: '重复提交被拒绝 · Refused as a repeat of another request',
       SW_ROUTER_UPLOAD_TOO_MANY: '照片过多 · Too many photos',
       SW_ROUTER_RATE_LIMITED: '操作过于频繁 · Too many requests, retry shortly',
       SW_ROUTER_AUTH_INVALID: '令牌无效 · Token not valid',
@@ -40,7 +42,10 @@
   ];
   const $ = (id) => document.getElementById(id);
   const bi = (pair, fallback) => (pair ? `${pair[0]} ${pair[1]}` : fallback);
-  const state = { token: null, me: null, orders: new Map(), cards: new Map(), filter: 'all', lastId: null, ctrl: null, retryMs: 1000, fresh: new Set() };
+  const state = {
+    token: null, me: null, orders: new Map(), cards: new Map(), filter: 'all', lastId: null, ctrl: null, retryMs: 1000, fresh: new Set(),
+    queued: new Map(), flushing: false, retryTimer: null,
+  };
 
   function el(tag, attrs, ...kids) {
     const e = document.createElement(tag);
@@ -60,7 +65,7 @@
     let payload;
     if (body instanceof FormData) payload = body;
     else if (body !== undefined) { headers['content-type'] = 'application/json'; payload = JSON.stringify(body); }
-    const res = await fetch(path, { method, headers, body: payload });
+    const res = await netFetch(path, { method, headers, body: payload });
     const isJson = (res.headers.get('content-type') || '').includes('json');
     const data = isJson ? await res.json() : null;
     if (!res.ok) {
@@ -70,6 +75,17 @@
       throw err;
     }
     return data;
+  }
+
+  /** fetch, with a network failure (offline, connection lost, no answer) marked `network`. */
+  async function netFetch(path, init) {
+    try {
+      return await fetch(path, init);
+    } catch {
+      const err = new Error('网络不可用 · Network unavailable');
+      err.network = true;
+      throw err;
+    }
   }
 
   function toast(msg, bad) {
@@ -91,13 +107,26 @@
     state.token = token;
     try {
       state.me = await api('GET', '/api/me');
+      sessionStorage.setItem('sw-me', JSON.stringify(state.me));
     } catch (e) {
+      const cached = e.network && sessionStorage.getItem('sw-token') === token && sessionStorage.getItem('sw-me');
+      if (cached) {
+        // Opened without network (the service worker served the page): the last known orders,
+        // actions go to the offline queue.
+        state.me = JSON.parse(cached);
+        for (const o of JSON.parse(sessionStorage.getItem('sw-orders') || '[]')) state.orders.set(o.id, o);
+        return start();
+      }
       state.token = null;
       sessionStorage.removeItem('sw-token');
       $('login-error').textContent = e.code === 'SW_ROUTER_AUTH_EXPIRED' ? errText(e) : e.status === 401 ? '令牌无效 · Token not valid' : errText(e);
       return;
     }
     sessionStorage.setItem('sw-token', token);
+    start();
+  }
+
+  function start() {
     const me = state.me;
     fmt = new Intl.DateTimeFormat('zh-CN', {
       timeZone: me.console.timeZone, month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false,
@@ -110,11 +139,15 @@
     $('board-view').hidden = false;
     $('who').hidden = false;
     renderFilters();
+    render();
     connect();
+    refreshQueued().then(flush);
   }
 
   function logout() {
     sessionStorage.removeItem('sw-token');
+    sessionStorage.removeItem('sw-me');
+    sessionStorage.removeItem('sw-orders');
     if (state.ctrl) state.ctrl.abort();
     location.reload();
   }
@@ -122,7 +155,8 @@
   // ---- live stream -------------------------------------------------------------------------
   function setLive(s) {
     $('live').dataset.state = s;
-    $('live-text').textContent = s === 'on' ? '实时 Live' : s === 'retry' ? '重连中 Reconnecting' : '连接中 Connecting';
+    $('live-text').textContent =
+      s === 'on' ? '实时 Live' : s === 'offline' ? '离线 Offline' : s === 'retry' ? '重连中 Reconnecting' : '连接中 Connecting';
   }
 
   async function connect() {
@@ -136,6 +170,7 @@
       if (!res.ok || !res.body) throw new Error(`stream ${res.status}`);
       setLive('on');
       state.retryMs = 1000;
+      flush();
       const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
       let buf = '';
       for (;;) {
@@ -148,12 +183,24 @@
           buf = buf.slice(i + 2);
         }
       }
-    } catch (e) {
+    } catch {
       if (ctrl.signal.aborted) return;
     }
-    setLive('retry');
-    setTimeout(connect, state.retryMs);
+    setLive(navigator.onLine === false ? 'offline' : 'retry');
+    state.retryTimer = setTimeout(() => { state.retryTimer = null; connect(); }, state.retryMs);
     state.retryMs = Math.min(state.retryMs * 2, 15000);
+  }
+
+  /** The network is back: reconnect now (not at the end of the backoff) and send the queue. */
+  function onOnline() {
+    if (!state.me) return;
+    if (state.retryTimer) {
+      clearTimeout(state.retryTimer);
+      state.retryTimer = null;
+      state.retryMs = 1000;
+      connect();
+    }
+    flush();
   }
 
   function onBlock(block) {
@@ -175,6 +222,7 @@
     if (event === 'snapshot') {
       state.orders.clear();
       for (const o of msg.orders) state.orders.set(o.id, o);
+      saveOrders();
       render();
     } else if (event === 'workorder') {
       applyOrder(msg.order, msg.event.action === 'dispatched');
@@ -195,7 +243,12 @@
     } else {
       state.orders.delete(o.id);
     }
+    saveOrders();
     render();
+  }
+
+  function saveOrders() {
+    try { sessionStorage.setItem('sw-orders', JSON.stringify([...state.orders.values()])); } catch { /* full: the offline start shows less */ }
   }
 
   // ---- rendering ---------------------------------------------------------------------------
@@ -222,7 +275,7 @@
     for (const [id, card] of state.cards) if (!keep.has(id)) { card.remove(); state.cards.delete(id); }
     for (const o of shown) {
       let card = state.cards.get(o.id);
-      if (!card || card.dataset.version !== String(o.version) || card.dataset.late !== String(isLate(o))) {
+      if (!card || card.dataset.version !== String(o.version) || card.dataset.late !== String(isLate(o)) || card.dataset.queued !== String(state.queued.has(o.id))) {
         const next = renderCard(o);
         if (card) card.replaceWith(next);
         card = next;
@@ -273,17 +326,18 @@
     if (o.feedback) facts.append(el('dt', { text: '处置反馈' }), el('dd', { text: o.feedback }));
     if (o.returnReason) facts.append(el('dt', { text: '退单原因' }), el('dd', { text: o.returnReason }));
 
+    const waiting = state.queued.get(o.id);
     const buttons = (o.actions || []).map((a) => el('button', {
-      type: 'button', class: `btn ${['sign', 'verify', 'close'].includes(a) ? 'primary' : ['return', 'mark_false_positive', 'reject'].includes(a) ? 'danger' : ''}`,
-      'data-action': a, onclick: (e) => act(o, a, e.currentTarget),
+      type: 'button', class: `btn ${['sign', 'handle', 'verify', 'close'].includes(a) ? 'primary' : ['return', 'mark_false_positive', 'reject'].includes(a) ? 'danger' : ''}`,
+      'data-action': a, disabled: !!waiting, onclick: (e) => act(o, a, e.currentTarget),
     }, bi(L.action[a], a)));
     buttons.push(el('button', { type: 'button', class: 'btn', 'data-action': 'details', onclick: (e) => details(o, e.currentTarget) }, '详情 Details'));
 
     const fresh = state.fresh.has(o.id);
     if (fresh) setTimeout(() => { state.fresh.delete(o.id); const c = state.cards.get(o.id); if (c) c.classList.remove('fresh'); }, 4000);
     return el('article', {
-      class: `card wo${fresh ? ' fresh' : ''}${isLate(o) ? ' overdue' : ''}`, 'data-id': o.id, 'data-status': o.status,
-      'data-version': String(o.version), 'data-late': String(isLate(o)),
+      class: `card wo${fresh ? ' fresh' : ''}${isLate(o) ? ' overdue' : ''}${waiting ? ' queued' : ''}`, 'data-id': o.id, 'data-status': o.status,
+      'data-version': String(o.version), 'data-late': String(isLate(o)), 'data-queued': String(!!waiting),
     },
     evidenceBox(o, ev),
     el('div', { class: 'body' },
@@ -295,6 +349,7 @@
         el('span', { class: 'num', text: `${state.me.role === 'supervisor' ? `${o.departmentId} · ` : ''}WO-${String(o.number).padStart(6, '0')}` })),
       el('div', { class: 'title', text: o.title, title: o.title }),
       facts,
+      waiting ? el('div', { class: 'queue-note', text: `待发送 ${bi(L.action[waiting.action], waiting.action)} · queued, sent when online` }) : null,
       el('div', { class: 'actions' }, buttons)));
   }
 
@@ -353,11 +408,30 @@
       const box = $('dialog-fields');
       box.replaceChildren();
       const inputs = {};
+      const picked = {};
       for (const f of fields) {
         let input;
         if (f.type === 'textarea') input = el('textarea', { name: f.name, required: f.required, maxlength: 2000 });
-        else if (f.type === 'file') input = el('input', { name: f.name, type: 'file', accept: 'image/jpeg,image/png', multiple: true });
-        else if (f.type === 'select') input = el('select', { name: f.name, required: f.required }, f.options.map(([v, t]) => el('option', { value: v, text: t })));
+        else if (f.type === 'file') {
+          // On a phone `capture` opens the rear camera; each shot is added to the list.
+          input = el('input', { name: f.name, type: 'file', accept: 'image/*', capture: 'environment', class: 'visually-hidden' });
+          const list = [];
+          picked[f.name] = list;
+          const previews = el('div', { class: 'previews', 'data-previews': f.name });
+          input.addEventListener('change', () => {
+            for (const file of input.files) {
+              list.push(file);
+              previews.append(el('img', { src: URL.createObjectURL(file), alt: file.name }));
+            }
+            input.value = '';
+          });
+          box.append(el('div', { class: 'photo-pick' },
+            el('span', { class: 'muted', text: f.label }),
+            el('label', { class: 'btn', for: `f-${f.name}`, text: '拍照 / 选择照片 Take or pick a photo' }), input, previews));
+          input.id = `f-${f.name}`;
+          inputs[f.name] = input;
+          continue;
+        } else if (f.type === 'select') input = el('select', { name: f.name, required: f.required }, f.options.map(([v, t]) => el('option', { value: v, text: t })));
         else input = el('input', { name: f.name, type: 'text', required: f.required, maxlength: 200 });
         inputs[f.name] = input;
         box.append(el('label', { for: `f-${f.name}`, text: f.label }), input);
@@ -365,20 +439,140 @@
       }
       const done = (v) => { d.close(); $('dialog-form').onsubmit = null; $('dialog-cancel').onclick = null; resolve(v); };
       $('dialog-cancel').onclick = () => done(null);
-      $('dialog-form').onsubmit = (e) => {
+      $('dialog-form').onsubmit = async (e) => {
         e.preventDefault();
         const out = {};
         for (const f of fields) {
           const i = inputs[f.name];
-          out[f.name] = f.type === 'file' ? [...i.files] : i.value.trim();
+          out[f.name] = f.type === 'file' ? picked[f.name] : i.value.trim();
           if (f.required && !out[f.name]) { $('dialog-error').textContent = `请填写 ${f.label}`; return; }
+        }
+        const ok = $('dialog-ok');
+        ok.disabled = true;
+        try {
+          for (const f of fields) if (f.type === 'file') out[f.name] = await preparePhotos(out[f.name]);
+        } catch (err) {
+          $('dialog-error').textContent = err.message;
+          return;
+        } finally {
+          ok.disabled = false;
         }
         done(out);
       };
       d.showModal();
-      const first = box.querySelector('textarea, input, select');
+      const first = box.querySelector('textarea, select, input:not([type=file])');
       if (first) first.focus();
     });
+  }
+
+  // ---- photos: a phone's camera makes 3-12 MB pictures; shrink those over the router's limit ----
+  async function preparePhotos(files) {
+    const lim = state.me.console.uploads || { maxFileBytes: 5 * 1024 * 1024, maxFiles: 4, allowedTypes: ['image/jpeg', 'image/png'] };
+    if (files.length > lim.maxFiles) throw new Error(`最多 ${lim.maxFiles} 张照片 · At most ${lim.maxFiles} photos`);
+    const out = [];
+    for (const f of files) {
+      if (lim.allowedTypes.includes(f.type) && f.size <= lim.maxFileBytes) out.push(f);
+      else out.push(await shrink(f, lim.maxFileBytes));
+    }
+    return out;
+  }
+
+  async function shrink(file, maxBytes) {
+    let bmp;
+    try {
+      bmp = await createImageBitmap(file);
+    } catch {
+      throw new Error(`无法读取照片 ${file.name}（请用 JPEG/PNG）· Cannot read ${file.name}: not a picture this phone can convert (use JPEG/PNG)`);
+    }
+    let scale = Math.min(1, 2048 / Math.max(bmp.width, bmp.height));
+    let quality = 0.85;
+    for (let i = 0; i < 6; i++) {
+      const c = document.createElement('canvas');
+      c.width = Math.max(1, Math.round(bmp.width * scale));
+      c.height = Math.max(1, Math.round(bmp.height * scale));
+      c.getContext('2d').drawImage(bmp, 0, 0, c.width, c.height);
+      const blob = await new Promise((r) => c.toBlob(r, 'image/jpeg', quality));
+      if (blob && blob.size <= maxBytes) return new File([blob], file.name.replace(/\.[^.]*$/, '') + '.jpg', { type: 'image/jpeg' });
+      scale *= 0.7;
+      quality = Math.max(0.6, quality - 0.1);
+    }
+    throw new Error(`照片过大 ${file.name} · Photo too large even when reduced`);
+  }
+
+  // ---- sending, and the offline queue ---------------------------------------------------------
+  const newKey = () => (crypto.randomUUID ? crypto.randomUUID() : [...crypto.getRandomValues(new Uint8Array(16))].map((b) => b.toString(16).padStart(2, '0')).join(''));
+
+  /** One action as a request: the same key every time it is sent, so the router applies it once. */
+  async function send(item) {
+    const headers = { authorization: `Bearer ${state.token}`, 'idempotency-key': item.key };
+    let body;
+    if (item.form) {
+      body = new FormData();
+      body.append('feedback', item.form.feedback);
+      for (const f of item.form.files) body.append('photo', f.blob, f.name);
+    } else {
+      headers['content-type'] = 'application/json';
+      body = JSON.stringify(item.json);
+    }
+    const res = await netFetch(item.path, { method: 'POST', headers, body });
+    const data = (res.headers.get('content-type') || '').includes('json') ? await res.json() : null;
+    if (!res.ok) {
+      const err = new Error((data && data.error && data.error.message) || res.statusText);
+      err.code = data && data.error && data.error.code;
+      err.status = res.status;
+      throw err;
+    }
+    return data;
+  }
+
+  /** Errors worth sending again later: no network, router busy or down. */
+  const transient = (e) => e.network || e.status === 429 || e.status >= 500;
+
+  async function refreshQueued() {
+    state.queued.clear();
+    let items = [];
+    try { items = window.SwQueue ? await window.SwQueue.all() : []; } catch { /* no IndexedDB: nothing queued */ }
+    for (const i of items) if (state.me && i.userId === state.me.id) state.queued.set(i.woId, i);
+    const badge = $('queued');
+    badge.hidden = state.queued.size === 0;
+    badge.textContent = `待发送 ${state.queued.size} queued`;
+    if (state.me) render();
+  }
+
+  async function enqueue(item) {
+    await window.SwQueue.add(item);
+    await refreshQueued();
+    toast('已离线保存，联网后自动发送 · Saved on the phone; sent when back online');
+    // Online but no answer (the connection dropped): try again soon, not only at the next event.
+    if (navigator.onLine !== false) setTimeout(flush, 2000);
+    if ('serviceWorker' in navigator) {
+      navigator.serviceWorker.ready.then((r) => r.sync && r.sync.register('sw-outbox')).catch(() => {});
+    }
+  }
+
+  /** Send the queue, oldest first; stop at the first transient failure (the rest waits too). */
+  async function flush() {
+    if (state.flushing || !state.me || !window.SwQueue) return;
+    state.flushing = true;
+    try {
+      const items = await window.SwQueue.all();
+      for (const item of items) {
+        if (item.userId !== state.me.id) continue;
+        try {
+          const d = await send(item);
+          await window.SwQueue.remove(item.key);
+          applyOrder(d, false);
+          toast(`已发送 Sent: ${bi(L.action[item.action], item.action)} ✓ WO-${String(d.number).padStart(6, '0')}`);
+        } catch (e) {
+          if (transient(e) || e.status === 401) break;
+          await window.SwQueue.remove(item.key); // refused for good (e.g. the order changed meanwhile): say so
+          toast(`${bi(L.action[item.action], item.action)}: ${errText(e)}`, true);
+        }
+      }
+    } catch { /* IndexedDB unavailable */ } finally {
+      state.flushing = false;
+      await refreshQueued();
+    }
   }
 
   async function act(o, action, button) {
@@ -396,12 +590,10 @@
       case 'feedback':
         v = await dialog(action === 'handle' ? '处置 Handle' : '反馈 Feedback', [
           { name: 'feedback', label: '处置情况 What was done', type: 'textarea', required: true },
-          { name: 'photo', label: '现场照片 Photos (JPEG/PNG)', type: 'file' },
+          { name: 'photo', label: '现场照片 Photos of the scene', type: 'file' },
         ]);
         if (!v) return;
-        body = new FormData();
-        body.append('feedback', v.feedback);
-        for (const f of v.photo) body.append('photo', f, f.name);
+        body = { form: { feedback: v.feedback, files: v.photo.map((f) => ({ name: f.name, type: f.type, blob: f })) } };
         break;
       case 'return':
         v = await dialog('退单 Return to dispatcher', [{ name: 'reason', label: '退单原因 Reason (required)', type: 'textarea', required: true }]);
@@ -426,12 +618,21 @@
         body = { departmentId: v.departmentId, ...(v.note ? { note: v.note } : {}) }; break;
       default: break;
     }
+    const item = {
+      key: newKey(), userId: state.me.id, woId: o.id, action, path: `/api/work-orders/${id}/${path}`, at: Date.now(),
+      ...(body.form ? { form: body.form } : { json: body }),
+    };
     button.disabled = true;
     try {
-      const d = await api('POST', `/api/work-orders/${id}/${path}`, body);
+      const d = await send(item);
       applyOrder(d, false);
       toast(`${bi(L.action[action], action)} ✓ WO-${String(d.number).padStart(6, '0')}`);
     } catch (e) {
+      // No answer (offline, or the connection dropped after sending): keep it and send it again
+      // with the same key; the router applies it once either way.
+      if (transient(e) && window.SwQueue) {
+        try { await enqueue(item); return; } catch { /* no IndexedDB: report the failure below */ }
+      }
       toast(errText(e), true);
       button.disabled = false;
     }
@@ -445,7 +646,14 @@
       login($('token').value.trim());
     });
     $('logout').addEventListener('click', logout);
+    window.addEventListener('online', onOnline);
+    window.addEventListener('offline', () => setLive('offline'));
     setInterval(() => { if (state.me) render(); }, 30000);
+    setInterval(() => { if (state.queued.size) flush(); }, 20000);
+    if ('serviceWorker' in navigator) {
+      navigator.serviceWorker.register('/console/sw.js', { scope: '/console' }).catch(() => { /* http on a LAN address: no offline shell */ });
+      navigator.serviceWorker.addEventListener('message', (e) => { if (e.data && e.data.type === 'flush') flush(); });
+    }
     const saved = sessionStorage.getItem('sw-token');
     if (saved) login(saved);
   });

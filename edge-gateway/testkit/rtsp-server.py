@@ -12,6 +12,11 @@ Prints "READY rtsp://127.0.0.1:<port>" on stdout once the server is attached.
 The video is first turned into an H.264 elementary stream (cached next to --cache-dir), which
 GStreamer loops with multifilesrc and re-encodes: looping the elementary stream without
 re-encoding loses timestamps (see shared/NOTES.md).
+
+--passthrough: serve the sub-stream without re-encoding (a real camera's encoder is not the box's
+CPU): /102 plays a pre-encoded Matroska copy (H.264, key frame every second, the video looped to about
+--passthrough-minutes, cached) at its real rate. At its end the stream ends (EOS), as a camera
+restarting does; clients reconnect.
 """
 import argparse
 import hashlib
@@ -62,6 +67,34 @@ def launch_line(h264, fps, scale):
     )
 
 
+def passthrough_file(video, cache_dir, fps, scale, minutes):
+    """A Matroska H.264 copy of `video` at `scale` (None: source size), looped to ~`minutes` (cached)."""
+    st = os.stat(video)
+    tag = f"{scale[0]}x{scale[1]}" if scale else "src"
+    key = hashlib.sha256(f"{os.path.abspath(video)}|{st.st_size}|{st.st_mtime_ns}|{fps}|{tag}|{minutes}|pt1".encode()).hexdigest()[:16]
+    os.makedirs(cache_dir, exist_ok=True)
+    out = os.path.join(cache_dir, f"{os.path.splitext(os.path.basename(video))[0]}-{tag}-{key}.mkv")
+    if not os.path.exists(out):
+        dur = float(subprocess.run(
+            ["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", video],
+            check=True, capture_output=True, text=True).stdout.strip() or 60)
+        loops = max(0, int(minutes * 60 / max(dur, 1)))
+        vf = f"fps={fps}" + (f",scale={scale[0]}:{scale[1]}" if scale else "")
+        tmp = out + f".{os.getpid()}.tmp.mkv"
+        subprocess.run(
+            ["ffmpeg", "-nostdin", "-y", "-loglevel", "error", "-stream_loop", str(loops), "-i", video, "-an",
+             "-vf", vf, "-c:v", "libx264", "-preset", "veryfast", "-g", str(fps), "-bf", "0",
+             "-pix_fmt", "yuv420p", tmp],
+            check=True,
+        )
+        os.replace(tmp, out)
+    return out
+
+
+def passthrough_line(mkv):
+    return f'( filesrc location="{mkv}" ! matroskademux ! h264parse ! rtph264pay name=pay0 pt=96 config-interval=1 )'
+
+
 def probe_size(h264):
     out = subprocess.run(
         ["ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries", "stream=width,height",
@@ -80,6 +113,8 @@ def main():
     ap.add_argument("--password", default="")
     ap.add_argument("--fps", type=int, default=10)
     ap.add_argument("--cache-dir", default=os.path.join(tempfile.gettempdir(), "streetwatch-rtsp-cache"))
+    ap.add_argument("--passthrough", action="store_true", help="serve pre-encoded copies, no re-encoding")
+    ap.add_argument("--passthrough-minutes", type=float, default=10)
     args = ap.parse_args()
 
     Gst.init(None)
@@ -102,7 +137,10 @@ def main():
     mounts = server.get_mount_points()
     for path, scale in (("/Streaming/Channels/101", None), ("/Streaming/Channels/102", sub)):
         factory = GstRtspServer.RTSPMediaFactory()
-        factory.set_launch(launch_line(h264, args.fps, scale))
+        if args.passthrough and scale:
+            factory.set_launch(passthrough_line(passthrough_file(args.video, args.cache_dir, args.fps, scale, args.passthrough_minutes)))
+        else:
+            factory.set_launch(launch_line(h264, args.fps, scale))
         factory.set_shared(True)
         factory.set_protocols(GstRtsp.RTSPLowerTrans.TCP | GstRtsp.RTSPLowerTrans.UDP)
         factory.add_role_from_structure(
