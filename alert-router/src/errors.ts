@@ -52,4 +52,11 @@ export const WORKORDER_ERRORS = {
   SW_ROUTER_IDEMPOTENCY_KEY_REUSED: { status: 422, text: 'the Idempotency-Key was already used for another request' },
   SW_ROUTER_OUTBOX_SEND: { status: 503, text: 'work-order events could not be produced to Kafka (will retry)' },
   SW_ROUTER_INTERNAL: { status: 500, text: 'internal error' },
+  SW_ROUTER_EVIDENCE_NOT_FOUND: { status: 404, text: 'the work order has no such picture in the evidence store' },
+  SW_ROUTER_EVIDENCE_LINK_INVALID: { status: 404, text: 'no such evidence link (malformed or forged)' },
+  SW_ROUTER_EVIDENCE_LINK_EXPIRED: { status: 410, text: 'the evidence link has expired: ask for a new one' },
+  SW_ROUTER_EVIDENCE_PENDING: { status: 404, text: 'the picture has not reached the evidence store yet (the box uploads it when its uplink allows)' },
+  SW_ROUTER_EVIDENCE_CORRUPT: { status: 502, text: 'the stored picture does not match the sha256 of its event' },
+  SW_ROUTER_EVIDENCE_STORE: { status: 503, text: 'the evidence store could not be reached' },
+  SW_ROUTER_EVIDENCE_DISABLED: { status: 503, text: 'evidence links are not configured on this router' },
 } as const;

@@ -43,6 +43,7 @@ import { RouterConfig } from './config/schema.js';
 import { ROUTER_REDACT_PATHS, secretResolver } from './config/secrets.js';
 import { trustProxyOf } from './config/trust-proxy.js';
 import { DeliveryPipeline, migrateRouter } from './delivery/pipeline.js';
+import { evidenceLinkRoutes, evidenceLinksFrom, registerEvidenceView } from './evidence/index.js';
 import { RetentionJob } from './retention/job.js';
 import type { ConsoleFeed, WorkOrderService } from './seams.js';
 import { WorkOrdersConfig, createWorkOrderService, registerWorkOrderRoutes, type WorkOrders } from './workorders/index.js';
@@ -138,6 +139,20 @@ async function main(): Promise<void> {
   lifecycle.add('kafka-producer-events', () => eventsProducer.close());
 
   // The halves need each other (dispatch ↔ notify): late-bound through the seams.
+  let evidence: ReturnType<typeof evidenceLinksFrom>;
+  try {
+    evidence = evidenceLinksFrom(cfg, file, { pool, log, env: process.env, resolveSecret: secretResolver(process.env) });
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      for (const l of e.lines()) log.fatal(l);
+      await lifecycle.close(5000);
+      process.exit(1);
+    }
+    throw e;
+  }
+  if (evidence) lifecycle.add('evidence-store', () => evidence?.close());
+  else log.warn('no evidence section: work orders show their pictures as unavailable and channels send none');
+
   let workOrders: WorkOrders | undefined;
   const dispatcher: WorkOrderService = {
     dispatch: (alert: Alert, departmentId: string, opts?: { deadline?: Date }) => (workOrders as WorkOrders).dispatch(alert, departmentId, opts),
@@ -155,6 +170,7 @@ async function main(): Promise<void> {
     eventsProducer,
     prefix,
     consoleFeed,
+    ...(evidence ? { evidenceLinks: evidence.links } : {}),
     workOrders: dispatcher,
   });
   workOrders = createWorkOrderService(cfg.workOrders ?? parseConfig(WorkOrdersConfig, {}, `${file}#workOrders`), {
@@ -196,7 +212,8 @@ async function main(): Promise<void> {
         departments: [...names].map(([id, name]) => ({ id, name })),
       })
     : undefined;
-  await registerWorkOrderRoutes(app, { workOrders, scoped: [silences, ...(screen ? [screenRoutes(screen)] : [])] });
+  await registerWorkOrderRoutes(app, { workOrders, scoped: [silences, evidenceLinkRoutes(workOrders, evidence?.links), ...(screen ? [screenRoutes(screen)] : [])] });
+  registerEvidenceView(app, evidence?.links, log);
   if (screen) registerScreenPage(app);
   await listen(app, { host: cfg.http.host, port: cfg.http.port });
   lifecycle.add('http', () => app.close());

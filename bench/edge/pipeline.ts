@@ -33,7 +33,6 @@ import {
   type DetectorConfig,
   type Detector,
   createDetector,
-  EvidenceStore,
   Outbox,
   CameraPipeline,
   type PipelineStats,
@@ -76,7 +75,7 @@ function config(everyFrame: boolean): GatewayConfig {
   return parseGatewayConfig({
     gatewayId: 'gw-bench',
     outbox: { path: join(work, 'unused.db') },
-    evidence: { dir: join(work, 'unused') },
+    evidence: {},
     detector: { modelDir: MODEL_DIR, backend: 'auto' },
     // baseline: maxIdleSeconds ~0 -> the gate sends every frame to the detector
     analytics: { motion: everyFrame ? { maxIdleSeconds: 0.001 } : {}, updateIntervalSeconds: 1 },
@@ -134,11 +133,10 @@ async function run(det: Det, clip: string, everyFrame: boolean, n: number, live?
   const cfg = config(everyFrame);
   const dir = mkdtempSync(join(work, 'run-'));
   const registry = new Registry();
-  const outbox = new Outbox({ path: join(dir, 'outbox.db'), maxBytes: 1 << 28, maxAgeSeconds: 3600, lowWatermark: 0.9, maxRejected: 10 }, { log, registry });
+  const outbox = new Outbox({ path: join(dir, 'outbox.db'), maxBytes: 1 << 28, maxPictureBytes: 1 << 30, maxAgeSeconds: 3600, lowWatermark: 0.9, maxRejected: 10 }, { log, registry });
   outbox.start();
-  const store = new EvidenceStore({ dir: join(dir, 'evidence'), maxBytes: 1 << 30, maxAgeMs: 3_600_000 });
-  await store.start();
-  const recorder = new EvidenceRecorder(store, { baseUrl: () => 'http://bench', quality: 80 });
+  // pictures are queued in the outbox (the uploader is not part of this bench)
+  const recorder = new EvidenceRecorder({ prefix: 'edge/bench/', quality: 80 }, undefined);
   const metrics = pipelineMetrics(registry);
   const cam = cfg.cameras[0]!;
   let ended = 0;
@@ -197,7 +195,6 @@ async function run(det: Det, clip: string, everyFrame: boolean, n: number, live?
   });
   const result = { stats, wallMs, ffmpegCpuMs: childrenCpuMs() - cpu0, decoded, dropped, eventLoopUtilization, eventLoopDelayMs, queueDrops };
   outbox.close();
-  await store.close();
   rmSync(dir, { recursive: true, force: true });
   return result;
 }

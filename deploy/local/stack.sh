@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# streetwatch local stack: Apache Kafka 4.x (one KRaft node) + PostgreSQL 15 on loopback.
+# streetwatch local stack: Apache Kafka 4.x (one KRaft node) + PostgreSQL 15 + SeaweedFS (S3 API,
+# evidence pictures) on loopback.
 #
 #   stack.sh up      install what is missing, start what is not running, wait until ready,
 #                    write the settings to .stack/env and print them (idempotent)
@@ -12,6 +13,7 @@
 #   STREETWATCH_STACK_KAFKA_PORT           pin the broker port (default: 19092 or the next free)
 #   STREETWATCH_STACK_KAFKA_CONTROLLER_PORT  pin the controller port (default: 19093 or next free)
 #   STREETWATCH_STACK_PG_PORT              pin the PostgreSQL port (default: 15432 or next free)
+#   STREETWATCH_STACK_S3_PORT              pin the S3 gateway port (default: 18333 or next free)
 #   STREETWATCH_STACK_TIMEOUT              seconds to wait for readiness (default 60)
 #   STREETWATCH_JAVA, STREETWATCH_PG_BIN, STREETWATCH_KAFKA_HEAP   tool overrides
 #   STREETWATCH_VENDOR_DIR                 sources no registry serves (default <repo>/../shared/vendor):
@@ -35,6 +37,8 @@ set -euo pipefail
 . "$LOCAL_DIR/lib/timescaledb.sh"
 # shellcheck source=lib/video.sh
 . "$LOCAL_DIR/lib/video.sh"
+# shellcheck source=lib/s3.sh
+. "$LOCAL_DIR/lib/s3.sh"
 
 lock_stack() {
   mkdir -p "$STACK_DIR"
@@ -62,17 +66,19 @@ write_env() {
       PGDATABASE "$PG_APP_DB" \
       STREETWATCH_VIDEO_DIR "$VIDEO_DIR" \
       STREETWATCH_PG_TIMESCALEDB "$(state_get PG_TIMESCALEDB)"
+    s3_env_lines
   } >"$tmp"
+  chmod 600 "$tmp"
   mv -f "$tmp" "$ENV_FILE"
 }
 
 summary() {
-  printf 'kafka 127.0.0.1:%s, postgres 127.0.0.1:%s' "$(state_get KAFKA_PORT)" "$(state_get PG_PORT)"
+  printf 'kafka 127.0.0.1:%s, postgres 127.0.0.1:%s, s3 127.0.0.1:%s' "$(state_get KAFKA_PORT)" "$(state_get PG_PORT)" "$(state_get S3_PORT)"
 }
 
 both_ready() {
-  kafka_running && pg_running &&
-    kafka_probe "$(state_get KAFKA_PORT)" && pg_ready "$(state_get PG_PORT)"
+  kafka_running && pg_running && s3_running &&
+    kafka_probe "$(state_get KAFKA_PORT)" && pg_ready "$(state_get PG_PORT)" && s3_probe "$(state_get S3_PORT)"
 }
 
 # reuse_port NAME PIN_VAR: the port a running component already has; a pin that disagrees fails.
@@ -104,13 +110,14 @@ cmd_up() {
     cat "$ENV_FILE"
     return 0
   fi
-  local t0=$SECONDS kport cport pgport
+  local t0=$SECONDS kport cport pgport s3port s3ports=()
   deps_ensure
   java_check
   pg_check
   kafka_fetch
   video_fetch
   pg_running || tsdb_ensure # may build for minutes: before any port is chosen
+  s3_fetch                  # the same, once (SeaweedFS from the Go module proxy)
 
   # Every port is chosen before anything starts, so a busy pinned port fails cleanly.
   if kafka_running; then
@@ -124,6 +131,17 @@ cmd_up() {
     pgport="$(reuse_port PG_PORT STREETWATCH_STACK_PG_PORT)"
   else
     pgport="$(choose_port 15432 STREETWATCH_STACK_PG_PORT "$kport" "$cport")"
+  fi
+  if s3_running; then
+    s3port="$(reuse_port S3_PORT STREETWATCH_STACK_S3_PORT)"
+  else
+    s3port="$(choose_port 18333 STREETWATCH_STACK_S3_PORT "$kport" "$cport" "$pgport")"
+    # master, volume, filer and the four gRPC ports: free ones, never pinned
+    local base p
+    for base in 19333 18080 18888 28333 29333 28080 28888; do
+      p="$(choose_port "$base" STREETWATCH_STACK_S3_UNPINNED_ "$kport" "$cport" "$pgport" "$s3port" "${s3ports[@]}")"
+      s3ports+=("$p")
+    done
   fi
 
   trap cleanup_failed_up EXIT
@@ -139,10 +157,18 @@ cmd_up() {
     STARTED+=(pg)
     pg_start "$pgport"
   fi
+  if ! s3_running; then
+    s3_stop
+    say "starting seaweedfs (S3 API) on 127.0.0.1:$s3port"
+    STARTED+=(s3)
+    s3_start "$s3port" "${s3ports[@]}"
+  fi
   kafka_wait_ready "$kport"
   kafka_apply_acls_start "$kport"
   pg_wait_ready "$pgport"
   pg_bootstrap "$pgport"
+  s3_wait_ready "$s3port"
+  s3_bootstrap "$s3port"
   kafka_apply_acls_wait
   write_env
   trap - EXIT
@@ -170,6 +196,14 @@ cmd_status() {
     up=0
     printf 'postgres  not running\n'
   fi
+  if s3_running; then
+    pid="$(s3_pid)" port="$(state_get S3_PORT)"
+    if s3_probe "$port"; then r=yes; else r=no up=0; fi
+    printf 's3        running  pid %-7s 127.0.0.1:%s  answering %s  log %s\n' "$pid" "$port" "$r" "$S3_LOG"
+  else
+    up=0
+    printf 's3        not running\n'
+  fi
   if ((up)); then
     printf 'settings  %s\n' "$ENV_FILE"
     return 0
@@ -186,8 +220,10 @@ cmd_down() {
   local was=0
   kafka_running && was=1
   pg_running && was=1
+  s3_running && was=1
   kafka_stop
   pg_stop
+  s3_stop
   rm -f "$ENV_FILE" "$STATE_FILE"
   if ((was)); then say "stopped; throw-away data removed"; else say "not running"; fi
 }

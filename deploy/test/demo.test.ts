@@ -118,7 +118,7 @@ t.test('DEMO_ONCE=1 tells the story of the parked car (violation, alertId, work 
   t.match(r.stdout, /alertId=al-[0-9a-f]+/, 'an alert id');
   t.match(r.stdout, /workOrderId=wo-[0-9a-f]+ \(#\d+\), department demo-chengguan, status dispatched/, 'a work order, read back through the API');
   t.match(r.stdout, /told by (?=.*console)(?=.*kafka-dept)(?=.*webhook)/, 'delivered on the console, the department queue and the webhook');
-  t.match(r.stdout, /evidence\s+http:\/\/127\.0\.0\.1:\d+\/evidence\/\S+\.jpg/, 'an evidence URL on the gateway');
+  t.match(r.stdout, /evidence\s+http:\/\/127\.0\.0\.1:\d+\/e\/[0-9a-z]+\.[A-Za-z0-9_-]{16}/, 'the picture through a signed link of the router (from the evidence store)');
   t.match(r.stdout, /console\s+http:\/\/127\.0\.0\.1:\d+\/console/, 'the console URL');
   t.match(r.stdout, /demo token\s+\S+/, 'the demo token');
   t.match(r.stdout, /demo: complete/, 'says it is complete');

@@ -65,6 +65,7 @@ const EXTERNAL_SECRETS = new Set([
   'edge-camera-passwords',
   'edge-kafka',
   'edge-ops-token',
+  'edge-evidence-credentials',
   // Strimzi: the cluster CA, and one Secret per KafkaUser of k8s/base/kafka/users.yaml (same name).
   'kafka-cluster-ca-cert',
   ...kafkaUserNames(routerDepartments()),
@@ -283,9 +284,14 @@ const CONFIGS: Array<{ service: string; main: string; file: () => string; env?: 
   { service: 'stream-processor', main: 'stream-processor/dist/main.js', file: () => cmData('base', 'streetwatch-processor', 'processor.yaml') },
   { service: 'alert-router', main: 'alert-router/dist/main.js', file: () => cmData('base', 'streetwatch-router', 'router.yaml') },
   { service: 'edge-gateway', main: 'edge-gateway/dist/main.js', file: () => readFileSync(join(K8S, 'overlays/edge/gateway.example.yaml'), 'utf8'),
-    // What the Secret edge-camera-passwords gives the container (envFrom).
-    // ... and the Secret edge-ops-token.
-    env: { CAM_01_PASSWORD: 'example-1', CAM_02_PASSWORD: 'example-2', STREETWATCH_EDGE_OPS_TOKEN: 'example-ops-token-0123456789' },
+    // What the Secrets edge-camera-passwords, edge-evidence-credentials and edge-ops-token give the container (envFrom).
+    env: {
+      CAM_01_PASSWORD: 'example-1',
+      CAM_02_PASSWORD: 'example-2',
+      SW_EVIDENCE_ACCESS_KEY_ID: 'LTAI-example',
+      SW_EVIDENCE_SECRET_ACCESS_KEY: 'example-secret',
+      STREETWATCH_EDGE_OPS_TOKEN: 'example-ops-token-0123456789',
+    },
   },
 ];
 

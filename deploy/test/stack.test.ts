@@ -104,6 +104,7 @@ t.test('status lists the broker and the database as reachable and exits 0', asyn
   t.equal(run.code, 0, `status exits 0: ${run.stdout}${run.stderr}`);
   t.match(run.stdout, /^kafka\s+running\s+pid \d+\s+127\.0\.0\.1:\d+ .*metadata yes/m);
   t.match(run.stdout, /^postgres\s+running\s+pid \d+\s+127\.0\.0\.1:\d+ .*accepting yes/m);
+  t.match(run.stdout, /^s3\s+running\s+pid \d+\s+127\.0\.0\.1:\d+ .*answering yes/m, 'the evidence store (SeaweedFS) answers signed S3 requests');
 });
 
 t.test('the settings in .stack/env reach the broker, the database and the test video', async (t) => {
@@ -173,4 +174,24 @@ t.test('a Maven resolution failure fails with one clear line', async (t) => {
   });
   assertOneClearLine(t, run, /Maven could not resolve org\.apache\.kafka:kafka_2\.13/);
   t.notOk(existsSync(join(dir, 'cache', 'kafka-4.1.1')), 'nothing half-fetched is left as cached');
+});
+
+t.test('a SeaweedFS build that fails is one clear line, and nothing half-built is cached', async (t) => {
+  const dir = scratchDir(t, 'go');
+  const fakeGo = join(dir, 'go');
+  writeFileSync(fakeGo, '#!/bin/sh\necho "go: module lookup disabled by GOPROXY=off" >&2\nexit 1\n');
+  chmodSync(fakeGo, 0o755);
+  const lib = join(repo, 'deploy/local/lib');
+  const run = await new Promise<Run>((res) => {
+    const child = spawn('bash', ['-c', `set -euo pipefail; . "${lib}/common.sh"; . "${lib}/s3.sh"; s3_fetch`], {
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir, STREETWATCH_CACHE: join(dir, 'cache'), STREETWATCH_STACK_DIR: join(dir, 'stack'), STREETWATCH_GO: fakeGo },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
+    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+    child.on('close', (code) => res({ code, stdout, stderr }));
+  });
+  assertOneClearLine(t, run, /building SeaweedFS v0\.0\.0-\S+ failed: go: module lookup disabled by GOPROXY=off \(log: /);
+  t.notOk(existsSync(join(dir, 'cache', 'seaweedfs-v0.0.0-20261109003541-7506e5f91cd6', 'weed')), 'no binary cached');
 });

@@ -12,6 +12,7 @@ export * from './rules/index.js';
 export * from './evidence/index.js';
 export * from './outbox/index.js';
 export * from './publish/index.js';
+export * from './upload/index.js';
 export * from './config/index.js';
 export * from './ops/index.js';
 export * from './pipeline/index.js';

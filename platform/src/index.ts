@@ -18,3 +18,4 @@ export * from './ops/server.js';
 export * from './config/secrets.js';
 export * from './time.js';
 export * from './backoff.js';
+export * from './objectstore/store.js';

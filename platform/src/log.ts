@@ -19,6 +19,12 @@ export const REDACT_PATHS = [
   '*.*.password',
   '*.*.secret',
   '*.*.*.password',
+  // object store (S3) secret keys (e.g. `store.credentials.secretAccessKey`). Leaves only, never a
+  // parent too: two paths matching a node and its child make pino's redaction restore the wrong
+  // value, leaving the censor in the LIVE object (found by the evidence redaction test).
+  'secretAccessKey',
+  '*.secretAccessKey',
+  '*.*.secretAccessKey',
 ];
 
 const REDACTED = '***';

@@ -30,7 +30,7 @@ export function exampleDetection(o: Partial<DetectionEvent> = {}): DetectionEven
     eventTime: '2026-11-26T06:04:10.000Z',
     processedAt: '2026-11-26T06:04:10.250Z',
     evidence: {
-      url: 'http://gw-xiaohe-01:8080/evidence/ev-0001.jpg',
+      key: 'edge/gw-xiaohe-01/2026-11-26/0b6f3c2e-5d1a-4f7e-9a53-2f1c7c1d9e01.jpg',
       sha256: SHA,
       contentType: 'image/jpeg',
       bytes: 48213,
@@ -69,7 +69,7 @@ export function exampleAlert(o: Partial<Alert> = {}): Alert {
     window: { start: T0, end: '2026-11-26T06:08:10.000Z' },
     count: 1,
     violationIds: ['vio-cam-03-P1-0001'],
-    evidence: [{ url: 'http://gw-xiaohe-01:8080/evidence/ev-0001.jpg', sha256: SHA, contentType: 'image/jpeg', bytes: 48213 }],
+    evidence: [{ key: 'edge/gw-xiaohe-01/2026-11-26/0b6f3c2e-5d1a-4f7e-9a53-2f1c7c1d9e01.jpg', sha256: SHA, contentType: 'image/jpeg', bytes: 48213 }],
     site: { cameraIds: ['cam-03'], zoneId: 'P1', gridId: 'grid-3', communityId: 'xiaohe-east' },
     labels: { department: 'chengguan-grid-3' },
     eventTime: '2026-11-26T06:08:10.000Z',

@@ -83,3 +83,14 @@ t.test('no contract has a minLength above 1 (the quick first pass relies on it)'
   for (const name of CONTRACT_NAMES) walk(CONTRACTS[name], name);
   t.same(found, [], 'a minLength above 1 needs the quick pass in validate.ts reconsidered');
 });
+
+t.test('evidence is referenced by object key (new) or by a gateway URL (deprecated), never both, never neither', async (t) => {
+  const base = { sha256: 'a'.repeat(64), contentType: 'image/jpeg', bytes: 100 };
+  const key = 'edge/gw-1/2026-11-26/0b6f3c2e-5d1a-4f7e-9a53-2f1c7c1d9e01.jpg';
+  t.ok(validate('DetectionEvent', exampleDetection({ evidence: { ...base, key } as never })).ok, 'by object key');
+  t.ok(validate('DetectionEvent', exampleDetection({ evidence: { ...base, url: 'http://gw-1:8080/evidence/x.jpg' } as never })).ok, 'an old box’s URL still passes');
+  t.notOk(validate('DetectionEvent', exampleDetection({ evidence: { ...base, key, url: 'http://gw-1/x.jpg' } as never })).ok, 'not both');
+  t.notOk(validate('DetectionEvent', exampleDetection({ evidence: { ...base } as never })).ok, 'not neither');
+  t.notOk(validate('DetectionEvent', exampleDetection({ evidence: { ...base, key: '../etc/passwd' } as never })).ok, 'a key is a plain object path');
+  t.notOk(validate('DetectionEvent', exampleDetection({ evidence: { ...base, key: 'edge/gw-1/../gw-2/x.jpg' } as never })).ok, 'no .. segments');
+});

@@ -120,7 +120,16 @@ const SummaryProps = {
   severity: Type.String(),
   title: Type.String(),
   site: Site,
-  evidence: Type.Array(Type.Object({ url: Type.String(), cameraId: Type.Optional(Type.String()), capturedAt: Type.Optional(Time) })),
+  evidence: Type.Array(
+    Type.Object({
+      index: Type.Integer({ minimum: 0 }),
+      stored: Type.Boolean({ description: 'in the evidence store (false: it stayed on an old edge box)' }),
+      sha256: Type.String(),
+      cameraId: Type.Optional(Type.String()),
+      capturedAt: Type.Optional(Time),
+    }),
+    { description: 'pictures; POST /api/work-orders/{id}/evidence/{index}/link gives a short-lived link to one' },
+  ),
   eventTime: Time,
   dispatchedAt: Time,
   updatedAt: Time,

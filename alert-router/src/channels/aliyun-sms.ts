@@ -46,6 +46,8 @@ export class AliyunSms implements Channel {
 
   async send(msg: Notification, key: string): Promise<SendResult> {
     admitSms(this.quotas, msg.phones, this.deps.clock.now());
+    const linkParam = this.cfg.evidenceLinkParam;
+    const url = linkParam === undefined ? undefined : await this.deps.evidenceLinks?.forNotification(msg.items, msg.departmentId, 'sms', this.name);
     const params: Record<string, string> = {
       AccessKeyId: this.cfg.accessKeyId,
       Action: 'SendSms',
@@ -59,7 +61,7 @@ export class AliyunSms implements Channel {
       SignatureNonce: randomUUID(),
       SignatureVersion: '1.0',
       TemplateCode: this.cfg.templateCode,
-      TemplateParam: JSON.stringify(smsParams(msg)),
+      TemplateParam: JSON.stringify(smsParams(msg, linkParam !== undefined && url !== undefined ? { param: linkParam, url } : undefined)),
       Timestamp: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
       Version: '2017-05-25',
     };

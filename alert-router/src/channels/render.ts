@@ -34,12 +34,10 @@ export function renderNotification(req: {
   const more = req.items.length > 1 ? ` (+${req.items.length - 1})` : '';
   const prefix = req.target === 'department' ? '' : `[${req.target}] `;
   const title = `${prefix}${TYPE_NAMES[first.type] ?? first.type}: ${first.title}${more}`.slice(0, 200);
-  const evidenceUrl = first.evidence[0]?.url;
   const lines = [`### ${title}`, ''];
   for (const { alert, workOrderId } of req.items.slice(0, 20)) {
     lines.push(`- **${TYPE_NAMES[alert.type] ?? alert.type}** ${alert.severity} · ${place(alert)} · ${localTime(alert.eventTime)}${workOrderId ? ` · 工单 ${workOrderId}` : ''}`);
   }
-  if (evidenceUrl) lines.push('', `![evidence](${evidenceUrl})`);
   return {
     departmentId: req.departmentId,
     departmentName: req.departmentName,
@@ -49,7 +47,6 @@ export function renderNotification(req: {
     title,
     markdown: lines.join('\n'),
     text: `${title} ${place(first)} ${localTime(first.eventTime)}`,
-    ...(evidenceUrl ? { evidenceUrl } : {}),
   };
 }
 
@@ -61,9 +58,22 @@ export function withRef(msg: Notification, key: string): Notification {
   return { ...msg, markdown: `${msg.markdown}\n\nref: ${key}` };
 }
 
-/** SMS template parameters (templates have `${type}`, `${place}`, `${time}`). */
-export function smsParams(msg: Notification): { type: string; place: string; time: string } {
+/**
+ * SMS template parameters (templates have `${type}`, `${place}`, `${time}`; with a channel's
+ * `evidenceLinkParam` also that variable, e.g. `${link}`: the evidence short link).
+ */
+export function smsParams(msg: Notification, link?: { param: string; url: string }): Record<string, string> {
   const a = msg.items[0]?.alert;
   if (!a) return { type: '', place: '', time: '' };
-  return { type: (TYPE_NAMES[a.type] ?? a.type).slice(0, 35), place: place(a).slice(0, 35), time: localTime(a.eventTime) };
+  return {
+    type: (TYPE_NAMES[a.type] ?? a.type).slice(0, 35),
+    place: place(a).slice(0, 35),
+    time: localTime(a.eventTime),
+    ...(link !== undefined && { [link.param]: link.url }),
+  };
+}
+
+/** The markdown with the evidence picture (robots): the link is issued when the message is sent. */
+export function withPicture(markdown: string, url: string | undefined): string {
+  return url === undefined ? markdown : `${markdown}\n\n![证据 evidence](${url})`;
 }

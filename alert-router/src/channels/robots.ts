@@ -10,6 +10,7 @@ import { ms } from '../config/durations.js';
 import type { DingtalkChannel, WecomChannel } from '../config/schema.js';
 import { ChannelError } from '../delivery/errors.js';
 import { request, statusError, type HttpResponse } from './http.js';
+import { withPicture } from './render.js';
 import { dingtalkSign } from './signing.js';
 import type { Channel, ChannelDeps, Notification, SendResult } from './types.js';
 
@@ -41,7 +42,7 @@ export class Dingtalk implements Channel {
   constructor(
     readonly name: string,
     private readonly cfg: Static<typeof DingtalkChannel>,
-    deps: ChannelDeps,
+    private readonly deps: ChannelDeps,
   ) {
     this.token = deps.resolveSecret(cfg.accessToken);
     this.secret = deps.resolveSecret(cfg.signSecret);
@@ -51,7 +52,8 @@ export class Dingtalk implements Channel {
   async send(msg: Notification): Promise<SendResult> {
     const timestamp = Date.now();
     const url = `${this.cfg.endpoint ?? 'https://oapi.dingtalk.com/robot/send'}?access_token=${encodeURIComponent(this.token)}&timestamp=${timestamp}&sign=${dingtalkSign(timestamp, this.secret)}`;
-    const body = JSON.stringify({ msgtype: 'markdown', markdown: { title: msg.title, text: msg.markdown } });
+    const pic = await this.deps.evidenceLinks?.forNotification(msg.items, msg.departmentId, 'robot', this.name);
+    const body = JSON.stringify({ msgtype: 'markdown', markdown: { title: msg.title, text: withPicture(msg.markdown, pic) } });
     const res = await request(url, {
       method: 'POST',
       headers: { 'content-type': 'application/json; charset=utf-8' },
@@ -70,13 +72,14 @@ export class Wecom implements Channel {
   constructor(
     readonly name: string,
     private readonly cfg: Static<typeof WecomChannel>,
-    deps: ChannelDeps,
+    private readonly deps: ChannelDeps,
   ) {
     this.key = deps.resolveSecret(cfg.key);
     this.timeoutMs = ms(cfg.timeout ?? '5s');
   }
 
   async send(msg: Notification): Promise<SendResult> {
+    const pic = await this.deps.evidenceLinks?.forNotification(msg.items, msg.departmentId, 'robot', this.name);
     const body =
       this.cfg.msgtype === 'news'
         ? {
@@ -86,13 +89,13 @@ export class Wecom implements Channel {
                 {
                   title: msg.title.slice(0, 128),
                   description: msg.text.slice(0, 512),
-                  url: msg.evidenceUrl ?? 'about:blank',
-                  ...(msg.evidenceUrl ? { picurl: msg.evidenceUrl } : {}),
+                  url: pic ?? 'about:blank',
+                  ...(pic !== undefined ? { picurl: pic } : {}),
                 },
               ],
             },
           }
-        : { msgtype: 'markdown', markdown: { content: truncateBytes(msg.markdown, 4096) } };
+        : { msgtype: 'markdown', markdown: { content: truncateBytes(withPicture(msg.markdown, pic), 4096) } };
     const res = await request(`${this.cfg.endpoint ?? 'https://qyapi.weixin.qq.com/cgi-bin/webhook/send'}?key=${encodeURIComponent(this.key)}`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },

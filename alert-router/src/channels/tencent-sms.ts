@@ -61,12 +61,13 @@ export class TencentSms implements Channel {
   async send(msg: Notification, key: string): Promise<SendResult> {
     admitSms(this.quotas, msg.phones, this.deps.clock.now());
     const p = smsParams(msg);
+    const link = this.cfg.evidenceLink === true ? await this.deps.evidenceLinks?.forNotification(msg.items, msg.departmentId, 'sms', this.name) : undefined;
     const payload = JSON.stringify({
       PhoneNumberSet: [...msg.phones],
       SmsSdkAppId: this.cfg.smsSdkAppId,
       SignName: this.cfg.signName,
       TemplateId: this.cfg.templateId,
-      TemplateParamSet: [p.type, p.place, p.time],
+      TemplateParamSet: [p.type, p.place, p.time, ...(this.cfg.evidenceLink === true ? [link ?? '-'] : [])],
       SessionContext: key,
     });
     const url = new URL(this.cfg.endpoint ?? TENCENT_ENDPOINT);

@@ -15,11 +15,10 @@ export interface Notification {
   /** SMS recipients (E.164). */
   readonly phones: readonly string[];
   readonly title: string;
-  /** Markdown body (robots, console), with the evidence picture; the engine adds each delivery's `ref:` line (withRef). */
+  /** Markdown body (robots, console); the engine adds each delivery's `ref:` line (withRef), robots the evidence picture's link (withPicture). */
   readonly markdown: string;
   /** Plain short text (SMS template parameters are derived from the first alert). */
   readonly text: string;
-  readonly evidenceUrl?: string;
 }
 
 export interface SendResult {
@@ -46,4 +45,14 @@ export interface ChannelDeps {
   readonly producer?: ContractProducer;
   /** For `console`. */
   readonly consoleFeed?: ConsoleFeed;
+  /**
+   * Evidence links for channels that show the picture (SMS short link, robots' picurl), issued
+   * when a message is sent; absent without an evidence store (messages go without a picture).
+   */
+  readonly evidenceLinks?: ChannelEvidenceLinks;
+}
+
+export interface ChannelEvidenceLinks {
+  /** A link to the first stored picture of the notification's work orders, or undefined. */
+  forNotification(items: Notification['items'], departmentId: string, channel: 'sms' | 'robot', channelName: string): Promise<string | undefined>;
 }

@@ -7,6 +7,7 @@
  * `routing` (an Alertmanager-like tree), `inhibitRules`, `workOrders` (owned by the work-order
  * half), `retention` (the periodic deletes over both halves' tables) and `clearance`.
  */
+import { ObjectStoreConfigSchema } from '@streetwatch/platform';
 import { Type, type Static } from '@sinclair/typebox';
 // The work-order half owns its section (src/workorders/config.ts).
 import { ScreenConfig } from '../screen/config.js';
@@ -163,6 +164,8 @@ export const AliyunSmsChannel = Type.Object(
     accessKeySecret: SecretRef,
     signName: Type.String({ minLength: 1 }),
     templateCode: Type.String({ minLength: 1 }),
+    /** Template variable that gets the evidence short link (the template must declare it, e.g. `${link}`); absent: none sent. */
+    evidenceLinkParam: Type.Optional(Type.String({ minLength: 1, maxLength: 32, pattern: '^[A-Za-z][A-Za-z0-9_]*$' })),
     quota: Type.Optional(Quota),
     ...policy,
   },
@@ -178,6 +181,8 @@ export const TencentSmsChannel = Type.Object(
     smsSdkAppId: Type.String({ minLength: 1 }),
     signName: Type.String({ minLength: 1 }),
     templateId: Type.String({ minLength: 1 }),
+    /** Send the evidence short link as a 4th template parameter (the template must have {4}). */
+    evidenceLink: Type.Optional(Type.Boolean()),
     quota: Type.Optional(Quota),
     ...policy,
   },
@@ -285,6 +290,32 @@ export const RetentionConfig = Type.Object(
 );
 export type RetentionConfig = Static<typeof RetentionConfig>;
 
+const EvidenceDuration = (def: string, description: string) => Type.String({ pattern: '^[0-9]+(ms|s|m|h|d)$', default: def, description });
+
+/**
+ * `evidence`: where the pictures are (S3 API, a read-only identity) and how links to them are
+ * made. Without it, work orders show their pictures as unavailable and channels send none.
+ */
+export const EvidenceConfig = Type.Object(
+  {
+    store: Type.Object(ObjectStoreConfigSchema.properties, { additionalProperties: false, description: 'the evidence bucket; the identity needs GetObject under edge/ only' }),
+    /** HMAC-SHA256 key of the link tokens (≥ 32 bytes of randomness). Rotating it ends every outstanding link. */
+    signingKey: SecretRef,
+    /** Public base of the links (the ingress that routes /e/ to the router), e.g. https://sw.example.gov.cn */
+    publicBaseUrl: Type.String({ pattern: '^https?://[^\\s]+$', maxLength: 512 }),
+    ttl: Type.Object(
+      {
+        console: EvidenceDuration('5m', 'console and API links: fetched at once by the page that asked'),
+        sms: EvidenceDuration('24h', 'SMS short links: read within an on-duty shift'),
+        robot: EvidenceDuration('24h', "robots' picurl: DingTalk/WeCom fetch it when the message is shown, members scroll back within a day"),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+  },
+  { additionalProperties: false },
+);
+export type EvidenceConfig = Static<typeof EvidenceConfig>;
+
 export const RouterConfig = Type.Object(
   {
     instanceId: Type.String({ minLength: 1, default: 'alert-router' }),
@@ -326,6 +357,8 @@ export const RouterConfig = Type.Object(
       { additionalProperties: false, default: {} },
     ),
     departments: Type.Record(Id, Department),
+    /** Evidence pictures: the store and the signed links (absent: pictures are unavailable). */
+    evidence: Type.Optional(EvidenceConfig),
     channels: Type.Record(Name, ChannelConfig),
     routing: Type.Object({ route: Route }, { additionalProperties: false }),
     inhibitRules: Type.Array(InhibitRule, { default: [] }),

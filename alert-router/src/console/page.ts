@@ -28,8 +28,8 @@ export function assetsDir(): string {
 }
 
 /**
- * Evidence pictures come from the edge gateways (any http/https origin); scripts, styles and API
- * calls only from the router itself.
+ * Evidence pictures come from the router's signed links (evidence.publicBaseUrl: this origin, or
+ * the public ingress's); scripts, styles and API calls only from the router itself.
  */
 const CSP =
   "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' http: https: data: blob:; connect-src 'self'; " +

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { migrate, type ContractProducer, type Logger, type Pool, type Registry } from '@streetwatch/platform';
 import type { Kafka } from 'kafkajs';
 import { createChannels } from '../channels/registry.js';
-import type { Channel } from '../channels/types.js';
+import type { Channel, ChannelEvidenceLinks } from '../channels/types.js';
 import { AlertConsumer } from '../consumer/alerts-consumer.js';
 import { ms } from '../config/durations.js';
 import { checkReferences } from '../config/references.js';
@@ -45,6 +45,8 @@ export interface PipelineDeps {
   readonly eventsProducer?: ContractProducer;
   readonly prefix?: string;
   readonly consoleFeed?: ConsoleFeed;
+  /** Evidence links for SMS and robot messages (absent: they go without a picture). */
+  readonly evidenceLinks?: ChannelEvidenceLinks;
   readonly workOrders?: WorkOrderService;
   readonly random?: () => number;
   /** Replace channel implementations (tests). */
@@ -88,6 +90,7 @@ export class DeliveryPipeline {
         resolveSecret: deps.resolveSecret,
         ...(deps.producer ? { producer: deps.producer } : {}),
         ...(deps.consoleFeed ? { consoleFeed: deps.consoleFeed } : {}),
+        ...(deps.evidenceLinks ? { evidenceLinks: deps.evidenceLinks } : {}),
       });
     this.outbox = new DeliveryEventOutbox({ pool: deps.pool, producer: deps.eventsProducer ?? deps.producer, log: deps.log, metrics: this.metrics });
     this.engine = new DeliveryEngine(

@@ -43,6 +43,8 @@ export type RetainedTable =
   | 'alert_feedback'
   | 'router_silences'
   | 'api_audit'
+  | 'evidence_links'
+  | 'evidence_views'
   | 'violation_ends';
 
 export interface RetentionRun {
@@ -281,6 +283,9 @@ export class RetentionJob {
       work_order_escalations: await del('work_order_escalations'),
       work_order_history: await del('work_order_history'),
       alert_feedback: await del('alert_feedback'),
+      // evidence link/view audit lives as long as its work order
+      evidence_views: await del('evidence_views'),
+      evidence_links: await del('evidence_links'),
       work_orders: (await c.query('DELETE FROM work_orders WHERE id = ANY($1::text[])', [list])).rowCount ?? 0,
     };
     const dir = this.deps.photosDir;

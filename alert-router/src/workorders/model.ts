@@ -81,7 +81,11 @@ export interface WorkOrderSummary {
     shopId?: string;
     location?: { lat: number; lon: number };
   };
-  evidence: Array<{ url: string; cameraId?: string; capturedAt?: string }>;
+  /**
+   * The pictures, without any address: a viewer asks POST /api/work-orders/:id/evidence/:index/link
+   * for a short-lived link. `stored` is false for pictures that stayed on an old edge box.
+   */
+  evidence: Array<{ index: number; stored: boolean; sha256: string; cameraId?: string; capturedAt?: string }>;
   eventTime: string;
   dispatchedAt: string;
   updatedAt: string;
@@ -169,7 +173,7 @@ export function toSummary(r: WorkOrderRow): WorkOrderSummary {
       shopId: r.shop_id ?? undefined,
       location: r.lat !== null && r.lon !== null ? { lat: r.lat, lon: r.lon } : undefined,
     }),
-    evidence: r.alert.evidence.map((e) => defined({ url: e.url, cameraId: e.cameraId, capturedAt: e.capturedAt })),
+    evidence: r.alert.evidence.map((e, index) => defined({ index, stored: 'key' in e, sha256: e.sha256, cameraId: e.cameraId, capturedAt: e.capturedAt })),
     eventTime: r.event_time.toISOString(),
     dispatchedAt: r.dispatched_at.toISOString(),
     updatedAt: r.updated_at.toISOString(),

@@ -1,5 +1,5 @@
 import { inTransaction, type ContractProducer, type Logger, type Pool, type PoolClient, type Registry } from '@streetwatch/platform';
-import type { Alert, WorkOrderEvent, WorkOrderStatus } from '@streetwatch/schemas';
+import type { Alert, EvidenceRef, WorkOrderEvent, WorkOrderStatus } from '@streetwatch/schemas';
 import { ConsoleFanout } from '../console/fanout.js';
 import { ConsoleHub } from '../console/feed.js';
 import type { ConsoleFeed, Notifier, WorkOrderRef, WorkOrderService } from '../seams.js';
@@ -227,6 +227,14 @@ export class WorkOrders implements WorkOrderService {
       throw new WorkOrderError('SW_ROUTER_WO_NOT_FOUND', `work order ${id} not found`);
     }
     return row;
+  }
+
+  /** Evidence picture `index` of a work order this user may see (NOT_FOUND otherwise, no leak). */
+  async evidenceOf(user: User, id: string, index: number): Promise<{ departmentId: string; evidence: EvidenceRef }> {
+    const row = this.visible(user, await readWorkOrder(this.pool, id), id);
+    const evidence = row.alert.evidence[index];
+    if (evidence === undefined) throw new WorkOrderError('SW_ROUTER_EVIDENCE_NOT_FOUND', `work order ${id} has no picture ${index}`);
+    return { departmentId: row.department_id, evidence };
   }
 
   async list(

@@ -71,7 +71,7 @@ t.test('work-order API', async (t) => {
     t.equal(detail.status, 200);
     t.match(detail.body, {
       site: { zoneId: 'P1', cameraIds: ['cam-03'] },
-      evidence: [{ url: 'http://gw-xiaohe-01:8080/evidence/ev-0001.jpg' }],
+      evidence: [{ index: 0, stored: true }],
       history: [{ action: 'dispatched', actor: { kind: 'system' } }],
       actions: ['sign', 'mark_false_positive', 'mark_duplicate'],
     });

@@ -25,8 +25,17 @@ const SECRETS = {
 const silent = createLogger({ name: 't', level: 'silent' });
 const clock = new ManualClock(Date.now());
 
+/** The links the channels asked for (the issuer itself is tested in test/evidence/links.test.ts). */
+const linkRequests: string[] = [];
+const evidenceLinks = {
+  forNotification: async (_items: unknown, departmentId: string, channel: string, name: string) => {
+    linkRequests.push(`${departmentId} ${channel} ${name}`);
+    return 'https://sw.test/e/1k.AbCdEfGhIjKlMnOp';
+  },
+};
+
 function build(name: string, cfg: ChannelConfig, env = SECRETS): Channel {
-  return createChannel(name, cfg, { log: silent, clock, resolveSecret: secretResolver(env) });
+  return createChannel(name, cfg, { log: silent, clock, resolveSecret: secretResolver(env), evidenceLinks });
 }
 
 const msg = (key: string) =>
@@ -84,7 +93,8 @@ t.test('DingTalk robot: markdown with the evidence picture, 加签 accepted; wro
     type: 'dingtalk', endpoint: `${fake.url}/robot/send`, accessToken: { secretEnv: 'DING_TOKEN' }, signSecret: { secretEnv },
   });
   await build('ding', cfg()).send(msg('dk-d1'), 'dk-d1');
-  t.match(fake.messages[0]?.text, /!\[evidence\]\(http:\/\/gw-xiaohe-01:8080\/evidence\/ev-0001\.jpg\)/);
+  t.match(fake.messages[0]?.text, /!\[证据 evidence\]\(https:\/\/sw\.test\/e\/1k\.AbCdEfGhIjKlMnOp\)/, 'the picture through a signed link issued at send time');
+  t.equal(linkRequests.at(-1), 'chengguan-grid-3 robot ding');
   t.same([...fake.accepted.keys()], ['dk-d1']);
   await rejects(t, build('ding', cfg('WRONG')).send(msg('dk-d2'), 'dk-d2'), 'SW_ROUTER_PROVIDER_AUTH', false, '310000');
   fake.failNext(1, DINGTALK_TOO_FAST);
@@ -98,7 +108,7 @@ t.test('WeCom robot: markdown and news accepted; a wrong key → 93000; 45009 re
   });
   await build('wx', cfg('markdown')).send(msg('dk-w1'), 'dk-w1');
   await build('wx', cfg('news')).send(msg('dk-w2'), 'dk-w2');
-  t.match(fake.messages[1], { msgtype: 'news', news: { articles: [{ picurl: 'http://gw-xiaohe-01:8080/evidence/ev-0001.jpg' }] } });
+  t.match(fake.messages[1], { msgtype: 'news', news: { articles: [{ picurl: 'https://sw.test/e/1k.AbCdEfGhIjKlMnOp' }] } });
   await rejects(t, build('wx', cfg('markdown', 'WRONG')).send(msg('dk-w3'), 'dk-w3'), 'SW_ROUTER_PROVIDER_AUTH', false, '93000');
   fake.failNext(1, WECOM_FREQ_LIMIT);
   await rejects(t, build('wx', cfg('markdown')).send(msg('dk-w4'), 'dk-w4'), 'SW_ROUTER_PROVIDER_THROTTLED', true, '45009');

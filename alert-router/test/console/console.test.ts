@@ -1,3 +1,4 @@
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -6,26 +7,29 @@ import { join } from 'node:path';
 import { chromium, type Page } from 'playwright-core';
 import t from 'tap';
 import { stackSettings } from '@streetwatch/platform';
-import { testKafka, waitFor, type TeardownHost } from '@streetwatch/platform/testing';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { stackS3Client, testKafka, waitFor, type TeardownHost } from '@streetwatch/platform/testing';
 import { alertFor, harness, TOKENS } from '../workorders/fixtures/harness.js';
 
 const videoDir = stackSettings().videoDir ?? '/root/.cache/streetwatch/opencv-doc/data';
 const CAR = readFileSync(join(videoDir, 'licenseplate_motion.jpg'));
 const STEP = 15_000;
 
-/** A stand-in for the edge gateway's evidence server (another origin, like in production). */
-async function evidenceServer(t: TeardownHost): Promise<string> {
-  const server = createServer((req, res) => {
-    if (req.url?.startsWith('/evidence/')) {
-      res.writeHead(200, { 'content-type': 'image/jpeg', 'content-length': CAR.length });
-      res.end(CAR);
-    } else {
-      res.writeHead(404).end();
-    }
-  });
+/** A free loopback port (the links' public base must be known before the app listens). */
+async function freePort(): Promise<number> {
+  const server = createServer();
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  t.teardown(() => new Promise<void>((r) => server.close(() => r())));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const port = (server.address() as AddressInfo).port;
+  await new Promise<void>((r) => server.close(() => r()));
+  return port;
+}
+
+/** The car picture in the stack's evidence store, put by box-a's identity as its uploader does. */
+async function storedPicture(t: TeardownHost): Promise<string> {
+  const { s3, bucket } = stackS3Client(t, 'box-a');
+  const key = `edge/box-a/2026-11-26/${randomUUID()}.jpg`;
+  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: CAR, ContentType: 'image/jpeg' }));
+  return key;
 }
 
 async function login(page: Page, base: string, token: string): Promise<void> {
@@ -39,14 +43,16 @@ const card = (id: string) => `article.wo[data-id="${id}"]`;
 
 t.test('the department console in headless Chromium', async (t) => {
   const kafka = await testKafka(t, { label: 'ui' });
+  const port = await freePort();
   const h = await harness(t, kafka, {
     console: { map: { minLat: 30.26, maxLat: 30.29, minLon: 120.13, maxLon: 120.17 } },
-  });
+  }, { evidence: { signingKey: randomBytes(32).toString('hex'), publicBaseUrl: `http://127.0.0.1:${port}` } });
   h.clock.set(new Date()); // the page compares deadlines with the browser's clock
-  const base = await h.app.listen({ port: 0, host: '127.0.0.1' });
-  const evidence = await evidenceServer(t);
-  const ev = (n: string, cameraId = 'cam-03') => ({
-    evidence: [{ url: `${evidence}/evidence/${n}.jpg`, sha256: 'a'.repeat(64), contentType: 'image/jpeg' as const, bytes: CAR.length, cameraId }],
+  const base = await h.app.listen({ port, host: '127.0.0.1' });
+  const key = await storedPicture(t);
+  const sha256 = createHash('sha256').update(CAR).digest('hex');
+  const ev = (_n: string, cameraId = 'cam-03') => ({
+    evidence: [{ key, sha256, contentType: 'image/jpeg' as const, bytes: CAR.length, cameraId }],
   });
 
   const early = await h.wo.dispatch(alertFor({ ...ev('e1'), type: 'dumping', severity: 'critical', title: '垃圾堆放超过 30 分钟 · Dumped waste 30 min (cam-11)' }, { zoneId: 'D2', cameraIds: ['cam-11'], gridId: 'grid-5', location: { lat: 30.2741, lon: 120.1551 } }), 'dept-a');
@@ -94,6 +100,12 @@ t.test('the department console in headless Chromium', async (t) => {
     const i = img as unknown as { complete: boolean; naturalWidth: number };
     return i.complete && i.naturalWidth > 0;
   }), { timeoutMs: STEP });
+  t.match(await newCard.$eval('img', (img) => (img as unknown as { src: string }).src), new RegExp(`^http://127\\.0\\.0\\.1:${port}/e/[0-9a-z]+\\.`), 'through a signed link');
+  const seen = await waitFor('the view in the audit', async () => {
+    const r = await h.pool.query("SELECT subject FROM evidence_views WHERE work_order_id = $1 AND channel = 'console'", [fresh.workOrderId]);
+    return r.rows.length > 0 ? r.rows : undefined;
+  }, { timeoutMs: STEP });
+  t.match(seen, [{ subject: 'wang.head' }], 'who looked at which order is audited');
   await pageB.waitForSelector(card(forB.workOrderId), { timeout: STEP });
   t.equal(await pageB.$$eval('article.wo', (els) => els.length), 1, 'B shows only its own order');
   t.equal(await pageB.$(card(fresh.workOrderId)), null, 'B does not show A’s new order');

@@ -7,7 +7,7 @@
  * here: unique camera ids, unique zone ids per camera, known time zones.
  */
 import { Type, type TSchema } from '@sinclair/typebox';
-import { ConfigError, deepFreeze, loadConfigFile, parseConfig, validateConfigCommand } from '@streetwatch/platform';
+import { ConfigError, deepFreeze, loadConfigFile, parseConfig, resolveObjectStore, validateConfigCommand } from '@streetwatch/platform';
 import type { FieldError } from '@streetwatch/schemas';
 import { FileSourceConfig, HikvisionSourceConfig, OnvifSourceConfig, RtspSourceConfig, passwordProblems, type CameraConfig, type SourceConfig } from '../cameras/config.js';
 import { resolveIsapiConfig } from '../isapi/config.js';
@@ -117,6 +117,11 @@ export function parseGatewayConfig(raw: unknown, source = 'config', secrets: Sec
   if (shaped) {
     const token = resolveHttpToken(shaped.http, secrets, errors);
     if (token !== undefined) shaped.http.token = token;
+  }
+  const store = shaped?.evidence.store;
+  if (shaped && store !== undefined) {
+    const resolved = resolveObjectStore(store, '/evidence/store', secrets, errors);
+    if (resolved) shaped.evidence.objectStore = resolved;
   }
   if (shaped && errors.length === 0) crossChecks(shaped, errors);
   if (errors.length > 0 || !shaped) throw new ConfigError('SW_CONFIG_INVALID', source, errors);

@@ -5,11 +5,13 @@
  */
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { Id, Labels } from '@streetwatch/schemas';
+import type { ObjectStore } from '@streetwatch/platform';
 import { AnalyticConfig, SourceConfig, WatchdogConfig } from '../cameras/config.js';
 import { DetectorConfigSchema } from '../detector/config.js';
 import { IsapiConfigSchema } from '../isapi/config.js';
 import { TamperConfigSchema } from '../tamper/config.js';
 import { OutboxConfigSchema } from '../outbox/config.js';
+import { EvidenceStoreConfigSchema } from '../upload/config.js';
 import { PublisherConfigSchema } from '../publish/config.js';
 import { MotionConfigSchema, StaticObjectConfigSchema } from '../motion/config.js';
 import { VIOLATION_TYPES, ZoneSchema, type ViolationType } from '../rules/config.js';
@@ -39,20 +41,13 @@ export const HttpConfigSchema = Type.Object(
     host: Type.String({
       minLength: 1,
       default: '127.0.0.1',
-      description: 'address the ops/evidence server binds; anything but loopback needs tokenFile or tokenEnv',
+      description: 'address the ops server binds; anything but loopback needs tokenFile or tokenEnv',
     }),
     port: Type.Integer({ minimum: 0, maximum: 65535, default: 8080, description: '0 picks a free port' }),
     tokenFile: Type.Optional(Type.String({ minLength: 1, description: 'file holding the bearer token every route but /healthz and /readyz needs' })),
     tokenEnv: Type.Optional(Type.String({ minLength: 1, pattern: '^[A-Z_][A-Z0-9_]*$', description: 'environment variable holding that token' })),
     /** Filled in by the loader from tokenFile / tokenEnv; a token written in the file is refused. */
     token: Type.Optional(Type.String({ minLength: 16 })),
-    publicBaseUrl: Type.Optional(
-      Type.String({
-        pattern: '^https?://[^\\s]+$',
-        maxLength: 1024,
-        description: 'how consumers reach this gateway; evidence URLs are <publicBaseUrl>/evidence/<id>.jpg (default http://<host>:<port>)',
-      }),
-    ),
   },
   { additionalProperties: false },
 );
@@ -71,10 +66,13 @@ export const KafkaConfigSchema = Type.Object(
 
 export const EvidenceConfigSchema = Type.Object(
   {
-    dir: Type.String({ minLength: 1, description: 'folder of evidence JPEGs (created if missing)' }),
-    maxBytes: Type.Integer({ minimum: 1_000_000, default: 2 * 1024 ** 3, description: 'oldest pictures are removed past this total' }),
-    maxAgeHours: Type.Number({ exclusiveMinimum: 0, default: 720, description: 'pictures older than this are removed' }),
     jpegQuality: Type.Integer({ minimum: 1, maximum: 100, default: 80 }),
+    store: Type.Optional(
+      Type.Object(EvidenceStoreConfigSchema.properties, {
+        additionalProperties: false,
+        description: 'the evidence object store (S3 API); without it events carry no picture. Pictures wait in the outbox (outbox.maxPictureBytes)',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -150,7 +148,7 @@ export const GatewayConfigSchema = Type.Object(
     http: Type.Object(HttpConfigSchema.properties, { additionalProperties: false, default: {} }),
     kafka: Type.Object(KafkaConfigSchema.properties, { additionalProperties: false, default: {} }),
     outbox: OutboxConfigSchema,
-    evidence: EvidenceConfigSchema,
+    evidence: Type.Object(EvidenceConfigSchema.properties, { additionalProperties: false, default: {} }),
     detector: Type.Object(
       {
         ...DetectorConfigSchema.properties,
@@ -188,4 +186,8 @@ export type GatewayCameraConfig = Static<typeof GatewayCameraSchema> & {
   enabled: boolean;
   zones: GatewayZoneConfig[];
 };
-export type GatewayConfig = Static<typeof GatewayConfigSchema>;
+type ShapedGatewayConfig = Static<typeof GatewayConfigSchema>;
+/** The validated config; `evidence.objectStore` is `evidence.store` with its credentials resolved (parse.ts). */
+export type GatewayConfig = Omit<ShapedGatewayConfig, 'evidence'> & {
+  evidence: ShapedGatewayConfig['evidence'] & { objectStore?: ObjectStore };
+};

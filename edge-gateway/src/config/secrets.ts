@@ -26,6 +26,11 @@ export const EDGE_REDACT_PATHS = [
   'config.http.token',
   'headers.authorization',
   'req.headers.authorization',
+  // the evidence store's resolved secret key, deeper than the platform's `*.*.secretAccessKey`
+  // (evidence.objectStore.credentials.secretAccessKey, and under `config.`): leaves only, no
+  // overlapping paths (see the platform's REDACT_PATHS)
+  '*.objectStore.credentials.secretAccessKey',
+  '*.*.objectStore.credentials.secretAccessKey',
 ];
 
 /** Addresses that only this machine can reach. */
@@ -36,7 +41,7 @@ export function isLoopback(host: string): boolean {
 /**
  * The ops server's token: `tokenFile` / `tokenEnv` read into `token` (problems under `/http/...`),
  * a token written in the file refused, and a bind address other than loopback without a token
- * refused (the server would give /status, /metrics and evidence to whoever reaches the box).
+ * refused (the server would give /status and /metrics to whoever reaches the box).
  */
 export function resolveHttpToken(
   http: { host: string; tokenFile?: string; tokenEnv?: string; token?: string },
@@ -56,7 +61,7 @@ export function resolveHttpToken(
     if (!isLoopback(http.host)) {
       errors.push({
         path: '/http/host',
-        message: `${http.host} is not loopback: set http.tokenFile or http.tokenEnv (a bearer token for /status, /metrics and evidence), or bind 127.0.0.1`,
+        message: `${http.host} is not loopback: set http.tokenFile or http.tokenEnv (a bearer token for /status and /metrics), or bind 127.0.0.1`,
       });
     }
     return undefined;

@@ -1,3 +1,1 @@
 export * from './render.js';
-export * from './routes.js';
-export * from './store.js';

@@ -12,7 +12,8 @@
 import { counter, gauge, type Registry } from '@streetwatch/platform';
 import type { EvidenceRef } from '@streetwatch/schemas';
 import type { Logger } from 'pino';
-import { evidenceRef, type EvidenceStore } from '../evidence/store.js';
+import { createHash, randomUUID } from 'node:crypto';
+import type { PictureRecord } from '../outbox/pictures.js';
 import { detectionRecord, type OutboxRecord } from '../outbox/index.js';
 import type { EventSink } from '../pipeline/camera-pipeline.js';
 import { detectionEventOf, type CameraContext } from '../pipeline/events.js';
@@ -42,9 +43,12 @@ export type IsapiMetrics = ReturnType<typeof isapiMetrics>;
 export interface IsapiSubscriberDeps {
   context: CameraContext;
   sink: EventSink;
-  evidence: EvidenceStore;
-  /** Base of evidence URLs (read at each capture: known after the HTTP server listens). */
-  baseUrl: () => string;
+  /**
+   * Key prefix of this box's pictures in the evidence store (`edge/<gatewayId>/`); undefined: no
+   * store configured, events go without the camera's picture. Pictures are queued in the outbox
+   * with their events (outbox/pictures.ts) and uploaded by the gateway's uploader.
+   */
+  evidencePrefix?: string;
   updateIntervalSeconds: number;
   metrics: IsapiMetrics;
   log: Logger;
@@ -234,13 +238,14 @@ export class IsapiSubscriber {
 
   private async write(events: readonly ViolationEvent[], picture: Buffer | undefined): Promise<void> {
     let ref: EvidenceRef | undefined;
-    if (picture !== undefined && picture.length > 0) {
-      try {
-        const stored = await this.deps.evidence.put(picture);
-        ref = evidenceRef(stored, this.deps.baseUrl(), { cameraId: this.cameraId, capturedAt: events[0]?.eventTime ?? new Date(this.now()) });
-      } catch (err) {
-        this.log.error({ err, code: 'SW_EDGE_EVIDENCE_FAILED' }, 'camera picture not stored: events go out without it');
-      }
+    const pictures: PictureRecord[] = [];
+    const prefix = this.deps.evidencePrefix;
+    if (picture !== undefined && picture.length > 0 && prefix !== undefined) {
+      const capturedAt = events[0]?.eventTime ?? new Date(this.now());
+      const key = `${prefix}${capturedAt.toISOString().slice(0, 10)}/${randomUUID()}.jpg`;
+      const sha256 = createHash('sha256').update(picture).digest('hex');
+      ref = { key, sha256, contentType: 'image/jpeg', bytes: picture.length, cameraId: this.cameraId, capturedAt: capturedAt.toISOString() };
+      pictures.push({ key, body: picture, sha256, contentType: 'image/jpeg', phase: events[0]?.phase ?? 'start' });
     }
     const records: OutboxRecord[] = [];
     for (const v of events) {
@@ -251,7 +256,7 @@ export class IsapiSubscriber {
       e.source = 'camera';
       records.push(detectionRecord(e));
     }
-    this.deps.sink.append(records);
+    this.deps.sink.append(records, pictures);
     for (const v of events) {
       this.s.events[v.phase]++;
       this.deps.metrics.events.inc({ camera: this.cameraId, type: v.type, phase: v.phase });

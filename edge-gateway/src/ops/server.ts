@@ -1,8 +1,9 @@
 /**
  * The gateway's HTTP server (platform ops server): /healthz, /readyz (named checks), /metrics
  * (Prometheus: per-camera decoded fps, detector ms, last-frame age, online; outbox depth and
- * oldest age; events produced), /status (per-camera JSON) and /evidence/<id>.jpg (the pictures
- * events point to).
+ * oldest age; events produced; evidence pictures waiting and uploaded), /status (per-camera
+ * JSON). It serves no pictures: they go to the evidence object store, and people see them only
+ * through the alert router's signed links.
  *
  * Who may ask: it binds loopback by default (http.host 127.0.0.1), where only this box reaches
  * it. Bound anywhere else the config must name a token (http.tokenFile / tokenEnv, checked at
@@ -14,13 +15,10 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { createOpsServer, type Logger, type ReadinessCheck, type Registry } from '@streetwatch/platform';
 import { EDGE_ERRORS, type EdgeErrorCode } from '../errors.js';
-import { evidenceRoutes } from '../evidence/routes.js';
-import type { EvidenceStore } from '../evidence/store.js';
 
 export interface EdgeOpsDeps {
   registry: Registry;
   log: Logger;
-  evidence: EvidenceStore;
   readiness: Readonly<Record<string, ReadinessCheck>>;
   /** JSON for GET /status. */
   status: () => unknown;
@@ -66,6 +64,5 @@ export async function createEdgeOpsServer(deps: EdgeOpsDeps): Promise<FastifyIns
     });
   }
   app.get('/status', async () => deps.status());
-  await app.register(evidenceRoutes(deps.evidence));
   return app;
 }

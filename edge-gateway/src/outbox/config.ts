@@ -8,10 +8,15 @@ export const OutboxConfigSchema = Type.Object(
       default: 256 * 1024 * 1024,
       description: 'bound on the queued payload (key + value + eventId bytes); beyond it the drop policy applies',
     }),
+    maxPictureBytes: Type.Integer({
+      minimum: 1024,
+      default: 1024 * 1024 * 1024,
+      description: 'bound on the evidence pictures waiting for the object store (their own bound: pictures never push events out); beyond it their drop policy applies',
+    }),
     maxAgeSeconds: Type.Number({
       exclusiveMinimum: 0,
       default: 3 * 24 * 3600,
-      description: 'records older than this are dropped (reason "expired"): Kafka was unreachable for too long',
+      description: 'records (and pictures) older than this are dropped (reason "expired"): Kafka (the store) was unreachable for too long',
     }),
     lowWatermark: Type.Number({
       exclusiveMinimum: 0,

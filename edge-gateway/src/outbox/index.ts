@@ -11,3 +11,4 @@ export {
   type StoredRecord,
 } from './types.js';
 export { cameraHealthRecord, detectionRecord } from './records.js';
+export { type PictureDropReason, type PictureRecord, type StoredPicture } from './pictures.js';

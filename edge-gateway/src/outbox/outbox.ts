@@ -1,7 +1,10 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { counter, gauge, type Logger, type Registry } from '@streetwatch/platform';
 import type { OutboxConfig } from './config.js';
 import { OutboxError } from './errors.js';
+import { expirePictures, insertPictures, loadPictureTotals, peekPictures, PICTURES_SCHEMA, type PictureDropReason, type PictureRecord, type PictureTotals, type StoredPicture } from './pictures.js';
 import { COLS, phaseOf, SCHEMA, sizeOf, toStored, type DropReason, type Row } from './rows.js';
 import { OUTBOX_TOPICS, type AppendResult, type OutboxRecord, type RejectedRecord, type StoredRecord } from './types.js';
 
@@ -37,6 +40,10 @@ export interface OutboxDeps {
  *     (one warn, gauge 0) once the bytes fall below lowWatermark x maxBytes.
  *  3. `oversize`: a single record larger than maxBytes is never queued (logged, counted).
  * A record dropped while the publisher has it in flight may still reach Kafka.
+ *
+ * Evidence pictures live in the same database (table `pictures`, see pictures.ts for their own
+ * bound and drop policy): `append(records, pictures)` writes both in one fsynced transaction, the
+ * pictures first; the uploader drains them (peekPictures / ackPicture) apart from the publisher.
  */
 export class Outbox {
   private db: Database.Database | undefined;
@@ -48,6 +55,9 @@ export class Outbox {
   private readonly now: () => number;
   private readonly log: Logger;
   private readonly listeners = new Set<() => void>();
+  private readonly pictureListeners = new Set<() => void>();
+  private pics: PictureTotals = { count: 0, bytes: 0 };
+  private picturesFull = false;
   private readonly m;
 
   constructor(
@@ -64,6 +74,10 @@ export class Outbox {
       full: gauge(r, 'streetwatch_edge_outbox_full', '1 while the outbox is at its byte bound and dropping by policy'),
       dropped: counter(r, 'streetwatch_edge_outbox_dropped_total', 'Records dropped by the outbox bounds', ['reason']),
       rejected: counter(r, 'streetwatch_edge_outbox_rejected_total', 'Records moved to the rejected table (invalid for their contract)', ['topic', 'code']),
+      picDepth: gauge(r, 'streetwatch_edge_evidence_queue_depth', 'Evidence pictures waiting for the object store'),
+      picBytes: gauge(r, 'streetwatch_edge_evidence_queue_bytes', 'Bytes of evidence pictures waiting (bounded by outbox.maxPictureBytes)'),
+      picAge: gauge(r, 'streetwatch_edge_evidence_queue_oldest_age_seconds', 'Age of the oldest evidence picture waiting for the object store'),
+      picDropped: counter(r, 'streetwatch_edge_evidence_dropped_total', 'Evidence pictures dropped by the outbox bounds', ['reason']),
     };
   }
 
@@ -72,12 +86,16 @@ export class Outbox {
     if (this.db) return;
     if (this.closed) throw new OutboxError('SW_EDGE_OUTBOX_CLOSED', 'start() after close()');
     try {
+      // Its folder is made here (it used to be a side effect of the local evidence folder beside it).
+      if (this.config.path !== ':memory:') mkdirSync(dirname(this.config.path), { recursive: true });
       const db = new Database(this.config.path, { timeout: 1000 });
       // One gateway per outbox file: a second process gets SQLITE_BUSY instead of interleaving.
       db.pragma('locking_mode = EXCLUSIVE');
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = FULL');
       db.exec(SCHEMA);
+      db.exec(PICTURES_SCHEMA);
+      this.pics = loadPictureTotals(db);
       const s = db.prepare('SELECT COUNT(*) AS n, COALESCE(SUM(bytes), 0) AS b FROM outbox').get() as { n: number; b: number };
       this.count = s.n;
       this.total = s.b;
@@ -85,7 +103,7 @@ export class Outbox {
     } catch (e) {
       throw new OutboxError('SW_EDGE_OUTBOX_UNAVAILABLE', `opening ${this.config.path}: ${(e as Error).message}`, { cause: e });
     }
-    this.log.info({ path: this.config.path, depth: this.count, bytes: this.total }, 'outbox opened');
+    this.log.info({ path: this.config.path, depth: this.count, bytes: this.total, pictures: this.pics.count }, 'outbox opened');
     this.refreshGauges();
   }
 
@@ -93,21 +111,28 @@ export class Outbox {
    * Durably append records (one fsynced transaction), in order. Applies the age and byte bounds
    * (see the drop policy above). Throws only for malformed records or a disk failure.
    */
-  append(records: readonly OutboxRecord[]): AppendResult {
+  append(records: readonly OutboxRecord[], pictures: readonly PictureRecord[] = []): AppendResult {
     const db = this.open();
     for (const r of records) {
       if (!OUTBOX_TOPICS.includes(r.topic) || !r.key || !r.eventId || typeof r.value !== 'string') {
         throw new OutboxError('SW_EDGE_OUTBOX_RECORD_INVALID', `topic=${String(r.topic)} key=${String(r.key)} eventId=${String(r.eventId)}`);
       }
     }
-    if (records.length === 0) return { seqs: [], dropped: 0 };
+    if (records.length === 0 && pictures.length === 0) return { seqs: [], dropped: 0 };
     const now = this.now();
+    let picDrops: Partial<Record<PictureDropReason, number>> = {};
     const drops: Partial<Record<DropReason, number>> = {};
     const seqs: number[] = [];
     const insert = db.prepare(
       'INSERT INTO outbox (topic, key, value, event_id, created_at, phase, droppable, bytes) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     );
     const tx = db.transaction(() => {
+      if (pictures.length > 0) {
+        // Pictures first: they are in the store no later than their events reach Kafka, when both are up.
+        const r = insertPictures(db, pictures, this.pics, { maxBytes: this.config.maxPictureBytes, maxAgeMs: this.config.maxAgeSeconds * 1000, now });
+        this.pics = r.totals;
+        picDrops = r.drops;
+      }
       let count = this.count;
       let total = this.total;
       const expired = this.expireIn(db, now);
@@ -148,9 +173,11 @@ export class Outbox {
       return { count, total };
     });
     let after: { count: number; total: number };
+    const picsBefore = this.pics;
     try {
       after = tx();
     } catch (e) {
+      this.pics = picsBefore;
       throw new OutboxError('SW_EDGE_OUTBOX_UNAVAILABLE', `append of ${records.length} records: ${(e as Error).message}`, { cause: e });
     }
     this.count = after.count;
@@ -162,9 +189,75 @@ export class Outbox {
     }
     if (drops.expired) this.noteExpired(drops.expired);
     if (drops.full_update || drops.full_oldest) this.setFull(true, drops);
+    this.notePictureDrops(picDrops);
     this.refreshGauges();
     if (seqs.length) for (const l of this.listeners) l();
+    if (pictures.length) for (const l of this.pictureListeners) l();
     return { seqs, dropped };
+  }
+
+  /** Oldest waiting pictures first, at most `limit`. */
+  peekPictures(limit: number): StoredPicture[] {
+    return peekPictures(this.open(), limit);
+  }
+
+  /** The object store has the picture: forget it. Returns whether it was still queued. */
+  ackPicture(seq: number): boolean {
+    let row: { bytes: number } | undefined;
+    try {
+      row = this.open().prepare('DELETE FROM pictures WHERE seq = ? RETURNING bytes').get(seq) as { bytes: number } | undefined;
+    } catch (e) {
+      throw new OutboxError('SW_EDGE_OUTBOX_UNAVAILABLE', `ack of picture ${seq}: ${(e as Error).message}`, { cause: e });
+    }
+    if (!row) return false;
+    this.pics = { count: this.pics.count - 1, bytes: this.pics.bytes - row.bytes };
+    if (this.picturesFull && this.pics.bytes < this.config.lowWatermark * this.config.maxPictureBytes) {
+      this.picturesFull = false;
+      this.log.warn({ bytes: this.pics.bytes, depth: this.pics.count }, 'evidence picture queue no longer full');
+    }
+    this.refreshGauges();
+    return true;
+  }
+
+  pictureDepth(): number {
+    return this.pics.count;
+  }
+
+  pictureBytes(): number {
+    return this.pics.bytes;
+  }
+
+  /** Age of the oldest waiting picture in ms (0 when none). */
+  oldestPictureAgeMs(): number {
+    if (this.pics.count === 0) return 0;
+    const r = this.open().prepare('SELECT MIN(created_at) AS t FROM pictures').get() as { t: number | null };
+    return r.t === null ? 0 : Math.max(0, this.now() - r.t);
+  }
+
+  /** Called after each append that queued pictures (the uploader wakes up). Returns an unsubscribe. */
+  onPicture(listener: () => void): () => void {
+    this.pictureListeners.add(listener);
+    return () => this.pictureListeners.delete(listener);
+  }
+
+  private notePictureDrops(drops: Partial<Record<PictureDropReason, number>>): void {
+    let any = false;
+    for (const [reason, n] of Object.entries(drops)) {
+      this.m.picDropped.inc({ reason }, n);
+      any = true;
+    }
+    if (!any) return;
+    if (drops.full_update || drops.full_oldest) {
+      if (!this.picturesFull) {
+        this.picturesFull = true;
+        this.log.error(
+          { maxPictureBytes: this.config.maxPictureBytes, bytes: this.pics.bytes, depth: this.pics.count, dropped: drops },
+          'EVIDENCE QUEUE FULL: dropping the oldest update pictures first, then the oldest of any phase, until the object store takes them',
+        );
+      }
+    } else {
+      this.log.error({ dropped: drops, maxAgeSeconds: this.config.maxAgeSeconds }, 'evidence pictures dropped (expired or larger than the whole queue)');
+    }
   }
 
   /** Oldest records first, at most `limit`. */
@@ -247,10 +340,16 @@ export class Outbox {
   prune(): number {
     const db = this.open();
     let res: { n: number; bytes: number };
+    let pic: { n: number; bytes: number };
     try {
+      pic = db.transaction(() => expirePictures(db, this.now() - this.config.maxAgeSeconds * 1000))();
       res = db.transaction(() => this.expireIn(db, this.now()))();
     } catch (e) {
       throw new OutboxError('SW_EDGE_OUTBOX_UNAVAILABLE', `prune: ${(e as Error).message}`, { cause: e });
+    }
+    if (pic.n) {
+      this.pics = { count: this.pics.count - pic.n, bytes: this.pics.bytes - pic.bytes };
+      this.notePictureDrops({ expired: pic.n });
     }
     if (res.n) {
       this.count -= res.n;
@@ -295,6 +394,9 @@ export class Outbox {
     this.m.bytes.set(this.total);
     this.m.age.set(this.oldestAgeMs() / 1000);
     this.m.full.set(this.full ? 1 : 0);
+    this.m.picDepth.set(this.pics.count);
+    this.m.picBytes.set(this.pics.bytes);
+    this.m.picAge.set(this.oldestPictureAgeMs() / 1000);
   }
 
   /** Close the database (what is queued stays on disk). Idempotent. */

@@ -37,19 +37,22 @@ import { Tracker } from '../tracker/tracker.js';
 import { AnalysisWindow, type AnalysisRate } from './analysis-rate.js';
 import type { DetectorQueue } from './detector-queue.js';
 import { cameraHealthOf, detectionEventOf, type CameraContext } from './events.js';
+import type { PictureRecord } from '../outbox/pictures.js';
 import type { EvidenceRecorder } from './evidence.js';
 import type { PipelineMetrics, Stage } from './metrics.js';
 
 /** Where records go: the durable outbox (Outbox satisfies this). */
 export interface EventSink {
-  append(records: readonly OutboxRecord[]): unknown;
+  /** Events and the evidence pictures they reference, in one durable append (pictures first). */
+  append(records: readonly OutboxRecord[], pictures?: readonly PictureRecord[]): unknown;
 }
 
 export interface CameraPipelineDeps {
   gatewayId: string;
   model: { name: string; version: string };
   detector: DetectorQueue;
-  evidence: EvidenceRecorder;
+  /** Absent: no evidence store configured, events go without pictures. */
+  evidence?: EvidenceRecorder;
   sink: EventSink;
   metrics: PipelineMetrics;
   log: Logger;
@@ -258,29 +261,37 @@ export class CameraPipeline {
   private async publish(events: readonly ViolationEvent[], frame: Frame | undefined): Promise<void> {
     const m = this.deps.metrics;
     const records: OutboxRecord[] = [];
+    const pictures: PictureRecord[] = [];
     const kinds: ViolationEvent[] = [];
     for (const v of events) {
       const t0 = performance.now();
       let evidence;
-      try {
-        evidence = await this.deps.evidence.capture(v, frame);
-      } catch (err) {
-        this.failed(err, 'SW_EDGE_EVIDENCE_FAILED');
+      let picture: PictureRecord | undefined;
+      const recorder = this.deps.evidence;
+      if (recorder !== undefined) {
+        try {
+          const c = await recorder.capture(v, frame);
+          evidence = c?.ref;
+          picture = c?.picture;
+        } catch (err) {
+          this.failed(err, 'SW_EDGE_EVIDENCE_FAILED');
+        }
+        if (v.phase === 'end') recorder.forget(v.violationId);
       }
-      if (v.phase === 'end') this.deps.evidence.forget(v.violationId);
       const dt = performance.now() - t0;
       this.s.stageMs.evidence += dt;
       m.stageSeconds.observe({ camera: this.id, stage: 'evidence' }, dt / 1000);
       const event = detectionEventOf(v, this.ctx, new Date(this.now()), evidence);
       try {
         records.push(detectionRecord(event));
+        if (picture !== undefined) pictures.push(picture); // queued only with an event that names it
         kinds.push(v);
       } catch (err) {
         this.invalid('DetectionEvent', err, event);
       }
     }
     const t0 = performance.now();
-    if (this.append(records)) {
+    if (this.append(records, pictures)) {
       for (const v of kinds) {
         this.s.events[v.phase]++;
         m.events.inc({ camera: this.id, type: v.type, phase: v.phase });
@@ -385,10 +396,10 @@ export class CameraPipeline {
     this.setOpen();
   }
 
-  private append(records: OutboxRecord[]): boolean {
+  private append(records: OutboxRecord[], pictures: PictureRecord[] = []): boolean {
     if (records.length === 0) return false;
     try {
-      this.deps.sink.append(records);
+      this.deps.sink.append(records, pictures);
       return true;
     } catch (err) {
       this.failed(err);

@@ -2,20 +2,20 @@
  * The whole gateway for one box: every stage built from the validated config, started in order
  * and closed in reverse under one grace time.
  *
- *   start: evidence store -> outbox -> publisher (drains in the background; Kafka may be down)
- *          -> HTTP server -> detector (model load) + its queue -> camera pipelines (sources)
+ *   start: outbox -> publisher (drains in the background; Kafka may be down) -> uploader
+ *          (evidence pictures to the object store; it may be down) -> HTTP server -> detector
+ *          (model load) + its queue -> camera pipelines (sources)
  *   close: stop the sources (frames in progress finish) -> end open violations ('shutdown')
- *          -> detector queue/model -> HTTP -> publisher flushes the outbox to Kafka within what
- *          is left of the grace -> outbox -> evidence store
+ *          -> detector queue/model -> HTTP -> uploader and publisher drain the outbox within
+ *          what is left of the grace -> outbox
  *
  * main.ts owns the process (signals, exit codes); tests build a Gateway in-process.
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { createKafka, Lifecycle, listen, withTimeout, type KafkaSecurity, type Logger, type Registry } from '@streetwatch/platform';
+import { createKafka, createS3Client, Lifecycle, listen, withTimeout, type KafkaSecurity, type Logger, type Registry } from '@streetwatch/platform';
 import type { CameraConfig } from '../cameras/config.js';
 import { analyticsFor } from '../config/parse.js';
 import type { GatewayConfig } from '../config/schema.js';
@@ -24,11 +24,11 @@ import type { BackendInfo } from '../detector/backend.js';
 import type { DetectorConfig } from '../detector/config.js';
 import type { Detector } from '../detector/types.js';
 import { EdgeError } from '../errors.js';
-import { EvidenceStore } from '../evidence/store.js';
 import { cameraEventContext, IsapiSubscriber, isapiMetrics, type IsapiSubscriberStats, type ResolvedIsapiConfig } from '../isapi/index.js';
 import { createEdgeOpsServer } from '../ops/server.js';
 import { Outbox } from '../outbox/index.js';
 import { Publisher, type FlushResult } from '../publish/index.js';
+import { Uploader } from '../upload/index.js';
 import type { FrameSource, SourceDeps } from '../source/types.js';
 import { CameraPipeline, type PipelineStats } from './camera-pipeline.js';
 import { DetectorQueue } from './detector-queue.js';
@@ -85,13 +85,11 @@ export class Gateway {
   private readonly lifecycle: Lifecycle;
   private readonly pipelines: CameraPipeline[] = [];
   private readonly subscribers: IsapiSubscriber[] = [];
-  private evidenceStore: EvidenceStore | undefined;
   private outboxInstance: Outbox | undefined;
   private publisher: Publisher | undefined;
   private detector: Detector | undefined;
   private app: FastifyInstance | undefined;
   private address = '';
-  private baseUrl = '';
   private detectorReady = false;
   private starting: Promise<void> | undefined;
   private started: Promise<void> | undefined;
@@ -124,11 +122,6 @@ export class Gateway {
     return this.address;
   }
 
-  /** Base of evidence URLs in events. */
-  get publicBaseUrl(): string {
-    return this.baseUrl;
-  }
-
   get outbox(): Outbox | undefined {
     return this.outboxInstance;
   }
@@ -150,13 +143,20 @@ export class Gateway {
     /** Some camera got less than 90 % of the detector runs it asked for over the last minute (fair share: see cameras[].pipeline.analysis). */
     detectorOverloaded: boolean;
     kafka: boolean;
-    outbox: { depth: number; oldestAgeSeconds: number };
+    outbox: { depth: number; oldestAgeSeconds: number; pictures: number; oldestPictureAgeSeconds: number };
     cameras: CameraStatus[];
   } {
     const ob = this.outboxInstance;
-    let outbox = { depth: -1, oldestAgeSeconds: -1 };
+    let outbox = { depth: -1, oldestAgeSeconds: -1, pictures: -1, oldestPictureAgeSeconds: -1 };
     try {
-      if (ob) outbox = { depth: ob.depth(), oldestAgeSeconds: Math.round(ob.oldestAgeMs() / 100) / 10 };
+      if (ob) {
+        outbox = {
+          depth: ob.depth(),
+          oldestAgeSeconds: Math.round(ob.oldestAgeMs() / 100) / 10,
+          pictures: ob.pictureDepth(),
+          oldestPictureAgeSeconds: Math.round(ob.oldestPictureAgeMs() / 100) / 10,
+        };
+      }
     } catch {
       // closed
     }
@@ -184,14 +184,6 @@ export class Gateway {
     const { config, deps } = this;
     const { log, registry } = deps;
 
-    const evidence = new EvidenceStore(
-      { dir: config.evidence.dir, maxBytes: config.evidence.maxBytes, maxAgeMs: config.evidence.maxAgeHours * 3_600_000 },
-      { log: log.child({ component: 'evidence' }), ...(deps.now !== undefined && { now: deps.now }) },
-    );
-    await evidence.start();
-    this.evidenceStore = evidence;
-    this.lifecycle.add('evidence store', () => evidence.close());
-
     const outbox = new Outbox(config.outbox, { log, registry, ...(deps.now !== undefined && { now: deps.now }) });
     outbox.start();
     this.outboxInstance = outbox;
@@ -211,10 +203,25 @@ export class Gateway {
       else this.log.warn({ left: this.report.flush.left }, 'outbox not fully flushed within the grace time: the rest is sent at the next start');
     });
 
+    const store = config.evidence.objectStore;
+    if (store !== undefined) {
+      const s3 = createS3Client(store);
+      const { backoffInitialMs, backoffMaxMs, idleMs } = config.evidence.store ?? { backoffInitialMs: 500, backoffMaxMs: 30_000, idleMs: 5_000 };
+      const uploader = new Uploader({ bucket: store.bucket, requestTimeoutMs: store.requestTimeoutMs, backoffInitialMs, backoffMaxMs, idleMs }, { s3, outbox, registry, log });
+      uploader.start();
+      this.lifecycle.add('uploader', async () => {
+        // Runs before the publisher's flush (reverse order): share what is left of the grace.
+        const left = await uploader.flush(Math.max(0, (this.deadline - Date.now() - 1000) / 2));
+        if (left > 0) this.log.warn({ left }, 'evidence pictures not all uploaded within the grace time: the rest go at the next start');
+        s3.destroy();
+      });
+    } else {
+      log.warn('evidence.store is not configured: events carry no picture');
+    }
+
     this.app = await createEdgeOpsServer({
       registry,
       log,
-      evidence,
       status: () => this.status(),
       beforeScrape: () => outbox.refreshGauges(),
       ...(config.http.token !== undefined ? { token: config.http.token } : {}),
@@ -228,8 +235,7 @@ export class Gateway {
     const app = this.app;
     this.address = await listen(app, { host: config.http.host, port: config.http.port });
     this.lifecycle.add('http server', () => app.close());
-    this.baseUrl = this.publicBase();
-    log.info({ url: this.address, publicBaseUrl: this.baseUrl }, 'HTTP server listening');
+    log.info({ url: this.address }, 'HTTP server listening');
 
     const { version: _v, maxQueuedFrames: _q, ...detectorConfig } = config.detector;
     const detector = createDetector(detectorConfig as DetectorConfig, { log: log.child({ component: 'detector' }), registry });
@@ -247,7 +253,10 @@ export class Gateway {
       onDrop: (camera, reason) => metrics.queueDrops.inc({ camera, reason }),
     });
     this.lifecycle.add('detector queue', () => queue.close());
-    const recorder = new EvidenceRecorder(evidence, { baseUrl: () => this.baseUrl, quality: config.evidence.jpegQuality }, log.child({ component: 'evidence' }));
+    const recorder =
+      store === undefined
+        ? undefined
+        : new EvidenceRecorder({ prefix: config.evidence.store?.prefix ?? `edge/${config.gatewayId}/`, quality: config.evidence.jpegQuality }, log.child({ component: 'evidence' }));
 
     for (const cam of config.cameras) {
       if (!cam.enabled) {
@@ -259,7 +268,7 @@ export class Gateway {
           gatewayId: config.gatewayId,
           model,
           detector: queue,
-          evidence: recorder,
+          ...(recorder !== undefined && { evidence: recorder }),
           sink: outbox,
           metrics,
           log,
@@ -275,12 +284,12 @@ export class Gateway {
     }
     this.lifecycle.add('cameras', () => this.stopCameras());
     for (const p of this.pipelines) p.start();
-    this.startCameraEvents(evidence, outbox);
+    this.startCameraEvents(store === undefined ? undefined : (config.evidence.store?.prefix ?? `edge/${config.gatewayId}/`), outbox);
     log.info({ cameras: this.pipelines.length, model }, 'gateway started');
   }
 
   /** Cameras whose own analytics are subscribed to (isapi section): same lifecycle, contracts and outbox. */
-  private startCameraEvents(evidence: EvidenceStore, outbox: Outbox): void {
+  private startCameraEvents(evidencePrefix: string | undefined, outbox: Outbox): void {
     const { config, deps } = this;
     const metrics = isapiMetrics(deps.registry);
     for (const cam of config.cameras) {
@@ -291,8 +300,7 @@ export class Gateway {
         new IsapiSubscriber(isapi, {
           context: cameraEventContext(cam, isapi, config.gatewayId),
           sink: outbox,
-          evidence,
-          baseUrl: () => this.baseUrl,
+          ...(evidencePrefix !== undefined && { evidencePrefix }),
           updateIntervalSeconds: analyticsFor(config, cam).updateIntervalSeconds,
           metrics,
           log: deps.log,
@@ -307,18 +315,6 @@ export class Gateway {
     });
     for (const s of this.subscribers) s.start();
     this.log.info({ cameras: this.subscribers.map((s) => s.cameraId) }, 'subscribed to camera analytics (ISAPI alert streams)');
-  }
-
-  private publicBase(): string {
-    const configured = this.config.http.publicBaseUrl;
-    if (configured !== undefined) return configured.replace(/\/+$/, '');
-    const port = new URL(this.address).port;
-    const host = this.config.http.host;
-    if (host === '0.0.0.0' || host === '::') {
-      this.log.warn('http.publicBaseUrl is not set: evidence URLs use this host name, which consumers may not resolve');
-      return `http://${hostname()}:${port}`;
-    }
-    return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
   }
 
   private async stopCameras(): Promise<void> {

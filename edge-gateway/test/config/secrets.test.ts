@@ -15,7 +15,7 @@ import { tempDir } from '../e2e/fixtures/gateway.js';
 const base = {
   gatewayId: 'gw-1',
   outbox: { path: '/var/lib/sw/outbox.db' },
-  evidence: { dir: '/var/lib/sw/evidence' },
+  evidence: {},
   detector: { modelDir: '/models' },
 };
 const hik = (password: Record<string, string>) => ({ type: 'hikvision', host: '10.0.0.5', username: 'admin', ...password });

@@ -8,7 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { testKafka, waitFor } from '@streetwatch/platform/testing';
+import { readObject, stackS3Client, testKafka, waitFor } from '@streetwatch/platform/testing';
 import t from 'tap';
 import { IsapiCameraSimulator } from '../support/isapi-camera.js';
 import { carStillPath, scenePath } from '../support/video.js';
@@ -20,6 +20,7 @@ const sim = await IsapiCameraSimulator.start({ username: 'admin', password: 'Hik
 t.teardown(() => sim.close());
 const dir = await tempDir(t, 'edge-isapi');
 const logs = captureLog();
+const store = stackS3Client(t, 'admin');
 const picture = await readFile(carStillPath());
 const gateway = await startTestGateway(
   t,
@@ -50,11 +51,11 @@ t.test('a parking event with its picture reaches the broker as a DetectionEvent 
   const start = await waitFor('the start on Kafka', () => topics.detections.find((d) => d.source === 'camera'), { timeoutMs: 30_000 });
   t.match(start, { phase: 'start', type: 'illegal_parking', cameraId: 'cam-hik-07', zoneId: 'hik-P1', gridId: 'grid-5', gatewayId: 'gw-test', objectClass: 'vehicle', source: 'camera' });
   t.equal(topics.keys.detections[topics.detections.indexOf(start)], 'cam-hik-07', 'keyed by camera like every detection');
-  const res = await fetch(start.evidence!.url);
-  t.equal(res.status, 200);
-  const body = Buffer.from(await res.arrayBuffer());
-  t.equal(createHash('sha256').update(body).digest('hex'), start.evidence!.sha256);
-  t.same(body, picture, "the camera's own picture, served by the gateway");
+  const ev = start.evidence;
+  if (!ev || !('key' in ev)) return t.fail('evidence by object key');
+  const body = await waitFor('the picture in the evidence store', () => readObject(store.s3, store.bucket, ev.key), { timeoutMs: 30_000 });
+  t.equal(createHash('sha256').update(body).digest('hex'), ev.sha256);
+  t.same(body, picture, "the camera's own picture, uploaded to the evidence store");
   t.same(topics.invalid, []);
   t.match(gateway.status().cameras[0]?.cameraEvents, { connected: true, openViolations: 1, events: { start: 1 } });
 });

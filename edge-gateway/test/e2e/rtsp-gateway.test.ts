@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { testKafka, waitFor } from '@streetwatch/platform/testing';
+import { readObject, stackS3Client, testKafka, waitFor } from '@streetwatch/platform/testing';
 import t from 'tap';
 import { startRtspCamera } from '../support/rtsp-camera.js';
 import { scenePath } from '../support/video.js';
@@ -21,6 +21,7 @@ const topics = await collectEdgeTopics(t, k);
 const camera = await startRtspCamera(t, { video });
 const dir = await tempDir(t, 'edge-rtsp');
 const logs = captureLog();
+const store = stackS3Client(t, 'admin');
 const WRONG = 'wrong-Secret-42';
 const passwordFile = join(dir, 'cam-walkway.pw');
 await writeFile(passwordFile, `${camera.password}\n`, { mode: 0o600 });
@@ -71,14 +72,13 @@ t.test('the camera goes online on Kafka and a street_vendor start with its evide
 
   const evidence = start.evidence;
   if (!evidence) return t.fail('the start carries evidence');
-  t.ok(evidence.url.startsWith(`${gateway.publicBaseUrl}/evidence/`), evidence.url);
-  const res = await fetch(evidence.url);
-  t.equal(res.status, 200);
-  t.equal(res.headers.get('content-type'), 'image/jpeg');
-  const jpeg = Buffer.from(await res.arrayBuffer());
+  if (!('key' in evidence)) return t.fail('evidence named by object key');
+  t.match(evidence.key, /^edge\/box-a\/\d{4}-\d\d-\d\d\/[0-9a-f-]{36}\.jpg$/, 'under the box prefix');
+  const jpeg = await waitFor('the picture in the evidence store', () => readObject(store.s3, store.bucket, evidence.key), { timeoutMs: 30_000 });
   t.same([...jpeg.subarray(0, 3)], [0xff, 0xd8, 0xff], 'a JPEG');
-  t.equal(createHash('sha256').update(jpeg).digest('hex'), evidence.sha256, 'sha256 in the event matches the served file');
+  t.equal(createHash('sha256').update(jpeg).digest('hex'), evidence.sha256, 'sha256 in the event matches the stored object');
   t.equal(jpeg.length, evidence.bytes);
+  t.equal((await fetch(`${gateway.url}/evidence/x.jpg`)).status, 404, 'the box serves no pictures');
   t.same(topics.invalid, [], 'every message on both topics satisfies its contract');
 
   const metrics = await (await fetch(`${gateway.url}/metrics`)).text();

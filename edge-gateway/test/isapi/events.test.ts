@@ -114,7 +114,7 @@ t.test('the violationId is the same on a replay of the same alerts', async (t) =
 });
 
 const gateway = (cam: Record<string, unknown>, env: Record<string, string> = {}) =>
-  parseGatewayConfig({ gatewayId: 'gw', outbox: { path: ':memory:' }, evidence: { dir: '/x' }, detector: { modelDir: '/x' }, cameras: [{ id: 'c1', ...cam }] }, 'gw.yaml', { env });
+  parseGatewayConfig({ gatewayId: 'gw', outbox: { path: ':memory:' }, detector: { modelDir: '/x' }, cameras: [{ id: 'c1', ...cam }] }, 'gw.yaml', { env });
 
 t.test('config: the isapi section takes host, user, password and channel from a hikvision source', async (t) => {
   const c = gateway({ source: { type: 'hikvision', host: '10.0.0.9', channel: 2, username: 'ops', passwordEnv: 'CAM_PW' }, isapi: { events: { parking: { type: 'illegal_parking', zoneId: 'z' } } } }, { CAM_PW: 's3cret' });

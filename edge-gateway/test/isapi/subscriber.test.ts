@@ -12,9 +12,8 @@ import { Registry } from 'prom-client';
 import { validate, type DetectionEvent } from '@streetwatch/schemas';
 import t from 'tap';
 import { parseGatewayConfig } from '../../src/config/parse.js';
-import { EvidenceStore } from '../../src/evidence/store.js';
 import { cameraEventContext, IsapiSubscriber, isapiMetrics, type ResolvedIsapiConfig } from '../../src/isapi/index.js';
-import type { OutboxRecord } from '../../src/outbox/index.js';
+import type { OutboxRecord, PictureRecord } from '../../src/outbox/index.js';
 import { captureLog, tempDir, type Teardown } from '../e2e/fixtures/gateway.js';
 import { IsapiCameraSimulator } from '../support/isapi-camera.js';
 import { carStillPath } from '../support/video.js';
@@ -28,7 +27,7 @@ async function harness(t: Teardown, opts: { password?: string; isapi?: Record<st
   const config = parseGatewayConfig({
     gatewayId: 'gw-isapi',
     outbox: { path: ':memory:' },
-    evidence: { dir: '/unused' },
+    evidence: {},
     detector: { modelDir: '/unused' },
     cameras: [
       {
@@ -52,17 +51,14 @@ async function harness(t: Teardown, opts: { password?: string; isapi?: Record<st
   const cam = config.cameras[0]!;
   const isapi = cam.isapi as ResolvedIsapiConfig;
   const dir = await tempDir(t, 'isapi');
-  const evidence = new EvidenceStore({ dir, maxBytes: 50_000_000, maxAgeMs: 3_600_000 });
-  await evidence.start();
-  t.teardown(() => evidence.close());
   const records: OutboxRecord[] = [];
+  const pictures: PictureRecord[] = [];
   const logs = captureLog('debug');
   const registry = new Registry();
   const sub = new IsapiSubscriber(isapi, {
     context: cameraEventContext(cam, isapi, config.gatewayId),
-    sink: { append: (r) => records.push(...r) },
-    evidence,
-    baseUrl: () => 'http://edge.test:8080',
+    sink: { append: (r, p = []) => (records.push(...r), pictures.push(...p)) },
+    evidencePrefix: 'edge/gw-isapi/',
     updateIntervalSeconds: 60,
     metrics: isapiMetrics(registry),
     log: logs.log,
@@ -70,7 +66,7 @@ async function harness(t: Teardown, opts: { password?: string; isapi?: Record<st
   t.teardown(() => sub.stop());
   sub.start();
   const events = () => records.map((r) => JSON.parse(r.value) as DetectionEvent);
-  return { sim, sub, records, events, logs, dir, registry };
+  return { sim, sub, records, pictures, events, logs, dir, registry };
 }
 
 t.test('a smart event and its picture become a start with source camera and the picture as evidence; inactive ends it', async (t) => {
@@ -87,9 +83,9 @@ t.test('a smart event and its picture become a start with source camera and the 
   t.same(start!.bbox, { x: 0.2, y: 0.7, w: 0.3, h: 0.2 });
   const ev = start!.evidence!;
   t.equal(ev.sha256, createHash('sha256').update(picture).digest('hex'), "the camera's own picture, byte for byte");
-  const id = /\/evidence\/([0-9a-f-]+)\.jpg$/.exec(ev.url)?.[1];
-  t.ok(id, `evidence URL ${ev.url}`);
-  t.same(await readFile(join(h.dir, `${id}.jpg`)), picture, 'stored where the evidence route serves it');
+  const key = 'key' in ev ? ev.key : '';
+  t.match(key, /^edge\/gw-isapi\/2026-12-06\/[0-9a-f-]{36}\.jpg$/, 'named by its object key under the box prefix');
+  t.same(h.pictures.find((p) => p.key === key)?.body, picture, 'queued with its event for the uploader');
 
   h.sim.sendAlert({ eventType: 'parking', eventState: 'inactive', dateTime: '2026-12-06T13:04:00+08:00', regions: [{ id: 1, points: [[200, 300], [500, 100]] }] });
   const all = await waitFor(() => h.events().length === 2 && h.events(), { what: 'end' });

@@ -9,7 +9,7 @@ import { analyticsFor, parseGatewayConfig } from '../../src/config/parse.js';
 const base = {
   gatewayId: 'gw-1',
   outbox: { path: '/var/lib/sw/outbox.db' },
-  evidence: { dir: '/var/lib/sw/evidence' },
+  evidence: {},
   detector: { modelDir: '/models' },
 };
 const zone = { id: 'P1', type: 'illegal_parking', polygon: [[0, 0], [1, 0], [1, 1]] };
@@ -30,7 +30,7 @@ t.test('a minimal config gets every stage default and is frozen', async (t) => {
     http: { host: '127.0.0.1', port: 8080 },
     kafka: { topicPrefix: '', batchSize: 200 },
     outbox: { maxBytes: 256 * 1024 * 1024 },
-    evidence: { maxAgeHours: 720, jpegQuality: 80 },
+    evidence: { jpegQuality: 80 },
     detector: { type: 'tfjs-graph', model: 'centernet', backend: 'auto', inputSize: 512 },
     analytics: { motion: { maxIdleSeconds: 10 }, tracker: { lostMemorySeconds: 15 }, staticObjects: { confirmSeconds: 8 }, updateIntervalSeconds: 60 },
     shutdown: { graceMs: 10_000 },

@@ -30,13 +30,13 @@ t.test('--validate-config accepts the example config with exit 0 when its camera
   await writeFile(pwFile, 'Cam07-Secret\n');
   const file = join(dir, 'gateway.example.yaml');
   await writeFile(file, (await readFile(EXAMPLE, 'utf8')).replace('/run/secrets/cam-07-password', pwFile));
-  const r = runMain(['--validate-config', file], { CAM_03_PASSWORD: 'Cam03-Secret', STREETWATCH_EDGE_OPS_TOKEN: 'ops-token-0123456789abcdef' });
+  const r = runMain(['--validate-config', file], { CAM_03_PASSWORD: 'Cam03-Secret', STREETWATCH_EDGE_OPS_TOKEN: 'ops-token-0123456789abcdef', SW_EVIDENCE_ACCESS_KEY_ID: 'LTAI-box', SW_EVIDENCE_SECRET_ACCESS_KEY: 'box-secret' });
   t.equal(r.code, 0, r.stderr);
   t.match(r.stdout, /gateway\.example\.yaml: valid \(gateway gw-district3-01, 2 camera\(s\), 4 zone\(s\)\)/);
 });
 
 t.test('--validate-config reports a camera password variable that is not set and a password file that is missing, by key path', async (t) => {
-  const env: NodeJS.ProcessEnv = { ...process.env, STREETWATCH_EDGE_OPS_TOKEN: 'ops-token-0123456789abcdef' };
+  const env: NodeJS.ProcessEnv = { ...process.env, STREETWATCH_EDGE_OPS_TOKEN: 'ops-token-0123456789abcdef', SW_EVIDENCE_ACCESS_KEY_ID: 'LTAI-box', SW_EVIDENCE_SECRET_ACCESS_KEY: 'box-secret' };
   delete env.CAM_03_PASSWORD;
   const r = spawnSync(process.execPath, [MAIN, '--validate-config', EXAMPLE], { encoding: 'utf8', timeout: 30_000, env });
   t.equal(r.status, 1);
@@ -56,7 +56,7 @@ t.test('--validate-config rejects a bad file with exit 1 and one line per proble
       'colour: red',
       'http: { port: 70000 }',
       'outbox: { path: /tmp/o.db }',
-      'evidence: { dir: /tmp/ev }',
+      'evidence: { jpegQuality: 80 }',
       'detector: { modelDir: /m, inputSize: 8 }',
       'cameras:',
       '  - id: cam-1',
@@ -91,7 +91,7 @@ t.test('a duplicate camera id is reported even when every key is valid', async (
   const dir = await tempDir(t, 'edge-cfg');
   const file = join(dir, 'dup.json');
   const cam = { id: 'cam-1', source: { type: 'file', path: '/v.mp4' } };
-  await writeFile(file, JSON.stringify({ gatewayId: 'gw-1', outbox: { path: '/o' }, evidence: { dir: '/e' }, detector: { modelDir: '/m' }, cameras: [cam, cam] }));
+  await writeFile(file, JSON.stringify({ gatewayId: 'gw-1', outbox: { path: '/o' }, detector: { modelDir: '/m' }, cameras: [cam, cam] }));
   const r = runMain(['--validate-config', file]);
   t.equal(r.code, 1);
   t.match(r.stderr, /cameras\.1\.id: duplicates cameras\.0\.id \(cam-1\)/);

@@ -2,21 +2,17 @@
  * Who may ask the edge ops server: loopback by default; bound elsewhere only with a token, which
  * every route but the probes then needs. Over real HTTP from a non-loopback address of this host.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { networkInterfaces, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { networkInterfaces } from 'node:os';
 import { Writable } from 'node:stream';
 import t from 'tap';
 import { ConfigError, createLogger, createRegistry, listen } from '@streetwatch/platform';
 import { parseGatewayConfig } from '../../src/config/parse.js';
 import { EDGE_REDACT_PATHS } from '../../src/config/secrets.js';
-import { EvidenceStore } from '../../src/evidence/store.js';
 import { createEdgeOpsServer } from '../../src/ops/server.js';
 
 const base = {
   gatewayId: 'gw-1',
   outbox: { path: '/var/lib/sw/outbox.db' },
-  evidence: { dir: '/var/lib/sw/evidence' },
   detector: { modelDir: '/models' },
   cameras: [{ id: 'cam-1', source: { type: 'file', path: '/v.mp4' } }],
 };
@@ -43,7 +39,7 @@ t.test('the ops server binds loopback by default; any other address needs a toke
   t.match(parseGatewayConfig(base).http, { host: '127.0.0.1', port: 8080 });
   t.equal(parseGatewayConfig(base).http.token, undefined);
   t.same(problems({ ...base, http: { host: '0.0.0.0' } }), [
-    'gw.yaml: http.host: 0.0.0.0 is not loopback: set http.tokenFile or http.tokenEnv (a bearer token for /status, /metrics and evidence), or bind 127.0.0.1',
+    'gw.yaml: http.host: 0.0.0.0 is not loopback: set http.tokenFile or http.tokenEnv (a bearer token for /status and /metrics), or bind 127.0.0.1',
   ]);
   t.same(problems({ ...base, http: { host: '0.0.0.0', tokenEnv: 'EDGE_OPS_TOKEN' } }), ['gw.yaml: http.tokenEnv: environment variable EDGE_OPS_TOKEN is not set']);
   t.same(problems({ ...base, http: { host: '0.0.0.0', tokenEnv: 'EDGE_OPS_TOKEN' } }, { EDGE_OPS_TOKEN: 'short' }), ['gw.yaml: http.tokenEnv: the token must be at least 16 characters']);
@@ -56,17 +52,12 @@ t.test('the ops server binds loopback by default; any other address needs a toke
 const host = outsideAddress() ?? '';
 const noOutside = host === '' ? 'this host has no non-loopback IPv4 address to call from' : false;
 
-t.test('bound beyond loopback, /status, /metrics and evidence need the token; /healthz and /readyz do not', { skip: noOutside }, async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'sw-edge-ops-'));
-  const evidence = new EvidenceStore({ dir, maxBytes: 10_000_000, maxAgeMs: 3_600_000 });
-  await evidence.start();
+t.test('bound beyond loopback, /status and /metrics need the token; /healthz and /readyz do not; no picture is served, token or not', { skip: noOutside }, async (t) => {
   const lines: string[] = [];
   const log = createLogger({ name: 'edge-ops-test', level: 'debug', redact: EDGE_REDACT_PATHS, destination: new Writable({ write: (c, _e, cb) => void (lines.push(String(c)), cb()) }) });
-  const app = await createEdgeOpsServer({ registry: createRegistry('edge-ops-test'), log, evidence, readiness: {}, status: () => ({ cameras: [] }), token: TOKEN });
+  const app = await createEdgeOpsServer({ registry: createRegistry('edge-ops-test'), log, readiness: {}, status: () => ({ cameras: [] }), token: TOKEN });
   t.teardown(async () => {
     await app.close();
-    await evidence.close();
-    rmSync(dir, { recursive: true, force: true });
   });
   const address = await listen(app, { host: '0.0.0.0', port: 0 });
   const port = new URL(address).port;
@@ -85,7 +76,7 @@ t.test('bound beyond loopback, /status, /metrics and evidence need the token; /h
   const metrics = await get('/metrics', TOKEN);
   t.equal(metrics.status, 200);
   t.match(metrics.body, /# TYPE/);
-  t.equal((await get('/evidence/0b8f3c1e-4a44-4a3f-9a51-6d7f7d1c2a10.jpg', TOKEN)).status, 404, 'with the token: the route itself answers');
+  t.equal((await get('/evidence/0b8f3c1e-4a44-4a3f-9a51-6d7f7d1c2a10.jpg', TOKEN)).status, 404, 'with the token: no evidence route (pictures go to the object store)');
   t.equal((await get('/healthz')).status, 200, 'probes need no token');
   t.equal((await get('/healthz?x=1')).status, 200);
   for (const sneaky of ['/healthz/../metrics', '//metrics', '/metrics?/healthz', '/nope']) t.equal((await get(sneaky)).status, 401, `${sneaky}: token first`);

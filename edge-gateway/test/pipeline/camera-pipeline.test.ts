@@ -4,6 +4,7 @@
  * sampler's ring. The scene: a frame of parking.mp4 with the car on the road, repeated (a quiet
  * street), so the motion gate only lets the detector run every maxIdleSeconds.
  */
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { createRegistry, type Registry } from '@streetwatch/platform';
 import { validate, type CameraHealth, type DetectionEvent } from '@streetwatch/schemas';
@@ -11,7 +12,6 @@ import sharp from 'sharp';
 import t from 'tap';
 import { analyticsFor, parseGatewayConfig } from '../../src/config/parse.js';
 import type { AnalyticsConfig } from '../../src/config/schema.js';
-import { EvidenceStore } from '../../src/evidence/store.js';
 import type { Frame } from '../../src/frame.js';
 import { Outbox } from '../../src/outbox/index.js';
 import { CameraPipeline } from '../../src/pipeline/camera-pipeline.js';
@@ -33,7 +33,7 @@ const quiet = (n: number): Frame[] => Array.from({ length: n }, (_, i) => ({ ...
 const raw = parseGatewayConfig({
   gatewayId: 'gw-unit',
   outbox: { path: ':memory:' },
-  evidence: { dir: '/unused' },
+  evidence: {},
   detector: { modelDir: await modelDir(), backend: 'wasm' },
   analytics: { motion: { maxIdleSeconds: 3 }, tracker: { stationaryWindowSeconds: 2 } },
   cameras: [
@@ -54,7 +54,6 @@ interface Harness {
   outbox: Outbox;
   registry: Registry;
   logs: LogCapture;
-  evidenceDir: string;
   detections(): DetectionEvent[];
   health(): CameraHealth[];
 }
@@ -63,20 +62,16 @@ async function harness(t: Teardown, frames: Frame[], model = { name: 'centernet'
   const dir = await tempDir(t, 'edge-pipeline');
   const logs = captureLog('debug');
   const registry = createRegistry('edge-pipeline-test');
-  const outbox = new Outbox({ path: ':memory:', maxBytes: 1 << 20, maxAgeSeconds: 3600, lowWatermark: 0.9, maxRejected: 10 }, { log: logs.log, registry });
+  const outbox = new Outbox({ path: join(dir, 'outbox.db'), maxBytes: 1 << 20, maxPictureBytes: 1 << 24, maxAgeSeconds: 3600, lowWatermark: 0.9, maxRejected: 10 }, { log: logs.log, registry });
   outbox.start();
   t.teardown(() => outbox.close());
-  const evidenceDir = join(dir, 'evidence');
-  const store = new EvidenceStore({ dir: evidenceDir, maxBytes: 1 << 24, maxAgeMs: 3_600_000 });
-  await store.start();
-  t.teardown(() => store.close());
   const queue = new DetectorQueue(detector);
   let source: ArraySource | undefined;
   const pipeline = new CameraPipeline(camera, { ...analyticsFor(raw, camera), ...analytics }, {
     gatewayId: raw.gatewayId,
     model,
     detector: queue,
-    evidence: new EvidenceRecorder(store, { baseUrl: () => 'http://gw.test:8080', quality: 80 }),
+    evidence: new EvidenceRecorder({ prefix: 'edge/gw-unit/', quality: 80 }),
     sink: outbox,
     metrics: pipelineMetrics(registry),
     log: logs.log,
@@ -91,13 +86,16 @@ async function harness(t: Teardown, frames: Frame[], model = { name: 'centernet'
     outbox,
     registry,
     logs,
-    evidenceDir,
     detections: () => records('detections') as DetectionEvent[],
     health: () => records('cameraHealth') as CameraHealth[],
   };
 }
 
-const evidenceId = (url: string | undefined): string => url?.replace('http://gw.test:8080/evidence/', '').replace('.jpg', '') ?? '';
+/** The queued picture an event's evidence names (pictures wait in the outbox for the uploader). */
+function pictureOf(h: Harness, ev: DetectionEvent['evidence']): Buffer | undefined {
+  const key = ev !== undefined && 'key' in ev ? ev.key : undefined;
+  return h.outbox.peekPictures(1000).find((p) => p.key === key)?.body;
+}
 
 t.test('on a quiet street the detector runs only every maxIdleSeconds, yet the rules step on every frame', async (t) => {
   const h = await harness(t, quiet(8));
@@ -114,7 +112,11 @@ t.test('on a quiet street the detector runs only every maxIdleSeconds, yet the r
   t.equal(start.startedAt, new Date(T0).toISOString(), 'dwell counted from when the car was first seen standing');
   t.match(start, { phase: 'start', type: 'illegal_parking', gatewayId: 'gw-unit', cameraId: 'cam-q', zoneId: 'P1', gridId: 'grid-3', shopId: 'shop-7' });
   t.match(start.model, { name: 'centernet', version: 'test' });
-  t.ok(start.evidence?.url.startsWith('http://gw.test:8080/evidence/'));
+  const ev = start.evidence;
+  t.ok(ev !== undefined && 'key' in ev && /^edge\/gw-unit\/\d{4}-\d\d-\d\d\/[0-9a-f-]{36}\.jpg$/.test(ev.key), 'evidence named by its object key under the box prefix');
+  const pic = pictureOf(h, ev);
+  t.ok(pic, 'its picture is queued in the outbox with the event');
+  if (pic && ev) t.equal(createHash('sha256').update(pic).digest('hex'), ev.sha256, 'the sha256 in the event is the queued picture\'s');
   t.equal(stats.events.start, 1);
   t.equal(stats.openViolations, 1);
   t.equal(h.health().length, 1, 'the online transition is in the outbox too');
@@ -127,8 +129,9 @@ t.test('the evidence is rendered while the frame is valid (the ring slot is zero
   h.pipeline.start();
   await waitFor(() => h.source.status().state === 'ended', { timeoutMs: 30_000, what: 'the frames' });
   const start = h.detections()[0];
-  const path = join(h.evidenceDir, `${evidenceId(start?.evidence?.url)}.jpg`);
-  const stats = await sharp(path).stats();
+  const pic = pictureOf(h, start?.evidence);
+  if (!pic) return t.fail('a queued picture');
+  const stats = await sharp(pic).stats();
   const mean = stats.channels.reduce((s, c) => s + c.mean, 0) / stats.channels.length;
   t.ok(mean > 40, `the JPEG shows the street (mean level ${mean.toFixed(0)}), not a zeroed buffer`);
 });

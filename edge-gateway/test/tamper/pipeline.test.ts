@@ -12,7 +12,6 @@ import { validate, type CameraHealth, type DetectionEvent } from '@streetwatch/s
 import sharp from 'sharp';
 import t from 'tap';
 import { analyticsFor, parseGatewayConfig } from '../../src/config/parse.js';
-import { EvidenceStore } from '../../src/evidence/store.js';
 import type { Frame } from '../../src/frame.js';
 import { Outbox } from '../../src/outbox/index.js';
 import { CameraPipeline } from '../../src/pipeline/camera-pipeline.js';
@@ -37,7 +36,7 @@ const frames: Frame[] = Array.from({ length: 20 }, (_, i) => ({ ...still, seq: i
 const raw = parseGatewayConfig({
   gatewayId: 'gw-tamper',
   outbox: { path: ':memory:' },
-  evidence: { dir: '/unused' },
+  evidence: {},
   detector: { modelDir: await modelDir(), backend: 'wasm' },
   analytics: { motion: { maxIdleSeconds: 3 }, tracker: { stationaryWindowSeconds: 2 }, tamper: { learnSeconds: 3, dwellSeconds: 3, clearSeconds: 2 } },
   cameras: [
@@ -55,19 +54,16 @@ t.test('a covered camera: tampered health event, its open violation ends (camera
   const dir = await tempDir(t, 'edge-tamper');
   const logs = captureLog('debug');
   const registry = createRegistry('edge-tamper-test');
-  const outbox = new Outbox({ path: ':memory:', maxBytes: 1 << 20, maxAgeSeconds: 3600, lowWatermark: 0.9, maxRejected: 10 }, { log: logs.log, registry });
+  const outbox = new Outbox({ path: join(dir, 'outbox.db'), maxBytes: 1 << 20, maxPictureBytes: 1 << 24, maxAgeSeconds: 3600, lowWatermark: 0.9, maxRejected: 10 }, { log: logs.log, registry });
   outbox.start();
   t.teardown(() => outbox.close());
-  const store = new EvidenceStore({ dir: join(dir, 'evidence'), maxBytes: 1 << 24, maxAgeMs: 3_600_000 });
-  await store.start();
-  t.teardown(() => store.close());
   let source: ArraySource | undefined;
   const tampered: string[] = [];
   const pipeline = new CameraPipeline(camera, analyticsFor(raw, camera), {
     gatewayId: raw.gatewayId,
     model: { name: 'centernet', version: 'test' },
     detector: new DetectorQueue(detector),
-    evidence: new EvidenceRecorder(store, { baseUrl: () => 'http://gw.test:8080', quality: 80 }),
+    evidence: new EvidenceRecorder({ prefix: 'edge/gw-tamper/', quality: 80 }),
     sink: outbox,
     metrics: pipelineMetrics(registry),
     log: logs.log,
@@ -98,7 +94,10 @@ t.test('a covered camera: tampered health event, its open violation ends (camera
   t.match(end, { phase: 'end', endReason: 'camera_tampered', violationId: start?.violationId, eventTime: new Date(T0 + 9000).toISOString() });
   t.ok(validate('DetectionEvent', end).ok);
   t.not(end?.evidence?.sha256, start?.evidence?.sha256, 'the end shows the covered view');
-  const pic = await sharp(join(dir, 'evidence', `${end?.evidence?.url.split('/').pop()}`)).stats();
+  const endKey = end?.evidence !== undefined && 'key' in end.evidence ? end.evidence.key : '';
+  const endPicture = outbox.peekPictures(1000).find((p) => p.key === endKey)?.body;
+  if (!endPicture) return t.fail('the end picture is queued in the outbox');
+  const pic = await sharp(endPicture).stats();
   t.ok(pic.channels[0]!.stdev < 30, 'the end picture is the flat covered view');
   t.match(again, { phase: 'start', zoneId: 'P1' }, 'the car is a new violation after the view came back');
   t.not(again?.violationId, start?.violationId);

@@ -59,7 +59,7 @@ const STAGES = [
   { id: 'work order', who: 'alert-router', logs: ['router'], what: 'a dispatched work order for the alert on Kafka' },
   { id: 'delivery', who: 'alert-router channels', logs: ['router', 'webhook'], what: `the alert delivered on ${CHANNELS.join(', ')} (and received by the webhook receiver)` },
   { id: 'api', who: 'alert-router API', logs: ['router'], what: 'the work order readable through the REST API with the demo token' },
-  { id: 'evidence', who: 'edge-gateway evidence server', logs: ['gateway'], what: 'the evidence JPEG served by the gateway' },
+  { id: 'evidence', who: 'evidence store + router link', logs: ['gateway', 'router'], what: 'the evidence JPEG through a signed link (uploaded by the gateway, served by the router)' },
 ];
 
 const st = {
@@ -212,18 +212,27 @@ async function checks() {
         progress('API', `GET /api/work-orders/${st.workOrder.workOrderId} → 200: #${wo.number ?? '?'} ${wo.status}, "${wo.title}"`);
       }
     }
-    if (st.alert && st.evidence === undefined) {
-      const start = st.starts.get(st.alert.violationIds[0] ?? '');
-      const url = st.alert.evidence[0]?.url ?? start?.evidence?.url;
-      if (url) {
+    if (st.workOrder && st.evidence === undefined) {
+      // the picture, as a department sees it: a short-lived signed link the router issues for this
+      // user and work order, served by the router from the evidence store (each view audited)
+      const issued = await fetch(`${routerUrl}/api/work-orders/${encodeURIComponent(st.workOrder.workOrderId)}/evidence/0/link`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${o.token}` },
+        signal: AbortSignal.timeout(5000),
+      }).catch((e) => ({ status: 0, error: e }));
+      if (issued.status === 200) {
+        const { url } = await issued.json();
         const res = await fetch(url, { signal: AbortSignal.timeout(5000) }).catch((e) => ({ status: 0, error: e }));
         if (res.status === 200) {
           const bytes = (await res.arrayBuffer()).byteLength;
           st.evidence = { url, bytes, type: res.headers.get('content-type') };
-          progress('evidence', `${url} → 200 ${st.evidence.type}, ${Math.round(bytes / 1024)} kB`);
-        } else if (res.status === 404) {
-          return fail('evidence', `${url} answered 404`);
-        }
+          progress('evidence', `${url} → 200 ${st.evidence.type}, ${Math.round(bytes / 1024)} kB (signed link, from the evidence store)`);
+        } else if (res.status !== 404) {
+          // 404 SW_ROUTER_EVIDENCE_PENDING: the box has not uploaded it yet; asked again next round
+          return fail('evidence', `${url} answered ${res.status}`);
+        } else await res.arrayBuffer().catch(() => undefined);
+      } else if (issued.status !== 0 && issued.status !== 404) {
+        return fail('evidence', `POST .../evidence/0/link answered ${issued.status}`);
       }
     }
   } finally {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { iso } from '@streetwatch/platform';
-import type { Alert, EvidenceRef } from '@streetwatch/schemas';
+import { evidenceLocator, type Alert, type EvidenceRef } from '@streetwatch/schemas';
 import type { RuleSpec } from '../config/load.js';
 import { renderTitle, type TemplateValues } from './template.js';
 import type { ViolationRef } from './types.js';
@@ -41,10 +41,10 @@ export function siteOf(refs: readonly ViolationRef[], shopId?: string): Alert['s
 
 export function evidenceOf(refs: readonly ViolationRef[]): EvidenceRef[] {
   const out: EvidenceRef[] = [];
-  const urls = new Set<string>();
+  const seen = new Set<string>();
   for (const r of refs) {
-    if (r.ev && !urls.has(r.ev.url)) {
-      urls.add(r.ev.url);
+    if (r.ev && !seen.has(evidenceLocator(r.ev))) {
+      seen.add(evidenceLocator(r.ev));
       out.push(r.ev);
       if (out.length >= 20) break;
     }

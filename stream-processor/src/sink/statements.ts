@@ -20,7 +20,8 @@ export function detectionRows(rows: readonly DetectionEvent[]): SinkRows {
 
 /**
  * Detection rows go in as one JSON array, the messages' own texts: PostgreSQL's json_to_recordset
- * picks the columns (no per-column arrays to build and escape in JavaScript).
+ * picks the columns (no per-column arrays to build and escape in JavaScript). `evidence_url` holds the
+ * picture's reference: its object key in the evidence store (or, from gateways before the store, their URL).
  */
 export function detectionInsert(chunks: readonly SinkRows[], rollup: boolean): Statement {
   const insert = `INSERT INTO detection_events (event_id, event_time, violation_id, phase, type, gateway_id, camera_id, zone_id,
@@ -28,7 +29,7 @@ export function detectionInsert(chunks: readonly SinkRows[], rollup: boolean): S
       evidence_url, evidence_sha256)
     SELECT r."eventId", r."eventTime", r."violationId", r.phase, r.type, r."gatewayId", r."cameraId", r."zoneId",
       r."siteId", r."gridId", r."communityId", r."shopId", r."objectClass", r.score, r."dwellSeconds", r."startedAt",
-      r."processedAt", r."endReason", r.evidence->>'url', r.evidence->>'sha256'
+      r."processedAt", r."endReason", COALESCE(r.evidence->>'key', r.evidence->>'url'), r.evidence->>'sha256'
     FROM json_to_recordset($1::json) AS r("eventId" text, "eventTime" timestamptz, "violationId" text, phase text, type text,
       "gatewayId" text, "cameraId" text, "zoneId" text, "siteId" text, "gridId" text, "communityId" text, "shopId" text,
       "objectClass" text, score real, "dwellSeconds" real, "startedAt" timestamptz, "processedAt" timestamptz,

@@ -288,6 +288,21 @@
 
   const isLate = (o) => !!o.deadline && Date.parse(o.deadline.at) < Date.now();
 
+  // The picture: a short-lived link the router issues for this user and this order (each view is
+  // audited); asked for when the card is drawn, so it is fresh when the image loads.
+  function evidenceBox(o, ev) {
+    const note = (text) => el('span', { class: 'noimg', text });
+    const box = el('div', { class: 'evidence' },
+      note(!ev ? '无图片 No picture' : ev.stored ? '加载中 Loading…' : '图片留在前端设备 Picture stayed on the edge box'),
+      ev && ev.cameraId ? el('span', { class: 'cam', text: ev.cameraId }) : null);
+    if (!ev || !ev.stored) return box;
+    api('POST', `/api/work-orders/${encodeURIComponent(o.id)}/evidence/${ev.index}/link?channel=console`).then((r) => {
+      const img = el('img', { src: r.url, alt: '证据图片 evidence', onerror: (e) => e.currentTarget.closest('a').replaceWith(note('图片无法加载 Picture unavailable')) });
+      box.firstChild.replaceWith(el('a', { href: r.url, target: '_blank', rel: 'noopener noreferrer' }, img));
+    }).catch((err) => box.firstChild.replaceWith(note(err.code === 'SW_ROUTER_EVIDENCE_PENDING' ? '图片上传中 Picture on its way' : '图片无法加载 Picture unavailable')));
+    return box;
+  }
+
   function renderCard(o) {
     const ev = o.evidence[0];
     const site = o.site;
@@ -324,10 +339,7 @@
       class: `card wo${fresh ? ' fresh' : ''}${isLate(o) ? ' overdue' : ''}${waiting ? ' queued' : ''}`, 'data-id': o.id, 'data-status': o.status,
       'data-version': String(o.version), 'data-late': String(isLate(o)), 'data-queued': String(!!waiting),
     },
-    el('div', { class: 'evidence' },
-      ev ? el('a', { href: ev.url, target: '_blank', rel: 'noopener' }, el('img', { src: ev.url, alt: '证据图片 evidence', loading: 'lazy', onerror: (e) => e.currentTarget.replaceWith(el('span', { class: 'noimg', text: '图片无法加载 Picture unavailable' })) }))
-        : el('span', { class: 'noimg', text: '无图片 No picture' }),
-      ev && ev.cameraId ? el('span', { class: 'cam', text: ev.cameraId }) : null),
+    evidenceBox(o, ev),
     el('div', { class: 'body' },
       el('div', { class: 'row1' },
         el('span', { class: 'type' }, L.type[o.type] ? L.type[o.type][0] : o.type, el('small', { text: L.type[o.type] ? L.type[o.type][1] : '' })),
