@@ -91,7 +91,7 @@ async function step(cameras: RtspCamera[], backend: 'tensorflow' | 'wasm', fps: 
     http: { host: '127.0.0.1', port: 0 },
     kafka: { brokers },
     outbox: { path: join(dir, 'outbox.db') },
-    evidence: { dir: join(dir, 'evidence') },
+    evidence: {},
     detector: { modelDir, backend },
     cameras: cameras.slice(0, n).map((c, i) => ({
       id: `cam-${String(i + 1).padStart(2, '0')}`,

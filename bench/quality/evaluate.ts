@@ -20,7 +20,6 @@ import {
   CameraPipeline,
   DetectorQueue,
   EvidenceRecorder,
-  EvidenceStore,
   parseGatewayConfig,
   pipelineMetrics,
   type OutboxRecord,
@@ -135,7 +134,7 @@ export async function evaluateScene(scene: Scene, fps: number, opts: EvaluateOpt
     {
       gatewayId: 'gw-quality',
       outbox: { path: ':memory:' },
-      evidence: { dir: join(work, 'evidence') },
+      evidence: { jpegQuality: 70 },
       detector: { modelDir: '/unused-the-queue-is-given' },
       ...(opts.analytics && { analytics: opts.analytics }),
       cameras: [
@@ -151,8 +150,6 @@ export async function evaluateScene(scene: Scene, fps: number, opts: EvaluateOpt
   );
   const camera = config.cameras[0];
   if (!camera) throw new Error('no camera');
-  const store = new EvidenceStore({ dir: join(work, 'evidence'), maxBytes: 1 << 28, maxAgeMs: 3_600_000 });
-  await store.start();
   const records: OutboxRecord[] = [];
   const registry = new Registry();
   let ended!: () => void;
@@ -161,7 +158,7 @@ export async function evaluateScene(scene: Scene, fps: number, opts: EvaluateOpt
     gatewayId: config.gatewayId,
     model: { name: 'centernet', version: 'quality' },
     detector: opts.detector,
-    evidence: new EvidenceRecorder(store, { baseUrl: () => 'http://gw.quality', quality: 70 }),
+    evidence: new EvidenceRecorder({ prefix: 'edge/quality/', quality: 70 }),
     sink: { append: (rs) => records.push(...rs) },
     metrics: pipelineMetrics(registry),
     log,
@@ -174,7 +171,6 @@ export async function evaluateScene(scene: Scene, fps: number, opts: EvaluateOpt
     await pipeline.stop();
     await pipeline.closeViolations();
   } finally {
-    await store.close();
     rmSync(work, { recursive: true, force: true });
   }
   const stats = pipeline.stats();
