@@ -13,7 +13,7 @@ import t from 'tap';
 import { TamperConfigSchema, type TamperConfig } from '../../src/tamper/config.js';
 import { TamperDetector, type TamperTransition } from '../../src/tamper/detector.js';
 import { defaultScenesDir } from '../support/video.js';
-import { greyFrames, T0 } from './fixtures.js';
+import { greyFrames, T0 } from './fixtures/scenes.js';
 
 const script = resolve(dirname(fileURLToPath(import.meta.url)), '../../../examples/scenes/make-tamper-scenes.sh');
 const dir = execFileSync('bash', [script, defaultScenesDir()], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim().split('\n').pop() as string;
