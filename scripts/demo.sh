@@ -1,25 +1,34 @@
 #!/usr/bin/env bash
-# The demo (README: `npm run demo`): camera → edge gateway → Kafka → stream processor → alert →
-# alert router → work order, on this machine, with real components.
+# The demo (README: `npm run demo`): cameras → edge gateway → Kafka → stream processor → alerts →
+# alert router → work orders, on this machine, with real components.
 #
 # On a fresh machine it installs what is missing (npm ci, the local Kafka + PostgreSQL stack and
 # its Debian packages, the build, the detection model, the scenes), then starts:
-#   an RTSP test camera (Hikvision paths, digest auth) looping examples' parking.mp4,
-#   a webhook receiver, the alert router, the stream processor and the edge gateway
+#   four RTSP test cameras (Hikvision paths, digest auth), each looping one detection-quality scene
+#   (parking, dumping, shopfront spillover, street vendor), Prometheus (Debian) scraping every
+#   service with the project's rules, a webhook receiver, the alert router, the stream processor
+#   and the edge gateway
 # with the configs in examples/demo/ (rendered into .stack/demo/config/), and prints the story of
-# the first violation as it goes through the chain. Logs and pids: .stack/demo/.
+# each type's first violation as it goes through the chain. Logs and pids: .stack/demo/.
 #
 # Each run is isolated on the shared stack: its own topic prefix `demo-<run>.`, consumer groups and
 # database `streetwatch_demo_<run>`, removed when the demo stops (DEMO_KEEP=1 keeps them until the
 # next run). One demo at a time (lock .stack/demo/lock).
 #
 # Environment (all optional):
-#   DEMO_ONCE=1        stop after the story (exit 0), non-zero naming the stage that did not deliver
-#   DEMO_TIMEOUT=180   seconds the chain may take, from the router's start to the complete story
+#   DEMO_ONCE=1        stop after the four stories (exit 0), non-zero naming the stage that did
+#                      not deliver and the types still missing there
+#   DEMO_TIMEOUT=180   seconds the chain may take, from the router's start to the complete stories
+#   DEMO_HOLD_FILE=F   with DEMO_ONCE=1: after the stories, keep everything running until file F
+#                      exists (at most DEMO_HOLD_TIMEOUT=300 s), then stop as usual; for checks
+#                      against the live pipeline (deploy/test/demo.test.ts)
 #   DEMO_KEEP=1        keep the run's topics and database after stopping
 #   DEMO_TOKEN         the demo user's API/console token (default: random per run)
-#   DEMO_{ROUTER,GATEWAY,PROCESSOR,RTSP,WEBHOOK}_PORT   pin a port (default 8090, 8080, 9464,
-#                      8554, 8099, or a free one when that is busy)
+#   DEMO_CAMERA_MINUTES=10  length of each camera's pre-encoded loop; at its end the camera ends the
+#                      stream (as a camera restarting does) and the gateway reconnects
+#   DEMO_{ROUTER,GATEWAY,PROCESSOR,WEBHOOK,PROMETHEUS}_PORT, DEMO_RTSP_{PARK,DUMP,SPILL,VENDOR}_PORT
+#                      pin a port (default 8090, 8080, 9464, 8099, 9090, 8554-8557, or a free one
+#                      when that is busy)
 # shellcheck disable=SC2317  # cleanup/on_signal/stop_one run from traps
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -56,11 +65,18 @@ npx tsc -b || die "the build failed (npx tsc -b): see the errors above"
 say "model and scenes"
 MODEL_DIR=$(bash edge-gateway/scripts/fetch-model.sh | tail -n1)
 bash edge-gateway/scripts/convert-savedmodel.sh >/dev/null || echo "no SavedModel: the detector runs op by op"
-SCENES=$(bash examples/scenes/make-scenes.sh | tail -n1)
-VIDEO="$SCENES/parking.mp4"
-[ -s "$VIDEO" ] || die "no scene $VIDEO (examples/scenes/make-scenes.sh)"
+# camera → the quality scene it loops (examples/scenes/quality/<scene>.json: recipe, zones, truth)
+CAMERAS=(cam-01 cam-02 cam-03 cam-04)
+CAMERA_SCENES=(park-basic dump-basic spill-basic vendor-basic)
+CAMERA_PORTS=(PARK DUMP SPILL VENDOR)
+SCENES=$(bash examples/scenes/make-quality-scenes.sh "${CAMERA_SCENES[@]}" | tail -n1)
+for sc in "${CAMERA_SCENES[@]}"; do
+  [ -s "$SCENES/$sc.mp4" ] || die "no scene $SCENES/$sc.mp4 (examples/scenes/make-quality-scenes.sh)"
+done
+PROMETHEUS=$(command -v prometheus || true)
+[ -n "$PROMETHEUS" ] || die "no prometheus on PATH: install the Debian package prometheus (deploy/local/system-deps.txt; stack.sh up installs it)"
 echo "model $MODEL_DIR"
-echo "video $VIDEO"
+echo "scenes $SCENES (${CAMERA_SCENES[*]})"
 
 # ---- one demo at a time; leftovers of a killed run go first ------------------------------------
 mkdir -p "$DEMO_DIR/pids"
@@ -95,8 +111,10 @@ STREETWATCH_DEMO_TOKEN=${DEMO_TOKEN:-demo-$(od -An -tx1 -N12 /dev/urandom | tr -
 DEMO_EVIDENCE_SIGNING_KEY=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
 export DEMO_CAMERA_PASSWORD DEMO_WEBHOOK_SECRET STREETWATCH_DEMO_TOKEN DEMO_EVIDENCE_SIGNING_KEY
 (umask 077 && printf '%s\n' "$STREETWATCH_DEMO_TOKEN" >"$DEMO_DIR/token")
-eval "$(node "$ex/lib/ports.mjs" ROUTER=8090 GATEWAY=8080 PROCESSOR=9464 RTSP=8554 WEBHOOK=8099)"
-export DEMO_ROUTER_PORT DEMO_GATEWAY_PORT DEMO_PROCESSOR_PORT DEMO_RTSP_PORT DEMO_WEBHOOK_PORT
+eval "$(node "$ex/lib/ports.mjs" ROUTER=8090 GATEWAY=8080 PROCESSOR=9464 WEBHOOK=8099 PROMETHEUS=9090 \
+  RTSP_PARK=8554 RTSP_DUMP=8555 RTSP_SPILL=8556 RTSP_VENDOR=8557)"
+export DEMO_ROUTER_PORT DEMO_GATEWAY_PORT DEMO_PROCESSOR_PORT DEMO_WEBHOOK_PORT DEMO_PROMETHEUS_PORT \
+  DEMO_RTSP_PARK_PORT DEMO_RTSP_DUMP_PORT DEMO_RTSP_SPILL_PORT DEMO_RTSP_VENDOR_PORT
 
 NAMES=()
 PIDS=()
@@ -129,6 +147,7 @@ grace_of() {
   gateway) echo 12 ;;
   router) echo 20 ;;
   processor) echo 15 ;;
+  prometheus) echo 10 ;;
   *) echo 5 ;;
   esac
 }
@@ -203,6 +222,10 @@ say "configs (examples/demo → $DEMO_DIR/config)"
 for c in gateway processor router; do
   node "$ex/lib/render.mjs" "$ex/$c.yaml" "$DEMO_DIR/config/$c.yaml"
 done
+# Prometheus: every service of this run, the project's recording and alerting rules
+node "$ex/lib/prometheus.mjs" "$DEMO_DIR/config/prometheus" "$root/deploy/monitoring/prometheus/rules"
+"$(dirname "$PROMETHEUS")/promtool" check config "$DEMO_DIR/config/prometheus/prometheus.yml" >/dev/null ||
+  die "the demo's Prometheus config does not pass promtool check config ($DEMO_DIR/config/prometheus)"
 node edge-gateway/dist/main.js --validate-config "$DEMO_DIR/config/gateway.yaml"
 node stream-processor/dist/main.js --validate-config "$DEMO_DIR/config/processor.yaml"
 node alert-router/dist/main.js --validate-config "$DEMO_DIR/config/router.yaml"
@@ -219,10 +242,25 @@ export PGDATABASE=$DB STREETWATCH_TOPIC_PREFIX=$DEMO_TOPIC_PREFIX
 echo "database $DB; topics demo-$RUN.streetwatch.*"
 
 say "services"
-start_bg rtsp-camera /usr/bin/python3 "$root/edge-gateway/testkit/rtsp-server.py" \
-  --port "$DEMO_RTSP_PORT" --video "$VIDEO" --user admin --password "$DEMO_CAMERA_PASSWORD" --cache-dir "$CACHE/rtsp-cache"
-wait_ready rtsp-camera 180 --line '^READY '
-echo "  camera: rtsp://127.0.0.1:$DEMO_RTSP_PORT/Streaming/Channels/102 (digest auth, user admin)"
+# The cameras serve pre-encoded copies of their scenes (made once, cached): a real camera's encoder
+# is not the box's CPU. The first run spends a minute or so making them.
+for i in "${!CAMERAS[@]}"; do
+  port_var="DEMO_RTSP_${CAMERA_PORTS[$i]}_PORT"
+  start_bg "rtsp-${CAMERAS[$i]}" /usr/bin/python3 "$root/edge-gateway/testkit/rtsp-server.py" \
+    --port "${!port_var}" --video "$SCENES/${CAMERA_SCENES[$i]}.mp4" --user admin --password "$DEMO_CAMERA_PASSWORD" \
+    --cache-dir "$CACHE/rtsp-cache" --passthrough --passthrough-minutes "${DEMO_CAMERA_MINUTES:-10}"
+done
+for i in "${!CAMERAS[@]}"; do
+  port_var="DEMO_RTSP_${CAMERA_PORTS[$i]}_PORT"
+  wait_ready "rtsp-${CAMERAS[$i]}" 300 --line '^READY '
+  echo "  ${CAMERAS[$i]}: rtsp://127.0.0.1:${!port_var}/Streaming/Channels/102 (digest auth, user admin) looping ${CAMERA_SCENES[$i]}"
+done
+
+start_bg prometheus "$PROMETHEUS" --config.file="$DEMO_DIR/config/prometheus/prometheus.yml" \
+  --storage.tsdb.path="$RUN_DIR/prometheus" --web.listen-address="127.0.0.1:$DEMO_PROMETHEUS_PORT" \
+  --storage.tsdb.retention.time=1d --log.level=warn
+wait_ready prometheus 60 --url "http://127.0.0.1:$DEMO_PROMETHEUS_PORT/-/ready"
+echo "  prometheus: http://127.0.0.1:$DEMO_PROMETHEUS_PORT (scrapes router, processor, gateway every 2 s)"
 
 start_bg webhook node "$ex/lib/webhook-receiver.mjs" "$DEMO_WEBHOOK_PORT" "$RUN_DIR/webhook-received.jsonl"
 wait_ready webhook 15 --line '^READY '
@@ -240,6 +278,11 @@ finish_story() {
     fi
     exit "$rc"
   fi
+  if [ "$ONCE" = 1 ] && [ -n "${DEMO_HOLD_FILE:-}" ]; then
+    echo "demo: holding until $DEMO_HOLD_FILE exists (at most ${DEMO_HOLD_TIMEOUT:-300} s)"
+    interruptible bash -c 'for ((i = 0; i < $2 * 4; i++)); do [ -e "$1" ] && exit 0; sleep 0.25; done; exit 1' _ "$DEMO_HOLD_FILE" "${DEMO_HOLD_TIMEOUT:-300}" ||
+      echo "demo: $DEMO_HOLD_FILE did not appear within ${DEMO_HOLD_TIMEOUT:-300} s; stopping"
+  fi
   if [ "$ONCE" = 1 ]; then echo "demo: complete"; else echo "demo: stopped"; fi
   exit 0
 }
@@ -250,7 +293,8 @@ start_bg router node "$root/alert-router/dist/main.js" --config "$DEMO_DIR/confi
 wait_ready router 90 --url "http://127.0.0.1:$DEMO_ROUTER_PORT/readyz"
 
 # The narrator reads the run's topics from the beginning (they exist once the router is up).
-story_args=(--prefix "$DEMO_TOPIC_PREFIX" --camera cam-03 --department demo-chengguan
+story_args=(--prefix "$DEMO_TOPIC_PREFIX" --cameras "$(IFS=,; echo "${CAMERAS[*]}")" --department demo-chengguan
+  --types illegal_parking,dumping,shopfront_spillover,street_vendor --prometheus-url "http://127.0.0.1:$DEMO_PROMETHEUS_PORT"
   --router-url "http://127.0.0.1:$DEMO_ROUTER_PORT" --token "$STREETWATCH_DEMO_TOKEN" --timeout "$TIMEOUT"
   --pid-dir "$DEMO_DIR/pids" --log-dir "$DEMO_DIR" --webhook-log "$RUN_DIR/webhook-received.jsonl"
   --t0 "$T0" --done-file "$RUN_DIR/story.done")
@@ -264,5 +308,5 @@ check_story
 start_bg gateway node "$root/edge-gateway/dist/main.js" --config "$DEMO_DIR/config/gateway.yaml"
 wait_ready gateway 90 --url "http://127.0.0.1:$DEMO_GATEWAY_PORT/healthz"
 
-say "the story (the car stops ~10 s into the clip; budget ${TIMEOUT} s)"
+say "the stories (each scene's object appears ~10 s into its clip; budget ${TIMEOUT} s)"
 finish_story
