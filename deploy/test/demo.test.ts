@@ -160,7 +160,7 @@ t.test(
     const hold = join(mkdtempSync(join(tmpdir(), 'sw-demo-hold-')), 'release');
     t.teardown(() => rmSync(dirname(hold), { recursive: true, force: true }));
     const output = { stdout: '' };
-    const done = runDemo(t, { DEMO_TIMEOUT: '150', DEMO_HOLD_FILE: hold, DEMO_HOLD_TIMEOUT: '150' }, 420_000, output);
+    const done = runDemo(t, { DEMO_TIMEOUT: '180', DEMO_HOLD_FILE: hold, DEMO_HOLD_TIMEOUT: '150' }, 420_000, output);
     const held = await Promise.race([
       waitFor('the demo holding after its stories', () => /^demo: holding until /m.test(output.stdout), { timeoutMs: 400_000, intervalMs: 500 }).then(() => true),
       done.then(() => false),

@@ -18,7 +18,7 @@
  * (the list must stay true).
  */
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { parse } from 'yaml';
@@ -271,7 +271,7 @@ export function describe(v: Verdict): string {
 }
 
 // ---- by hand --------------------------------------------------------------------------------------
-if (process.argv[1] && import.meta.filename === process.argv[1]) {
+if (process.argv[1] && import.meta.filename === resolve(process.argv[1])) {
   const { values } = parseArgs({ options: { prometheus: { type: 'string' }, database: { type: 'string' }, all: { type: 'boolean', default: false } } });
   if (!values.prometheus) {
     process.stderr.write('usage: live-queries.ts --prometheus <url> [--database <name>] [--all]\n');

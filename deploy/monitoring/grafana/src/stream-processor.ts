@@ -25,7 +25,6 @@ const panels: PanelSpec[] = [
     unit: 'ops',
     queries: [
       { expr: `sum by (topic) (rate(streetwatch_processor_events_total{${I}}[${RI}]))`, legend: '{{topic}}' },
-      { expr: `sum by (topic) (rate(streetwatch_kafka_consumed_total{job="stream-processor", ${I}}[${RI}]))`, legend: 'consumed {{topic}}' },
     ],
   },
   {
