@@ -280,6 +280,7 @@ finish_story() {
   fi
   if [ "$ONCE" = 1 ] && [ -n "${DEMO_HOLD_FILE:-}" ]; then
     echo "demo: holding until $DEMO_HOLD_FILE exists (at most ${DEMO_HOLD_TIMEOUT:-300} s)"
+    # shellcheck disable=SC2016  # $1 and $2 are the inner shell's arguments
     interruptible bash -c 'for ((i = 0; i < $2 * 4; i++)); do [ -e "$1" ] && exit 0; sleep 0.25; done; exit 1' _ "$DEMO_HOLD_FILE" "${DEMO_HOLD_TIMEOUT:-300}" ||
       echo "demo: $DEMO_HOLD_FILE did not appear within ${DEMO_HOLD_TIMEOUT:-300} s; stopping"
   fi
@@ -293,8 +294,10 @@ start_bg router node "$root/alert-router/dist/main.js" --config "$DEMO_DIR/confi
 wait_ready router 90 --url "http://127.0.0.1:$DEMO_ROUTER_PORT/readyz"
 
 # The narrator reads the run's topics from the beginning (they exist once the router is up).
-story_args=(--prefix "$DEMO_TOPIC_PREFIX" --cameras "$(IFS=,; echo "${CAMERAS[*]}")" --department demo-chengguan
-  --types illegal_parking,dumping,shopfront_spillover,street_vendor --prometheus-url "http://127.0.0.1:$DEMO_PROMETHEUS_PORT"
+camera_list=$(IFS=,; echo "${CAMERAS[*]}")
+type_list=illegal_parking,dumping,shopfront_spillover,street_vendor
+story_args=(--prefix "$DEMO_TOPIC_PREFIX" --cameras "$camera_list" --department demo-chengguan
+  --types "$type_list" --prometheus-url "http://127.0.0.1:$DEMO_PROMETHEUS_PORT"
   --router-url "http://127.0.0.1:$DEMO_ROUTER_PORT" --token "$STREETWATCH_DEMO_TOKEN" --timeout "$TIMEOUT"
   --pid-dir "$DEMO_DIR/pids" --log-dir "$DEMO_DIR" --webhook-log "$RUN_DIR/webhook-received.jsonl"
   --t0 "$T0" --done-file "$RUN_DIR/story.done")

@@ -210,7 +210,7 @@ async function main(): Promise<void> {
     const lines = readFileSync(webhookLog, 'utf8').split('\n');
     for (const l of lines.slice(webhookRead, -1)) {
       const e = JSON.parse(l) as { at: string; target?: string; alerts?: Array<{ alertId: string }> };
-      if (e.target) continue; // an escalation to a target, not the department's first notice
+      if (e.target !== undefined && e.target !== 'department') continue; // an escalation to a target (on-duty...), not the department's notice
       for (const a of e.alerts ?? []) tell('webhook', a.alertId, Date.parse(e.at));
     }
     webhookRead = Math.max(webhookRead, lines.length - 1);
@@ -234,6 +234,7 @@ async function main(): Promise<void> {
   const counted = () =>
     [...seen.values()].filter((s) => s.alert.ruleKind !== 'score' && Date.parse(s.alert.eventTime) >= observedFrom && s.told.console && s.told.queue && s.told.webhook);
   let last = 0;
+  let lastLog = Date.now();
   while (counted().length < WANT) {
     readWebhook();
     if (demo.exitCode !== null) throw new Error(`the demo exited (${demo.exitCode}) while measuring:\n${out.slice(-3000)}`);
@@ -241,9 +242,12 @@ async function main(): Promise<void> {
       log(`stopping after ${o['max-minutes']} min with ${counted().length} violations told`);
       break;
     }
-    if (counted().length !== last) {
+    if (counted().length !== last || Date.now() - lastLog > 60_000) {
       last = counted().length;
-      log(`${last}/${WANT} violations told on every channel (load ${loadavg()[0]?.toFixed(2)})`);
+      lastLog = Date.now();
+      const alerts = [...seen.values()].filter((x) => x.alert.ruleKind !== 'score' && Date.parse(x.alert.eventTime) >= observedFrom);
+      const on = (ch: 'console' | 'queue' | 'webhook') => alerts.filter((x) => x.told[ch] !== undefined).length;
+      log(`${last}/${WANT} violations told on every channel; ${alerts.length} alerts since start (console ${on('console')}, queue ${on('queue')}, webhook ${on('webhook')}); load ${loadavg()[0]?.toFixed(2)}`);
     }
     await new Promise((r) => setTimeout(r, 1000));
   }
