@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Pool } from '@streetwatch/platform';
-import type { Clock } from '../workorders/clock.js';
+import type { Clock } from '@streetwatch/platform';
 import type { UserConfig } from '../workorders/config.js';
 import { WorkOrderError } from '../workorders/errors.js';
 import type { User } from '../workorders/model.js';
@@ -62,7 +62,7 @@ export class Authenticator {
     const m = /^Bearer\s+(\S{8,512})\s*$/i.exec(header);
     if (!m?.[1]) throw new WorkOrderError('SW_ROUTER_AUTH_INVALID', 'malformed Authorization header (expected: Bearer <token>)');
     const hash = sha256Hex(m[1]);
-    const now = this.deps.clock.now();
+    const now = new Date(this.deps.clock.now());
     const fromConfig = this.byHash.get(hash);
     if (fromConfig) {
       if (fromConfig.expiresAt && fromConfig.expiresAt <= now) throw new WorkOrderError('SW_ROUTER_AUTH_EXPIRED');

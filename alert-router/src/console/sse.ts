@@ -78,7 +78,7 @@ export function registerStream(api: FastifyInstance, wo: WorkOrders): void {
         synced = true;
         for (const m of held.splice(0)) send(m);
         req.swAudit = { mode: replay ? 'replay' : 'snapshot' };
-        await writeAudit(wo.pool, req, 200, wo.clock.now(), 'stream').catch((err) => wo.log.error({ err }, 'audit row not written'));
+        await writeAudit(wo.pool, req, 200, new Date(wo.clock.now()), 'stream').catch((err) => wo.log.error({ err }, 'audit row not written'));
       } catch (err) {
         wo.log.warn({ err }, 'console stream failed to start');
         write(`event: error\ndata: ${JSON.stringify({ code: 'SW_ROUTER_INTERNAL' })}\n\n`);

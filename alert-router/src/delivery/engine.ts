@@ -19,7 +19,7 @@ import { withRef } from '../channels/render.js';
 import type { Channel, Notification } from '../channels/types.js';
 import { ms } from '../config/durations.js';
 import { CHANNEL_DEFAULTS, type ChannelConfig, type RouterConfig } from '../config/schema.js';
-import type { Clock } from '../routing/clock.js';
+import type { Clock } from '@streetwatch/platform';
 import { ChannelError } from './errors.js';
 import type { DeliveryEventOutbox } from './events.js';
 import type { RouterMetrics } from './metrics.js';

@@ -14,7 +14,7 @@ import { ms } from '../config/durations.js';
 import { checkReferences } from '../config/references.js';
 import type { RouterConfig } from '../config/schema.js';
 import type { SecretResolver } from '../config/secrets.js';
-import { systemClock, type Clock } from '../routing/clock.js';
+import { systemClock, type Clock } from '@streetwatch/platform';
 import { Inhibitor } from '../routing/inhibition.js';
 import { AlertRouter } from '../routing/router.js';
 import { SilenceStore } from '../routing/silences.js';

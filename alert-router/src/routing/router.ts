@@ -14,7 +14,7 @@ import type { RouterConfig } from '../config/schema.js';
 import type { RouterMetrics } from '../delivery/metrics.js';
 import type { DeliveryStore } from '../delivery/store.js';
 import type { WorkOrderService } from '../seams.js';
-import type { Clock } from './clock.js';
+import type { Clock } from '@streetwatch/platform';
 import { GroupFlush, type IntentHandoff } from './flush.js';
 import type { Inhibitor } from './inhibition.js';
 import type { SilenceStore } from './silences.js';

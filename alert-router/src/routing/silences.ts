@@ -11,7 +11,7 @@ import type { Pool } from '@streetwatch/platform';
 import type { Alert } from '@streetwatch/schemas';
 import type { SilenceMatcher } from '../config/schema.js';
 import { ChannelError } from '../delivery/errors.js';
-import type { Clock } from './clock.js';
+import type { Clock } from '@streetwatch/platform';
 import { compileMatcher, type CompiledMatcher } from './match.js';
 
 export interface Silence {

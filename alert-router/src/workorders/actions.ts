@@ -60,7 +60,7 @@ export async function performAction(wo: WorkOrders, user: User, id: string, acti
           { details: { action, status: row.status, allowedFrom: RULES[action].from } },
         );
       }
-      const at = wo.clock.now();
+      const at = new Date(wo.clock.now());
       const actor = wo.actorOf(user);
       const rule = RULES[action];
       const nextDeadline = (): TransitionWrite['deadline'] => {

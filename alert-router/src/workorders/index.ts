@@ -3,7 +3,7 @@ import { WorkOrders, type WorkOrderServiceDeps } from './service.js';
 
 export { WorkOrdersConfig, DEFAULT_CHAIN, type EscalationChain, type UserConfig, type Role } from './config.js';
 export { WORKORDER_ERRORS, WorkOrderError, type WorkOrderErrorCode } from './errors.js';
-export { ManualClock, systemClock, type Clock } from './clock.js';
+export { ManualClock, systemClock, type Clock } from '@streetwatch/platform';
 export { WorkOrders, type WorkOrderServiceDeps } from './service.js';
 export { RULES, OPEN_STATUSES, allowedActions, type UserAction } from './states.js';
 export type { User, WorkOrderSummary, WorkOrderDetail } from './model.js';
