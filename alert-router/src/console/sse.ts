@@ -4,7 +4,7 @@ import { writeAudit } from '../api/http.js';
 import { errors } from '../api/schemas.js';
 import { WorkOrderError } from '../workorders/errors.js';
 import type { WorkOrders } from '../workorders/service.js';
-import type { StreamMessage, Subscriber } from './feed.js';
+import type { StreamMessage, Subscriber } from '../workorders/feed.js';
 
 /**
  * `GET /api/stream`: Server-Sent Events for the console, filtered to what the user may see.

@@ -20,7 +20,7 @@ import type { Channel, Notification } from '../channels/types.js';
 import { ms } from '../config/durations.js';
 import { CHANNEL_DEFAULTS, type ChannelConfig, type RouterConfig } from '../config/schema.js';
 import type { Clock } from '@streetwatch/platform';
-import { ChannelError } from './errors.js';
+import { ChannelError } from '../channels/errors.js';
 import type { DeliveryEventOutbox } from './events.js';
 import type { RouterMetrics } from './metrics.js';
 import { deliveryKey, type ClaimedDelivery, type DeliveryStore, type NewDelivery, type OutcomeRecord } from './store.js';

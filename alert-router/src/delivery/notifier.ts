@@ -10,7 +10,7 @@ import type { RouterConfig } from '../config/schema.js';
 import type { Notifier } from '../seams.js';
 import type { Clock } from '@streetwatch/platform';
 import { deliveryKey, type DeliveryStore, type NewDelivery } from './store.js';
-import { ChannelError } from './errors.js';
+import { ChannelError } from '../channels/errors.js';
 
 export class DeliveryNotifier implements Notifier {
   constructor(

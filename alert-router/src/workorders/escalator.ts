@@ -5,8 +5,7 @@ import type { Clock } from '@streetwatch/platform';
 import type { WorkOrdersConfig } from './config.js';
 import { chainFor, dueLevels } from './deadlines.js';
 import type { WorkOrderMetrics } from './metrics.js';
-import { SYSTEM } from './model.js';
-import type { Emit } from './service.js';
+import { SYSTEM, type Emit } from './model.js';
 import { OPEN_STATUSES } from './states.js';
 import { lockWorkOrder, writeTransition } from './store.js';
 

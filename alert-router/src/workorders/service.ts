@@ -1,7 +1,7 @@
 import { inTransaction, type ContractProducer, type Logger, type Pool, type PoolClient, type Registry } from '@streetwatch/platform';
 import type { Alert, EvidenceRef, WorkOrderEvent, WorkOrderStatus } from '@streetwatch/schemas';
-import { ConsoleFanout } from '../console/fanout.js';
-import { ConsoleHub } from '../console/feed.js';
+import { ConsoleFanout } from './fanout.js';
+import { ConsoleHub } from './feed.js';
 import type { ConsoleFeed, Notifier, WorkOrderRef, WorkOrderService } from '../seams.js';
 import { performAction, type ActionInput } from './actions.js';
 import { attachEnd, attachKeptEnds, lockViolations, readViolationEnds, recordViolationEnd } from './clearance.js';
@@ -16,6 +16,7 @@ import {
   toDetail,
   toSummary,
   type Actor,
+  type Emit,
   type User,
   type WorkOrderDetail,
   type WorkOrderRow,
@@ -49,8 +50,7 @@ export interface WorkOrderServiceDeps {
   readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
-/** A transaction's committed events: published to the console and counted after COMMIT. */
-export type Emit = (event: WorkOrderEvent, row: WorkOrderRow) => void;
+export type { Emit } from './model.js';
 
 /**
  * Work orders: dispatch (idempotent per alert + department), the lifecycle actions, deadlines and

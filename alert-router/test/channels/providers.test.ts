@@ -6,7 +6,7 @@ import { createChannel } from '../../src/channels/registry.js';
 import type { Channel } from '../../src/channels/types.js';
 import type { ChannelConfig } from '../../src/config/schema.js';
 import { ROUTER_REDACT_PATHS, secretResolver } from '../../src/config/secrets.js';
-import { ChannelError } from '../../src/delivery/errors.js';
+import { ChannelError } from '../../src/channels/errors.js';
 import { ManualClock } from '@streetwatch/platform';
 import { ALIYUN_THROTTLED, startFakeAliyun } from '../support/fake-aliyun/index.js';
 import { DINGTALK_TOO_FAST, startFakeDingtalk, startFakeWecom, WECOM_FREQ_LIMIT } from '../support/fake-robots/index.js';

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import t from 'tap';
 import { migrate } from '@streetwatch/platform';
 import { exampleAlert } from '@streetwatch/schemas';
-import { MIGRATIONS_DIR } from '../../src/delivery/pipeline.js';
+import { MIGRATIONS_DIR } from '../../src/pipeline.js';
 import { ManualClock } from '@streetwatch/platform';
 import { harness, RecordingChannel, states } from './harness.js';
 

@@ -12,7 +12,7 @@ import { ScreenConfig } from '../../src/screen/config.js';
 import { ScreenFeed } from '../../src/screen/feed.js';
 import { cameras, cameraState, dayWindow, recentAlerts, shopsAtRisk, violationsToday, workOrders } from '../../src/screen/figures.js';
 import { registerScreenPage, screenRoutes } from '../../src/screen/routes.js';
-import { registerWorkOrderRoutes } from '../../src/workorders/index.js';
+import { registerWorkOrderRoutes } from '../../src/api/routes.js';
 import { auth, harness, TOKENS } from '../workorders/fixtures/harness.js';
 import { at, detection, historySink, NOW, seedHistory, seedWorkOrders, tickerAlert } from './fixtures/day.js';
 
