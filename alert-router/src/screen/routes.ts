@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { openEventStream } from '../api/event-stream.js';
 import { writeAudit } from '../api/http.js';
 import { errors } from '../api/schemas.js';
 import { WorkOrderError } from '../workorders/errors.js';
@@ -52,26 +53,9 @@ export function screenRoutes(feed: ScreenFeed): (api: FastifyInstance) => void {
       },
     }, async (req, reply) => {
       viewer(feed, req);
-      reply.hijack();
-      const raw = reply.raw;
-      raw.writeHead(200, {
-        'content-type': 'text/event-stream; charset=utf-8',
-        'cache-control': 'no-cache, no-transform',
-        connection: 'keep-alive',
-        'x-accel-buffering': 'no',
-      });
-      const write = (s: string): void => {
-        if (!raw.writableEnded && !raw.destroyed) raw.write(s);
-      };
-      write('retry: 3000\n\n');
-      const unsubscribe = feed.subscribe((event, data) => write(`event: ${event}\ndata: ${data}\n\n`), () => raw.end());
-      const heartbeat = setInterval(() => write(': ping\n\n'), 15_000);
-      heartbeat.unref();
-      const end = () => {
-        clearInterval(heartbeat);
-        unsubscribe();
-      };
-      req.raw.on('close', end);
+      let unsubscribe: () => void = () => undefined;
+      const stream = openEventStream(req, reply, { heartbeatMs: 15_000, onClose: () => unsubscribe() });
+      unsubscribe = feed.subscribe((event, data) => stream.send(event, data), () => stream.end());
       await writeAudit(feed.pool, req, 200, feed.now(), 'screen_stream').catch(() => undefined);
     });
   };
