@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { openEventStream } from '../api/event-stream.js';
+import { assetsDir as consoleAssetsDir } from '../console/page.js';
 import { writeAudit } from '../api/http.js';
 import { errors } from '../api/schemas.js';
 import { WorkOrderError } from '../workorders/errors.js';
@@ -61,8 +62,10 @@ export function screenRoutes(feed: ScreenFeed): (api: FastifyInstance) => void {
   };
 }
 
-const ASSETS: Record<string, { file: string; type: string }> = {
+const ASSETS: Record<string, { file: string; type: string; console?: true }> = {
   '/screen': { file: 'index.html', type: 'text/html; charset=utf-8' },
+  // The DOM helpers the console uses too: one file, in the console's assets.
+  '/screen/dom.js': { file: 'dom.js', type: 'text/javascript; charset=utf-8', console: true },
   '/screen/screen.js': { file: 'screen.js', type: 'text/javascript; charset=utf-8' },
   '/screen/screen.css': { file: 'screen.css', type: 'text/css; charset=utf-8' },
 };
@@ -84,7 +87,7 @@ function assetsDir(): string {
 export function registerScreenPage(app: FastifyInstance): void {
   const dir = assetsDir();
   for (const [url, a] of Object.entries(ASSETS)) {
-    const body = readFileSync(join(dir, a.file));
+    const body = readFileSync(join(a.console ? consoleAssetsDir() : dir, a.file));
     app.get(
       url,
       { schema: { summary: `Overview screen: ${a.file}`, tags, produces: [a.type.split(';')[0] as string] }, config: { public: true } },

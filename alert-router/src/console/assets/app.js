@@ -47,18 +47,7 @@
     queued: new Map(), flushing: false, retryTimer: null,
   };
 
-  function el(tag, attrs, ...kids) {
-    const e = document.createElement(tag);
-    for (const [k, v] of Object.entries(attrs || {})) {
-      if (v === undefined || v === null || v === false) continue;
-      if (k === 'class') e.className = v;
-      else if (k === 'text') e.textContent = v;
-      else if (k.startsWith('on')) e.addEventListener(k.slice(2), v);
-      else e.setAttribute(k, v === true ? '' : String(v));
-    }
-    for (const k of kids.flat()) if (k !== null && k !== undefined && k !== false) e.append(k);
-    return e;
-  }
+  const { el } = window.SwDom; // dom.js
 
   async function api(method, path, body) {
     const headers = { authorization: `Bearer ${state.token}` };

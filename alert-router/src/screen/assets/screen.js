@@ -14,18 +14,7 @@
   const $ = (id) => document.getElementById(id);
   const state = { token: null, retryMs: 1000, seen: null, snap: null, fmtDate: null, fmtTime: null, fmtShort: null, tz: null };
 
-  function el(tag, attrs, ...kids) {
-    const e = document.createElement(tag);
-    for (const [k, v] of Object.entries(attrs || {})) {
-      if (v === undefined || v === null || v === false) continue;
-      if (k === 'class') e.className = v;
-      else if (k === 'text') e.textContent = v;
-      else if (k === 'style') for (const [p, val] of Object.entries(v)) e.style.setProperty(p, val); // CSSOM: allowed by the CSP
-      else e.setAttribute(k, v === true ? '' : String(v));
-    }
-    for (const k of kids.flat()) if (k !== null && k !== undefined && k !== false) e.append(k);
-    return e;
-  }
+  const { el } = window.SwDom; // dom.js
   const typeName = (t) => (TYPE[t] ? TYPE[t] : [t, '']);
   const gridName = (g) => (g === null ? '未分网格' : g);
   const pct = (x) => (x === null ? '—' : `${Math.round(x * 100)}%`);
