@@ -47,7 +47,7 @@
     queued: new Map(), flushing: false, retryTimer: null,
   };
 
-  const { el } = window.SwDom; // dom.js
+  const { el, readEventBlocks } = window.SwDom; // dom.js
 
   async function api(method, path, body) {
     const headers = { authorization: `Bearer ${state.token}` };
@@ -160,18 +160,7 @@
       setLive('on');
       state.retryMs = 1000;
       flush();
-      const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
-      let buf = '';
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        buf += value.replace(/\r\n/g, '\n');
-        let i;
-        while ((i = buf.indexOf('\n\n')) >= 0) {
-          onBlock(buf.slice(0, i));
-          buf = buf.slice(i + 2);
-        }
-      }
+      await readEventBlocks(res.body, onBlock);
     } catch {
       if (ctrl.signal.aborted) return;
     }

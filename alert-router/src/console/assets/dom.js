@@ -1,4 +1,4 @@
-// DOM helpers shared by the department console (app.js) and the overview screen (screen.js): plain
+// Browser helpers shared by the department console (app.js) and the overview screen (screen.js): plain
 // JS, no build step, served at /console/dom.js and /screen/dom.js and loaded by both pages before their own script.
 // Text goes in with textContent only, never as HTML.
 'use strict';
@@ -23,5 +23,24 @@
     return e;
   }
 
-  window.SwDom = { el, $: (id) => document.getElementById(id) };
+  /**
+   * Read a text/event-stream body (the pages use fetch: EventSource cannot send Authorization)
+   * until it ends, handing each event block (the lines between blank lines) to `onBlock`.
+   */
+  async function readEventBlocks(body, onBlock) {
+    const reader = body.pipeThrough(new TextDecoderStream()).getReader();
+    let buf = '';
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      buf += value.replace(/\r\n/g, '\n');
+      let i;
+      while ((i = buf.indexOf('\n\n')) >= 0) {
+        onBlock(buf.slice(0, i));
+        buf = buf.slice(i + 2);
+      }
+    }
+  }
+
+  window.SwDom = { el, readEventBlocks };
 })();
