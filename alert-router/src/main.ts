@@ -152,6 +152,7 @@ async function main(): Promise<void> {
     throw e;
   }
   if (evidence) lifecycle.add('evidence-store', () => evidence?.close());
+  else log.warn('no evidence section: work orders show their pictures as unavailable and channels send none');
   let live: LiveDeps | undefined;
   try {
     live = liveFrom(cfg, file, { pool, log, registry, resolveSecret: secretResolver(process.env) });
@@ -163,7 +164,6 @@ async function main(): Promise<void> {
     }
     throw e;
   }
-  else log.warn('no evidence section: work orders show their pictures as unavailable and channels send none');
 
   let workOrders: WorkOrders | undefined;
   const dispatcher: WorkOrderService = {

@@ -114,6 +114,7 @@ export async function registerLive(app: FastifyInstance, deps: LiveDeps | undefi
     config: { public: true },
   }, async (socket, req) => {
     const s = socket as unknown as LiveSocket & { on(ev: string, fn: (...a: unknown[]) => void): void; readyState: number };
+    s.on('error', () => undefined); // a viewer's broken connection ends in 'close'; nothing to do here
     const cameraId = req.params.cameraId;
     const refuse = (code: WorkOrderErrorCode): void => {
       deps?.hub.countOpen(code);

@@ -25,12 +25,20 @@ export function packetStartsGop(p: Buffer, at: number): boolean {
 
 /**
  * Re-chunks a TS byte stream into runs of whole packets, cut before each packet that starts a
- * GOP (that chunk is `key`). Bytes before the first sync byte are skipped.
+ * GOP (that chunk is `key`). The packets before the first GOP (the muxer's PAT/PMT) go out with
+ * it, so the stream's first chunk is a key chunk. Bytes before the first sync byte are skipped.
  */
 export class TsChunker {
   private rest: Buffer = Buffer.alloc(0);
+  private head: Buffer[] = [];
+  private headBytes = 0;
+  private seenKey = false;
 
-  constructor(private readonly emit: (chunk: Buffer, key: boolean) => void) {}
+  constructor(
+    private readonly emit: (chunk: Buffer, key: boolean) => void,
+    /** Bytes kept before the first GOP at most (a stream that never starts one is not buffered without bound). */
+    private readonly maxHeadBytes = 256 * 1024,
+  ) {}
 
   push(data: Buffer): void {
     let buf = this.rest.length > 0 ? Buffer.concat([this.rest, data]) : data;
@@ -42,14 +50,35 @@ export class TsChunker {
     let from = 0;
     let key = false;
     for (let at = 0; at < whole; at += TS_PACKET) {
-      if (buf[at] !== SYNC) continue; // corrupt packet: passed through; the decoder resyncs
-      if (packetStartsGop(buf, at)) {
-        if (at > from) this.emit(Buffer.from(buf.subarray(from, at)), key);
-        from = at;
+      if (buf[at] !== SYNC || !packetStartsGop(buf, at)) continue; // a corrupt packet passes through; the decoder resyncs
+      if (!this.seenKey) {
+        this.seenKey = true; // what came before goes out with this first group
         key = true;
+        continue;
       }
+      if (at > from) this.out(buf.subarray(from, at), key);
+      from = at;
+      key = true;
     }
-    if (whole > from) this.emit(Buffer.from(buf.subarray(from, whole)), key);
+    if (whole > from) this.out(buf.subarray(from, whole), key);
     this.rest = Buffer.from(buf.subarray(whole));
+  }
+
+  private out(bytes: Buffer, key: boolean): void {
+    if (!this.seenKey) {
+      if (this.headBytes + bytes.length <= this.maxHeadBytes) {
+        this.head.push(Buffer.from(bytes));
+        this.headBytes += bytes.length;
+      }
+      return;
+    }
+    if (this.head.length > 0) {
+      const chunk = Buffer.concat([...this.head, bytes]);
+      this.head = [];
+      this.headBytes = 0;
+      this.emit(chunk, true);
+      return;
+    }
+    this.emit(Buffer.from(bytes), key);
   }
 }
