@@ -23,7 +23,7 @@ import { LiveConfig } from '../../src/live/config.js';
 import { LiveHub } from '../../src/live/hub.js';
 import { liveApiRoutes, registerLive, type LiveDeps } from '../../src/live/routes.js';
 import { LiveTickets } from '../../src/live/tickets.js';
-import { auth, harness, TOKENS } from '../workorders/fixtures/harness.js';
+import { alertFor, auth, harness, TOKENS } from '../workorders/fixtures/harness.js';
 
 const STEP = 20_000;
 const video = join(process.env.STREETWATCH_SCENES_DIR ?? join(homedir(), '.cache/streetwatch/scenes'), 'vtest-20s.mp4');
@@ -105,13 +105,14 @@ t.test('live camera view: RTSP camera → gateway (outbound link) → router rel
   const pageErrors: string[] = [];
   const page = await browser.newPage();
   page.on('pageerror', (e) => pageErrors.push(String(e)));
+  // A work order of dept-a on cam-03: its card has the Live button.
+  const order = await h.wo.dispatch(alertFor({}, { zoneId: 'P1', cameraIds: ['cam-03'] }), 'dept-a');
   await login(page, base, TOKENS.aHead);
+  const listed = await h.app.inject({ method: 'GET', url: '/api/live/cameras', headers: auth(TOKENS.aHead) });
+  t.same(listed.json(), { cameras: [{ id: 'cam-03', name: '学院路口 Xueyuan Rd', online: true, streaming: false, viewers: 0 }] }, 'dept-a may watch cam-03 only');
 
-  // The camera list: only the cameras dept-a owns a zone on.
-  await page.click('#live-cameras', { timeout: STEP });
-  await page.waitForSelector('.live-row[data-camera="cam-03"] button[data-action="live"]:not([disabled])', { timeout: STEP });
-  t.equal(await page.$('.live-row[data-camera="cam-07"]'), null, 'cam-07 (dept-b’s) is not listed for dept-a');
-  await page.click('.live-row[data-camera="cam-03"] button[data-action="live"]');
+  const button = `article.wo[data-id="${order.workOrderId}"] button[data-action="live"][data-camera="cam-03"]`;
+  await page.click(button, { timeout: STEP });
   await page.waitForSelector('#live-dialog[data-state="playing"]', { timeout: STEP });
   await waitFor('frames decoded on the canvas', async () => (await frames(page)) >= 5, { timeoutMs: STEP });
   const d1 = await canvasDigest(page);
@@ -127,7 +128,10 @@ t.test('live camera view: RTSP camera → gateway (outbound link) → router rel
   const sup = await browser.newPage();
   sup.on('pageerror', (e) => pageErrors.push(String(e)));
   await login(sup, base, TOKENS.sup);
-  await sup.evaluate("window.SwLive.open('cam-03')");
+  // From the camera list in the header: the command centre sees every camera.
+  await sup.click('#live-cameras', { timeout: STEP });
+  await sup.waitForSelector('.live-row[data-camera="cam-07"]', { timeout: STEP });
+  await sup.click('.live-row[data-camera="cam-03"] button[data-action="live"]', { timeout: STEP });
   await waitFor('frames for the second viewer', async () => (await frames(sup)) >= 3, { timeoutMs: STEP });
   t.equal(hub.status('cam-03')?.viewers, 2);
   t.equal(uplink.streams.stream('cam-03')?.pid, pid, 'two viewers, one ffmpeg');
