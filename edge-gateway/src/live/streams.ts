@@ -7,6 +7,7 @@
  */
 import type { Logger } from '@streetwatch/platform';
 import type { LiveStreamState } from '@streetwatch/schemas';
+import type { EdgeErrorCode } from '../errors.js';
 import type { FfmpegInput } from '../source/ffmpeg.js';
 import type { LiveConfig } from './config.js';
 import type { LiveMetrics } from './metrics.js';
@@ -16,7 +17,7 @@ export type LiveInput = () => FfmpegInput | Promise<FfmpegInput>;
 
 export interface LiveStreamEvents {
   onChunk(cameraId: string, chunk: Buffer, key: boolean): void;
-  onState(cameraId: string, state: LiveStreamState, code?: string, message?: string): void;
+  onState(cameraId: string, state: LiveStreamState, code?: EdgeErrorCode, message?: string): void;
 }
 
 export interface LiveStreamsDeps {
