@@ -12,59 +12,67 @@ import type { User } from '../../src/workorders/model.js';
 const KEY = randomBytes(32).toString('hex');
 const li: User = { id: 'li.staff', name: '李明', departmentId: 'dept-a', role: 'staff' };
 
-async function setup(t: TeardownHost) {
-  const { pool } = await testDatabase(t);
-  await migrateRouter(pool);
+/** One database for the file (migrations cost seconds); each test its own tickets, clock and cameras. */
+let db: Promise<Awaited<ReturnType<typeof testDatabase>>['pool']> | undefined;
+const file: TeardownHost = t; // the database lives as long as the file's root test
+async function setup() {
+  db ??= testDatabase(file).then(async ({ pool }) => {
+    await migrateRouter(pool);
+    return pool;
+  });
+  const pool = await db;
   const clock = new ManualClock('2026-11-26T06:10:00.000Z');
   return { pool, clock, tickets: new LiveTickets(KEY, 60_000, { pool, clock }) };
 }
 
-async function views(pool: Awaited<ReturnType<typeof setup>>['pool']) {
+/** The view rows of the cameras named (each test uses its own camera ids). */
+async function views(pool: Awaited<ReturnType<typeof setup>>['pool'], cameras: string[]) {
   return (await pool.query<{ camera_id: string; user_id: string | null; result: string; ip: string | null; closed: boolean }>(
-    'SELECT camera_id, user_id, result, ip, closed_at IS NOT NULL AS closed FROM live_views ORDER BY id',
+    'SELECT camera_id, user_id, result, ip, closed_at IS NOT NULL AS closed FROM live_views WHERE camera_id = ANY($1) ORDER BY id',
+    [cameras],
   )).rows;
 }
 
 t.test('a ticket opens its camera once; the opening is audited with who, where from and later how much', async (t) => {
-  const { pool, tickets } = await setup(t);
+  const { pool, tickets } = await setup();
   const issued = await tickets.issue(li, 'cam-03');
   t.match(issued.ticket, /^[0-9a-z]+\.[A-Za-z0-9_-]{16}$/);
   t.equal(issued.expiresAt, '2026-11-26T06:11:00.000Z', 'live.ticketTtl after issue');
   const r = await tickets.redeem({ token: issued.ticket, cameraId: 'cam-03', ip: '10.1.2.3', userAgent: 'Chromium' });
   t.equal(r.userId, 'li.staff');
-  t.same(await views(pool), [{ camera_id: 'cam-03', user_id: 'li.staff', result: 'ok', ip: '10.1.2.3', closed: false }]);
+  t.same(await views(pool, ['cam-03']), [{ camera_id: 'cam-03', user_id: 'li.staff', result: 'ok', ip: '10.1.2.3', closed: false }]);
   await tickets.closed(r.viewId, 12345);
-  t.same((await pool.query('SELECT bytes::int AS bytes FROM live_views')).rows, [{ bytes: 12345 }]);
+  t.same((await pool.query('SELECT bytes::int AS bytes FROM live_views WHERE id = $1', [r.viewId.toString()])).rows, [{ bytes: 12345 }]);
   await t.rejects(tickets.redeem({ token: issued.ticket, cameraId: 'cam-03' }), { code: 'SW_ROUTER_LIVE_TICKET_USED' }, 'a second opening with the same ticket');
-  t.equal((await views(pool))[1]?.result, 'SW_ROUTER_LIVE_TICKET_USED', 'the refused reuse is audited too');
+  t.equal((await views(pool, ['cam-03']))[1]?.result, 'SW_ROUTER_LIVE_TICKET_USED', 'the refused reuse is audited too');
 });
 
 t.test('a ticket for another camera is refused, and stays good for its own camera', async (t) => {
-  const { pool, tickets } = await setup(t);
-  const issued = await tickets.issue(li, 'cam-03');
-  await t.rejects(tickets.redeem({ token: issued.ticket, cameraId: 'cam-07' }), { code: 'SW_ROUTER_LIVE_TICKET_CAMERA' });
-  t.match(await views(pool), [{ camera_id: 'cam-07', user_id: 'li.staff', result: 'SW_ROUTER_LIVE_TICKET_CAMERA', closed: true }]);
-  t.equal((await tickets.redeem({ token: issued.ticket, cameraId: 'cam-03' })).userId, 'li.staff');
+  const { pool, tickets } = await setup();
+  const issued = await tickets.issue(li, 'cam-13');
+  await t.rejects(tickets.redeem({ token: issued.ticket, cameraId: 'cam-17' }), { code: 'SW_ROUTER_LIVE_TICKET_CAMERA' });
+  t.match(await views(pool, ['cam-13', 'cam-17']), [{ camera_id: 'cam-17', user_id: 'li.staff', result: 'SW_ROUTER_LIVE_TICKET_CAMERA', closed: true }]);
+  t.equal((await tickets.redeem({ token: issued.ticket, cameraId: 'cam-13' })).userId, 'li.staff');
 });
 
 t.test('an expired ticket is refused', async (t) => {
-  const { tickets, clock } = await setup(t);
-  const issued = await tickets.issue(li, 'cam-03');
+  const { tickets, clock } = await setup();
+  const issued = await tickets.issue(li, 'cam-23');
   clock.advance(60_001);
-  await t.rejects(tickets.redeem({ token: issued.ticket, cameraId: 'cam-03' }), { code: 'SW_ROUTER_LIVE_TICKET_EXPIRED' });
+  await t.rejects(tickets.redeem({ token: issued.ticket, cameraId: 'cam-23' }), { code: 'SW_ROUTER_LIVE_TICKET_EXPIRED' });
 });
 
 t.test('forged, malformed and foreign-key tickets are refused and leave no view row', async (t) => {
-  const { pool, tickets } = await setup(t);
-  const issued = await tickets.issue(li, 'cam-03');
+  const { pool, tickets } = await setup();
+  const issued = await tickets.issue(li, 'cam-33');
   const [id, sig] = issued.ticket.split('.') as [string, string];
   const flipped = `${id}.${sig.startsWith('A') ? 'B' : 'A'}${sig.slice(1)}`;
   const next = `${(parseInt(id, 36) + 1).toString(36)}.${sig}`; // walking the ids
   const otherKey = signTicketId(Buffer.from(randomBytes(32).toString('hex')), BigInt(parseInt(id, 36)));
   for (const token of [flipped, next, otherKey, '', 'x', `${issued.ticket}x`, '../../etc']) {
-    await t.rejects(tickets.redeem({ token, cameraId: 'cam-03' }), { code: 'SW_ROUTER_LIVE_TICKET_INVALID' }, JSON.stringify(token));
+    await t.rejects(tickets.redeem({ token, cameraId: 'cam-33' }), { code: 'SW_ROUTER_LIVE_TICKET_INVALID' }, JSON.stringify(token));
   }
-  t.same(await views(pool), []);
+  t.same(await views(pool, ['cam-33']), []);
   t.equal(verifyTicket(Buffer.from(KEY), issued.ticket), BigInt(parseInt(id, 36)));
 });
 
