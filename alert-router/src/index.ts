@@ -3,3 +3,4 @@ export { RouterConfig } from './config/schema.js';
 export { secretResolver } from './config/secrets.js';
 export { DeliveryPipeline, migrateRouter, type PipelineDeps } from './pipeline.js';
 export { WorkOrdersConfig, createWorkOrderService, type WorkOrders } from './workorders/index.js';
+export { LiveConfig, LiveHub, type LiveSocket } from './live/index.js';

@@ -6,6 +6,7 @@
  * reported by key path, like schema errors.
  */
 import { ConfigError } from '@streetwatch/platform';
+import { checkLiveReferences } from '../live/config.js';
 import { ms } from './durations.js';
 import type { Route, RouterConfig } from './schema.js';
 
@@ -45,6 +46,10 @@ export function checkReferences(cfg: RouterConfig, source = 'config'): void {
     }
   }
   errors.push(...retentionProblems(cfg));
+  if (cfg.live) {
+    const known = new Set([...Object.keys(cfg.departments), ...(cfg.workOrders?.departments ?? []).map((d) => d.id), ...(cfg.workOrders?.users ?? []).map((u) => u.departmentId)]);
+    checkLiveReferences(cfg.live, known, errors);
+  }
   if (errors.length > 0) throw new ConfigError('SW_CONFIG_INVALID', source, errors);
 }
 

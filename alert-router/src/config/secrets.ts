@@ -28,4 +28,6 @@ export const ROUTER_REDACT_PATHS = [
   '*.accessToken',
   'headers.authorization',
   '*.headers.authorization',
+  'query.ticket',
+  '*.query.ticket',
 ];

@@ -33,7 +33,7 @@ export function assetsDir(): string {
  * Evidence pictures come from the router's signed links (evidence.publicBaseUrl: this origin, or
  * the public ingress's); scripts, styles and API calls only from the router itself.
  */
-const CSP =
+export const CONSOLE_CSP =
   "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' http: https: data: blob:; connect-src 'self'; " +
   "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'";
 
@@ -49,7 +49,7 @@ export async function registerConsole(app: FastifyInstance, _wo: WorkOrders): Pr
         reply
           .header('content-type', a.type)
           .header('cache-control', 'no-cache')
-          .header('content-security-policy', CSP)
+          .header('content-security-policy', CONSOLE_CSP)
           .header('x-content-type-options', 'nosniff')
           .header('referrer-policy', 'no-referrer')
           .headers(a.headers ?? {})

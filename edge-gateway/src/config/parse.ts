@@ -12,6 +12,7 @@ import type { FieldError } from '@streetwatch/schemas';
 import { FileSourceConfig, HikvisionSourceConfig, OnvifSourceConfig, RtspSourceConfig, passwordProblems, type CameraConfig, type SourceConfig } from '../cameras/config.js';
 import { resolveIsapiConfig } from '../isapi/config.js';
 import { resolveZone } from '../rules/config.js';
+import { resolveLiveToken } from '../live/config.js';
 import { resolveHttpToken, resolveSourceSecrets, type SecretContext } from './secrets.js';
 import { GatewayCameraSchema, GatewayConfigSchema, type AnalyticsConfig, type GatewayCameraConfig, type GatewayConfig } from './schema.js';
 
@@ -137,6 +138,10 @@ export function parseGatewayConfig(
   if (shaped) {
     const token = resolveHttpToken(shaped.http, secrets, errors);
     if (token !== undefined) shaped.http.token = token;
+  }
+  if (shaped?.live) {
+    const token = resolveLiveToken(shaped.live, secrets, errors);
+    if (token !== undefined) shaped.live.token = token;
   }
   const store = shaped?.evidence.store;
   if (shaped && store !== undefined) {

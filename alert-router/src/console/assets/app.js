@@ -131,6 +131,7 @@
     render();
     connect();
     refreshQueued().then(flush);
+    if (window.SwLive) window.SwLive.init({ token: state.token, me: state.me }); // live camera view (live.js)
   }
 
   function logout() {
@@ -310,6 +311,7 @@
       'data-action': a, disabled: !!waiting, onclick: (e) => act(o, a, e.currentTarget),
     }, bi(L.action[a], a)));
     buttons.push(el('button', { type: 'button', class: 'btn', 'data-action': 'details', onclick: (e) => details(o, e.currentTarget) }, '详情 Details'));
+    if (window.SwLive) buttons.push(window.SwLive.slot(o)); // live camera view (live.js)
 
     const fresh = state.fresh.has(o.id);
     if (fresh) setTimeout(() => { state.fresh.delete(o.id); const c = state.cards.get(o.id); if (c) c.classList.remove('fresh'); }, 4000);
