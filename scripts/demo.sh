@@ -26,9 +26,9 @@
 #   DEMO_TOKEN         the demo user's API/console token (default: random per run)
 #   DEMO_CAMERA_MINUTES=10  length of each camera's pre-encoded loop; at its end the camera ends the
 #                      stream (as a camera restarting does) and the gateway reconnects
-#   DEMO_{ROUTER,GATEWAY,PROCESSOR,WEBHOOK,PROMETHEUS}_PORT, DEMO_RTSP_{PARK,DUMP,SPILL,VENDOR}_PORT
-#                      pin a port (default 8090, 8080, 9464, 8099, 9090, 8554-8557, or a free one
-#                      when that is busy)
+#   DEMO_{ROUTER,GATEWAY,PROCESSOR,WEBHOOK,PROMETHEUS}_PORT   pin a port (default 8090, 8080,
+#                      9464, 8099, 9090, or a free one when that is busy)
+#   DEMO_RTSP_{PARK,DUMP,SPILL,VENDOR}_PORT   pin a camera's port (default: one the kernel picks)
 # shellcheck disable=SC2317  # cleanup/on_signal/stop_one run from traps
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -111,10 +111,12 @@ STREETWATCH_DEMO_TOKEN=${DEMO_TOKEN:-demo-$(od -An -tx1 -N12 /dev/urandom | tr -
 DEMO_EVIDENCE_SIGNING_KEY=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
 export DEMO_CAMERA_PASSWORD DEMO_WEBHOOK_SECRET STREETWATCH_DEMO_TOKEN DEMO_EVIDENCE_SIGNING_KEY
 (umask 077 && printf '%s\n' "$STREETWATCH_DEMO_TOKEN" >"$DEMO_DIR/token")
-eval "$(node "$ex/lib/ports.mjs" ROUTER=8090 GATEWAY=8080 PROCESSOR=9464 WEBHOOK=8099 PROMETHEUS=9090 \
-  RTSP_PARK=8554 RTSP_DUMP=8555 RTSP_SPILL=8556 RTSP_VENDOR=8557)"
-export DEMO_ROUTER_PORT DEMO_GATEWAY_PORT DEMO_PROCESSOR_PORT DEMO_WEBHOOK_PORT DEMO_PROMETHEUS_PORT \
-  DEMO_RTSP_PARK_PORT DEMO_RTSP_DUMP_PORT DEMO_RTSP_SPILL_PORT DEMO_RTSP_VENDOR_PORT
+eval "$(node "$ex/lib/ports.mjs" ROUTER=8090 GATEWAY=8080 PROCESSOR=9464 WEBHOOK=8099 PROMETHEUS=9090)"
+export DEMO_ROUTER_PORT DEMO_GATEWAY_PORT DEMO_PROCESSOR_PORT DEMO_WEBHOOK_PORT DEMO_PROMETHEUS_PORT
+# The cameras bind a port the kernel picks (0) unless pinned: read back from their READY lines, then
+# filled into the gateway's config (no race with another demo on this machine for 8554).
+export DEMO_RTSP_PARK_PORT=${DEMO_RTSP_PARK_PORT:-0} DEMO_RTSP_DUMP_PORT=${DEMO_RTSP_DUMP_PORT:-0} \
+  DEMO_RTSP_SPILL_PORT=${DEMO_RTSP_SPILL_PORT:-0} DEMO_RTSP_VENDOR_PORT=${DEMO_RTSP_VENDOR_PORT:-0}
 
 NAMES=()
 PIDS=()
@@ -219,14 +221,13 @@ wait_ready() { # name timeoutS --url URL | --line REGEX
 }
 
 say "configs (examples/demo → $DEMO_DIR/config)"
-for c in gateway processor router; do
+for c in processor router; do
   node "$ex/lib/render.mjs" "$ex/$c.yaml" "$DEMO_DIR/config/$c.yaml"
 done
 # Prometheus: every service of this run, the project's recording and alerting rules
 node "$ex/lib/prometheus.mjs" "$DEMO_DIR/config/prometheus" "$root/deploy/monitoring/prometheus/rules"
 "$(dirname "$PROMETHEUS")/promtool" check config "$DEMO_DIR/config/prometheus/prometheus.yml" >/dev/null ||
   die "the demo's Prometheus config does not pass promtool check config ($DEMO_DIR/config/prometheus)"
-node edge-gateway/dist/main.js --validate-config "$DEMO_DIR/config/gateway.yaml"
 node stream-processor/dist/main.js --validate-config "$DEMO_DIR/config/processor.yaml"
 node alert-router/dist/main.js --validate-config "$DEMO_DIR/config/router.yaml"
 
@@ -253,8 +254,14 @@ done
 for i in "${!CAMERAS[@]}"; do
   port_var="DEMO_RTSP_${CAMERA_PORTS[$i]}_PORT"
   wait_ready "rtsp-${CAMERAS[$i]}" 300 --line '^READY '
-  echo "  ${CAMERAS[$i]}: rtsp://127.0.0.1:${!port_var}/Streaming/Channels/102 (digest auth, user admin) looping ${CAMERA_SCENES[$i]}"
+  port=$(sed -nE 's|^READY rtsp://127\.0\.0\.1:([0-9]+).*|\1|p' "$DEMO_DIR/rtsp-${CAMERAS[$i]}.log" | head -n1)
+  [ -n "$port" ] || die "rtsp-${CAMERAS[$i]} did not say its port ($DEMO_DIR/rtsp-${CAMERAS[$i]}.log)"
+  printf -v "$port_var" '%s' "$port"
+  export "${port_var?}"
+  echo "  ${CAMERAS[$i]}: rtsp://127.0.0.1:$port/Streaming/Channels/102 (digest auth, user admin) looping ${CAMERA_SCENES[$i]}"
 done
+node "$ex/lib/render.mjs" "$ex/gateway.yaml" "$DEMO_DIR/config/gateway.yaml"
+node edge-gateway/dist/main.js --validate-config "$DEMO_DIR/config/gateway.yaml"
 
 start_bg prometheus "$PROMETHEUS" --config.file="$DEMO_DIR/config/prometheus/prometheus.yml" \
   --storage.tsdb.path="$RUN_DIR/prometheus" --web.listen-address="127.0.0.1:$DEMO_PROMETHEUS_PORT" \

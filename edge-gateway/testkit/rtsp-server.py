@@ -7,7 +7,8 @@ Run with Debian's /usr/bin/python3 (needs python3-gi + gir1.2-gst-rtsp-server-1.
 
 Paths: /Streaming/Channels/101 (main: source size) and /Streaming/Channels/102 (sub: half size).
 Auth: RTSP digest, realm "IP Camera(C0001)" like a Hikvision camera.
-Prints "READY rtsp://127.0.0.1:<port>" on stdout once the server is attached.
+Prints "READY rtsp://127.0.0.1:<port>" on stdout once the server is attached (--port 0: a port the
+kernel picks, named in that line: no race with another process for a port checked free earlier).
 
 The video is first turned into an H.264 elementary stream (cached next to --cache-dir), which
 GStreamer loops with multifilesrc and re-encodes: looping the elementary stream without
@@ -155,7 +156,8 @@ def main():
     loop = GLib.MainLoop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         GLib.unix_signal_add(GLib.PRIORITY_DEFAULT, sig, loop.quit)
-    print(f"READY rtsp://127.0.0.1:{args.port} main={w}x{h} sub={sub[0]}x{sub[1]}", flush=True)
+    port = server.get_bound_port()
+    print(f"READY rtsp://127.0.0.1:{port} main={w}x{h} sub={sub[0]}x{sub[1]}", flush=True)
     loop.run()
 
 
