@@ -83,7 +83,7 @@ for (const storage of ['timescaledb', 'plain'] as const) {
       t.match(brin.rows[0]?.indexdef, /USING brin/);
     } else {
       const ht = await db.pool.query('SELECT hypertable_name FROM timescaledb_information.hypertables ORDER BY 1');
-      t.same(ht.rows.map((r: { hypertable_name: string }) => r.hypertable_name), ['alerts', 'camera_health', 'detection_events']);
+      t.same(ht.rows.map((r: { hypertable_name: string }) => r.hypertable_name), ['alerts', 'camera_health', 'detection_events', 'flow_counts_hourly', 'flow_counts_minute']);
     }
   });
 }
@@ -137,5 +137,5 @@ t.test('storage timescaledb where the extension cannot be enabled fails at start
   const auto = await migrate(db.pool, MIGRATIONS_DIR, { component: 'stream-processor', mode: 'auto' });
   t.equal(auto.mode, 'plain');
   t.match(auto.fallback, /CREATE EXTENSION timescaledb/, 'and says why');
-  t.same(auto.applied, ['001_task_state.sql', '002_history.plain.sql']);
+  t.same(auto.applied, ['001_task_state.sql', '002_history.plain.sql', '003_flow_counts.plain.sql']);
 });
