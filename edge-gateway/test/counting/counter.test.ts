@@ -103,16 +103,26 @@ t.test('passing beside the end of the segment is not a crossing', async (t) => {
   t.same(dirs(play(c, sc, 1, 6)), ['end:person:out'], 'only the walker inside the segment (x 0.89 of 0.1-0.9)');
 });
 
-t.test('tentative tracks count once confirmed; lost tracks (frozen boxes) and uncounted classes never move a count', async (t) => {
-  const c = new LineCounter(resolveCountLine(ACROSS));
+t.test('two observations make a track (tentative ones too); lost tracks (frozen boxes) and uncounted classes never move a count', async (t) => {
+  const c = new LineCounter(resolveCountLine(ACROSS), { seconds: 0, distance: 0, speed: 0 });
   t.same(c.step(at(0), [track('t1', 0.5, 0.3, { state: 'tentative' })]), []);
-  t.same(c.step(at(1), [track('t1', 0.5, 0.7, { state: 'tentative' })]), [], 'not counted while tentative');
-  t.same(dirs(c.step(at(2), [track('t1', 0.5, 0.72)])), ['t1:person:out'], 'counted when confirmed');
+  t.same(dirs(c.step(at(1), [track('t1', 0.5, 0.7, { state: 'tentative' })])), ['t1:person:out'], 'seen on both sides: counted, confirmed or not');
+  t.same(dirs(c.step(at(2), [track('t1', 0.5, 0.72)])), [], 'and once only');
   t.same(c.step(at(3), [track('t2', 0.3, 0.3), track('dog', 0.6, 0.3, { objectClass: 'dog' })]), []);
   t.same(c.step(at(4), [track('t2', 0.3, 0.7, { state: 'lost' }), track('dog', 0.6, 0.7, { objectClass: 'dog' })]), [], 'lost: skipped; dog: not counted');
   t.equal(c.size, 1, 'tracks gone from the tracker are forgotten (t1), the lost one (t2) is kept, the dog never followed');
   t.same(dirs(c.step(at(5), [track('car1', 0.5, 0.8, { objectClass: 'car' })])), []);
   t.same(dirs(c.step(at(6), [track('car1', 0.5, 0.2, { objectClass: 'car' }), track('bike', 0.2, 0.8, { objectClass: 'bicycle' })])), ['car1:vehicle:in']);
+});
+
+t.test('at 1 fps, where every frame is a new tentative track (the person moved more than their width), the pieces are one person', async (t) => {
+  const c = new LineCounter(resolveCountLine(ACROSS));
+  const ys = [0.2, 0.32, 0.44, 0.56, 0.68, 0.8];
+  const got = ys.flatMap((y, i) => c.step(at(i), [track(`n${i}`, 0.5 + 0.01 * i, y, { state: 'tentative' })]));
+  t.same(dirs(got), ['n3:person:out'], 'one crossing, when the chain reached the other side');
+  const far = new LineCounter(resolveCountLine(ACROSS));
+  const apart = [0.3, 0.7].flatMap((y, i) => far.step(at(i * 3), [track(`m${i}`, 0.5, y, { state: 'tentative' })]));
+  t.same(apart, [], 'two sightings 3 s apart are not joined (relink.seconds 2)');
 });
 
 t.test('a gate polygon: entering counts in, leaving counts out', async (t) => {
@@ -156,4 +166,22 @@ t.test('per minute: every class in both directions, zeros included; unwatched mi
   if (!split || !same) return t.fail('a partial minute');
   t.not(flowCountOf(split, ctx, now).eventId, msgs[6]?.eventId, 'a restart inside a minute: a second message with its own id');
   t.equal(flowCountOf(same, ctx, now).eventId, flowCountOf(split, ctx, now).eventId, 'a replay of the same frames: the same id');
+});
+
+t.test('a person whose track breaks at the line (occluded, a missed detection) still counts once', async (t) => {
+  const c = new LineCounter(resolveCountLine(ACROSS));
+  t.same(c.step(at(0), [track('t1', 0.5, 0.40)]), []);
+  t.same(c.step(at(1), [track('t1', 0.5, 0.47, { state: 'lost' })]), [], 'lost just before the line');
+  t.same(dirs(c.step(at(2), [track('t1', 0.5, 0.47, { state: 'lost' }), track('t9', 0.51, 0.53, { state: 'tentative' })])), ['t9:person:out'], 'a new track just past it continues t1: one crossing');
+  t.same(dirs(c.step(at(2.5), [track('t1', 0.5, 0.47, { state: 'lost' }), track('t9', 0.51, 0.56)])), [], 'once');
+  t.same(dirs(c.step(at(3), [track('t1', 0.5, 0.6), track('t9', 0.51, 0.6)])), [], 't1 matched again later: settles, no second count');
+  // a track gone from the list for longer than relink.seconds, or far away, hands nothing on
+  const d = new LineCounter(resolveCountLine(ACROSS));
+  d.step(at(0), [track('a', 0.5, 0.4)]);
+  d.step(at(1), []);
+  t.same(dirs(d.step(at(4), [track('b', 0.5, 0.56)])), [], 'gone 3 s ago: a track of its own');
+  d.step(at(5), [track('c', 0.2, 0.4)]);
+  d.step(at(6), []);
+  t.same(dirs(d.step(at(6.5), [track('e', 0.4, 0.56)])), [], '0.25 away: a different person');
+  t.same(dirs(d.step(at(7), [track('e', 0.4, 0.3)])), ['e:person:in'], 'who then counts for itself');
 });
