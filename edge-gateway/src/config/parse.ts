@@ -212,3 +212,15 @@ export function analyticsFor(config: GatewayConfig, cam: GatewayCameraConfig): A
     offlineGraceSeconds: o?.offlineGraceSeconds ?? root.offlineGraceSeconds,
   };
 }
+
+/**
+ * Frames that may wait for the shared detector, all cameras together: `detector.maxQueuedFrames`
+ * when set, else one per enabled camera. A camera never has more than one frame waiting, so the
+ * default drops nothing when every camera's frame arrives at the same moment (cameras started
+ * together, or sampled on the same clock); a fixed bound below the camera count dropped the
+ * same share of every camera's frames in each such burst (bench/edge/capacity.ts: 12 cameras at
+ * 1 fps were analysed at 0.88 fps each with the old bound of 8 while the box had CPU to spare).
+ */
+export function detectorQueueBound(config: GatewayConfig): number {
+  return config.detector.maxQueuedFrames ?? Math.max(1, config.cameras.filter((c) => c.enabled).length);
+}

@@ -154,12 +154,14 @@ export const GatewayConfigSchema = Type.Object(
     detector: Type.Object(
       {
         ...DetectorConfigSchema.properties,
-        maxQueuedFrames: Type.Integer({
-          minimum: 1,
-          maximum: 1000,
-          default: 8,
-          description: 'frames waiting for the detector at most, all cameras together; past it the oldest waiting frame is dropped (one per camera waits at most)',
-        }),
+        maxQueuedFrames: Type.Optional(
+          Type.Integer({
+            minimum: 1,
+            maximum: 1000,
+            description:
+              'frames waiting for the detector at most, all cameras together; past it the frame of the camera served most recently is dropped. Default: one per enabled camera (a camera never has more than one frame waiting), so cameras whose frames arrive together are all analysed; set it lower only to bound memory (one 640x480 frame is ~0.9 MB)',
+          }),
+        ),
         version: Type.Optional(
           Type.String({ minLength: 1, maxLength: 64, description: "model version in events (default: 'sha256:' + 12 hex of the model's JSON)" }),
         ),

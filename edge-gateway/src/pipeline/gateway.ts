@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { createKafka, createS3Client, Lifecycle, listen, withTimeout, type KafkaSecurity, type Logger, type Registry } from '@streetwatch/platform';
 import type { CameraConfig } from '../cameras/config.js';
-import { analyticsFor } from '../config/parse.js';
+import { analyticsFor, detectorQueueBound } from '../config/parse.js';
 import type { GatewayConfig } from '../config/schema.js';
 import { createDetector } from '../detector/create.js';
 import type { BackendInfo } from '../detector/backend.js';
@@ -248,7 +248,7 @@ export class Gateway {
     const metrics = pipelineMetrics(registry);
     const queue = new DetectorQueue(detector, {
       concurrency: Math.max(1, config.detector.workers),
-      maxWaiting: config.detector.maxQueuedFrames,
+      maxWaiting: detectorQueueBound(config),
       onDepth: (n) => metrics.queueDepth.set(n),
       onDrop: (camera, reason) => metrics.queueDrops.inc({ camera, reason }),
     });
