@@ -151,10 +151,17 @@ export function parseGatewayConfig(raw: unknown, source = 'config', secrets: Sec
       }
     });
   }
-  if (shaped) {
-    shaped.cameras.forEach((cam, i) => {
-      (cam as { zones: AnyZone[] }).zones = checkZones(cam.zones as unknown[], `/cameras/${i}/zones`, errors);
+  if (Array.isArray(rawCameras)) {
+    // zones are checked by their type whether or not the rest of the file is right (all problems at once)
+    rawCameras.forEach((cam: unknown, i) => {
+      const raw = (cam as { zones?: unknown } | null)?.zones;
+      if (!Array.isArray(raw)) return;
+      const zones = checkZones(raw, `/cameras/${i}/zones`, errors);
+      const target = shaped?.cameras[i];
+      if (target) (target as { zones: AnyZone[] }).zones = zones;
     });
+  }
+  if (shaped) {
     const token = resolveHttpToken(shaped.http, secrets, errors);
     if (token !== undefined) shaped.http.token = token;
   }
