@@ -1,16 +1,15 @@
 // Flow counts (issue 15) into PostgreSQL in both storage modes: the gateways' minutes, and the
 // hourly rollup upserted by (hour, camera, line, class, direction) in the same statement, counted
-// once however often a minute is redelivered. Then the same through the broker: the processor
-// consumes streetwatch.flow-counts.v1, an invalid message goes to its DLQ with the reason.
+// once however often a minute is redelivered. Through the broker (consumer, DLQ):
+// test/consumer/camera-health.test.ts.
 import t from 'tap';
 import { createLogger, createRegistry, migrate, type StorageMode } from '@streetwatch/platform';
 import { testDatabase } from '@streetwatch/platform/testing';
-import { exampleFlowCount, TOPICS, type FlowCount } from '@streetwatch/schemas';
+import { exampleFlowCount, type FlowCount } from '@streetwatch/schemas';
 import { MIGRATIONS_DIR } from '../../src/app.js';
 import { parseProcessorConfig } from '../../src/config/load.js';
 import { HistorySink } from '../../src/sink/history.js';
 import { ManualClock } from '../../src/time/clock.js';
-import { kafkaFor, startApp, waitFor } from '../support/app.js';
 
 const TIMESCALEDB = process.env.STREETWATCH_PG_TIMESCALEDB ?? '';
 const NO_TIMESCALEDB = 'this PostgreSQL runs without TimescaleDB (no source to build it from: `stack.sh up` printed why); the plain mode still runs';
@@ -95,28 +94,3 @@ for (const storage of ['timescaledb', 'plain'] as const) {
     }
   });
 }
-
-t.test('through the broker: the processor rolls the gateways’ minutes up; an invalid one goes to the DLQ with the reason', async (t) => {
-  const k = await kafkaFor(t, 'spflow');
-  const db = await testDatabase(t);
-  await startApp(t, k, db, []);
-  const good = minute('cam-09', 'L1', '2026-11-26T06:03:00.000Z', [4, 1]);
-  const raw = k.kafka.producer();
-  await raw.connect();
-  t.teardown(() => raw.disconnect());
-  const topic = `${k.prefix}${TOPICS.flowCounts.name}`;
-  await raw.send({
-    topic,
-    messages: [
-      { key: 'cam-09', value: JSON.stringify(good) },
-      { key: 'cam-09', value: JSON.stringify(good) }, // a duplicate from an at-least-once producer
-      { key: 'cam-09', value: JSON.stringify({ ...good, eventId: 'bad-1', minute: '2026-11-26T06:03:20.000Z' }) },
-    ],
-  });
-  await waitFor('hourly row', async () => (await db.pool.query(`SELECT count FROM flow_counts_hourly WHERE camera_id = 'cam-09' AND object_class = 'person' AND direction = 'in'`)).rows[0]?.count === '4');
-  const dlq = await k.readAll(`${topic}.dlq`, (m) => m.length >= 1);
-  const dead = JSON.parse(dlq[0]?.value?.toString() ?? '{}') as { reason: string; code: string };
-  t.match(dead, { code: 'SW_CONTRACT_INVALID', reason: /\/minute/ });
-  const n = await db.pool.query(`SELECT sum(count)::int AS n FROM flow_counts_hourly WHERE camera_id = 'cam-09'`);
-  t.equal(n.rows[0].n, 5, 'the duplicate counted once, the invalid one not at all');
-});
