@@ -17,6 +17,7 @@ import { PublisherConfigSchema } from '../publish/config.js';
 import { MotionConfigSchema, StaticObjectConfigSchema } from '../motion/config.js';
 import { VIOLATION_TYPES, ZoneSchema, type ViolationType } from '../rules/config.js';
 import { TrackerConfigSchema } from '../tracker/config.js';
+import { LiveConfigSchema } from '../live/config.js';
 
 /** A copy of `schema` without any `default` keyword (for override sections: absent = inherit). */
 export function withoutDefaults<T extends TSchema>(schema: T): T {
@@ -170,6 +171,8 @@ export const GatewayConfigSchema = Type.Object(
     ),
     analytics: Type.Object(AnalyticsConfigSchema.properties, { additionalProperties: false, default: {} }),
     cameras: Type.Array(GatewayCameraSchema, { minItems: 1 }),
+    /** The live camera view: an outbound link to the router, a transcode per watched camera. */
+    live: Type.Optional(LiveConfigSchema),
     shutdown: Type.Object(
       {
         /** Sources stop, open violations end ('shutdown'), the outbox drains to Kafka: all within this. */
