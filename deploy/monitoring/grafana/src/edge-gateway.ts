@@ -146,6 +146,13 @@ const panels: PanelSpec[] = [
     rename: { Value: 'crossings (1 h)' },
     queries: [{ expr: `sum by (camera, line, class, direction) (increase(streetwatch_edge_flow_crossings_total{${I}}[1h]))`, instant: true }],
   },
+  {
+    kind: 'timeseries',
+    title: 'Flow minutes written (one per count line and watched minute; fewer: camera not watched)',
+    w: 24,
+    h: 6,
+    queries: [{ expr: `sum by (camera) (increase(streetwatch_edge_flow_minutes_total{${I}}[5m])) / 5`, legend: '{{camera}} per minute' }],
+  },
 
   { kind: 'row', title: 'Camera view (tamper) and camera analytics (ISAPI)' },
   {
