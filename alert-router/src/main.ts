@@ -42,12 +42,13 @@ import { checkReferences } from './config/references.js';
 import { RouterConfig } from './config/schema.js';
 import { ROUTER_REDACT_PATHS, secretResolver } from './config/secrets.js';
 import { trustProxyOf } from './config/trust-proxy.js';
-import { DeliveryPipeline, migrateRouter } from './delivery/pipeline.js';
+import { DeliveryPipeline, migrateRouter } from './pipeline.js';
 import { evidenceLinkRoutes, evidenceLinksFrom, registerEvidenceView } from './evidence/index.js';
 import { liveApiRoutes, liveFrom, registerLive, type LiveDeps } from './live/index.js';
 import { RetentionJob } from './retention/job.js';
 import type { ConsoleFeed, WorkOrderService } from './seams.js';
-import { WorkOrdersConfig, createWorkOrderService, registerWorkOrderRoutes, type WorkOrders } from './workorders/index.js';
+import { registerWorkOrderRoutes } from './api/routes.js';
+import { WorkOrdersConfig, createWorkOrderService, type WorkOrders } from './workorders/index.js';
 
 const USAGE = 'usage: alert-router --config <file> | --validate-config <file> | tokens issue|list|revoke ...';
 

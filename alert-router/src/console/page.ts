@@ -7,6 +7,8 @@ import type { WorkOrders } from '../workorders/service.js';
 const ASSETS: Record<string, { file: string; type: string; headers?: Record<string, string> }> = {
   '/console': { file: 'index.html', type: 'text/html; charset=utf-8' },
   '/console/app.js': { file: 'app.js', type: 'text/javascript; charset=utf-8' },
+  // DOM helpers shared with the overview screen (which serves this same file as /screen/dom.js).
+  '/console/dom.js': { file: 'dom.js', type: 'text/javascript; charset=utf-8' },
   '/console/app.css': { file: 'app.css', type: 'text/css; charset=utf-8' },
   // The installable app (phone): manifest, icons, and the service worker that keeps the page's
   // files for offline use. Its scope is `/console` (the page itself has no trailing slash).

@@ -1,8 +1,7 @@
-import { ConfigError, type Logger, type Pool, type Registry } from '@streetwatch/platform';
+import { ConfigError, systemClock, type Clock, type Logger, type Pool, type Registry } from '@streetwatch/platform';
 import { ms } from '../config/durations.js';
 import type { SecretResolver } from '../config/secrets.js';
 import type { RouterConfig } from '../config/schema.js';
-import { systemClock, type Clock } from '../workorders/clock.js';
 import { LiveHub } from './hub.js';
 import type { LiveDeps } from './routes.js';
 import { LiveTickets } from './tickets.js';

@@ -8,8 +8,7 @@
  * is a row in `live_views` (opened or refused, and why); a forged one is counted and logged.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import type { Pool } from '@streetwatch/platform';
-import type { Clock } from '../workorders/clock.js';
+import type { Clock, Pool } from '@streetwatch/platform';
 import { WorkOrderError } from '../workorders/errors.js';
 import type { User } from '../workorders/model.js';
 
@@ -66,7 +65,7 @@ export class LiveTickets {
 
   /** A ticket for `user` to open `cameraId` once (the caller checked that the user may watch it). */
   async issue(user: User, cameraId: string): Promise<IssuedTicket> {
-    const now = this.deps.clock.now();
+    const now = new Date(this.deps.clock.now());
     const expires = new Date(now.getTime() + this.ttlMs);
     const r = await this.deps.pool.query<{ id: string }>(
       `INSERT INTO live_tickets (camera_id, user_id, department_id, role, issued_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
@@ -83,7 +82,7 @@ export class LiveTickets {
   async redeem(req: RedeemRequest): Promise<Redeemed> {
     const id = verifyTicket(this.key, req.token);
     if (id === undefined) throw new WorkOrderError('SW_ROUTER_LIVE_TICKET_INVALID');
-    const now = this.deps.clock.now();
+    const now = new Date(this.deps.clock.now());
     // Used up only when it is for this camera and still valid; the row tells why otherwise.
     const r = await this.deps.pool.query<{ camera_id: string; user_id: string; expires_at: Date; used_at: Date | null; took: boolean }>(
       `WITH took AS (
@@ -111,6 +110,6 @@ export class LiveTickets {
 
   /** The viewing ended: when, and how many bytes it was sent. */
   async closed(viewId: bigint, bytes: number): Promise<void> {
-    await this.deps.pool.query('UPDATE live_views SET closed_at = $2, bytes = $3 WHERE id = $1', [viewId.toString(), this.deps.clock.now(), bytes]);
+    await this.deps.pool.query('UPDATE live_views SET closed_at = $2, bytes = $3 WHERE id = $1', [viewId.toString(), new Date(this.deps.clock.now()), bytes]);
   }
 }

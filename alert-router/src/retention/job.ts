@@ -25,7 +25,7 @@ import { join } from 'node:path';
 import { counter, gauge, type Logger, type Pool, type PoolClient, type Registry } from '@streetwatch/platform';
 import { ms } from '../config/durations.js';
 import type { RetentionConfig } from '../config/schema.js';
-import { systemClock, type Clock } from '../routing/clock.js';
+import { systemClock, type Clock } from '@streetwatch/platform';
 
 const LOCK_KEY = 0x52455445; // 'RETE'
 

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import t from 'tap';
 import { parseConfig } from '@streetwatch/platform';
 import { testDatabase, type TeardownHost } from '@streetwatch/platform/testing';
-import { migrateRouter } from '../../src/delivery/pipeline.js';
+import { migrateRouter } from '../../src/pipeline.js';
 import { LiveConfig } from '../../src/live/config.js';
 import { mayWatch } from '../../src/live/routes.js';
 import { LiveTickets, signTicketId, verifyTicket } from '../../src/live/tickets.js';

@@ -8,7 +8,7 @@ import { testKafka, type TeardownHost } from '@streetwatch/platform/testing';
 import { checkReferences } from '../../src/config/references.js';
 import { RetentionConfig, RouterConfig } from '../../src/config/schema.js';
 import { RetentionJob } from '../../src/retention/job.js';
-import { ManualClock } from '../../src/routing/clock.js';
+import { ManualClock } from '@streetwatch/platform';
 import type { User } from '../../src/workorders/index.js';
 import { alertFor, harness, type Harness } from '../workorders/fixtures/harness.js';
 
@@ -210,13 +210,13 @@ t.test('retention', async (t) => {
     await h.pool.query(
       `INSERT INTO work_order_escalations (key, work_order_id, step, round, level, target, due_at, fired_at, notified_at)
        VALUES ($1, $2, 'sign', 1, 1, 'head', $3, $3, $3)`,
-      [`${a.workOrderId}:sign-1:1`, a.workOrderId, h.clock.now()],
+      [`${a.workOrderId}:sign-1:1`, a.workOrderId, new Date(h.clock.now())],
     );
     const fresh = await h.wo.dispatch(alertFor(), 'dept-a');
     await h.wo.flushOutbox();
     t.ok(existsSync(join(h.uploadDir, a.workOrderId)), 'the photo is on disk');
 
-    const { job: j, clock } = job(t, h, retention(), h.clock.now().getTime() + DAY / 2);
+    const { job: j, clock } = job(t, h, retention(), h.clock.now() + DAY / 2);
     t.equal((await j.runOnce()).deleted.work_orders, 0, 'not before its retention');
     clock.advance(DAY);
     const run = await j.runOnce();

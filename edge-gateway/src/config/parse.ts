@@ -7,7 +7,7 @@
  * here: unique camera ids, unique zone ids per camera, known time zones.
  */
 import { Type, type TSchema } from '@sinclair/typebox';
-import { ConfigError, deepFreeze, loadConfigFile, parseConfig, resolveObjectStore, validateConfigCommand } from '@streetwatch/platform';
+import { applyRenames, ConfigError, deepFreeze, loadConfigFile, parseConfig, resolveObjectStore, validateConfigCommand, type KeyRename } from '@streetwatch/platform';
 import type { FieldError } from '@streetwatch/schemas';
 import { FileSourceConfig, HikvisionSourceConfig, OnvifSourceConfig, RtspSourceConfig, passwordProblems, type CameraConfig, type SourceConfig } from '../cameras/config.js';
 import { resolveIsapiConfig } from '../isapi/config.js';
@@ -89,12 +89,32 @@ function crossChecks(config: GatewayConfig, errors: FieldError[]): void {
 }
 
 /**
+ * Keys renamed in this version; the old names still work, with a deprecation line, until the next
+ * (README, "Renamed settings"). Schedule windows say `from`/`to`, as the processor's rule
+ * schedules do (they said `start`/`end`).
+ */
+const RENAMED: readonly KeyRename[] = ['schedule', 'muted'].flatMap((list) => [
+  { at: `/cameras/*/zones/*/${list}/*`, from: 'start', to: 'from' },
+  { at: `/cameras/*/zones/*/${list}/*`, from: 'end', to: 'to' },
+]);
+
+/**
  * Validate a parsed YAML/JSON value as the gateway config and resolve the camera passwords it
  * names (`secrets.env`: main passes `process.env`; default: an empty environment). Throws
- * ConfigError (SW_CONFIG_INVALID) listing every problem by key path.
+ * ConfigError (SW_CONFIG_INVALID) listing every problem by key path. Old key names still work:
+ * `onDeprecated` gets one line per rename used (main.ts logs them once its logger exists).
  */
-export function parseGatewayConfig(raw: unknown, source = 'config', secrets: SecretContext = { env: {} }): Readonly<GatewayConfig> {
+export function parseGatewayConfig(
+  raw: unknown,
+  source = 'config',
+  secrets: SecretContext = { env: {} },
+  onDeprecated: (line: string) => void = () => undefined,
+): Readonly<GatewayConfig> {
   const errors: FieldError[] = [];
+  const renamed = applyRenames(raw, RENAMED);
+  errors.push(...renamed.errors);
+  for (const line of renamed.deprecations) onDeprecated(`${source}: ${line}`);
+  raw = renamed.value;
   let shaped: GatewayConfig | undefined;
   try {
     shaped = structuredClone(parseConfig(ShapeSchema, raw, source)) as unknown as GatewayConfig;
@@ -134,9 +154,9 @@ export function parseGatewayConfig(raw: unknown, source = 'config', secrets: Sec
 }
 
 /** Read a YAML or JSON file and parse it as the gateway config, secrets resolved (ConfigError on any problem). */
-export function loadGatewayConfig(file: string, secrets: SecretContext = { env: {} }): Readonly<GatewayConfig> {
+export function loadGatewayConfig(file: string, secrets: SecretContext = { env: {} }, onDeprecated?: (line: string) => void): Readonly<GatewayConfig> {
   const raw = loadConfigFile(Type.Unknown(), file);
-  return parseGatewayConfig(raw, file, secrets);
+  return parseGatewayConfig(raw, file, secrets, onDeprecated);
 }
 
 /**
@@ -145,7 +165,7 @@ export function loadGatewayConfig(file: string, secrets: SecretContext = { env: 
  * resolved too (`secrets`), so a variable missing where the check runs is reported.
  */
 export function validateGatewayConfigFile(file: string, out: (line: string) => void, err: (line: string) => void, secrets: SecretContext = { env: {} }): number {
-  return validateConfigCommand((f) => loadGatewayConfig(f, secrets), file, out, err, (c) => {
+  return validateConfigCommand((f) => loadGatewayConfig(f, secrets, (line) => out(line)), file, out, err, (c) => {
     const zones = c.cameras.reduce((n, cam) => n + cam.zones.length, 0);
     return `gateway ${c.gatewayId}, ${c.cameras.length} camera(s), ${zones} zone(s)`;
   });
