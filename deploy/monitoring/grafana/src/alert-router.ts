@@ -31,7 +31,11 @@ const panels: PanelSpec[] = [
     kind: 'timeseries',
     title: 'Alerts consumed (new / duplicate)',
     unit: 'ops',
-    queries: [{ expr: `sum by (result) (rate(streetwatch_router_alerts_total{${I}}[${RI}]))`, legend: '{{result}}' }],
+    queries: [
+      { expr: `sum by (result) (rate(streetwatch_router_alerts_total{${I}}[${RI}]))`, legend: '{{result}}' },
+      // valid messages its contract consumers took, per topic (alerts; detections for clearance)
+      { expr: `sum by (topic) (rate(streetwatch_kafka_consumed_total{job="alert-router", ${I}}[${RI}]))`, legend: 'consumed {{topic}}' },
+    ],
   },
   {
     kind: 'timeseries',
