@@ -1,5 +1,7 @@
 // Lint rules that keep the pipeline honest: no floating promises (a dropped promise is a lost
 // event), no import cycles, and no package reaching into another package's src/ internals.
+// import-x/no-cycle skips type-only imports: circles of those, and the router's layer order, are
+// checked by dependency-cruiser (.dependency-cruiser.cjs, `npm run lint:imports`).
 import js from '@eslint/js';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';

@@ -34,6 +34,7 @@ done
 say "lint"
 # shellcheck disable=SC2086
 npx eslint $pkgs examples
+npm run -s lint:imports   # import circles (type-only too) and the router's layers: .dependency-cruiser.cjs
 
 say "test assets (model, scenes, kustomize)"
 for s in edge-gateway/scripts/fetch-model.sh edge-gateway/scripts/convert-savedmodel.sh examples/scenes/make-scenes.sh examples/scenes/make-tamper-scenes.sh deploy/scripts/kustomize.sh; do

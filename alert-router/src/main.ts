@@ -42,11 +42,13 @@ import { checkReferences } from './config/references.js';
 import { RouterConfig } from './config/schema.js';
 import { ROUTER_REDACT_PATHS, secretResolver } from './config/secrets.js';
 import { trustProxyOf } from './config/trust-proxy.js';
-import { DeliveryPipeline, migrateRouter } from './delivery/pipeline.js';
+import { DeliveryPipeline, migrateRouter } from './pipeline.js';
 import { evidenceLinkRoutes, evidenceLinksFrom, registerEvidenceView } from './evidence/index.js';
+import { liveApiRoutes, liveFrom, registerLive, type LiveDeps } from './live/index.js';
 import { RetentionJob } from './retention/job.js';
 import type { ConsoleFeed, WorkOrderService } from './seams.js';
-import { WorkOrdersConfig, createWorkOrderService, registerWorkOrderRoutes, type WorkOrders } from './workorders/index.js';
+import { registerWorkOrderRoutes } from './api/routes.js';
+import { WorkOrdersConfig, createWorkOrderService, type WorkOrders } from './workorders/index.js';
 
 const USAGE = 'usage: alert-router --config <file> | --validate-config <file> | tokens issue|list|revoke ...';
 
@@ -152,6 +154,17 @@ async function main(): Promise<void> {
   }
   if (evidence) lifecycle.add('evidence-store', () => evidence?.close());
   else log.warn('no evidence section: work orders show their pictures as unavailable and channels send none');
+  let live: LiveDeps | undefined;
+  try {
+    live = liveFrom(cfg, file, { pool, log, registry, resolveSecret: secretResolver(process.env) });
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      for (const l of e.lines()) log.fatal(l);
+      await lifecycle.close(5000);
+      process.exit(1);
+    }
+    throw e;
+  }
 
   let workOrders: WorkOrders | undefined;
   const dispatcher: WorkOrderService = {
@@ -212,8 +225,12 @@ async function main(): Promise<void> {
         departments: [...names].map(([id, name]) => ({ id, name })),
       })
     : undefined;
-  await registerWorkOrderRoutes(app, { workOrders, scoped: [silences, evidenceLinkRoutes(workOrders, evidence?.links), ...(screen ? [screenRoutes(screen)] : [])] });
+  await registerWorkOrderRoutes(app, {
+    workOrders,
+    scoped: [silences, evidenceLinkRoutes(workOrders, evidence?.links), liveApiRoutes(live), ...(screen ? [screenRoutes(screen)] : [])],
+  });
   registerEvidenceView(app, evidence?.links, log);
+  await registerLive(app, live, log);
   if (screen) registerScreenPage(app);
   await listen(app, { host: cfg.http.host, port: cfg.http.port });
   lifecycle.add('http', () => app.close());

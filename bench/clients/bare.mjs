@@ -17,7 +17,26 @@ const brokers = (process.env.STREETWATCH_KAFKA_BROKERS ?? '127.0.0.1:19092').spl
 const N = Number(process.env.N ?? 400_000);
 const ROUNDS = Number(process.env.ROUNDS ?? 2);
 const topic = `bench-clients-${Date.now()}`;
-const kafka = new Kafka({ brokers, clientId: 'bench-clients', logLevel: logLevel.NOTHING });
+// The stack's broker takes SASL_SSL with SCRAM-SHA-512 only (README "Kafka security"): the same
+// STREETWATCH_KAFKA_* variables the services read (.stack/env), mapped onto each client's options.
+// STREETWATCH_KAFKA_SECURITY=plaintext for an open broker.
+const secure = (process.env.STREETWATCH_KAFKA_SECURITY ?? 'sasl_ssl').toLowerCase() !== 'plaintext';
+const caFile = process.env.STREETWATCH_KAFKA_SSL_CA_FILE || undefined;
+const user = process.env.STREETWATCH_KAFKA_SASL_USERNAME;
+const password = process.env.STREETWATCH_KAFKA_SASL_PASSWORD_FILE
+  ? readFileSync(process.env.STREETWATCH_KAFKA_SASL_PASSWORD_FILE, 'utf8').trim()
+  : process.env.STREETWATCH_KAFKA_SASL_PASSWORD;
+if (secure && (!user || !password)) {
+  console.error('bench/clients: STREETWATCH_KAFKA_SASL_USERNAME and a password (STREETWATCH_KAFKA_SASL_PASSWORD[_FILE]) are needed for the SASL_SSL broker; source .stack/env first');
+  process.exit(2);
+}
+const ca = caFile ? readFileSync(caFile, 'utf8') : undefined;
+const kafkajsSecurity = secure ? { ssl: ca ? { ca: [ca] } : true, sasl: { mechanism: 'scram-sha-512', username: user, password } } : {};
+const rdkafkaSecurity = secure
+  ? { 'security.protocol': 'sasl_ssl', 'sasl.mechanisms': 'SCRAM-SHA-512', 'sasl.username': user, 'sasl.password': password, ...(caFile ? { 'ssl.ca.location': caFile } : {}) }
+  : {};
+const platformaticSecurity = secure ? { tls: ca ? { ca } : {}, sasl: { mechanism: 'SCRAM-SHA-512', username: user, password } } : {};
+const kafka = new Kafka({ brokers, clientId: 'bench-clients', logLevel: logLevel.NOTHING, ...kafkajsSecurity });
 const FETCH = { maxBytes: 16777216, maxBytesPerPartition: 2097152, maxWaitMs: 100 };
 
 /** The bench/processor event shape (schemas' exampleDetection), varied per message. */
@@ -83,7 +102,7 @@ async function kafkajsBare() {
 
 async function rdkafkaBare() {
   const c = new Rdkafka.KafkaConsumer(
-    { 'group.id': `rk-${Date.now()}`, 'metadata.broker.list': brokers.join(','), 'enable.auto.commit': false, 'fetch.max.bytes': FETCH.maxBytes, 'max.partition.fetch.bytes': FETCH.maxBytesPerPartition, 'fetch.wait.max.ms': FETCH.maxWaitMs, 'queued.max.messages.kbytes': 65536 },
+    { 'group.id': `rk-${Date.now()}`, 'metadata.broker.list': brokers.join(','), ...rdkafkaSecurity, 'enable.auto.commit': false, 'fetch.max.bytes': FETCH.maxBytes, 'max.partition.fetch.bytes': FETCH.maxBytesPerPartition, 'fetch.wait.max.ms': FETCH.maxWaitMs, 'queued.max.messages.kbytes': 65536 },
     { 'auto.offset.reset': 'earliest' },
   );
   await new Promise((res, rej) => c.connect({}, (e) => (e ? rej(e) : res())));
@@ -111,7 +130,7 @@ async function rdkafkaBare() {
 }
 
 async function platformaticBare() {
-  const c = new PlatformaticConsumer({ groupId: `pk-${Date.now()}`, clientId: 'bench-clients', bootstrapBrokers: brokers, autocommit: false });
+  const c = new PlatformaticConsumer({ groupId: `pk-${Date.now()}`, clientId: 'bench-clients', bootstrapBrokers: brokers, autocommit: false, ...platformaticSecurity });
   const stream = await c.consume({ topics: [topic], mode: 'earliest', fallbackMode: 'earliest', autocommit: false, maxBytes: FETCH.maxBytes, maxBytesPerPartition: FETCH.maxBytesPerPartition, maxWaitTime: FETCH.maxWaitMs, highWaterMark: 4096 });
   let seen = 0, first = 0, last = 0;
   const t0 = ticks();

@@ -41,7 +41,7 @@ const MAX_LAG_MS = 1000;
 const RAMPS: Record<string, number[]> = {
   'tensorflow.1': [2, 4, 8, 12, 16, 20, 24],
   'tensorflow.2': [1, 2, 4, 6, 8, 10, 12],
-  'wasm.1': [1, 2, 3, 4, 5, 6, 8],
+  'wasm.1': [1, 2, 3, 4, 5, 6, 8, 10, 12],
   'wasm.2': [1, 2, 3, 4],
 };
 const MAX_CAMERAS = Math.max(...Object.values(RAMPS).flat());
@@ -185,25 +185,43 @@ try {
     }
   }
 
+  // A run may cover only some backends or frame rates (BENCH_CAPACITY_*): its rows replace those
+  // rows and keep the others, each row's own run (time, load, steps) recorded under runs.<backend>.fps<N>.
   const prev = existsSync(OUT) ? (JSON.parse(readFileSync(OUT, 'utf8')) as Record<string, unknown>) : {};
-  const cpb = (prev.camerasPerBox ?? {}) as Record<string, unknown>;
+  const cpb = (prev.camerasPerBox ?? {}) as Record<string, Record<string, Record<string, unknown>>>;
+  const merge = <T,>(old: Record<string, Record<string, unknown>> | undefined, add: Record<string, Record<string, T>>) => {
+    const outRows: Record<string, Record<string, unknown>> = { ...(old ?? {}) };
+    for (const [b, rows] of Object.entries(add)) outRows[b] = { ...(outRows[b] ?? {}), ...rows };
+    return outRows;
+  };
+  const when = new Date().toISOString();
+  const runs: Record<string, Record<string, unknown>> = {};
+  for (const fps of FPS) {
+    for (const backend of BACKENDS) {
+      (runs[backend] ??= {})[`fps${fps}`] = { when, loadAverage1mMax: Math.max(...steps.filter((r) => r.backend === backend && r.fps === fps).map((r) => r.loadAverage1m.after)) };
+    }
+  }
+  const { how: _how, ...prevProjected } = (cpb.projectedFromCpu ?? {}) as Record<string, Record<string, unknown>>;
+  const prevRun = (cpb.measuredRun ?? {}) as { steps?: typeof steps };
+  const keptSteps = (prevRun.steps ?? []).filter((r) => !(BACKENDS.includes(r.backend) && FPS.includes(r.fps)));
   const out = {
     ...prev,
     camerasPerBox: {
       ...cpb,
-      measured,
+      measured: merge(cpb.measured, measured),
+      runs: merge(cpb.runs as Record<string, Record<string, unknown>> | undefined, runs),
       projectedFromCpu: {
-        ...projected,
+        ...merge(prevProjected, projected),
         how: 'floor(cores x 1000 / (fps x gateway CPU ms per analysed frame + ffmpeg CPU ms per camera-second)), medians over the ramp; CPU per frame measured under the load recorded per step (contention inflates it: a quiet box does better)',
       },
       measuredRun: {
         bench: 'edge/capacity',
-        when: new Date().toISOString(),
+        when,
         machine: { cores: cpus().length, cpu: cpus()[0]?.model, node: process.version },
         criterion: `every camera: detector ran at >= ${KEEP_UP} x its analytic fps and its detector lag (queue wait + inference, mean per analysed frame) < ${MAX_LAG_MS} ms, over ${WINDOW_MS / 1000} s after ${WARMUP_MS / 1000} s of warm-up`,
         cameras: 'gst-rtsp-server (edge-gateway/testkit), vtest.avi busy walkway, sub-stream 384x288 H.264 10 fps pre-encoded (pass-through: no encoding on this box)',
-        gateway: 'default config (detector workers: one per core, nativeThreads 1, execution auto; analytic 640x480), backend pinned per row',
-        steps,
+        gateway: 'default config (detector workers: one per core, nativeThreads 1, inter-op threads = workers, execution auto, detector queue one frame per camera; analytic 640x480), backend pinned per row',
+        steps: [...keptSteps, ...steps],
         note: 'The machine is shared with other engineers: loadAverage1m per step shows how much CPU others took (on 2 cores, a load of L leaves this gateway roughly 2/L of the box when L > 2). N here is a lower bound for an idle box; cpuMsPerAnalysedFrame is the load-robust figure (cores / that = analysed frames per second an idle box sustains).',
       },
     },

@@ -7,17 +7,48 @@
  *
  * Writes bench/results/edge-detect.json. No assertions: numbers only.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
-import { MotionGate, RuleEngine, StaticObjectDetector, TfjsGraphDetector, Tracker, type Detection, type Frame } from '@streetwatch/edge-gateway';
-import { decodeFrames, opencvData } from '../../edge-gateway/test/detector/fixtures/media.js';
-import { detectorConfig } from '../../edge-gateway/test/support/detector.js';
+import { parseConfig } from '@streetwatch/platform';
+import {
+  DetectorConfigSchema,
+  MotionGate,
+  RuleEngine,
+  StaticObjectDetector,
+  TfjsGraphDetector,
+  Tracker,
+  type Detection,
+  type Frame,
+} from '@streetwatch/edge-gateway';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const out = join(here, '..', 'results', 'edge-detect.json');
+const REPO = join(here, '..', '..');
+
+/** The last line a project script prints: the folder it filled (model, video), fetched once and cached. */
+const scriptOutput = (script: string, ...args: string[]): string =>
+  execFileSync('bash', [join(REPO, script), ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim().split('\n').at(-1) ?? '';
+
+/** `count` frames of `file` at `fps`, rgb24 at the source size, decoded by ffmpeg (as the gateway's sampler does). */
+function decodeFrames(file: string, opts: { fps: number; count: number; cameraId: string }): Frame[] {
+  const size = execFileSync('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=width,height', '-of', 'csv=p=0', file], { encoding: 'utf8' });
+  const [width, height] = size.trim().split(',').map(Number) as [number, number];
+  const raw = execFileSync('ffmpeg', ['-v', 'error', '-i', file, '-vf', `fps=${opts.fps}`, '-frames:v', String(opts.count), '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'], { maxBuffer: 1 << 30 });
+  const bytes = width * height * 3;
+  const t0 = Date.UTC(2024, 0, 1);
+  return Array.from({ length: Math.floor(raw.length / bytes) }, (_, i) => ({
+    cameraId: opts.cameraId,
+    seq: i,
+    width,
+    height,
+    data: raw.subarray(i * bytes, (i + 1) * bytes),
+    eventTime: new Date(t0 + (i * 1000) / opts.fps),
+  }));
+}
 
 const motionConfig = { width: 160, height: 90, pixelThreshold: 18, minMotionFraction: 0.003, backgroundTauSeconds: 5, maxIdleSeconds: 10 };
 const staticConfig = {
@@ -76,11 +107,11 @@ function gatePassRate(frames: Frame[]): { passed: number; frames: number; rate: 
 }
 
 async function main(): Promise<void> {
-  const vtest = await opencvData('vtest.avi');
+  const vtest = join(scriptOutput('examples/scenes/fetch-video.sh'), 'vtest.avi');
   // Decode cost: ffmpeg to rgb24 for the whole clip at 1 fps, CPU time per output frame.
   const c0 = childrenCpuMs();
   const w0 = performance.now();
-  const street = await decodeFrames(vtest, { fps: 1, count: 80, cameraId: 'bench' });
+  const street = decodeFrames(vtest, { fps: 1, count: 80, cameraId: 'bench' });
   const decodeWallMsPerFrame = (performance.now() - w0) / street.length;
   // ffmpeg decodes every source frame (10 fps) to emit 1 fps: CPU per *source* frame and per analysed frame.
   const decodeCpuMsPerOutputFrame = (childrenCpuMs() - c0) / street.length;
@@ -95,7 +126,8 @@ async function main(): Promise<void> {
   });
 
   // The detector itself on this thread (the gateway runs it in worker threads: bench/edge/pipeline.ts).
-  const detector = new TfjsGraphDetector(await detectorConfig({ backend: 'auto', workers: 0 }));
+  const modelDir = scriptOutput('edge-gateway/scripts/fetch-model.sh', 'centernet');
+  const detector = new TfjsGraphDetector(parseConfig(DetectorConfigSchema, { modelDir, backend: 'auto', workers: 0 }, 'bench'));
   const loadT = performance.now();
   await detector.load();
   const loadMs = performance.now() - loadT;

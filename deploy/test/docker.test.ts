@@ -108,6 +108,19 @@ t.test('the gateway image has ffmpeg and the detector model at the modelDir its 
   t.ok(final.some((i) => i.op === 'COPY' && /\/app\/models models$/.test(i.args)), 'model copied to /app/models');
   t.match(readFileSync(join(REPO, 'k8s/overlays/edge/gateway.example.yaml'), 'utf8'), /modelDir: \/app\/models/);
   t.ok(ins.some((i) => i.op === 'RUN' && i.args.includes('edge-gateway/scripts/fetch-model.sh')), 'model fetched with the checksum-verifying script');
+  // The native backend (issue 13): built from npm + PyPI, the SavedModel beside the model, and
+  // libtensorflow carried into the runtime stage at the path the addon's deps/ link names.
+  const build = st[0]!;
+  const buildEnv = build.find((i) => i.op === 'ENV' && /STREETWATCH_CACHE=(\S+)/.test(i.args));
+  const cache = /STREETWATCH_CACHE=(\S+)/.exec(buildEnv?.args ?? '')?.[1];
+  t.ok(cache, 'the build stage fixes STREETWATCH_CACHE');
+  t.ok(build.some((i) => i.op === 'RUN' && /build-tfjs-node\.sh[\s\S]*convert-savedmodel\.sh[\s\S]*centernet\.savedmodel/.test(i.args)), 'addon built and the SavedModel copied beside the model');
+  t.ok(build.some((i) => i.op === 'RUN' && /apt-get install[^&]*\bpython3-pip\b[^&]*\bpython3-venv\b/.test(i.args)), 'pip and venv for the wheel and the converter');
+  t.ok(st[1]!.some((i) => i.op === 'RUN' && /npm ci[\s\S]*build-tfjs-node\.sh/.test(i.args)), 'the production install restores the addon after npm ci');
+  t.ok(final.some((i) => i.op === 'COPY' && i.args === `--from=deps ${cache}/tfjs-node ${cache}/tfjs-node`), 'libtensorflow copied to the same path');
+  for (const f of ['edge-gateway/scripts/build-tfjs-node.sh', 'edge-gateway/scripts/convert-savedmodel.sh', 'edge-gateway/native.lock.json']) {
+    t.ok(existsSync(join(REPO, f)), `${f} exists and is in the context`);
+  }
 });
 
 t.test('the processor and router images carry the setup script the Job and compose run', async (t) => {

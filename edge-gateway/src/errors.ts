@@ -58,7 +58,13 @@ export const OUTBOX_ERRORS = {
   SW_EDGE_OUTBOX_CLOSED: 'the outbox was used after close()',
 } as const;
 
-export const EDGE_ERRORS = { ...VIDEO_ERRORS, ...ISAPI_ERRORS, ...ANALYTICS_ERRORS, ...OUTBOX_ERRORS, ...PIPELINE_ERRORS } as const;
+/** The live view (live section): sent to the router in a stream's `state`, shown to viewers. */
+export const LIVE_ERRORS = {
+  SW_EDGE_LIVE_LIMIT: 'the box runs its maximum of live transcodes (live.maxStreams): a further camera is refused',
+  SW_EDGE_LIVE_UNKNOWN_CAMERA: 'the router asked for a camera this box does not have (or has disabled)',
+} as const;
+
+export const EDGE_ERRORS = { ...VIDEO_ERRORS, ...ISAPI_ERRORS, ...ANALYTICS_ERRORS, ...OUTBOX_ERRORS, ...PIPELINE_ERRORS, ...LIVE_ERRORS } as const;
 
 export type EdgeErrorCode = keyof typeof EDGE_ERRORS;
 export type PipelineErrorCode = keyof typeof PIPELINE_ERRORS;

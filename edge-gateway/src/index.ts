@@ -17,3 +17,4 @@ export * from './config/index.js';
 export * from './ops/index.js';
 export * from './pipeline/index.js';
 export * from './isapi/index.js';
+export * from './live/index.js';

@@ -43,8 +43,9 @@ async function main(): Promise<void> {
   }
 
   let config;
+  const deprecated: string[] = [];
   try {
-    config = loadGatewayConfig(values.config, { env: process.env });
+    config = loadGatewayConfig(values.config, { env: process.env }, (line) => deprecated.push(line));
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
     for (const line of e.lines()) process.stderr.write(`${line}\n`);
@@ -54,6 +55,7 @@ async function main(): Promise<void> {
   const { level, deprecation } = logLevelFromEnv(process.env, config.log.level);
   const log = createLogger({ name: 'edge-gateway', level, redact: EDGE_REDACT_PATHS });
   if (deprecation) log.warn(deprecation);
+  for (const line of deprecated) log.warn(line);
   process.on('uncaughtException', (err) => {
     log.fatal({ err }, 'uncaught exception');
     process.exit(1);

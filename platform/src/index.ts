@@ -16,6 +16,7 @@ export * from './pg/pool.js';
 export * from './pg/migrate.js';
 export * from './ops/server.js';
 export * from './config/secrets.js';
+export * from './config/renames.js';
 export * from './time.js';
 export * from './backoff.js';
 export * from './objectstore/store.js';

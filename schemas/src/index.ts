@@ -8,3 +8,4 @@ export * from './validate.js';
 export { buildAsyncApi } from './asyncapi.js';
 export * from './examples.js';
 export * from './access.js';
+export * from './live.js';

@@ -15,7 +15,7 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, checkPool, createPool, loadConfigFile, parseConfig, stackSettings } from '@streetwatch/platform';
 import { RouterConfig } from '../config/schema.js';
-import { migrateRouter } from '../delivery/pipeline.js';
+import { migrateRouter } from '../pipeline.js';
 import { WorkOrdersConfig } from '../workorders/config.js';
 import { WorkOrderError } from '../workorders/errors.js';
 import { ApiTokens } from '../api/tokens.js';

@@ -1,7 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import type { Pool } from '@streetwatch/platform';
-import type { Clock } from '../workorders/clock.js';
+import { readSecret, type Clock, type Pool } from '@streetwatch/platform';
 import type { UserConfig } from '../workorders/config.js';
 import { WorkOrderError } from '../workorders/errors.js';
 import type { User } from '../workorders/model.js';
@@ -62,7 +60,7 @@ export class Authenticator {
     const m = /^Bearer\s+(\S{8,512})\s*$/i.exec(header);
     if (!m?.[1]) throw new WorkOrderError('SW_ROUTER_AUTH_INVALID', 'malformed Authorization header (expected: Bearer <token>)');
     const hash = sha256Hex(m[1]);
-    const now = this.deps.clock.now();
+    const now = new Date(this.deps.clock.now());
     const fromConfig = this.byHash.get(hash);
     if (fromConfig) {
       if (fromConfig.expiresAt && fromConfig.expiresAt <= now) throw new WorkOrderError('SW_ROUTER_AUTH_EXPIRED');
@@ -95,16 +93,11 @@ function resolveHash(u: UserConfig, env: Readonly<Record<string, string | undefi
     return undefined; // this user has issued tokens only (alert-router tokens issue)
   }
   if (u.tokenSha256) return u.tokenSha256;
-  let token: string | undefined;
-  if (u.tokenFile) {
-    try {
-      token = readFileSync(u.tokenFile, 'utf8').trim();
-    } catch (cause) {
-      throw new WorkOrderError('SW_ROUTER_AUTH_TOKEN_UNRESOLVED', `user ${u.id}: cannot read tokenFile ${u.tokenFile}`, { cause });
-    }
-  } else if (u.tokenEnv) {
-    token = env[u.tokenEnv]?.trim();
-  }
+  // The platform's one secret rule (platform/src/config/secrets.ts): a file loses one trailing newline.
+  const key = u.tokenFile ? 'tokenFile' : 'tokenEnv';
+  const r = readSecret(u.tokenFile ? { file: u.tokenFile } : { env: u.tokenEnv ?? '' }, { env });
+  if (!r.ok) throw new WorkOrderError('SW_ROUTER_AUTH_TOKEN_UNRESOLVED', `user ${u.id}: ${key}: ${r.problem}`, { cause: r.cause });
+  const token = r.value.trim();
   if (!token || token.length < 16) {
     throw new WorkOrderError('SW_ROUTER_AUTH_TOKEN_UNRESOLVED', `user ${u.id}: token missing or shorter than 16 characters`);
   }

@@ -63,7 +63,7 @@ export async function registerWorkOrderRoutes(app: FastifyInstance, deps: WorkOr
   await app.register(async (api) => {
     const auth = new Authenticator(wo.config.users, wo.env, { pool: wo.pool, clock: wo.clock });
     const failures = new AuthFailureLimiter(wo.pool, wo.config.api.authFailuresPerMinute);
-    for (const x of auth.expiringConfigTokens(new Date(wo.clock.now().getTime() + 14 * 86_400_000))) {
+    for (const x of auth.expiringConfigTokens(new Date(wo.clock.now() + 14 * 86_400_000))) {
       wo.log.warn({ userId: x.userId, expiresAt: x.expiresAt.toISOString() }, 'a config API token expires within 14 days: issue a new one (alert-router tokens issue)');
     }
     api.decorateRequest('swUser', null);
@@ -121,7 +121,7 @@ export async function registerWorkOrderRoutes(app: FastifyInstance, deps: WorkOr
       const action = req.routeOptions.config.auditAction;
       if (!action) return;
       try {
-        const result = await writeAudit(wo.pool, req, reply.statusCode, wo.clock.now());
+        const result = await writeAudit(wo.pool, req, reply.statusCode, new Date(wo.clock.now()));
         wo.metrics.apiRequests.inc({ action, result });
       } catch (err) {
         wo.log.error({ err, action }, 'audit row not written');

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { Static } from '@sinclair/typebox';
 import { ms } from '../config/durations.js';
 import type { AliyunSmsChannel } from '../config/schema.js';
-import { ChannelError } from '../delivery/errors.js';
+import { ChannelError } from './errors.js';
 import { request, statusError } from './http.js';
 import { admitSms, smsQuotasFrom, type SmsQuotas } from './quota.js';
 import { aliyunCanonicalQuery, aliyunPercentEncode, aliyunSignature } from './signing.js';

@@ -4,7 +4,7 @@
  * streams, Headers, AbortSignal per request), which at router rates was most of a core.
  */
 import { Agent, request as send } from 'undici';
-import { ChannelError } from '../delivery/errors.js';
+import { ChannelError } from './errors.js';
 
 /** One pool of keep-alive connections per provider origin, shared by every HTTP channel. */
 const agent = new Agent({ keepAliveTimeout: 10_000, keepAliveMaxTimeout: 60_000 });

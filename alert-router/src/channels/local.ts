@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { departmentTopic, type DepartmentNotice, type WorkOrderEvent } from '@streetwatch/schemas';
 import type { Message } from 'kafkajs';
-import { ChannelError } from '../delivery/errors.js';
+import { ChannelError } from './errors.js';
 import type { Channel, ChannelDeps, Notification, SendResult } from './types.js';
 
 const short = (s: string): string => createHash('sha256').update(s).digest('hex').slice(0, 32);

@@ -1,5 +1,5 @@
 import { ms } from '../config/durations.js';
-import { ChannelError } from '../delivery/errors.js';
+import { ChannelError } from './errors.js';
 
 /** Sliding-window quotas (a log of send times per key), e.g. per phone number and per SMS template. */
 export class SlidingWindowQuota {

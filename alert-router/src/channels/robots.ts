@@ -8,7 +8,7 @@
 import type { Static } from '@sinclair/typebox';
 import { ms } from '../config/durations.js';
 import type { DingtalkChannel, WecomChannel } from '../config/schema.js';
-import { ChannelError } from '../delivery/errors.js';
+import { ChannelError } from './errors.js';
 import { request, statusError, type HttpResponse } from './http.js';
 import { withPicture } from './render.js';
 import { dingtalkSign } from './signing.js';

@@ -6,7 +6,7 @@
 import type { Static } from '@sinclair/typebox';
 import { ms } from '../config/durations.js';
 import type { TencentSmsChannel } from '../config/schema.js';
-import { ChannelError } from '../delivery/errors.js';
+import { ChannelError } from './errors.js';
 import { request, statusError } from './http.js';
 import { admitSms, smsQuotasFrom, type SmsQuotas } from './quota.js';
 import { smsParams } from './render.js';

@@ -2,7 +2,7 @@ import type { Alert } from '@streetwatch/schemas';
 import type { Logger } from '@streetwatch/platform';
 import type { ContractProducer } from '@streetwatch/platform';
 import type { ConsoleFeed, EscalationTarget } from '../seams.js';
-import type { Clock } from '../routing/clock.js';
+import type { Clock } from '@streetwatch/platform';
 import type { SecretResolver } from '../config/secrets.js';
 
 /** One notification: what a department (or its on-duty/head) is told about one or more alerts. */

@@ -10,6 +10,7 @@
 import { ObjectStoreConfigSchema } from '@streetwatch/platform';
 import { Type, type Static } from '@sinclair/typebox';
 // The work-order half owns its section (src/workorders/config.ts).
+import { LiveConfig } from '../live/config.js';
 import { ScreenConfig } from '../screen/config.js';
 import { WorkOrdersConfig } from '../workorders/config.js';
 
@@ -366,6 +367,8 @@ export const RouterConfig = Type.Object(
     workOrders: Type.Optional(WorkOrdersConfig),
     /** The overview screen for the command centre (`/screen`). */
     screen: ScreenConfig,
+    /** The live camera view (absent: none): gateways that may connect, cameras and the departments owning their zones. */
+    live: Type.Optional(LiveConfig),
     retention: RetentionConfig,
     /** Violation ends (detections topic) attached to work orders as clearance evidence; on when absent. */
     clearance: Type.Optional(

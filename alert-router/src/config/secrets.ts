@@ -1,22 +1,15 @@
-import { readFileSync } from 'node:fs';
-import { StreetwatchError } from '@streetwatch/platform';
+import { readSecret, StreetwatchError } from '@streetwatch/platform';
 import type { SecretRef } from './schema.js';
 
 /** Resolves a secret reference; main.ts builds it over `process.env`, tests over a plain object. */
 export type SecretResolver = (ref: SecretRef) => string;
 
 export function secretResolver(env: Readonly<Record<string, string | undefined>>): SecretResolver {
+  // The platform's one secret rule (platform/src/config/secrets.ts), with the router's error code.
   return (ref) => {
-    if ('secretEnv' in ref) {
-      const v = env[ref.secretEnv];
-      if (!v) throw new StreetwatchError('SW_ROUTER_SECRET_MISSING', `environment variable ${ref.secretEnv} is not set`);
-      return v;
-    }
-    try {
-      return readFileSync(ref.secretFile, 'utf8').trim();
-    } catch (cause) {
-      throw new StreetwatchError('SW_ROUTER_SECRET_MISSING', `secret file ${ref.secretFile} cannot be read`, { cause });
-    }
+    const r = readSecret('secretEnv' in ref ? { env: ref.secretEnv } : { file: ref.secretFile }, { env });
+    if (!r.ok) throw new StreetwatchError('SW_ROUTER_SECRET_MISSING', r.problem, { cause: r.cause });
+    return r.value;
   };
 }
 
@@ -35,4 +28,6 @@ export const ROUTER_REDACT_PATHS = [
   '*.accessToken',
   'headers.authorization',
   '*.headers.authorization',
+  'query.ticket',
+  '*.query.ticket',
 ];

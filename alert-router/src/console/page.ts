@@ -7,6 +7,8 @@ import type { WorkOrders } from '../workorders/service.js';
 const ASSETS: Record<string, { file: string; type: string; headers?: Record<string, string> }> = {
   '/console': { file: 'index.html', type: 'text/html; charset=utf-8' },
   '/console/app.js': { file: 'app.js', type: 'text/javascript; charset=utf-8' },
+  // DOM helpers shared with the overview screen (which serves this same file as /screen/dom.js).
+  '/console/dom.js': { file: 'dom.js', type: 'text/javascript; charset=utf-8' },
   '/console/app.css': { file: 'app.css', type: 'text/css; charset=utf-8' },
   // The installable app (phone): manifest, icons, and the service worker that keeps the page's
   // files for offline use. Its scope is `/console` (the page itself has no trailing slash).
@@ -31,7 +33,7 @@ export function assetsDir(): string {
  * Evidence pictures come from the router's signed links (evidence.publicBaseUrl: this origin, or
  * the public ingress's); scripts, styles and API calls only from the router itself.
  */
-const CSP =
+export const CONSOLE_CSP =
   "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' http: https: data: blob:; connect-src 'self'; " +
   "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'";
 
@@ -47,7 +49,7 @@ export async function registerConsole(app: FastifyInstance, _wo: WorkOrders): Pr
         reply
           .header('content-type', a.type)
           .header('cache-control', 'no-cache')
-          .header('content-security-policy', CSP)
+          .header('content-security-policy', CONSOLE_CSP)
           .header('x-content-type-options', 'nosniff')
           .header('referrer-policy', 'no-referrer')
           .headers(a.headers ?? {})

@@ -1,10 +1,11 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
+import { openEventStream } from '../api/event-stream.js';
 import { writeAudit } from '../api/http.js';
 import { errors } from '../api/schemas.js';
 import { WorkOrderError } from '../workorders/errors.js';
 import type { WorkOrders } from '../workorders/service.js';
-import type { StreamMessage, Subscriber } from './feed.js';
+import type { StreamMessage, Subscriber } from '../workorders/feed.js';
 
 /**
  * `GET /api/stream`: Server-Sent Events for the console, filtered to what the user may see.
@@ -29,42 +30,31 @@ export function registerStream(api: FastifyInstance, wo: WorkOrders): void {
     async (req, reply) => {
       const user = req.swUser;
       if (!user) throw new WorkOrderError('SW_ROUTER_AUTH_REQUIRED');
-      reply.hijack();
-      const raw = reply.raw;
-      raw.writeHead(200, {
-        'content-type': 'text/event-stream; charset=utf-8',
-        'cache-control': 'no-cache, no-transform',
-        connection: 'keep-alive',
-        'x-accel-buffering': 'no',
+      let unsubscribe: () => void = () => undefined;
+      const stream = openEventStream(req, reply, {
+        heartbeatMs: wo.config.console.heartbeatMs,
+        onClose: () => {
+          unsubscribe();
+          wo.metrics.sseClients.set(wo.hub.size);
+        },
       });
-      const write = (s: string): void => {
-        if (!raw.writableEnded && !raw.destroyed) raw.write(s);
-      };
       let lastSent = 0;
       let synced = false;
       const held: StreamMessage[] = [];
       const send = (m: StreamMessage): void => {
         if (m.seq <= lastSent) return;
         lastSent = m.seq;
-        write(`id: ${m.id}\nevent: workorder\ndata: ${JSON.stringify({ event: m.event, order: wo.forViewer(user, m.order) })}\n\n`);
+        stream.send('workorder', JSON.stringify({ event: m.event, order: wo.forViewer(user, m.order) }), m.id);
       };
       const sub: Subscriber = {
         user,
         send: (m) => (synced ? send(m) : void held.push(m)),
-        end: () => raw.end(),
+        end: () => stream.end(),
       };
-      const unsubscribe = wo.hub.subscribe(sub);
+      unsubscribe = wo.hub.subscribe(sub);
       const snapshotId = wo.hub.lastId;
       const snapshotSeq = Number(snapshotId.split('-')[1]);
-      const heartbeat = setInterval(() => write(': ping\n\n'), wo.config.console.heartbeatMs);
-      heartbeat.unref();
       wo.metrics.sseClients.set(wo.hub.size);
-      req.raw.on('close', () => {
-        clearInterval(heartbeat);
-        unsubscribe();
-        wo.metrics.sseClients.set(wo.hub.size);
-      });
-      write('retry: 3000\n\n');
       const lastEventId = req.headers['last-event-id'];
       const replay = typeof lastEventId === 'string' ? wo.hub.replaySince(lastEventId, user) : null;
       try {
@@ -73,16 +63,16 @@ export function registerStream(api: FastifyInstance, wo: WorkOrders): void {
         } else {
           const { items } = await wo.list(user, { status: 'open', limit: wo.config.api.pageSizeMax, offset: 0 });
           lastSent = snapshotSeq;
-          write(`id: ${snapshotId}\nevent: snapshot\ndata: ${JSON.stringify({ orders: items })}\n\n`);
+          stream.send('snapshot', JSON.stringify({ orders: items }), snapshotId);
         }
         synced = true;
         for (const m of held.splice(0)) send(m);
         req.swAudit = { mode: replay ? 'replay' : 'snapshot' };
-        await writeAudit(wo.pool, req, 200, wo.clock.now(), 'stream').catch((err) => wo.log.error({ err }, 'audit row not written'));
+        await writeAudit(wo.pool, req, 200, new Date(wo.clock.now()), 'stream').catch((err) => wo.log.error({ err }, 'audit row not written'));
       } catch (err) {
         wo.log.warn({ err }, 'console stream failed to start');
-        write(`event: error\ndata: ${JSON.stringify({ code: 'SW_ROUTER_INTERNAL' })}\n\n`);
-        raw.end();
+        stream.send('error', JSON.stringify({ code: 'SW_ROUTER_INTERNAL' }));
+        stream.end();
       }
     },
   );

@@ -13,7 +13,7 @@
 import { iso, type ContractProducer, type Logger, type Pool } from '@streetwatch/platform';
 import { TOPICS, type Delivery } from '@streetwatch/schemas';
 import type { RouterMetrics } from './metrics.js';
-import type { ClaimedDelivery, Outcome } from './store.js';
+import type { ClaimedDelivery, Outcome } from './types.js';
 
 
 export function deliveryEvent(

@@ -8,9 +8,9 @@ import type { Pool } from '@streetwatch/platform';
 import { renderNotification } from '../channels/render.js';
 import type { RouterConfig } from '../config/schema.js';
 import type { Notifier } from '../seams.js';
-import type { Clock } from '../routing/clock.js';
+import type { Clock } from '@streetwatch/platform';
 import { deliveryKey, type DeliveryStore, type NewDelivery } from './store.js';
-import { ChannelError } from './errors.js';
+import { ChannelError } from '../channels/errors.js';
 
 export class DeliveryNotifier implements Notifier {
   constructor(

@@ -17,7 +17,7 @@ import { isS3Refusal, s3ErrorCode } from '@streetwatch/platform';
 import type { Alert, EvidenceRef } from '@streetwatch/schemas';
 import { ms } from '../config/durations.js';
 import type { EvidenceConfig } from '../config/schema.js';
-import type { Clock } from '../workorders/clock.js';
+import type { Clock } from '@streetwatch/platform';
 import { WorkOrderError } from '../workorders/errors.js';
 import { signLinkId, verifyLinkToken } from './tokens.js';
 
@@ -78,7 +78,7 @@ export class EvidenceLinks {
   async issue(req: LinkRequest): Promise<IssuedLink> {
     const ev = req.evidence;
     if (!('key' in ev)) throw new WorkOrderError('SW_ROUTER_EVIDENCE_NOT_FOUND', `picture ${req.index} of ${req.workOrderId} stayed on its edge box (a gateway before the evidence store)`);
-    const now = this.deps.clock.now();
+    const now = new Date(this.deps.clock.now());
     const expires = new Date(now.getTime() + this.ttlMs[req.channel]);
     const r = await this.deps.pool.query<{ id: string }>(
       `INSERT INTO evidence_links (work_order_id, department_id, evidence_index, object_key, sha256, subject, role, channel, issued_at, expires_at)
@@ -115,7 +115,7 @@ export class EvidenceLinks {
     );
     const link = r.rows[0];
     if (!link) throw new WorkOrderError('SW_ROUTER_EVIDENCE_LINK_INVALID', 'no such evidence link');
-    const now = this.deps.clock.now();
+    const now = new Date(this.deps.clock.now());
     if (link.expires_at.getTime() <= now.getTime()) {
       throw new WorkOrderError('SW_ROUTER_EVIDENCE_LINK_EXPIRED', `the link expired at ${link.expires_at.toISOString()}`);
     }

@@ -1,7 +1,7 @@
 import { ConfigError, createS3Client, resolveObjectStore, type Logger, type Pool } from '@streetwatch/platform';
 import type { SecretResolver } from '../config/secrets.js';
 import type { RouterConfig } from '../config/schema.js';
-import { systemClock, type Clock } from '../workorders/clock.js';
+import { systemClock, type Clock } from '@streetwatch/platform';
 import { EvidenceLinks } from './links.js';
 
 /**

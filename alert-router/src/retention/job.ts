@@ -25,7 +25,7 @@ import { join } from 'node:path';
 import { counter, gauge, type Logger, type Pool, type PoolClient, type Registry } from '@streetwatch/platform';
 import { ms } from '../config/durations.js';
 import type { RetentionConfig } from '../config/schema.js';
-import { systemClock, type Clock } from '../routing/clock.js';
+import { systemClock, type Clock } from '@streetwatch/platform';
 
 const LOCK_KEY = 0x52455445; // 'RETE'
 
@@ -45,6 +45,7 @@ export type RetainedTable =
   | 'api_audit'
   | 'evidence_links'
   | 'evidence_views'
+  | 'live_tickets'
   | 'violation_ends';
 
 export interface RetentionRun {
@@ -212,6 +213,8 @@ export class RetentionJob {
       [r.workOrders, (c, cutoff, limit) => this.workOrders(c, cutoff, limit)],
       [r.silences, single('router_silences', `DELETE FROM router_silences WHERE silence_id IN (SELECT silence_id FROM router_silences WHERE ends_at < $1 ORDER BY ends_at LIMIT $2)`)],
       [r.audit, single('api_audit', `DELETE FROM api_audit WHERE id IN (SELECT id FROM api_audit WHERE at < $1 ORDER BY at LIMIT $2)`)],
+      // Live tickets and their viewings (ON DELETE CASCADE) are audit records too.
+      [r.audit, single('live_tickets', `DELETE FROM live_tickets WHERE id IN (SELECT id FROM live_tickets WHERE issued_at < $1 ORDER BY issued_at LIMIT $2)`)],
       [
         r.violationEnds,
         single(

@@ -6,12 +6,14 @@
  * has room for are written already claimed and handed to it after COMMIT.
  */
 import type { QueryResult } from 'pg';
-import { iso } from '@streetwatch/platform';
+import { iso, type Clock, type Logger, type Pool } from '@streetwatch/platform';
 import type { Alert } from '@streetwatch/schemas';
 import { renderNotification } from '../channels/render.js';
 import type { Notification } from '../channels/types.js';
 import type { RouterConfig } from '../config/schema.js';
-import type { WorkOrderRef } from '../seams.js';
+import type { RouterMetrics } from '../delivery/metrics.js';
+import type { DeliveryStore } from '../delivery/store.js';
+import type { WorkOrderRef, WorkOrderService } from '../seams.js';
 import {
   attemptsParam,
   claimedAtInsert,
@@ -25,7 +27,8 @@ import {
   type NewDelivery,
 } from '../delivery/store.js';
 import { deliveryEvent, suppressedAttempts } from '../delivery/events.js';
-import type { RouterDeps } from './router.js';
+import type { Inhibitor } from './inhibition.js';
+import type { SilenceStore } from './silences.js';
 
 /**
  * Intents the flush writes already claimed (inflight, attempt 1, its `intent` attempt row in the
@@ -36,6 +39,22 @@ export interface IntentHandoff {
   reserve(channelName: string, n: number): { granted: number; leaseMs: number };
   release(channelName: string, n: number): void;
   dispatch(rows: readonly ClaimedDelivery[]): void;
+}
+
+/** What the router and its flush run on (declared here, below router.ts, which imports the flush). */
+export interface RouterDeps {
+  readonly pool: Pool;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly metrics: RouterMetrics;
+  readonly silences: SilenceStore;
+  readonly inhibitor: Inhibitor;
+  readonly deliveries: DeliveryStore;
+  /** Told when new attempt rows exist; `pending` when some intents were not handed over (the engine has to claim them). */
+  readonly onIntents: (what?: { pending: boolean }) => void;
+  /** The delivery engine's room for intents written already claimed (see GroupFlush.batch). */
+  readonly handoff?: IntentHandoff | undefined;
+  readonly workOrders?: WorkOrderService | undefined;
 }
 
 interface GroupRow {

@@ -7,40 +7,19 @@
  * in the same transaction that marks the members notified (routing/flush.ts). All times come from the
  * router clock.
  */
-import { iso, type Logger, type Pool } from '@streetwatch/platform';
+import { iso } from '@streetwatch/platform';
 import type { Alert } from '@streetwatch/schemas';
 import { ms } from '../config/durations.js';
 import type { RouterConfig } from '../config/schema.js';
-import type { RouterMetrics } from '../delivery/metrics.js';
-import type { DeliveryStore } from '../delivery/store.js';
-import type { WorkOrderService } from '../seams.js';
-import type { Clock } from './clock.js';
-import { GroupFlush, type IntentHandoff } from './flush.js';
-import type { Inhibitor } from './inhibition.js';
-import type { SilenceStore } from './silences.js';
+import { GroupFlush, type RouterDeps } from './flush.js';
 import { RoutingTree } from './tree.js';
 
-export type { IntentHandoff } from './flush.js';
+export type { IntentHandoff, RouterDeps } from './flush.js';
 
 export interface IncomingAlert {
   readonly alert: Alert;
   readonly partition?: number;
   readonly offset?: string;
-}
-
-export interface RouterDeps {
-  readonly pool: Pool;
-  readonly clock: Clock;
-  readonly log: Logger;
-  readonly metrics: RouterMetrics;
-  readonly silences: SilenceStore;
-  readonly inhibitor: Inhibitor;
-  readonly deliveries: DeliveryStore;
-  /** Told when new attempt rows exist; `pending` when some intents were not handed over (the engine has to claim them). */
-  readonly onIntents: (what?: { pending: boolean }) => void;
-  /** The delivery engine's room for intents written already claimed (see GroupFlush.batch). */
-  readonly handoff?: IntentHandoff | undefined;
-  readonly workOrders?: WorkOrderService | undefined;
 }
 
 export class AlertRouter {

@@ -10,8 +10,8 @@ import { randomUUID } from 'node:crypto';
 import type { Pool } from '@streetwatch/platform';
 import type { Alert } from '@streetwatch/schemas';
 import type { SilenceMatcher } from '../config/schema.js';
-import { ChannelError } from '../delivery/errors.js';
-import type { Clock } from './clock.js';
+import { ChannelError } from '../channels/errors.js';
+import type { Clock } from '@streetwatch/platform';
 import { compileMatcher, type CompiledMatcher } from './match.js';
 
 export interface Silence {

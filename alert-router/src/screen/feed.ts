@@ -1,4 +1,4 @@
-import { counter, gauge, histogram, type Logger, type Pool, type Registry } from '@streetwatch/platform';
+import { counter, gauge, histogram, type Clock, type Logger, type Pool, type Registry } from '@streetwatch/platform';
 import type { ScreenConfig } from './config.js';
 import {
   cameras,
@@ -30,7 +30,7 @@ export interface ScreenSnapshot {
 
 export interface ScreenFeedDeps {
   readonly pool: Pool;
-  readonly clock: { now(): Date };
+  readonly clock: Clock;
   readonly log: Logger;
   readonly registry: Registry;
   /** The work-order time zone: "today" and the hours of the day. */
@@ -75,14 +75,14 @@ export class ScreenFeed {
   }
 
   now(): Date {
-    return this.deps.clock.now();
+    return new Date(this.deps.clock.now());
   }
 
   /** Read every figure now. */
   async compute(): Promise<ScreenSnapshot> {
     const end = this.metrics.seconds.startTimer();
     try {
-      const now = this.deps.clock.now();
+      const now = new Date(this.deps.clock.now());
       const { pool, timeZone } = this.deps;
       const day = await dayWindow(pool, now, timeZone);
       const c = this.config;

@@ -2,6 +2,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { openEventStream } from '../api/event-stream.js';
+import { assetsDir as consoleAssetsDir } from '../console/page.js';
 import { writeAudit } from '../api/http.js';
 import { errors } from '../api/schemas.js';
 import { WorkOrderError } from '../workorders/errors.js';
@@ -52,33 +54,18 @@ export function screenRoutes(feed: ScreenFeed): (api: FastifyInstance) => void {
       },
     }, async (req, reply) => {
       viewer(feed, req);
-      reply.hijack();
-      const raw = reply.raw;
-      raw.writeHead(200, {
-        'content-type': 'text/event-stream; charset=utf-8',
-        'cache-control': 'no-cache, no-transform',
-        connection: 'keep-alive',
-        'x-accel-buffering': 'no',
-      });
-      const write = (s: string): void => {
-        if (!raw.writableEnded && !raw.destroyed) raw.write(s);
-      };
-      write('retry: 3000\n\n');
-      const unsubscribe = feed.subscribe((event, data) => write(`event: ${event}\ndata: ${data}\n\n`), () => raw.end());
-      const heartbeat = setInterval(() => write(': ping\n\n'), 15_000);
-      heartbeat.unref();
-      const end = () => {
-        clearInterval(heartbeat);
-        unsubscribe();
-      };
-      req.raw.on('close', end);
+      let unsubscribe: () => void = () => undefined;
+      const stream = openEventStream(req, reply, { heartbeatMs: 15_000, onClose: () => unsubscribe() });
+      unsubscribe = feed.subscribe((event, data) => stream.send(event, data), () => stream.end());
       await writeAudit(feed.pool, req, 200, feed.now(), 'screen_stream').catch(() => undefined);
     });
   };
 }
 
-const ASSETS: Record<string, { file: string; type: string }> = {
+const ASSETS: Record<string, { file: string; type: string; console?: true }> = {
   '/screen': { file: 'index.html', type: 'text/html; charset=utf-8' },
+  // The DOM helpers the console uses too: one file, in the console's assets.
+  '/screen/dom.js': { file: 'dom.js', type: 'text/javascript; charset=utf-8', console: true },
   '/screen/screen.js': { file: 'screen.js', type: 'text/javascript; charset=utf-8' },
   '/screen/screen.css': { file: 'screen.css', type: 'text/css; charset=utf-8' },
 };
@@ -100,7 +87,7 @@ function assetsDir(): string {
 export function registerScreenPage(app: FastifyInstance): void {
   const dir = assetsDir();
   for (const [url, a] of Object.entries(ASSETS)) {
-    const body = readFileSync(join(dir, a.file));
+    const body = readFileSync(join(a.console ? consoleAssetsDir() : dir, a.file));
     app.get(
       url,
       { schema: { summary: `Overview screen: ${a.file}`, tags, produces: [a.type.split(';')[0] as string] }, config: { public: true } },

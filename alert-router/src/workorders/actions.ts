@@ -1,12 +1,28 @@
-import type { PoolClient } from '@streetwatch/platform';
+import type { Clock, PoolClient } from '@streetwatch/platform';
 import { attachKeptEnds, lockViolations } from './clearance.js';
 import { stepDeadline } from './deadlines.js';
+import type { WorkOrdersConfig } from './config.js';
 import { WorkOrderError } from './errors.js';
-import type { User, WorkOrderRow } from './model.js';
-import { checkPhoto, type IncomingPhoto, type StoredPhoto } from './photos.js';
-import type { Emit, WorkOrders } from './service.js';
+import type { WorkOrderMetrics } from './metrics.js';
+import type { Actor, Emit, User, WorkOrderRow } from './model.js';
+import { checkPhoto, type IncomingPhoto, type PhotoStore, type StoredPhoto } from './photos.js';
 import { canTransition, deadlineStepFor, roleMay, RULES, type UserAction } from './states.js';
 import { insertDispatched, lockWorkOrder, workOrderIdFor, writeDispatchEvent, writeTransition, type TransitionWrite } from './store.js';
+
+/**
+ * What an action needs of the work-order service (WorkOrders implements it; declared here, below
+ * service.ts, which calls performAction).
+ */
+export interface ActionHost {
+  readonly config: WorkOrdersConfig;
+  readonly clock: Clock;
+  readonly metrics: WorkOrderMetrics;
+  readonly photos: PhotoStore;
+  tx<T>(fn: (c: PoolClient, emit: Emit) => Promise<T>): Promise<T>;
+  visible(user: User, row: WorkOrderRow | null, id: string): WorkOrderRow;
+  timeOfDay(d: Date): string;
+  actorOf(user: User): Actor;
+}
 
 /** What the API passes for an action (each action reads the fields it needs). */
 export interface ActionInput {
@@ -39,7 +55,7 @@ const required = (value: string | undefined, field: string, why: string): string
  * NOT_FOUND), role, allowed transition, then the write. Photos are written to disk inside the
  * transaction and removed again if it rolls back.
  */
-export async function performAction(wo: WorkOrders, user: User, id: string, action: UserAction, input: ActionInput): Promise<ActionOutcome> {
+export async function performAction(wo: ActionHost, user: User, id: string, action: UserAction, input: ActionInput): Promise<ActionOutcome> {
   const photos = (input.photos ?? []).map((p) => ({ p, type: checkPhoto(p, wo.config.uploads.allowedTypes) }));
   const saved: StoredPhoto[] = [];
   try {
@@ -60,7 +76,7 @@ export async function performAction(wo: WorkOrders, user: User, id: string, acti
           { details: { action, status: row.status, allowedFrom: RULES[action].from } },
         );
       }
-      const at = wo.clock.now();
+      const at = new Date(wo.clock.now());
       const actor = wo.actorOf(user);
       const rule = RULES[action];
       const nextDeadline = (): TransitionWrite['deadline'] => {
@@ -166,7 +182,7 @@ async function recordRequest(c: PoolClient, key: string | undefined, id: string,
 }
 
 async function markAlert(
-  wo: WorkOrders,
+  wo: ActionHost,
   c: PoolClient,
   row: WorkOrderRow,
   user: User,
@@ -197,7 +213,7 @@ async function markAlert(
 }
 
 /** 重新派遣: back to the same department, or a new work order in another one. */
-async function redispatch(wo: WorkOrders, c: PoolClient, emit: Emit, row: WorkOrderRow, user: User, at: Date, input: ActionInput): Promise<number | null> {
+async function redispatch(wo: ActionHost, c: PoolClient, emit: Emit, row: WorkOrderRow, user: User, at: Date, input: ActionInput): Promise<number | null> {
   const departmentId = required(input.departmentId, 'departmentId', 'to re-dispatch');
   const known = new Set([...wo.config.departments.map((d) => d.id), ...wo.config.users.map((u) => u.departmentId)]);
   if (!known.has(departmentId)) {

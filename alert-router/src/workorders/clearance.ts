@@ -1,6 +1,5 @@
 import type { PoolClient } from '@streetwatch/platform';
-import { SYSTEM, type WorkOrderRow } from './model.js';
-import type { Emit } from './service.js';
+import { SYSTEM, type Emit, type WorkOrderRow } from './model.js';
 import { writeTransition } from './store.js';
 
 /**

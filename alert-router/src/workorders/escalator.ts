@@ -1,12 +1,11 @@
 import type { Logger, Pool, PoolClient } from '@streetwatch/platform';
 import type { Alert, WorkOrderStatus } from '@streetwatch/schemas';
 import type { EscalationTarget, Notifier } from '../seams.js';
-import type { Clock } from './clock.js';
+import type { Clock } from '@streetwatch/platform';
 import type { WorkOrdersConfig } from './config.js';
 import { chainFor, dueLevels } from './deadlines.js';
 import type { WorkOrderMetrics } from './metrics.js';
-import { SYSTEM } from './model.js';
-import type { Emit } from './service.js';
+import { SYSTEM, type Emit } from './model.js';
 import { OPEN_STATUSES } from './states.js';
 import { lockWorkOrder, writeTransition } from './store.js';
 
@@ -60,7 +59,7 @@ export class Escalator {
   }
 
   async runOnce(): Promise<{ fired: number; notified: number }> {
-    const now = this.deps.clock.now();
+    const now = new Date(this.deps.clock.now());
     const due = await this.deps.pool.query<{ id: string }>(
       `SELECT id FROM work_orders WHERE next_escalation_at <= $1 AND status = ANY($2)
         ORDER BY next_escalation_at, id LIMIT 500`,

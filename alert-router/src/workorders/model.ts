@@ -209,3 +209,6 @@ export function toDetail(
     escalations,
   });
 }
+
+/** A transaction's committed events: published to the console and counted after COMMIT. */
+export type Emit = (event: WorkOrderEvent, row: WorkOrderRow) => void;

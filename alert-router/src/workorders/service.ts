@@ -1,11 +1,11 @@
 import { inTransaction, type ContractProducer, type Logger, type Pool, type PoolClient, type Registry } from '@streetwatch/platform';
 import type { Alert, EvidenceRef, WorkOrderEvent, WorkOrderStatus } from '@streetwatch/schemas';
-import { ConsoleFanout } from '../console/fanout.js';
-import { ConsoleHub } from '../console/feed.js';
+import { ConsoleFanout } from './fanout.js';
+import { ConsoleHub } from './feed.js';
 import type { ConsoleFeed, Notifier, WorkOrderRef, WorkOrderService } from '../seams.js';
 import { performAction, type ActionInput } from './actions.js';
 import { attachEnd, attachKeptEnds, lockViolations, readViolationEnds, recordViolationEnd } from './clearance.js';
-import { systemClock, type Clock } from './clock.js';
+import { systemClock, type Clock } from '@streetwatch/platform';
 import type { WorkOrdersConfig } from './config.js';
 import { stepDeadline } from './deadlines.js';
 import { WorkOrderError } from './errors.js';
@@ -16,6 +16,7 @@ import {
   toDetail,
   toSummary,
   type Actor,
+  type Emit,
   type User,
   type WorkOrderDetail,
   type WorkOrderRow,
@@ -49,8 +50,7 @@ export interface WorkOrderServiceDeps {
   readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
-/** A transaction's committed events: published to the console and counted after COMMIT. */
-export type Emit = (event: WorkOrderEvent, row: WorkOrderRow) => void;
+export type { Emit } from './model.js';
 
 /**
  * Work orders: dispatch (idempotent per alert + department), the lifecycle actions, deadlines and
@@ -162,7 +162,7 @@ export class WorkOrders implements WorkOrderService {
       // Before the insert: an end of one of these violations committing meanwhile is then seen below.
       const violations = [...new Set(items.flatMap((i) => i.alert.violationIds))];
       await lockViolations(c, violations);
-      const at = this.clock.now();
+      const at = new Date(this.clock.now());
       const ids = items.map((i) => workOrderIdFor(i.alert.alertId, i.departmentId));
       const wanted = new Map<string, DispatchInsert>();
       for (const [k, i] of items.entries()) {
@@ -207,7 +207,7 @@ export class WorkOrders implements WorkOrderService {
   async attachClearance(violationId: string, clearedAt: Date): Promise<number> {
     return this.tx(async (c, emit) => {
       await lockViolations(c, [violationId]);
-      const at = this.clock.now();
+      const at = new Date(this.clock.now());
       await recordViolationEnd(c, violationId, clearedAt, at);
       const rows = await c.query<WorkOrderRow>(
         `SELECT * FROM work_orders WHERE violation_ids @> ARRAY[$1]::text[] AND status = ANY($2)

@@ -18,7 +18,7 @@ async function silenceHarness(t: TeardownHost, kafka: TestKafka, raw: Record<str
   const h = await harness(t, kafka, raw, {
     scoped: ({ pool, clock }) => [
       silenceRoutes({
-        silences: new SilenceStore(pool, { now: () => clock.now().getTime() }),
+        silences: new SilenceStore(pool, { now: () => clock.now() }),
         departments: ['dept-a', 'dept-b'],
         onChange: () => void changes.n++,
       }),
@@ -31,7 +31,7 @@ async function silenceHarness(t: TeardownHost, kafka: TestKafka, raw: Record<str
   return { ...h, changes, call };
 }
 
-const inAnHour = (h: Harness): string => new Date(h.clock.now().getTime() + 3_600_000).toISOString();
+const inAnHour = (h: Harness): string => new Date(h.clock.now() + 3_600_000).toISOString();
 const body = (h: Harness, extra: Json = {}): Json => ({ matcher: { zone: 'P1' }, endsAt: inAnHour(h), comment: '道路施工 road works', ...extra });
 
 t.test('silence API', async (t) => {

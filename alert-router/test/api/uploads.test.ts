@@ -5,7 +5,7 @@ import { Type } from '@sinclair/typebox';
 import { parseConfig } from '@streetwatch/platform';
 import { RetentionConfig } from '../../src/config/schema.js';
 import { RetentionJob } from '../../src/retention/job.js';
-import { ManualClock } from '../../src/routing/clock.js';
+import { ManualClock } from '@streetwatch/platform';
 import t from 'tap';
 import { stackSettings } from '@streetwatch/platform';
 import { testKafka } from '@streetwatch/platform/testing';

@@ -6,7 +6,7 @@ import { TOPICS, exampleDetection, type DetectionEvent } from '@streetwatch/sche
 import { ClearanceConsumer } from '../../src/clearance/detections-consumer.js';
 import { RetentionConfig } from '../../src/config/schema.js';
 import { RetentionJob } from '../../src/retention/job.js';
-import { ManualClock } from '../../src/routing/clock.js';
+import { ManualClock } from '@streetwatch/platform';
 import type { User } from '../../src/workorders/index.js';
 import { alertFor, auth, harness, TOKENS } from '../workorders/fixtures/harness.js';
 
@@ -93,7 +93,7 @@ t.test('violation ends kept for work orders created later', async (t) => {
     await h.wo.attachClearance(alert.violationIds[0] as string, new Date('2026-11-26T06:15:40.000Z'));
     const cfg = (parseConfig(Type.Object({ retention: RetentionConfig }), { retention: { violationEnds: '7d' } }, 'test') as { retention: RetentionConfig })
       .retention;
-    const clock = new ManualClock(h.clock.now().getTime() + 6 * 86_400_000);
+    const clock = new ManualClock(h.clock.now() + 6 * 86_400_000);
     const job = new RetentionJob(cfg, { pool: h.pool, log: k.log, registry: h.registry, clock });
     t.teardown(() => job.close());
     t.equal((await job.runOnce()).deleted.violation_ends, 0, 'kept for 7 days');

@@ -2,8 +2,8 @@ import t from 'tap';
 import { ContractProducer, createRegistry } from '@streetwatch/platform';
 import { testKafka, waitFor, type TeardownHost, type TestKafka } from '@streetwatch/platform/testing';
 import type { WorkOrderEvent } from '@streetwatch/schemas';
-import { pack } from '../../src/console/fanout.js';
-import type { StreamMessage } from '../../src/console/feed.js';
+import { pack } from '../../src/workorders/fanout.js';
+import type { StreamMessage } from '../../src/workorders/feed.js';
 import { createWorkOrderService, type User, type WorkOrders } from '../../src/workorders/index.js';
 import { alertFor, harness, type Harness } from '../workorders/fixtures/harness.js';
 

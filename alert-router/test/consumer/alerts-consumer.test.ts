@@ -1,7 +1,7 @@
 import t from 'tap';
 import { testKafka, waitFor } from '@streetwatch/platform/testing';
 import { TOPICS, departmentTopic, dlqTopic, exampleAlert, validate, type Delivery, type DepartmentNotice } from '@streetwatch/schemas';
-import { systemClock } from '../../src/routing/clock.js';
+import { systemClock } from '@streetwatch/platform';
 import { harness, states } from '../delivery/harness.js';
 import { startFakeWebhook } from '../support/fake-webhook/index.js';
 

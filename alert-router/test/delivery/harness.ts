@@ -5,8 +5,8 @@ import type { Alert } from '@streetwatch/schemas';
 import type { Channel, Notification, SendResult } from '../../src/channels/types.js';
 import { RouterConfig } from '../../src/config/schema.js';
 import { secretResolver } from '../../src/config/secrets.js';
-import { DeliveryPipeline, migrateRouter } from '../../src/delivery/pipeline.js';
-import { ManualClock, type Clock } from '../../src/routing/clock.js';
+import { DeliveryPipeline, migrateRouter } from '../../src/pipeline.js';
+import { ManualClock, type Clock } from '@streetwatch/platform';
 import type { WorkOrderRef, WorkOrderService } from '../../src/seams.js';
 
 export interface TeardownHost {

@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import t from 'tap';
 import { migrate } from '@streetwatch/platform';
 import { exampleAlert } from '@streetwatch/schemas';
-import { MIGRATIONS_DIR } from '../../src/delivery/pipeline.js';
-import { ManualClock } from '../../src/routing/clock.js';
+import { MIGRATIONS_DIR } from '../../src/pipeline.js';
+import { ManualClock } from '@streetwatch/platform';
 import { harness, RecordingChannel, states } from './harness.js';
 
 const T0 = Date.parse('2026-11-26T08:00:00.000Z');

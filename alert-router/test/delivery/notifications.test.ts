@@ -7,7 +7,7 @@ import t from 'tap';
 import { exampleAlert } from '@streetwatch/schemas';
 import { renderNotification } from '../../src/channels/render.js';
 import { deliveryKey } from '../../src/delivery/store.js';
-import { ManualClock } from '../../src/routing/clock.js';
+import { ManualClock } from '@streetwatch/platform';
 import { harness, RecordingChannel, states } from './harness.js';
 
 const T0 = Date.parse('2026-11-26T08:00:00.000Z');

@@ -8,7 +8,7 @@ import { testKafka, type TeardownHost } from '@streetwatch/platform/testing';
 import { checkReferences } from '../../src/config/references.js';
 import { RetentionConfig, RouterConfig } from '../../src/config/schema.js';
 import { RetentionJob } from '../../src/retention/job.js';
-import { ManualClock } from '../../src/routing/clock.js';
+import { ManualClock } from '@streetwatch/platform';
 import type { User } from '../../src/workorders/index.js';
 import { alertFor, harness, type Harness } from '../workorders/fixtures/harness.js';
 
@@ -90,6 +90,12 @@ t.test('retention', async (t) => {
       );
       await h.pool.query(`INSERT INTO api_audit (at, action, method, path, result, status_code) VALUES ($1, 'me', 'GET', '/api/me', 'ok', 200)`, [at]);
       await h.pool.query(`INSERT INTO violation_ends (violation_id, ended_at, received_at) VALUES ($1, $2, $2)`, [`vio-${age}`, at]);
+      // A live ticket and its viewing (audit records of the live view).
+      const lt = await h.pool.query<{ id: string }>(
+        `INSERT INTO live_tickets (camera_id, user_id, department_id, role, issued_at, expires_at) VALUES ($1, 'li', 'dept-a', 'staff', $2, $2) RETURNING id`,
+        [`cam-${age}`, at],
+      );
+      await h.pool.query(`INSERT INTO live_views (ticket_id, camera_id, user_id, result, opened_at) VALUES ($1, $2, 'li', 'ok', $3)`, [lt.rows[0]?.id, `cam-${age}`, at]);
     }
     const { job: j } = job(t, h, retention(), now);
     const run = await j.runOnce();
@@ -104,8 +110,10 @@ t.test('retention', async (t) => {
       work_orders: 0,
       router_silences: 1,
       api_audit: 1,
+      live_tickets: 1,
       violation_ends: 1,
     });
+    t.same((await h.pool.query('SELECT camera_id FROM live_views')).rows, [{ camera_id: 'cam-young' }], 'the old ticket’s viewing went with it');
     t.same((await h.pool.query('SELECT idempotency_key FROM router_deliveries ORDER BY 1')).rows.map((r) => r.idempotency_key), ['dk-failed-young', 'dk-sent-young']);
     t.same((await h.pool.query('SELECT notification_key FROM router_notifications')).rows, [{ notification_key: 'n-young' }]);
     t.same((await h.pool.query('SELECT alert_id FROM router_alerts')).rows, [{ alert_id: 'al-young' }]);
@@ -202,13 +210,13 @@ t.test('retention', async (t) => {
     await h.pool.query(
       `INSERT INTO work_order_escalations (key, work_order_id, step, round, level, target, due_at, fired_at, notified_at)
        VALUES ($1, $2, 'sign', 1, 1, 'head', $3, $3, $3)`,
-      [`${a.workOrderId}:sign-1:1`, a.workOrderId, h.clock.now()],
+      [`${a.workOrderId}:sign-1:1`, a.workOrderId, new Date(h.clock.now())],
     );
     const fresh = await h.wo.dispatch(alertFor(), 'dept-a');
     await h.wo.flushOutbox();
     t.ok(existsSync(join(h.uploadDir, a.workOrderId)), 'the photo is on disk');
 
-    const { job: j, clock } = job(t, h, retention(), h.clock.now().getTime() + DAY / 2);
+    const { job: j, clock } = job(t, h, retention(), h.clock.now() + DAY / 2);
     t.equal((await j.runOnce()).deleted.work_orders, 0, 'not before its retention');
     clock.advance(DAY);
     const run = await j.runOnce();

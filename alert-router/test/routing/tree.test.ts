@@ -94,4 +94,18 @@ t.test('config errors are reported by path: unknown keys, bad durations, unknown
     'router.yaml: routing.route.routes.0.channels.0: unknown channel "gone"',
     'router.yaml: routing.route.routes.0.departments.0: unknown department "nope"',
   ]);
+  const twice = parseConfig(RouterConfig, {
+    ...base,
+    workOrders: { departments: [{ id: 'd1', name: 'not the same name' }, { id: 'd9', name: 'nowhere' }] },
+  });
+  const d = t.throws(() => checkReferences(twice as RouterConfig, 'router.yaml')) as ConfigError;
+  t.same(
+    d.lines().sort(),
+    [
+      `router.yaml: workOrders.departments.0.name: "not the same name" differs from departments.d1.name "${base.departments.d1.name}": one department, one name`,
+      'router.yaml: workOrders.departments.1.id: "d9" is not under departments (departments.d9): declare it there too, or fix the id',
+    ],
+    'a department declared twice must agree; each problem names both paths',
+  );
+  t.doesNotThrow(() => checkReferences(parseConfig(RouterConfig, { ...base, workOrders: { departments: [{ id: 'd1', name: base.departments.d1.name }] } }) as RouterConfig), 'the same id and name pass');
 });

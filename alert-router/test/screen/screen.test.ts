@@ -12,7 +12,7 @@ import { ScreenConfig } from '../../src/screen/config.js';
 import { ScreenFeed } from '../../src/screen/feed.js';
 import { cameras, cameraState, dayWindow, recentAlerts, shopsAtRisk, violationsToday, workOrders } from '../../src/screen/figures.js';
 import { registerScreenPage, screenRoutes } from '../../src/screen/routes.js';
-import { registerWorkOrderRoutes } from '../../src/workorders/index.js';
+import { registerWorkOrderRoutes } from '../../src/api/routes.js';
 import { auth, harness, TOKENS } from '../workorders/fixtures/harness.js';
 import { at, detection, historySink, NOW, seedHistory, seedWorkOrders, tickerAlert } from './fixtures/day.js';
 
@@ -152,7 +152,7 @@ t.test('overview screen figures, each against a seeded day', async (t) => {
 
   t.test('the feed reads each figure once per refresh for every screen, and pushes only changes', async (t) => {
     const { screen: config } = parseConfig(Type.Object({ screen: ScreenConfig }), { screen: { refreshMs: 60_000 } }, 'test') as { screen: ScreenConfig };
-    const feed = new ScreenFeed(config, { pool: h.pool, clock: { now: () => NOW }, log: h.wo.log, registry: h.registry, timeZone: TZ, departments: [{ id: 'dept-a', name: 'A' }] });
+    const feed = new ScreenFeed(config, { pool: h.pool, clock: { now: () => NOW.getTime() }, log: h.wo.log, registry: h.registry, timeZone: TZ, departments: [{ id: 'dept-a', name: 'A' }] });
     t.teardown(() => feed.close());
     const a: string[] = [];
     const b: string[] = [];
@@ -173,7 +173,7 @@ t.test('overview screen figures, each against a seeded day', async (t) => {
     const seconds = await h.registry.getSingleMetricAsString('streetwatch_router_screen_refresh_seconds');
     t.match(seconds, /streetwatch_router_screen_refresh_seconds_count\{[^}]*\} 3$/m, 'three reads for two screens and three refreshes');
     const { screen: cfg2 } = parseConfig(Type.Object({ screen: ScreenConfig }), { screen: {} }, 'test') as { screen: ScreenConfig };
-    const idle = new ScreenFeed(cfg2, { pool: h.pool, clock: { now: () => NOW }, log: h.wo.log, registry: h.registry, timeZone: TZ, departments: [] });
+    const idle = new ScreenFeed(cfg2, { pool: h.pool, clock: { now: () => NOW.getTime() }, log: h.wo.log, registry: h.registry, timeZone: TZ, departments: [] });
     t.equal((await idle.current()).alerts[0]?.alertId, 'al-7');
     await sink.write({ alerts: [tickerAlert('al-7b', at('16:29'), 'dumping', 'info', 'grid-3', ['cam-03'])] });
     t.equal((await idle.current()).alerts[0]?.alertId, 'al-7b', 'with no screen connected every request reads afresh');

@@ -1,4 +1,4 @@
-export { analyticsFor, loadGatewayConfig, parseGatewayConfig, sourceConfigOf, validateGatewayConfigFile } from './parse.js';
+export { analyticsFor, detectorQueueBound, loadGatewayConfig, parseGatewayConfig, sourceConfigOf, validateGatewayConfigFile } from './parse.js';
 export { EDGE_REDACT_PATHS, resolveSourceSecrets, type SecretContext } from './secrets.js';
 export {
   AnalyticsConfigSchema,

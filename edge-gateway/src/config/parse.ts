@@ -7,11 +7,12 @@
  * here: unique camera ids, unique zone ids per camera, known time zones.
  */
 import { Type, type TSchema } from '@sinclair/typebox';
-import { ConfigError, deepFreeze, loadConfigFile, parseConfig, resolveObjectStore, validateConfigCommand } from '@streetwatch/platform';
+import { applyRenames, ConfigError, deepFreeze, loadConfigFile, parseConfig, resolveObjectStore, validateConfigCommand, type KeyRename } from '@streetwatch/platform';
 import type { FieldError } from '@streetwatch/schemas';
 import { FileSourceConfig, HikvisionSourceConfig, OnvifSourceConfig, RtspSourceConfig, passwordProblems, type CameraConfig, type SourceConfig } from '../cameras/config.js';
 import { resolveIsapiConfig } from '../isapi/config.js';
 import { resolveZone } from '../rules/config.js';
+import { resolveLiveToken } from '../live/config.js';
 import { resolveHttpToken, resolveSourceSecrets, type SecretContext } from './secrets.js';
 import { GatewayCameraSchema, GatewayConfigSchema, type AnalyticsConfig, type GatewayCameraConfig, type GatewayConfig } from './schema.js';
 
@@ -88,12 +89,32 @@ function crossChecks(config: GatewayConfig, errors: FieldError[]): void {
 }
 
 /**
+ * Keys renamed in this version; the old names still work, with a deprecation line, until the next
+ * (README, "Renamed settings"). Schedule windows say `from`/`to`, as the processor's rule
+ * schedules do (they said `start`/`end`).
+ */
+const RENAMED: readonly KeyRename[] = ['schedule', 'muted'].flatMap((list) => [
+  { at: `/cameras/*/zones/*/${list}/*`, from: 'start', to: 'from' },
+  { at: `/cameras/*/zones/*/${list}/*`, from: 'end', to: 'to' },
+]);
+
+/**
  * Validate a parsed YAML/JSON value as the gateway config and resolve the camera passwords it
  * names (`secrets.env`: main passes `process.env`; default: an empty environment). Throws
- * ConfigError (SW_CONFIG_INVALID) listing every problem by key path.
+ * ConfigError (SW_CONFIG_INVALID) listing every problem by key path. Old key names still work:
+ * `onDeprecated` gets one line per rename used (main.ts logs them once its logger exists).
  */
-export function parseGatewayConfig(raw: unknown, source = 'config', secrets: SecretContext = { env: {} }): Readonly<GatewayConfig> {
+export function parseGatewayConfig(
+  raw: unknown,
+  source = 'config',
+  secrets: SecretContext = { env: {} },
+  onDeprecated: (line: string) => void = () => undefined,
+): Readonly<GatewayConfig> {
   const errors: FieldError[] = [];
+  const renamed = applyRenames(raw, RENAMED);
+  errors.push(...renamed.errors);
+  for (const line of renamed.deprecations) onDeprecated(`${source}: ${line}`);
+  raw = renamed.value;
   let shaped: GatewayConfig | undefined;
   try {
     shaped = structuredClone(parseConfig(ShapeSchema, raw, source)) as unknown as GatewayConfig;
@@ -118,6 +139,10 @@ export function parseGatewayConfig(raw: unknown, source = 'config', secrets: Sec
     const token = resolveHttpToken(shaped.http, secrets, errors);
     if (token !== undefined) shaped.http.token = token;
   }
+  if (shaped?.live) {
+    const token = resolveLiveToken(shaped.live, secrets, errors);
+    if (token !== undefined) shaped.live.token = token;
+  }
   const store = shaped?.evidence.store;
   if (shaped && store !== undefined) {
     const resolved = resolveObjectStore(store, '/evidence/store', secrets, errors);
@@ -129,9 +154,9 @@ export function parseGatewayConfig(raw: unknown, source = 'config', secrets: Sec
 }
 
 /** Read a YAML or JSON file and parse it as the gateway config, secrets resolved (ConfigError on any problem). */
-export function loadGatewayConfig(file: string, secrets: SecretContext = { env: {} }): Readonly<GatewayConfig> {
+export function loadGatewayConfig(file: string, secrets: SecretContext = { env: {} }, onDeprecated?: (line: string) => void): Readonly<GatewayConfig> {
   const raw = loadConfigFile(Type.Unknown(), file);
-  return parseGatewayConfig(raw, file, secrets);
+  return parseGatewayConfig(raw, file, secrets, onDeprecated);
 }
 
 /**
@@ -140,7 +165,7 @@ export function loadGatewayConfig(file: string, secrets: SecretContext = { env: 
  * resolved too (`secrets`), so a variable missing where the check runs is reported.
  */
 export function validateGatewayConfigFile(file: string, out: (line: string) => void, err: (line: string) => void, secrets: SecretContext = { env: {} }): number {
-  return validateConfigCommand((f) => loadGatewayConfig(f, secrets), file, out, err, (c) => {
+  return validateConfigCommand((f) => loadGatewayConfig(f, secrets, (line) => out(line)), file, out, err, (c) => {
     const zones = c.cameras.reduce((n, cam) => n + cam.zones.length, 0);
     return `gateway ${c.gatewayId}, ${c.cameras.length} camera(s), ${zones} zone(s)`;
   });
@@ -163,4 +188,16 @@ export function analyticsFor(config: GatewayConfig, cam: GatewayCameraConfig): A
     updateIntervalSeconds: o?.updateIntervalSeconds ?? root.updateIntervalSeconds,
     offlineGraceSeconds: o?.offlineGraceSeconds ?? root.offlineGraceSeconds,
   };
+}
+
+/**
+ * Frames that may wait for the shared detector, all cameras together: `detector.maxQueuedFrames`
+ * when set, else one per enabled camera. A camera never has more than one frame waiting, so the
+ * default drops nothing when every camera's frame arrives at the same moment (cameras started
+ * together, or sampled on the same clock); a fixed bound below the camera count dropped the
+ * same share of every camera's frames in each such burst (bench/edge/capacity.ts: 12 cameras at
+ * 1 fps were analysed at 0.88 fps each with the old bound of 8 while the box had CPU to spare).
+ */
+export function detectorQueueBound(config: GatewayConfig): number {
+  return config.detector.maxQueuedFrames ?? Math.max(1, config.cameras.filter((c) => c.enabled).length);
 }

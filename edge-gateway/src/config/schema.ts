@@ -16,6 +16,7 @@ import { PublisherConfigSchema } from '../publish/config.js';
 import { MotionConfigSchema, StaticObjectConfigSchema } from '../motion/config.js';
 import { VIOLATION_TYPES, ZoneSchema, type ViolationType } from '../rules/config.js';
 import { TrackerConfigSchema } from '../tracker/config.js';
+import { LiveConfigSchema } from '../live/config.js';
 
 /** A copy of `schema` without any `default` keyword (for override sections: absent = inherit). */
 export function withoutDefaults<T extends TSchema>(schema: T): T {
@@ -152,12 +153,14 @@ export const GatewayConfigSchema = Type.Object(
     detector: Type.Object(
       {
         ...DetectorConfigSchema.properties,
-        maxQueuedFrames: Type.Integer({
-          minimum: 1,
-          maximum: 1000,
-          default: 8,
-          description: 'frames waiting for the detector at most, all cameras together; past it the oldest waiting frame is dropped (one per camera waits at most)',
-        }),
+        maxQueuedFrames: Type.Optional(
+          Type.Integer({
+            minimum: 1,
+            maximum: 1000,
+            description:
+              'frames waiting for the detector at most, all cameras together; past it the frame of the camera served most recently is dropped. Default: one per enabled camera (a camera never has more than one frame waiting), so cameras whose frames arrive together are all analysed; set it lower only to bound memory (one 640x480 frame is ~0.9 MB)',
+          }),
+        ),
         version: Type.Optional(
           Type.String({ minLength: 1, maxLength: 64, description: "model version in events (default: 'sha256:' + 12 hex of the model's JSON)" }),
         ),
@@ -166,6 +169,8 @@ export const GatewayConfigSchema = Type.Object(
     ),
     analytics: Type.Object(AnalyticsConfigSchema.properties, { additionalProperties: false, default: {} }),
     cameras: Type.Array(GatewayCameraSchema, { minItems: 1 }),
+    /** The live camera view: an outbound link to the router, a transcode per watched camera. */
+    live: Type.Optional(LiveConfigSchema),
     shutdown: Type.Object(
       {
         /** Sources stop, open violations end ('shutdown'), the outbox drains to Kafka: all within this. */

@@ -24,6 +24,8 @@ export const EDGE_REDACT_PATHS = [
   'config.cameras[*].isapi.password',
   'http.token',
   'config.http.token',
+  'live.token',
+  'config.live.token',
   'headers.authorization',
   'req.headers.authorization',
   // the evidence store's resolved secret key, deeper than the platform's `*.*.secretAccessKey`

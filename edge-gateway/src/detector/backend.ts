@@ -77,10 +77,15 @@ export function nativeApi(): TfNode | undefined {
  * loads (the variables are read by libtensorflow when a thread's backend starts; a worker
  * thread's `process.env` is a copy that the C library does not see). Variables already set in
  * the environment win. `intraOp` 0 leaves TensorFlow's default (one thread per core).
+ *
+ * Both pools are process-wide: every detector worker thread's session shares them. The inter-op
+ * pool is sized to the worker count, so each worker's inference runs on a thread of its own; with
+ * one inter-op thread the workers' inferences ran one at a time (measured in bench/edge/capacity.ts:
+ * ~15 frames/s at most on 2 cores with 2 workers, against ~21 with 2 inter-op threads).
  */
-export function setNativeThreads(intraOp: number, oneDnn = true, env: NodeJS.ProcessEnv = process.env): void {
+export function setNativeThreads(intraOp: number, oneDnn = true, env: NodeJS.ProcessEnv = process.env, workers = 1): void {
   if (intraOp > 0) env.TF_NUM_INTRAOP_THREADS ??= String(intraOp);
-  env.TF_NUM_INTEROP_THREADS ??= '1';
+  env.TF_NUM_INTEROP_THREADS ??= String(Math.max(1, workers));
   // oneDNN's fp32 kernels (fused conv + bias + activation): ~30 % less CPU per frame than
   // TensorFlow's default Eigen kernels here; results differ by float round-off only (tested).
   env.TF_ENABLE_ONEDNN_OPTS ??= oneDnn ? '1' : '0';

@@ -12,7 +12,7 @@ import { WorkerDetector } from './worker-detector.js';
  */
 export function createDetector(config: DetectorConfig, deps: DetectorDeps = {}): Detector {
   // libtensorflow reads its thread counts from the process environment when it starts.
-  if (isMainThread && config.backend !== 'wasm') setNativeThreads(config.nativeThreads, config.nativeOneDnn);
+  if (isMainThread && config.backend !== 'wasm') setNativeThreads(config.nativeThreads, config.nativeOneDnn, process.env, config.workers);
   return config.workers > 0 ? new WorkerDetector(config, deps) : createInProcessDetector(config, deps);
 }
 

@@ -11,4 +11,5 @@ export {
   type StoredRecord,
 } from './types.js';
 export { cameraHealthRecord, detectionRecord } from './records.js';
+export { depthOrClosed, WakeableSleep } from './wakeable-sleep.js';
 export { type PictureDropReason, type PictureRecord, type StoredPicture } from './pictures.js';

@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { createKafka, createS3Client, Lifecycle, listen, withTimeout, type KafkaSecurity, type Logger, type Registry } from '@streetwatch/platform';
 import type { CameraConfig } from '../cameras/config.js';
-import { analyticsFor } from '../config/parse.js';
+import { analyticsFor, detectorQueueBound } from '../config/parse.js';
 import type { GatewayConfig } from '../config/schema.js';
 import { createDetector } from '../detector/create.js';
 import type { BackendInfo } from '../detector/backend.js';
@@ -29,6 +29,9 @@ import { createEdgeOpsServer } from '../ops/server.js';
 import { Outbox } from '../outbox/index.js';
 import { Publisher, type FlushResult } from '../publish/index.js';
 import { Uploader } from '../upload/index.js';
+import { LiveUplink } from '../live/uplink.js';
+import { cameraInput } from '../source/create.js';
+import { sourceConfigOf } from '../config/parse.js';
 import type { FrameSource, SourceDeps } from '../source/types.js';
 import { CameraPipeline, type PipelineStats } from './camera-pipeline.js';
 import { DetectorQueue } from './detector-queue.js';
@@ -86,6 +89,7 @@ export class Gateway {
   private readonly pipelines: CameraPipeline[] = [];
   private readonly subscribers: IsapiSubscriber[] = [];
   private outboxInstance: Outbox | undefined;
+  private live: LiveUplink | undefined;
   private publisher: Publisher | undefined;
   private detector: Detector | undefined;
   private app: FastifyInstance | undefined;
@@ -124,6 +128,11 @@ export class Gateway {
 
   get outbox(): Outbox | undefined {
     return this.outboxInstance;
+  }
+
+  /** The live view's link and streams (live section), once started. */
+  get liveUplink(): LiveUplink | undefined {
+    return this.live;
   }
 
   camera(id: string): CameraPipeline | undefined {
@@ -248,7 +257,7 @@ export class Gateway {
     const metrics = pipelineMetrics(registry);
     const queue = new DetectorQueue(detector, {
       concurrency: Math.max(1, config.detector.workers),
-      maxWaiting: config.detector.maxQueuedFrames,
+      maxWaiting: detectorQueueBound(config),
       onDepth: (n) => metrics.queueDepth.set(n),
       onDrop: (camera, reason) => metrics.queueDrops.inc({ camera, reason }),
     });
@@ -285,7 +294,23 @@ export class Gateway {
     this.lifecycle.add('cameras', () => this.stopCameras());
     for (const p of this.pipelines) p.start();
     this.startCameraEvents(store === undefined ? undefined : (config.evidence.store?.prefix ?? `edge/${config.gatewayId}/`), outbox);
+    this.startLive();
     log.info({ cameras: this.pipelines.length, model }, 'gateway started');
+  }
+
+  /** The live view's outbound link to the router (live section): closed first, with its transcodes. */
+  private startLive(): void {
+    const { config, deps } = this;
+    if (config.live === undefined) return;
+    const inputs = new Map(config.cameras.filter((c) => c.enabled).map((c) => [c.id, cameraInput(sourceConfigOf(c))] as const));
+    const live = new LiveUplink(config.live, config.gatewayId, inputs, {
+      log: deps.log,
+      registry: deps.registry,
+      ...(deps.ffmpegPath !== undefined && { ffmpegPath: deps.ffmpegPath }),
+    });
+    this.live = live;
+    this.lifecycle.add('live view', () => live.close());
+    live.start();
   }
 
   /** Cameras whose own analytics are subscribed to (isapi section): same lifecycle, contracts and outbox. */

@@ -2,6 +2,7 @@ import type { Kafka, Message, TopicMessages } from 'kafkajs';
 import { Backoff, classifyKafkaError, ContractProducer, counter, gauge, PLATFORM_ERRORS, withTimeout, type Logger, type Registry } from '@streetwatch/platform';
 import { TOPICS, topicName } from '@streetwatch/schemas';
 import type { Outbox } from '../outbox/outbox.js';
+import { depthOrClosed, WakeableSleep } from '../outbox/wakeable-sleep.js';
 import type { StoredRecord } from '../outbox/types.js';
 import type { PublisherConfig } from './config.js';
 
@@ -63,7 +64,7 @@ export class Publisher {
   private inflight: Batch | undefined;
   private failingSince: number | undefined;
   private unsubscribe: (() => void) | undefined;
-  private wakeSleep: ((byAppend: boolean) => void) | undefined;
+  private readonly sleeper = new WakeableSleep();
   private idleWaiters: Array<() => void> = [];
 
   constructor(
@@ -85,7 +86,7 @@ export class Publisher {
   /** Start draining in the background. Never waits for Kafka (it may be down); idempotent. */
   start(): Promise<void> {
     if (this.loop || this.stopping) return Promise.resolve();
-    this.unsubscribe = this.deps.outbox.onAppend(() => this.wakeSleep?.(true));
+    this.unsubscribe = this.deps.outbox.onAppend(() => this.sleeper.appended());
     this.loop = this.run().catch((err: unknown) => this.log.error({ err }, 'publisher loop failed'));
     return Promise.resolve();
   }
@@ -103,13 +104,13 @@ export class Publisher {
       await this.start();
       let timer: NodeJS.Timeout | undefined;
       const idle = new Promise<void>((resolve) => this.idleWaiters.push(resolve));
-      this.wakeSleep?.(true);
+      this.sleeper.appended();
       const drained = await Promise.race([idle.then(() => true), new Promise<boolean>((r) => (timer = setTimeout(() => r(false), graceMs)))]);
       clearTimeout(timer);
       if (!drained) this.log.warn({ graceMs, left: this.deps.outbox.depth() }, 'flush grace time over: the rest stays in the outbox');
     }
     await this.close();
-    const left = this.safeDepth();
+    const left = this.depth();
     return { drained: left === 0, left };
   }
 
@@ -122,7 +123,7 @@ export class Publisher {
   private async shutdown(): Promise<void> {
     this.stopping = true;
     this.unsubscribe?.();
-    this.wakeSleep?.(false);
+    this.sleeper.stop();
     const bound = this.config.closeTimeoutMs;
     await withTimeout(this.loop ?? Promise.resolve(), bound, 'publisher loop').catch((err: unknown) =>
       this.log.warn({ err }, 'publisher loop still waiting on Kafka at close: its batch stays in the outbox'),
@@ -154,7 +155,7 @@ export class Publisher {
         if (!batch) {
           this.deps.outbox.prune();
           for (const w of this.idleWaiters.splice(0)) w();
-          await this.sleep(this.config.idleMs, true);
+          await this.sleeper.sleep(this.config.idleMs, true);
           continue;
         }
         this.inflight = batch;
@@ -237,7 +238,7 @@ export class Publisher {
     this.m.errors.inc({ code });
     this.setConnected(false);
     const delay = this.backoff.next();
-    const ctx = { err, code, attempt: this.backoff.attempts, retryInMs: delay, depth: this.safeDepth(), inflight: this.inflight?.seqs.length ?? 0 };
+    const ctx = { err, code, attempt: this.backoff.attempts, retryInMs: delay, depth: this.depth(), inflight: this.inflight?.seqs.length ?? 0 };
     const refused = classifyKafkaError(err);
     if (this.failingSince === undefined) {
       this.failingSince = Date.now();
@@ -259,7 +260,7 @@ export class Publisher {
       this.producer = this.newProducer();
       await withTimeout(old.close(), this.config.closeTimeoutMs, 'old producer disconnect').catch(() => undefined);
     }
-    await this.sleep(delay, false);
+    await this.sleeper.sleep(delay, false);
   }
 
   private setConnected(on: boolean): void {
@@ -272,27 +273,7 @@ export class Publisher {
     }
   }
 
-  private safeDepth(): number {
-    try {
-      return this.deps.outbox.depth();
-    } catch {
-      return -1;
-    }
-  }
-
-  /** Wait `ms`, or less: close() always wakes it; an append wakes it only when `byAppend`. */
-  private sleep(ms: number, byAppend: boolean): Promise<void> {
-    if (this.stopping) return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = (): void => {
-        clearTimeout(timer);
-        this.wakeSleep = undefined;
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      this.wakeSleep = (viaAppend) => {
-        if (!viaAppend || byAppend) done();
-      };
-    });
+  private depth(): number {
+    return depthOrClosed(() => this.deps.outbox.depth());
   }
 }

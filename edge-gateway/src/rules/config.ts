@@ -10,8 +10,8 @@ const Weekday = Type.Union(WEEKDAYS.map((d) => Type.Literal(d)));
 export const TimeWindowSchema = Type.Object(
   {
     days: Type.Array(Weekday, { minItems: 1, uniqueItems: true }),
-    start: Hhmm,
-    end: Type.String({ ...Hhmm, description: 'HH:MM; not after start = crosses midnight into the next day' }),
+    from: Hhmm,
+    to: Type.String({ ...Hhmm, description: 'HH:MM; not after `from` = crosses midnight into the next day' }),
   },
   { additionalProperties: false },
 );
@@ -111,7 +111,7 @@ export const ZONE_DEFAULTS: Readonly<Record<ViolationType, Omit<Zone, 'id' | 'ty
     vendorPairSeconds: 120,
   },
   shopfront_spillover: {
-    schedule: [{ days: ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'], start: '08:00', end: '22:00' }],
+    schedule: [{ days: ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'], from: '08:00', to: '22:00' }],
     muted: [],
     dwellSeconds: 600,
     gapSeconds: 60,

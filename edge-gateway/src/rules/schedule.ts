@@ -1,8 +1,9 @@
 /**
  * Weekly time windows in a named time zone ("Asia/Shanghai"), e.g.
- * `{ days: ['mon','tue'], start: '22:00', end: '06:00' }`: a window whose end is
+ * `{ days: ['mon','tue'], from: '22:00', to: '06:00' }`: a window whose end is
  * not after its start crosses midnight and belongs to the day it starts on
- * (Monday 22:00 to Tuesday 06:00). `end: '24:00'` means end of day. Uses the
+ * (Monday 22:00 to Tuesday 06:00). `to: '24:00'` means end of day. The same words as the
+ * processor's rule schedules (`days`, `from`, `to`); `start`/`end` are their old names here. Uses the
  * runtime's Intl time-zone data (no dependency).
  */
 export const WEEKDAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const;
@@ -11,9 +12,9 @@ export type Weekday = (typeof WEEKDAYS)[number];
 export interface TimeWindow {
   readonly days: readonly Weekday[];
   /** HH:MM, 00:00-23:59. */
-  readonly start: string;
+  readonly from: string;
   /** HH:MM, 00:00-24:00. */
-  readonly end: string;
+  readonly to: string;
 }
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
@@ -46,8 +47,8 @@ export function parseHHMM(s: string): number {
 export function validateWindows(windows: readonly TimeWindow[], timeZone: string): void {
   new Intl.DateTimeFormat('en-US', { timeZone });
   for (const w of windows) {
-    parseHHMM(w.start);
-    parseHHMM(w.end);
+    parseHHMM(w.from);
+    parseHHMM(w.to);
   }
 }
 
@@ -57,13 +58,13 @@ export function inWindows(when: Date, windows: readonly TimeWindow[], timeZone: 
   const { day, minute } = localTime(when, timeZone);
   const prevDay = (day + 6) % 7;
   for (const w of windows) {
-    const start = parseHHMM(w.start);
-    const end = parseHHMM(w.end);
+    const start = parseHHMM(w.from);
+    const end = parseHHMM(w.to);
     const days = w.days.map((d) => WEEKDAYS.indexOf(d));
     if (start < end) {
       if (days.includes(day) && minute >= start && minute < end) return true;
     } else {
-      // Crosses midnight: from `start` on a listed day until `end` the next day.
+      // Crosses midnight: from `from` on a listed day until `to` the next day.
       if (days.includes(day) && minute >= start) return true;
       if (days.includes(prevDay) && minute < end) return true;
     }

@@ -72,3 +72,9 @@ export function createFrameSource(camera: CameraConfig, deps: SourceDeps): Frame
     deps,
   );
 }
+
+/** What a camera's ffmpeg opens (URL with credentials, or a file), resolved on every call: the live view's transcode opens the same input. */
+export function cameraInput(camera: CameraConfig): () => FfmpegInput | Promise<FfmpegInput> {
+  const planner = PLANNERS[camera.source.type] as Planner<SourceConfig>;
+  return planner(camera.source, camera).resolveInput;
+}

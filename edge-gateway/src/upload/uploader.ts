@@ -14,6 +14,7 @@ import { createHash } from 'node:crypto';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Backoff, counter, gauge, isS3Refusal, s3ErrorCode, withTimeout, type Logger, type Registry } from '@streetwatch/platform';
 import type { Outbox } from '../outbox/outbox.js';
+import { depthOrClosed, WakeableSleep } from '../outbox/wakeable-sleep.js';
 import type { StoredPicture } from '../outbox/pictures.js';
 
 
@@ -42,7 +43,7 @@ export class Uploader {
   private failingSince: number | undefined;
   private refusedLogged = false;
   private unsubscribe: (() => void) | undefined;
-  private wakeSleep: ((byAppend: boolean) => void) | undefined;
+  private readonly sleeper = new WakeableSleep();
   private idleWaiters: Array<() => void> = [];
   private inflight: AbortController | undefined;
 
@@ -65,7 +66,7 @@ export class Uploader {
   /** Start draining in the background (the store may be down); idempotent. */
   start(): void {
     if (this.loop || this.stopping) return;
-    this.unsubscribe = this.deps.outbox.onPicture(() => this.wakeSleep?.(true));
+    this.unsubscribe = this.deps.outbox.onPicture(() => this.sleeper.appended());
     this.loop = this.run().catch((err: unknown) => this.log.error({ err }, 'uploader loop failed'));
   }
 
@@ -75,13 +76,13 @@ export class Uploader {
       this.start();
       let timer: NodeJS.Timeout | undefined;
       const idle = new Promise<void>((resolve) => this.idleWaiters.push(resolve));
-      this.wakeSleep?.(true);
+      this.sleeper.appended();
       const drained = await Promise.race([idle.then(() => true), new Promise<boolean>((r) => (timer = setTimeout(() => r(false), graceMs)))]);
       clearTimeout(timer);
-      if (!drained) this.log.warn({ graceMs, left: this.safeDepth() }, 'upload grace time over: the remaining pictures stay in the outbox');
+      if (!drained) this.log.warn({ graceMs, left: this.depth() }, 'upload grace time over: the remaining pictures stay in the outbox');
     }
     await this.close();
-    return this.safeDepth();
+    return this.depth();
   }
 
   /** Stop the loop (an upload in flight is aborted: it stays queued). Idempotent. */
@@ -89,7 +90,7 @@ export class Uploader {
     this.closing ??= (async () => {
       this.stopping = true;
       this.unsubscribe?.();
-      this.wakeSleep?.(false);
+      this.sleeper.stop();
       this.inflight?.abort();
       await withTimeout(this.loop ?? Promise.resolve(), this.config.requestTimeoutMs + 1000, 'uploader loop').catch(() => undefined);
       for (const w of this.idleWaiters.splice(0)) w();
@@ -105,7 +106,7 @@ export class Uploader {
         if (next === undefined) {
           this.deps.outbox.prune();
           for (const w of this.idleWaiters.splice(0)) w();
-          await this.sleep(this.config.idleMs, true);
+          await this.sleeper.sleep(this.config.idleMs, true);
           continue;
         }
         await this.put(next);
@@ -148,7 +149,7 @@ export class Uploader {
     this.m.up.set(1);
     this.refusedLogged = false;
     if (this.failingSince !== undefined) {
-      this.log.info({ outageMs: Date.now() - this.failingSince, waiting: this.safeDepth() }, 'object store takes pictures again: uploading the queue');
+      this.log.info({ outageMs: Date.now() - this.failingSince, waiting: this.depth() }, 'object store takes pictures again: uploading the queue');
       this.failingSince = undefined;
     }
   }
@@ -158,7 +159,7 @@ export class Uploader {
     this.m.errors.inc({ code });
     this.m.up.set(0);
     const delay = this.backoff.next();
-    const ctx = { code, key: p?.key, attempt: this.backoff.attempts, retryInMs: delay, waiting: this.safeDepth(), err: { message: (err as Error)?.message } };
+    const ctx = { code, key: p?.key, attempt: this.backoff.attempts, retryInMs: delay, waiting: this.depth(), err: { message: (err as Error)?.message } };
     if (isS3Refusal(code) && !this.refusedLogged) {
       this.refusedLogged = true;
       this.log.error(ctx, `object store refuses this box (${code}): check evidence.store (credentials, bucket, and that the identity may PUT under the prefix); pictures wait on disk`);
@@ -168,29 +169,10 @@ export class Uploader {
       this.log.debug(ctx, 'upload retry failed');
     }
     this.failingSince ??= Date.now();
-    await this.sleep(delay, false);
+    await this.sleeper.sleep(delay, false);
   }
 
-  private safeDepth(): number {
-    try {
-      return this.deps.outbox.pictureDepth();
-    } catch {
-      return -1;
-    }
-  }
-
-  private sleep(ms: number, byAppend: boolean): Promise<void> {
-    if (this.stopping) return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = (): void => {
-        clearTimeout(timer);
-        this.wakeSleep = undefined;
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      this.wakeSleep = (viaAppend) => {
-        if (!viaAppend || byAppend) done();
-      };
-    });
+  private depth(): number {
+    return depthOrClosed(() => this.deps.outbox.pictureDepth());
   }
 }

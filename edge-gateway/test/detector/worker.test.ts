@@ -96,13 +96,13 @@ t.test('a worker thread that hangs is terminated after workerTimeoutMs and repla
   const registry = new Registry();
   const logs = captureLog();
   const workerUrl = new URL('./fixtures/hanging-worker.ts', import.meta.url);
-  const detector = new WorkerDetector(await detectorConfig({ workers: 1, workerTimeoutMs: 1000 }), { registry, log: logs.log, workerUrl });
+  const detector = new WorkerDetector(await detectorConfig({ workers: 1, workerTimeoutMs: 4000 }), { registry, log: logs.log, workerUrl });
   t.teardown(() => detector.close());
   await detector.load();
   const [thread] = detector.threads;
   if (!thread) throw new Error('no thread');
   const exited = once(thread, 'exit');
-  await t.rejects(detector.detect(shared({ ...car, cameraId: 'hang' })), { code: 'SW_EDGE_DETECTOR_CRASHED', retryable: true, message: /ran over 1000 ms/ });
+  await t.rejects(detector.detect(shared({ ...car, cameraId: 'hang' })), { code: 'SW_EDGE_DETECTOR_CRASHED', retryable: true, message: /ran over 4000 ms/ });
   await exited; // the wedged thread was terminated, not left spinning
   const next = await detector.detect(shared(car));
   t.ok(next.some((d) => d.objectClass === 'car'), 'the replacement thread detects the car');

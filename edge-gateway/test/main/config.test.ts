@@ -99,3 +99,27 @@ t.test('a config without cameras is refused', async (t) => {
   t.match(problems({ ...base, cameras: [] }), ['gw.yaml: cameras: must NOT have fewer than 1 items']);
   t.match(problems({ ...base }), ['gw.yaml: cameras: is required']);
 });
+
+t.test('schedule windows say from/to; the old start/end still work this version, with one deprecation line per rename', async (t) => {
+  const window = (w: object) => ({ ...base, cameras: [{ id: 'cam-1', source: { type: 'file', path: '/v.mp4' }, zones: [{ ...zone, schedule: [{ ...w }], muted: [{ ...w }] }] }] });
+  const lines: string[] = [];
+  const c = parseGatewayConfig(window({ days: ['mon'], start: '08:00', end: '22:00' }), 'gw.yaml', { env: {} }, (l) => lines.push(l));
+  t.same(c.cameras[0]!.zones[0]!.schedule, [{ days: ['mon'], from: '08:00', to: '22:00' }], 'old names read as the new ones');
+  t.same(lines, [
+    'gw.yaml: config key cameras.0.zones.0.schedule.0.start: "start" is deprecated and will be refused in the next version; call it "from"',
+    'gw.yaml: config key cameras.0.zones.0.schedule.0.end: "end" is deprecated and will be refused in the next version; call it "to"',
+    'gw.yaml: config key cameras.0.zones.0.muted.0.start: "start" is deprecated and will be refused in the next version; call it "from"',
+    'gw.yaml: config key cameras.0.zones.0.muted.0.end: "end" is deprecated and will be refused in the next version; call it "to"',
+  ]);
+  const quiet: string[] = [];
+  parseGatewayConfig(window({ days: ['mon'], from: '08:00', to: '22:00' }), 'gw.yaml', { env: {} }, (l) => quiet.push(l));
+  t.same(quiet, [], 'the new names: no deprecation line');
+  t.same(
+    problems(window({ days: ['mon'], from: '08:00', start: '09:00', to: '22:00' })).filter((l) => l.includes('start')),
+    [
+      'gw.yaml: cameras.0.zones.0.schedule.0.start: is the old name of cameras.0.zones.0.schedule.0.from, which is set too: keep only from',
+      'gw.yaml: cameras.0.zones.0.muted.0.start: is the old name of cameras.0.zones.0.muted.0.from, which is set too: keep only from',
+    ],
+    'both names at once: refused, naming both',
+  );
+});

@@ -1,18 +1,21 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setImmediate as tick } from 'node:timers/promises';
 import t from 'tap';
 import { createLogger, createRegistry, parseConfig, type Registry } from '@streetwatch/platform';
 import type { TeardownHost } from '@streetwatch/platform/testing';
 import { exampleCameraHealth, exampleDetection } from '@streetwatch/schemas';
 import {
   cameraHealthRecord,
+  depthOrClosed,
   detectionRecord,
   Outbox,
   OutboxConfigSchema,
   type OutboxConfig,
   type OutboxPhase,
   type OutboxRecord,
+  WakeableSleep,
 } from '../../src/outbox/index.js';
 
 interface Harness {
@@ -183,4 +186,59 @@ t.test('a rejected record moves to the rejected table with its reason, counted',
   t.match(rej, { eventId: 'cam-1-1', code: 'SW_CONTRACT_INVALID', reason: '/score: must be <= 1', topic: 'detections' });
   t.equal(await metric(h.registry, 'streetwatch_edge_outbox_rejected_total', { topic: 'detections', code: 'SW_CONTRACT_INVALID' }), 1);
   t.equal(ob.depth(), 1);
+});
+
+// ---- WakeableSleep: the publisher's and the uploader's waits between drains (in this file: no
+// process of its own for five small cases) ------------------------------------------------------
+const HOUR = 3_600_000;
+
+/** Whether `p` has settled by the next turn of the event loop (no timing involved). */
+async function settled(p: Promise<unknown>): Promise<boolean> {
+  let done = false;
+  void p.then(() => (done = true));
+  await tick();
+  return done;
+}
+
+t.test('WakeableSleep: an idle wait ends when something is appended', async (t) => {
+  const s = new WakeableSleep();
+  const wait = s.sleep(HOUR, true);
+  t.notOk(await settled(wait), 'waiting');
+  s.appended();
+  t.ok(await settled(wait), 'the append ended it, an hour early');
+  s.stop();
+});
+
+t.test('WakeableSleep: a back-off is not cut short by appends, only by stop()', async (t) => {
+  const s = new WakeableSleep();
+  const wait = s.sleep(HOUR, false);
+  s.appended();
+  s.appended();
+  t.notOk(await settled(wait), 'still backing off after two appends');
+  s.stop();
+  t.ok(await settled(wait), 'stop() ended it');
+});
+
+t.test('WakeableSleep: after stop() every wait returns at once, and stop() may be called again', async (t) => {
+  const s = new WakeableSleep();
+  s.stop();
+  t.ok(await settled(s.sleep(HOUR, false)), 'a back-off after stop returns at once');
+  t.ok(await settled(s.sleep(HOUR, true)), 'an idle wait too');
+  s.stop();
+});
+
+t.test('WakeableSleep: a wait that runs its course ends by itself', async (t) => {
+  const s = new WakeableSleep();
+  await s.sleep(5, true);
+  t.pass('5 ms wait returned');
+});
+
+t.test('depthOrClosed: a depth read from a closed outbox is -1, not a throw', async (t) => {
+  t.equal(depthOrClosed(() => 7), 7);
+  t.equal(
+    depthOrClosed(() => {
+      throw new Error('The database connection is not open');
+    }),
+    -1,
+  );
 });

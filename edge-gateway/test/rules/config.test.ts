@@ -18,7 +18,7 @@ t.test('unknown keys and bad values are reported by path', async (t) => {
   t.throws(() => parseConfig(TrackerConfigSchema, { lostMemorySecs: 15 }), { code: 'SW_CONFIG_INVALID' });
   const zones = { zones: [{ id: 'P1', type: 'illegal_parking', polygon: [[0, 0], [1, 0], [1.5, 1]] }] };
   t.throws(() => parseConfig(RulesConfigSchema, zones), { code: 'SW_CONFIG_INVALID', message: /zones\.0\.polygon\.2/ });
-  const badTime = { zones: [{ id: 'P1', type: 'dumping', polygon: [[0, 0], [1, 0], [1, 1]], muted: [{ days: ['mon'], start: '7:00', end: '08:00' }] }] };
+  const badTime = { zones: [{ id: 'P1', type: 'dumping', polygon: [[0, 0], [1, 0], [1, 1]], muted: [{ days: ['mon'], start: '7:00', to: '08:00' }] }] };
   t.throws(() => parseConfig(RulesConfigSchema, badTime), { code: 'SW_CONFIG_INVALID', message: /zones\.0\.muted\.0\.start/ });
 });
 
@@ -26,7 +26,7 @@ t.test('a zone gets the defaults of its violation type', async (t) => {
   const poly: [number, number][] = [[0, 0], [1, 0], [1, 1]];
   t.match(resolveZone({ id: 'P', type: 'illegal_parking', polygon: poly }), { dwellSeconds: 60, gapSeconds: 15, objectClasses: ['car', 'truck', 'bus', 'motorcycle'], timezone: 'Asia/Shanghai' });
   t.match(resolveZone({ id: 'V', type: 'street_vendor', polygon: poly }), { dwellSeconds: 240, personClasses: ['person'] });
-  t.match(resolveZone({ id: 'S', type: 'shopfront_spillover', polygon: poly }), { dwellSeconds: 600, schedule: [{ start: '08:00', end: '22:00' }] });
+  t.match(resolveZone({ id: 'S', type: 'shopfront_spillover', polygon: poly }), { dwellSeconds: 600, schedule: [{ from: '08:00', to: '22:00' }] });
   t.match(resolveZone({ id: 'D', type: 'dumping', polygon: poly }), { dwellSeconds: 900, useStaticBlobs: true });
   t.match(resolveZone({ id: 'P', type: 'illegal_parking', polygon: poly, dwellSeconds: 20 }), { dwellSeconds: 20 }, 'no-stopping zone override');
 });

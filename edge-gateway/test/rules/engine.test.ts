@@ -151,7 +151,7 @@ t.test('a schedule crossing midnight: dwell counts from the window start, the wi
     polygon: lane,
     dwellSeconds: 60,
     timezone: 'Asia/Shanghai',
-    schedule: [{ days: ['mon'], start: '22:00', end: '06:00' }],
+    schedule: [{ days: ['mon'], from: '22:00', to: '06:00' }],
   };
   const e = new RuleEngine('cam-03', { zones: [night], updateIntervalSeconds: 3600 });
   const car = track('t9', 'car', CAR_IN, { stationarySince: sh(21, 50) });
@@ -202,7 +202,7 @@ t.test('dumping is muted during collection windows', async (t) => {
     type: 'dumping',
     polygon: lane,
     dwellSeconds: 600,
-    muted: [{ days: ['mon'], start: '14:00', end: '14:30' }],
+    muted: [{ days: ['mon'], from: '14:00', to: '14:30' }],
   };
   const e = engine([zone], 6000);
   const bags = blob('s1', { x: 0.2, y: 0.6, w: 0.1, h: 0.1 }, T0);

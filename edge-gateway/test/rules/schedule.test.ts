@@ -11,7 +11,7 @@ t.test('local weekday and minute come from the zone, not UTC', async (t) => {
 });
 
 t.test('a daytime window applies on its days between start and end', async (t) => {
-  const business: TimeWindow[] = [{ days: ['mon', 'tue', 'wed', 'thu', 'fri'], start: '08:00', end: '22:00' }];
+  const business: TimeWindow[] = [{ days: ['mon', 'tue', 'wed', 'thu', 'fri'], from: '08:00', to: '22:00' }];
   t.equal(inWindows(sh(6, 7, 59), business, TZ), false, 'Mon 07:59');
   t.equal(inWindows(sh(6, 8, 0), business, TZ), true, 'Mon 08:00 (start inclusive)');
   t.equal(inWindows(sh(6, 21, 59), business, TZ), true, 'Mon 21:59');
@@ -20,7 +20,7 @@ t.test('a daytime window applies on its days between start and end', async (t) =
 });
 
 t.test('a window crossing midnight belongs to the day it starts on', async (t) => {
-  const night: TimeWindow[] = [{ days: ['fri'], start: '22:00', end: '06:00' }];
+  const night: TimeWindow[] = [{ days: ['fri'], from: '22:00', to: '06:00' }];
   t.equal(inWindows(sh(10, 21, 59), night, TZ), false, 'Fri 21:59');
   t.equal(inWindows(sh(10, 22, 0), night, TZ), true, 'Fri 22:00');
   t.equal(inWindows(sh(10, 23, 59), night, TZ), true, 'Fri 23:59');
@@ -32,22 +32,22 @@ t.test('a window crossing midnight belongs to the day it starts on', async (t) =
 });
 
 t.test('24:00 ends at midnight and an empty list is never', async (t) => {
-  const evening: TimeWindow[] = [{ days: ['mon'], start: '18:00', end: '24:00' }];
+  const evening: TimeWindow[] = [{ days: ['mon'], from: '18:00', to: '24:00' }];
   t.equal(inWindows(sh(6, 23, 59), evening, TZ), true);
   t.equal(inWindows(sh(7, 0, 0), evening, TZ), false);
   t.equal(inWindows(sh(6, 12, 0), [], TZ), false);
 });
 
 t.test('the same instant is judged in each zone own time zone', async (t) => {
-  const morning: TimeWindow[] = [{ days: ['mon'], start: '08:00', end: '09:00' }];
+  const morning: TimeWindow[] = [{ days: ['mon'], from: '08:00', to: '09:00' }];
   const instant = sh(6, 8, 30); // 00:30 UTC
   t.equal(inWindows(instant, morning, TZ), true);
   t.equal(inWindows(instant, morning, 'UTC'), false);
 });
 
 t.test('malformed times and unknown zones are rejected', async (t) => {
-  t.throws(() => validateWindows([{ days: ['mon'], start: '25:00', end: '06:00' }], TZ), RangeError);
-  t.throws(() => validateWindows([{ days: ['mon'], start: '24:30', end: '06:00' }], TZ), RangeError);
+  t.throws(() => validateWindows([{ days: ['mon'], from: '25:00', to: '06:00' }], TZ), RangeError);
+  t.throws(() => validateWindows([{ days: ['mon'], from: '24:30', to: '06:00' }], TZ), RangeError);
   t.throws(() => validateWindows([], 'Mars/Olympus_Mons'), RangeError);
-  t.doesNotThrow(() => validateWindows([{ days: ['mon'], start: '00:00', end: '24:00' }], TZ));
+  t.doesNotThrow(() => validateWindows([{ days: ['mon'], from: '00:00', to: '24:00' }], TZ));
 });

@@ -7,14 +7,9 @@ import { refOf, type Emitter } from '../rules/types.js';
 import { parseTime } from '../time/iso.js';
 import { combinedWatermark, PartitionClock } from '../time/watermark.js';
 import { decodeRuleState, encodeRuleState, type EngineSnapshot } from './snapshot.js';
+import type { ClockRole, RuleSlot } from './types.js';
 
-/** The inputs of a task that drive event time. */
-export type ClockRole = 'detections' | 'shop' | 'inspections';
-
-export type RuleSlot =
-  | { spec: CountSpec; state: CountState }
-  | { spec: DwellSpec; state: DwellState }
-  | { spec: ScoreSpec; state: ScoreState };
+export type { ClockRole, RuleSlot } from './types.js';
 
 /** What one step of the engine decided; the consumer produces it before committing. */
 export class EngineOutput implements Emitter {

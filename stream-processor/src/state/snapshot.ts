@@ -3,7 +3,7 @@ import type { CountKey, CountState } from '../rules/count.js';
 import { newDwellState, rebuildTimers, type DwellState, type OpenViolation } from '../rules/dwell.js';
 import { newPending, type Contribution, type ScoreState, type ShopScore } from '../rules/score.js';
 import type { ClockSnapshot } from '../time/watermark.js';
-import type { ClockRole, RuleSlot } from './engine.js';
+import type { ClockRole, RuleSlot } from './types.js';
 
 /**
  * A task's state as JSON. Infinite times (never happened) are stored as null. Version `v` lets a

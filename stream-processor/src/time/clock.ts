@@ -1,10 +1,11 @@
+import type { Clock as WallClock } from '@streetwatch/platform';
+
 /**
  * Wall-clock time, injectable: the punctuator and processing-time fields read it through this
- * interface so tests drive time by hand instead of sleeping.
+ * interface so tests drive time by hand instead of sleeping. The platform's Clock (`now()`, ms
+ * since the epoch), plus the punctuator's timer.
  */
-export interface Clock {
-  /** Milliseconds since the epoch. */
-  now(): number;
+export interface Clock extends WallClock {
   /** Run `fn` every `ms` until the returned handle is cancelled. */
   every(ms: number, fn: () => void): { cancel(): void };
 }

@@ -47,18 +47,7 @@
     queued: new Map(), flushing: false, retryTimer: null,
   };
 
-  function el(tag, attrs, ...kids) {
-    const e = document.createElement(tag);
-    for (const [k, v] of Object.entries(attrs || {})) {
-      if (v === undefined || v === null || v === false) continue;
-      if (k === 'class') e.className = v;
-      else if (k === 'text') e.textContent = v;
-      else if (k.startsWith('on')) e.addEventListener(k.slice(2), v);
-      else e.setAttribute(k, v === true ? '' : String(v));
-    }
-    for (const k of kids.flat()) if (k !== null && k !== undefined && k !== false) e.append(k);
-    return e;
-  }
+  const { el, readEventBlocks } = window.SwDom; // dom.js
 
   async function api(method, path, body) {
     const headers = { authorization: `Bearer ${state.token}` };
@@ -142,6 +131,7 @@
     render();
     connect();
     refreshQueued().then(flush);
+    if (window.SwLive) window.SwLive.init({ token: state.token, me: state.me }); // live camera view (live.js)
   }
 
   function logout() {
@@ -171,18 +161,7 @@
       setLive('on');
       state.retryMs = 1000;
       flush();
-      const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
-      let buf = '';
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        buf += value.replace(/\r\n/g, '\n');
-        let i;
-        while ((i = buf.indexOf('\n\n')) >= 0) {
-          onBlock(buf.slice(0, i));
-          buf = buf.slice(i + 2);
-        }
-      }
+      await readEventBlocks(res.body, onBlock);
     } catch {
       if (ctrl.signal.aborted) return;
     }
@@ -332,6 +311,7 @@
       'data-action': a, disabled: !!waiting, onclick: (e) => act(o, a, e.currentTarget),
     }, bi(L.action[a], a)));
     buttons.push(el('button', { type: 'button', class: 'btn', 'data-action': 'details', onclick: (e) => details(o, e.currentTarget) }, '详情 Details'));
+    if (window.SwLive) buttons.push(window.SwLive.slot(o)); // live camera view (live.js)
 
     const fresh = state.fresh.has(o.id);
     if (fresh) setTimeout(() => { state.fresh.delete(o.id); const c = state.cards.get(o.id); if (c) c.classList.remove('fresh'); }, 4000);

@@ -5,7 +5,7 @@
 'use strict';
 const CACHE = 'streetwatch-console-v1';
 const SHELL = [
-  '/console', '/console/app.js', '/console/app.css', '/console/queue.js', '/console/manifest.webmanifest',
+  '/console', '/console/app.js', '/console/dom.js', '/console/app.css', '/console/queue.js', '/console/manifest.webmanifest',
   '/console/icon-192.png', '/console/icon-512.png', '/console/icon-maskable-512.png',
 ];
 

@@ -14,18 +14,7 @@
   const $ = (id) => document.getElementById(id);
   const state = { token: null, retryMs: 1000, seen: null, snap: null, fmtDate: null, fmtTime: null, fmtShort: null, tz: null };
 
-  function el(tag, attrs, ...kids) {
-    const e = document.createElement(tag);
-    for (const [k, v] of Object.entries(attrs || {})) {
-      if (v === undefined || v === null || v === false) continue;
-      if (k === 'class') e.className = v;
-      else if (k === 'text') e.textContent = v;
-      else if (k === 'style') for (const [p, val] of Object.entries(v)) e.style.setProperty(p, val); // CSSOM: allowed by the CSP
-      else e.setAttribute(k, v === true ? '' : String(v));
-    }
-    for (const k of kids.flat()) if (k !== null && k !== undefined && k !== false) e.append(k);
-    return e;
-  }
+  const { el, readEventBlocks } = window.SwDom; // dom.js
   const typeName = (t) => (TYPE[t] ? TYPE[t] : [t, '']);
   const gridName = (g) => (g === null ? '未分网格' : g);
   const pct = (x) => (x === null ? '—' : `${Math.round(x * 100)}%`);
@@ -164,18 +153,7 @@
       $('screen').hidden = false;
       setLive('on');
       state.retryMs = 1000;
-      const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
-      let buf = '';
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        buf += value.replace(/\r\n/g, '\n');
-        let i;
-        while ((i = buf.indexOf('\n\n')) >= 0) {
-          onBlock(buf.slice(0, i));
-          buf = buf.slice(i + 2);
-        }
-      }
+      await readEventBlocks(res.body, onBlock);
     } catch { /* reconnect below */ }
     setLive('retry');
     setTimeout(connect, state.retryMs);

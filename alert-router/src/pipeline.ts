@@ -1,31 +1,31 @@
 /**
- * Assembles the delivery half: silences, inhibition, routing tree + groups, channels, the durable
+ * Assembles the delivery half (the top of the flow, beside main.ts: it wires ingest, routing,
+ * delivery and channels together): silences, inhibition, routing tree + groups, channels, the durable
  * queue and its engine, the Delivery event outbox, the escalation Notifier, and (with Kafka) the
  * alert consumer. main.ts, tests and the bench build it the same way.
  */
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { migrate, type ContractProducer, type Logger, type Pool, type Registry } from '@streetwatch/platform';
+import { migrate, systemClock, type Clock, type ContractProducer, type Logger, type Pool, type Registry } from '@streetwatch/platform';
 import type { Kafka } from 'kafkajs';
-import { createChannels } from '../channels/registry.js';
-import type { Channel, ChannelEvidenceLinks } from '../channels/types.js';
-import { AlertConsumer } from '../consumer/alerts-consumer.js';
-import { ms } from '../config/durations.js';
-import { checkReferences } from '../config/references.js';
-import type { RouterConfig } from '../config/schema.js';
-import type { SecretResolver } from '../config/secrets.js';
-import { systemClock, type Clock } from '../routing/clock.js';
-import { Inhibitor } from '../routing/inhibition.js';
-import { AlertRouter } from '../routing/router.js';
-import { SilenceStore } from '../routing/silences.js';
-import type { ConsoleFeed, WorkOrderService } from '../seams.js';
-import { DeliveryEngine } from './engine.js';
-import { DeliveryEventOutbox } from './events.js';
-import { routerMetrics, type RouterMetrics } from './metrics.js';
-import { DeliveryNotifier } from './notifier.js';
-import { DeliveryStore } from './store.js';
+import { createChannels } from './channels/registry.js';
+import type { Channel, ChannelEvidenceLinks } from './channels/types.js';
+import { AlertConsumer } from './consumer/alerts-consumer.js';
+import { ms } from './config/durations.js';
+import { checkReferences } from './config/references.js';
+import type { RouterConfig } from './config/schema.js';
+import type { SecretResolver } from './config/secrets.js';
+import { Inhibitor } from './routing/inhibition.js';
+import { AlertRouter } from './routing/router.js';
+import { SilenceStore } from './routing/silences.js';
+import type { ConsoleFeed, WorkOrderService } from './seams.js';
+import { DeliveryEngine } from './delivery/engine.js';
+import { DeliveryEventOutbox } from './delivery/events.js';
+import { routerMetrics, type RouterMetrics } from './delivery/metrics.js';
+import { DeliveryNotifier } from './delivery/notifier.js';
+import { DeliveryStore } from './delivery/store.js';
 
-export const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'migrations');
+export const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'migrations');
 
 /** Apply the router's migrations (both halves: 1xx delivery, 2xx work orders) once. */
 export async function migrateRouter(pool: Pool): Promise<void> {

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from '@streetwatch/platform';
 import type { WorkOrderEvent } from '@streetwatch/schemas';
 import type { ConsoleFeed } from '../seams.js';
-import type { User, WorkOrderSummary } from '../workorders/model.js';
+import type { User, WorkOrderSummary } from './model.js';
 
 /** One message on the console stream: the event and the work order as it is after it. */
 export interface StreamMessage {
