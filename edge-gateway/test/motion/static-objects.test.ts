@@ -143,7 +143,7 @@ t.test('an object put down next to an older one is its own blob with its own sta
 
 /** A 70x180 px piece of the walkway (a real frame region) carried across the frame from x0 to x1 between `from` and `to` s. */
 const WALKER = { w: 70, h: 180, sx: 640, sy: 200 };
-function walkerOver(into: Buffer, s: number, from: number, to: number, x0: number, x1: number, y: number): void {
+const walkerOver = (into: Buffer, s: number, from: number, to: number, x0: number, x1: number, y: number): void => {
   if (s < from || s > to) return;
   const x = Math.round(x0 + ((x1 - x0) * (s - from)) / (to - from));
   for (let r = 0; r < WALKER.h; r++) {
@@ -154,7 +154,7 @@ function walkerOver(into: Buffer, s: number, from: number, to: number, x0: numbe
       background.data.copy(into, ((y + r) * W + xx) * 3, src, src + 3);
     }
   }
-}
+};
 
 t.test('someone walking past in front of an object: the same blob, id and start time, back at once, at 1, 2 and 5 fps', async (t) => {
   const withObject = Buffer.from(background.data);
