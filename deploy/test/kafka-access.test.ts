@@ -17,13 +17,14 @@ const keys = (acls: readonly KafkaAcl[]): string[] => acls.map(key).sort();
 
 t.test('the table: gateways write only their topics, departments read only their queue, services their own', async (t) => {
   const by = new Map(table.map((p) => [p.name, keys(p.acls)]));
-  t.same(by.get('edge-gateway'), ['topic literal streetwatch.camera-health.v1 Write', 'topic literal streetwatch.detections.v1 Write']);
+  t.same(by.get('edge-gateway'), ['topic literal streetwatch.camera-health.v1 Write', 'topic literal streetwatch.detections.v1 Write', 'topic literal streetwatch.flow-counts.v1 Write']);
   t.same(by.get('dept-chengguan'), ['group prefixed dept-chengguan. Read', 'topic literal streetwatch.dept.chengguan.v1 Read']);
   const router = by.get('alert-router') ?? [];
   t.ok(router.includes('topic literal streetwatch.alerts.v1 Read') && !router.some((a) => a.startsWith('topic literal streetwatch.alerts.v1 Write')), 'the router reads alerts, never writes them');
   t.ok(router.includes('topic literal streetwatch.dept.safety.v1 Write'), 'the router writes department queues');
   const processor = by.get('stream-processor') ?? [];
   t.ok(processor.includes('topic literal streetwatch.alerts.v1 Write') && processor.includes('topic literal streetwatch.detections.v1.dlq Write'));
+  t.ok(processor.includes('topic literal streetwatch.flow-counts.v1 Read') && processor.includes('topic literal streetwatch.flow-counts.v1.dlq Write'), 'the processor reads flow counts and dead-letters them');
   t.notOk(processor.some((a) => a.includes('streetwatch.dept.')), 'the processor never touches department queues');
   t.same(kafkaUserNames(departments).length, 4 + departments.length, 'admin + 3 services + one per department');
 });

@@ -9,6 +9,7 @@ export * from './tamper/index.js';
 export * from './detector/index.js';
 export * from './tracker/index.js';
 export * from './rules/index.js';
+export * from './counting/index.js';
 export * from './evidence/index.js';
 export * from './outbox/index.js';
 export * from './publish/index.js';

@@ -4,7 +4,7 @@
  * (deploy/local/lib/kafka-access.ts), the compose set-up job (deploy/docker/provision.mjs) and the
  * k8s Strimzi `KafkaUser`s (k8s/base/kafka/users.yaml, generated; deploy/test checks they agree).
  *
- * - `edge-gateway` writes detections and camera health (nothing else, reads nothing);
+ * - `edge-gateway` writes detections, camera health and flow counts (nothing else, reads nothing);
  * - `stream-processor` and `alert-router` read their input topics, write their outputs and the
  *   dead-letter topics of their inputs, and use consumer groups named with their own prefix;
  *   both may create (and compare the settings of) the topics they write, as their start does

@@ -1,5 +1,6 @@
 import type { Alert, InspectionRecord, ShopScoreChange } from './messages/alert.js';
 import type { CameraHealth, DetectionEvent } from './messages/detection.js';
+import type { FlowCount } from './messages/flow.js';
 import type { DeadLetter, Delivery, DepartmentNotice, WorkOrderEvent } from './messages/workorder.js';
 import type { ContractName, ContractOf } from './contracts.js';
 
@@ -52,6 +53,28 @@ export function exampleCameraHealth(o: Partial<CameraHealth> = {}): CameraHealth
     detail: 'no frame for 10 s',
     eventTime: T0,
     stats: { decodedFps: 0, lastFrameAgeSeconds: 10.2 },
+    ...o,
+  };
+}
+
+export function exampleFlowCount(o: Partial<FlowCount> = {}): FlowCount {
+  return {
+    schemaVersion: 1,
+    eventId: 'flow-cam-03-L1-0001',
+    gatewayId: 'gw-xiaohe-01',
+    cameraId: 'cam-03',
+    lineId: 'L1',
+    gridId: 'grid-3',
+    communityId: 'xiaohe-east',
+    minute: '2026-11-26T06:03:00.000Z',
+    observedSeconds: 60,
+    counts: [
+      { objectClass: 'person', direction: 'in', count: 7 },
+      { objectClass: 'person', direction: 'out', count: 4 },
+      { objectClass: 'vehicle', direction: 'in', count: 1 },
+      { objectClass: 'vehicle', direction: 'out', count: 0 },
+    ],
+    processedAt: '2026-11-26T06:04:00.120Z',
     ...o,
   };
 }
@@ -167,6 +190,7 @@ export function exampleDeadLetter(o: Partial<DeadLetter> = {}): DeadLetter {
 export const EXAMPLES: { readonly [N in ContractName]: () => ContractOf<N> } = {
   DetectionEvent: exampleDetection,
   CameraHealth: exampleCameraHealth,
+  FlowCount: exampleFlowCount,
   Alert: exampleAlert,
   InspectionRecord: exampleInspection,
   ShopScoreChange: exampleShopScore,

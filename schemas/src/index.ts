@@ -1,5 +1,6 @@
 export * from './messages/common.js';
 export * from './messages/detection.js';
+export * from './messages/flow.js';
 export * from './messages/alert.js';
 export * from './messages/workorder.js';
 export * from './contracts.js';

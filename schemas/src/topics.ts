@@ -46,6 +46,18 @@ export const TOPICS = {
     producers: ['edge-gateway'],
     consumers: ['stream-processor'],
   },
+  flowCounts: {
+    name: 'streetwatch.flow-counts.v1',
+    contract: 'FlowCount',
+    description:
+      'People and vehicles crossing counting lines: per camera, line and minute, counts per class and direction (zeros included; a missing minute was not watched).',
+    partitions: 3,
+    key: 'cameraId',
+    config: retention(14),
+    dlq: true,
+    producers: ['edge-gateway'],
+    consumers: ['stream-processor'],
+  },
   detectionsLate: {
     name: 'streetwatch.detections-late.v1',
     contract: 'DetectionEvent',

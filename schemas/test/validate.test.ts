@@ -1,5 +1,5 @@
 import t from 'tap';
-import { CONTRACT_NAMES, CONTRACTS, EXAMPLES, assertValid, ContractViolationError, validate, exampleDetection } from '../src/index.js';
+import { CONTRACT_NAMES, CONTRACTS, EXAMPLES, assertValid, ContractViolationError, validate, exampleDetection, exampleFlowCount } from '../src/index.js';
 
 t.test('every contract accepts its example', async (t) => {
   for (const name of CONTRACT_NAMES) {
@@ -93,4 +93,18 @@ t.test('evidence is referenced by object key (new) or by a gateway URL (deprecat
   t.notOk(validate('DetectionEvent', exampleDetection({ evidence: { ...base } as never })).ok, 'not neither');
   t.notOk(validate('DetectionEvent', exampleDetection({ evidence: { ...base, key: '../etc/passwd' } as never })).ok, 'a key is a plain object path');
   t.notOk(validate('DetectionEvent', exampleDetection({ evidence: { ...base, key: 'edge/gw-1/../gw-2/x.jpg' } as never })).ok, 'no .. segments');
+});
+
+t.test('a flow count names a whole UTC minute, counts per class and direction, nothing negative', async (t) => {
+  t.ok(validate('FlowCount', exampleFlowCount()).ok, 'the example');
+  t.ok(validate('FlowCount', exampleFlowCount({ minute: '2026-11-26T06:03:00Z' })).ok, 'without fraction');
+  const bad = validate('FlowCount', {
+    ...exampleFlowCount({ minute: '2026-11-26T06:03:20.000Z', observedSeconds: 61 }),
+    counts: [{ objectClass: 'person', direction: 'up', count: -1 }],
+  });
+  t.notOk(bad.ok);
+  if (bad.ok) return;
+  const paths = bad.errors.map((e) => e.path);
+  for (const p of ['/minute', '/observedSeconds', '/counts/0/direction', '/counts/0/count']) t.ok(paths.includes(p), `${p} reported`);
+  t.notOk(validate('FlowCount', exampleFlowCount({ counts: [] })).ok, 'at least one count');
 });

@@ -3,11 +3,13 @@ import type { ScreenConfig } from './config.js';
 import {
   cameras,
   dayWindow,
+  flowsToday,
   recentAlerts,
   shopsAtRisk,
   violationsToday,
   workOrders,
   type CamerasFigure,
+  type FlowsFigure,
   type ShopFigure,
   type TickerAlert,
   type ViolationsFigure,
@@ -23,6 +25,8 @@ export interface ScreenSnapshot {
   readonly departments: ReadonlyArray<{ id: string; name: string }>;
   readonly cameras: CamerasFigure;
   readonly violations: ViolationsFigure;
+  /** People and vehicles crossing count lines today. */
+  readonly flows: FlowsFigure;
   readonly workOrders: WorkOrdersFigure;
   readonly shops: ShopFigure[];
   readonly alerts: TickerAlert[];
@@ -86,9 +90,10 @@ export class ScreenFeed {
       const { pool, timeZone } = this.deps;
       const day = await dayWindow(pool, now, timeZone);
       const c = this.config;
-      const [cams, violations, orders, shops, alerts] = await Promise.all([
+      const [cams, violations, flows, orders, shops, alerts] = await Promise.all([
         cameras(pool, now, c.cameraGridHours),
         violationsToday(pool, day, timeZone),
+        flowsToday(pool, day, timeZone),
         workOrders(pool, now, day, this.deps.departments.map((d) => d.id)),
         shopsAtRisk(pool, c.shopsMax),
         recentAlerts(pool, now, c.tickerSize),
@@ -101,6 +106,7 @@ export class ScreenFeed {
         departments: this.deps.departments,
         cameras: cams,
         violations,
+        flows,
         workOrders: orders,
         shops,
         alerts,

@@ -2,8 +2,8 @@ import type { Pool, PoolClient } from '@streetwatch/platform';
 
 /**
  * Every figure of the overview screen, one query each, from PostgreSQL: the stream-processor's
- * history sink tables (`detection_events`, `camera_status`, `alerts`, `shop_score_changes`; same
- * database) and the router's own `work_orders`. "Today" is the local day of `timeZone` (the
+ * history sink tables (`detection_events`, `camera_status`, `alerts`, `shop_score_changes`,
+ * `flow_counts_hourly`; same database) and the router's own `work_orders`. "Today" is the local day of `timeZone` (the
  * work-order time zone) that contains `now`.
  *
  * Violations are read from `detection_events` (phase `start`, one row per violation), not from the
@@ -41,6 +41,15 @@ export interface ViolationsFigure {
   readonly byGrid: ReadonlyArray<{ gridId: string | null; count: number }>;
   /** 24 counts, local hours 0-23. */
   readonly byHour: readonly number[];
+}
+
+export interface FlowsFigure {
+  /** Count lines that reported today (camera and line pairs). */
+  readonly lines: number;
+  /** Today's crossings per counted class (person, vehicle, bicycle first), each direction. */
+  readonly byClass: ReadonlyArray<{ objectClass: string; in: number; out: number }>;
+  /** Per class, 24 counts (both directions), local hours 0-23. */
+  readonly byHour: ReadonlyArray<{ objectClass: string; hours: number[] }>;
 }
 
 export interface DepartmentWorkOrders {
@@ -168,6 +177,40 @@ export async function violationsToday(q: Queryable, day: DayWindow, timeZone: st
     byType: desc(byType).map(([type, count]) => ({ type, count })),
     byGrid: desc(byGrid).map(([gridId, count]) => ({ gridId, count })),
     byHour,
+  };
+}
+
+const FLOW_CLASS_ORDER = ['person', 'vehicle', 'bicycle'];
+
+/**
+ * Today's flows (people and vehicles crossing count lines) by class and direction and by local
+ * hour, from the processor's hourly rollup `flow_counts_hourly` (upserted with every minute the
+ * gateways send, so it is current; its buckets are UTC hours, which are local hours in every
+ * whole-hour time zone such as Asia/Shanghai).
+ */
+export async function flowsToday(q: Queryable, day: DayWindow, timeZone: string): Promise<FlowsFigure> {
+  const r = await q.query<{ object_class: string; direction: string; hour: number; n: number; lines: number }>(
+    `SELECT object_class, direction, extract(hour FROM bucket AT TIME ZONE $3)::int AS hour, sum(count)::int AS n,
+            (SELECT count(DISTINCT (camera_id, line_id))::int FROM flow_counts_hourly WHERE bucket >= $1 AND bucket < $2) AS lines
+     FROM flow_counts_hourly
+     WHERE bucket >= $1 AND bucket < $2
+     GROUP BY 1, 2, 3`,
+    [day.start, day.end, timeZone],
+  );
+  const classes = new Map<string, { in: number; out: number; hours: number[] }>();
+  for (const x of r.rows) {
+    let c = classes.get(x.object_class);
+    if (!c) classes.set(x.object_class, (c = { in: 0, out: 0, hours: Array.from({ length: 24 }, () => 0) }));
+    if (x.direction === 'in') c.in += x.n;
+    else c.out += x.n;
+    c.hours[x.hour] = (c.hours[x.hour] ?? 0) + x.n;
+  }
+  const rank = (k: string) => (FLOW_CLASS_ORDER.includes(k) ? FLOW_CLASS_ORDER.indexOf(k) : FLOW_CLASS_ORDER.length);
+  const order = [...classes.keys()].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+  return {
+    lines: r.rows[0]?.lines ?? 0,
+    byClass: order.map((k) => ({ objectClass: k, in: classes.get(k)?.in ?? 0, out: classes.get(k)?.out ?? 0 })),
+    byHour: order.map((k) => ({ objectClass: k, hours: classes.get(k)?.hours ?? [] })),
   };
 }
 

@@ -33,7 +33,7 @@ export function screenRoutes(feed: ScreenFeed): (api: FastifyInstance) => void {
     api.addHook('preClose', async () => feed.close());
     api.get('/api/screen', {
       schema: {
-        summary: 'The overview screen’s figures (cameras, violations today, work orders per department, shops, latest alerts)',
+        summary: 'The overview screen’s figures (cameras, violations today, people and vehicle flows today, work orders per department, shops, latest alerts)',
         tags,
         security: secured,
         response: errors(401, 403, 429),

@@ -10,11 +10,11 @@ import { waitFor, testKafka } from '@streetwatch/platform/testing';
 import { createOpsServer, parseConfig } from '@streetwatch/platform';
 import { ScreenConfig } from '../../src/screen/config.js';
 import { ScreenFeed } from '../../src/screen/feed.js';
-import { cameras, cameraState, dayWindow, recentAlerts, shopsAtRisk, violationsToday, workOrders } from '../../src/screen/figures.js';
+import { cameras, cameraState, dayWindow, flowsToday, recentAlerts, shopsAtRisk, violationsToday, workOrders } from '../../src/screen/figures.js';
 import { registerScreenPage, screenRoutes } from '../../src/screen/routes.js';
 import { registerWorkOrderRoutes } from '../../src/api/routes.js';
 import { auth, harness, TOKENS } from '../workorders/fixtures/harness.js';
-import { at, detection, historySink, NOW, seedHistory, seedWorkOrders, tickerAlert } from './fixtures/day.js';
+import { at, detection, flowMinute, historySink, NOW, seedFlows, seedHistory, seedWorkOrders, tickerAlert } from './fixtures/day.js';
 
 /**
  * Screenshots go to a temporary folder; with STREETWATCH_SCREENSHOTS=1 into ./screenshots beside
@@ -33,6 +33,7 @@ t.test('overview screen figures, each against a seeded day', async (t) => {
   const h = await harness(t, kafka);
   const sink = await historySink(h);
   const batch = await seedHistory(sink);
+  const flows = await seedFlows(sink);
   await seedWorkOrders(h);
   const day = await dayWindow(h.pool, NOW, TZ);
 
@@ -87,6 +88,23 @@ t.test('overview screen figures, each against a seeded day', async (t) => {
     // A batch written again (a retried sink flush) counts once.
     await sink.write(batch);
     t.equal((await violationsToday(h.pool, day, TZ)).total, 9, 'no double count');
+  });
+
+  t.test("today's flows by class and direction and by hour (hourly rollup; a redelivered minute counts once)", async (t) => {
+    const f = await flowsToday(h.pool, day, TZ);
+    t.equal(f.lines, 2, 'two count lines reported today');
+    t.same(f.byClass, [
+      { objectClass: 'person', in: 14, out: 8 },
+      { objectClass: 'vehicle', in: 1, out: 2 },
+      { objectClass: 'bicycle', in: 1, out: 0 },
+    ]);
+    const hours = (c: string) => Object.fromEntries((f.byHour.find((x) => x.objectClass === c)?.hours ?? []).map((n, hr) => [hr, n]).filter(([, n]) => n));
+    t.same(hours('person'), { 8: 14, 9: 8 });
+    t.same(hours('vehicle'), { 8: 1, 9: 2 });
+    t.same(hours('bicycle'), { 9: 1 });
+    t.equal(f.byHour[0]?.hours.length, 24);
+    await sink.write({ flow_counts_minute: flows });
+    t.same((await flowsToday(h.pool, day, TZ)).byClass, f.byClass, 'the same minutes again: no double count');
   });
 
   t.test('work orders per department: open, overdue, returned, closure rate, median time to close', async (t) => {
@@ -253,6 +271,12 @@ t.test('overview screen figures, each against a seeded day', async (t) => {
       'S06 red 90', 'S01 red 72', 'S04 yellow 61', 'S03 yellow 48',
     ]);
     t.same(await all('[data-alert]', 'data-alert'), expected.alerts.map((a) => a.alertId));
+    t.same(await page.$$eval('.fclass', (els) => els.map((e) => `${e.getAttribute('data-flow-class')} ${e.querySelector('.in')?.textContent}/${e.querySelector('.out')?.textContent}`)), [
+      'person 14/8', 'vehicle 1/2', 'bicycle 1/0',
+    ]);
+    const flowHours = await page.$$eval('.fhour', (els) => els.map((e) => Number(e.getAttribute('data-n'))));
+    t.same(flowHours, Array.from({ length: 24 }, (_, hr) => expected.flows.byHour.reduce((n, c) => n + (c.hours[hr] ?? 0), 0)), 'the 24 flow bars');
+    t.same(flowHours.slice(8, 10), [15, 11], 'hour 8: 14 people + 1 vehicle; hour 9: 8 + 2 + 1');
     const fits = await page.evaluate('[document.documentElement.scrollWidth, document.documentElement.scrollHeight]');
     t.same(fits, [1920, 1080], 'one screen, no scrolling');
 
@@ -262,7 +286,9 @@ t.test('overview screen figures, each against a seeded day', async (t) => {
       alerts: [tickerAlert('al-8', at('16:30'), 'street_vendor', 'critical', 'grid-2', ['cam-06'])],
       detection_events: [detection('street_vendor', 'cam-06', 'grid-2', at('16:29'))],
     });
+    await sink.write({ flow_counts_minute: [flowMinute('cam-02', 'L1', at('16:29'), { person: [3, 0] })] });
     await page.waitForSelector('[data-alert="al-8"].new', { timeout: STEP });
+    await waitFor('people in 17', async () => (await text('[data-flow-class="person"] .in')) === '17', { timeoutMs: STEP });
     await waitFor('violations 10', async () => (await text('[data-kpi="violations"] .value')) === '10', { timeoutMs: STEP });
     t.equal((await all('[data-alert]', 'data-alert'))[0], 'al-8', 'first in the ticker');
     t.equal(await page.evaluate('window.__sameLoad'), true, 'no reload');

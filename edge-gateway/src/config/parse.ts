@@ -10,11 +10,12 @@ import { Type, type TSchema } from '@sinclair/typebox';
 import { applyRenames, ConfigError, deepFreeze, loadConfigFile, parseConfig, resolveObjectStore, validateConfigCommand, type KeyRename } from '@streetwatch/platform';
 import type { FieldError } from '@streetwatch/schemas';
 import { FileSourceConfig, HikvisionSourceConfig, OnvifSourceConfig, RtspSourceConfig, passwordProblems, type CameraConfig, type SourceConfig } from '../cameras/config.js';
+import { COUNT_LINE, CountLineSchema, countLineProblems, resolveCountLine, type CountLineConfig } from '../counting/config.js';
 import { resolveIsapiConfig } from '../isapi/config.js';
-import { resolveZone } from '../rules/config.js';
+import { resolveZone, VIOLATION_TYPES } from '../rules/config.js';
 import { resolveLiveToken } from '../live/config.js';
 import { resolveHttpToken, resolveSourceSecrets, type SecretContext } from './secrets.js';
-import { GatewayCameraSchema, GatewayConfigSchema, type AnalyticsConfig, type GatewayCameraConfig, type GatewayConfig } from './schema.js';
+import { GatewayCameraSchema, GatewayConfigSchema, GatewayZoneSchema, type AnalyticsConfig, type GatewayCameraConfig, type GatewayConfig, type GatewayZoneConfig } from './schema.js';
 
 const SOURCE_SCHEMAS: Readonly<Record<string, TSchema>> = {
   rtsp: RtspSourceConfig,
@@ -27,7 +28,10 @@ const SOURCE_SCHEMAS: Readonly<Record<string, TSchema>> = {
 const ShapeSchema = Type.Object(
   {
     ...GatewayConfigSchema.properties,
-    cameras: Type.Array(Type.Object({ ...GatewayCameraSchema.properties, source: Type.Unknown() }, { additionalProperties: false }), { minItems: 1 }),
+    cameras: Type.Array(
+      Type.Object({ ...GatewayCameraSchema.properties, source: Type.Unknown(), zones: Type.Array(Type.Unknown(), { default: [] }) }, { additionalProperties: false }),
+      { minItems: 1 },
+    ),
   },
   { additionalProperties: false },
 );
@@ -67,6 +71,38 @@ function checkSource(raw: unknown, prefix: string, secrets: SecretContext, error
   return resolveSourceSecrets(source, prefix, secrets, errors);
 }
 
+type AnyZone = GatewayZoneConfig | CountLineConfig;
+const isCountLine = (z: AnyZone): z is CountLineConfig => z.type === COUNT_LINE;
+
+/**
+ * A camera's zones, each checked against the schema its `type` selects: `count_line` (counting,
+ * counting/config.ts) or one of the violation types (the rules' zone schema). Problems by path.
+ */
+function checkZones(raw: readonly unknown[], prefix: string, errors: FieldError[]): AnyZone[] {
+  const out: AnyZone[] = [];
+  raw.forEach((z, j) => {
+    const path = `${prefix}/${j}`;
+    const type = z !== null && typeof z === 'object' ? (z as { type?: unknown }).type : undefined;
+    const countLine = type === COUNT_LINE;
+    if (!countLine && !(VIOLATION_TYPES as readonly unknown[]).includes(type)) {
+      errors.push({ path: `${path}/type`, message: type === undefined ? 'is required' : `must be one of ${[...VIOLATION_TYPES, COUNT_LINE].join(', ')}` });
+      return;
+    }
+    try {
+      const parsed = structuredClone(parseConfig(countLine ? CountLineSchema : GatewayZoneSchema, z)) as AnyZone;
+      if (isCountLine(parsed)) {
+        const problems = countLineProblems(parsed, path);
+        errors.push(...problems);
+        if (problems.length > 0) return;
+      }
+      out.push(parsed);
+    } catch (e) {
+      errors.push(...under(path, errorsOf(e)));
+    }
+  });
+  return out;
+}
+
 function crossChecks(config: GatewayConfig, errors: FieldError[]): void {
   const seen = new Map<string, number>();
   config.cameras.forEach((cam, i) => {
@@ -74,11 +110,12 @@ function crossChecks(config: GatewayConfig, errors: FieldError[]): void {
     if (first !== undefined) errors.push({ path: `/cameras/${i}/id`, message: `duplicates cameras.${first}.id (${cam.id})` });
     else seen.set(cam.id, i);
     const zones = new Map<string, number>();
-    cam.zones.forEach((z, j) => {
+    (cam.zones as AnyZone[]).forEach((z, j) => {
       const path = `/cameras/${i}/zones/${j}`;
       const prev = zones.get(z.id);
       if (prev !== undefined) errors.push({ path: `${path}/id`, message: `duplicates zones.${prev}.id (${z.id}) of this camera` });
       else zones.set(z.id, j);
+      if (isCountLine(z)) return;
       try {
         resolveZone(z);
       } catch (e) {
@@ -135,6 +172,16 @@ export function parseGatewayConfig(
       }
     });
   }
+  if (Array.isArray(rawCameras)) {
+    // zones are checked by their type whether or not the rest of the file is right (all problems at once)
+    rawCameras.forEach((cam: unknown, i) => {
+      const raw = (cam as { zones?: unknown } | null)?.zones;
+      if (!Array.isArray(raw)) return;
+      const zones = checkZones(raw, `/cameras/${i}/zones`, errors);
+      const target = shaped?.cameras[i];
+      if (target) (target as { zones: AnyZone[] }).zones = zones;
+    });
+  }
   if (shaped) {
     const token = resolveHttpToken(shaped.http, secrets, errors);
     if (token !== undefined) shaped.http.token = token;
@@ -150,6 +197,13 @@ export function parseGatewayConfig(
   }
   if (shaped && errors.length === 0) crossChecks(shaped, errors);
   if (errors.length > 0 || !shaped) throw new ConfigError('SW_CONFIG_INVALID', source, errors);
+  // count lines go to the counter, violation zones to the rules
+  for (const cam of shaped.cameras) {
+    const all = cam.zones as AnyZone[];
+    const lines = all.filter(isCountLine);
+    cam.zones = all.filter((z): z is GatewayZoneConfig => !isCountLine(z));
+    if (lines.length > 0) cam.countLines = lines.map(resolveCountLine);
+  }
   return deepFreeze(shaped);
 }
 
@@ -167,7 +221,8 @@ export function loadGatewayConfig(file: string, secrets: SecretContext = { env: 
 export function validateGatewayConfigFile(file: string, out: (line: string) => void, err: (line: string) => void, secrets: SecretContext = { env: {} }): number {
   return validateConfigCommand((f) => loadGatewayConfig(f, secrets, (line) => out(line)), file, out, err, (c) => {
     const zones = c.cameras.reduce((n, cam) => n + cam.zones.length, 0);
-    return `gateway ${c.gatewayId}, ${c.cameras.length} camera(s), ${zones} zone(s)`;
+    const lines = c.cameras.reduce((n, cam) => n + (cam.countLines?.length ?? 0), 0);
+    return `gateway ${c.gatewayId}, ${c.cameras.length} camera(s), ${zones} zone(s)${lines > 0 ? `, ${lines} count line(s)` : ''}`;
   });
 }
 

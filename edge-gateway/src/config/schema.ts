@@ -7,6 +7,7 @@ import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { Id, Labels } from '@streetwatch/schemas';
 import type { ObjectStore } from '@streetwatch/platform';
 import { AnalyticConfig, SourceConfig, WatchdogConfig } from '../cameras/config.js';
+import type { CountLine } from '../counting/config.js';
 import { DetectorConfigSchema } from '../detector/config.js';
 import { IsapiConfigSchema } from '../isapi/config.js';
 import { TamperConfigSchema } from '../tamper/config.js';
@@ -134,6 +135,7 @@ export const GatewayCameraSchema = Type.Object(
     gridId: Type.Optional(Id),
     communityId: Type.Optional(Id),
     labels: Type.Optional(Labels),
+    /** Violation zones, and `count_line` zones (counting/config.ts: each zone is checked by its type in parse.ts). */
     zones: Type.Array(GatewayZoneSchema, { default: [] }),
     analytics: Type.Optional(AnalyticsOverrideSchema),
     /** The camera's own analytics (Hikvision smart events over ISAPI) mapped into the same violation lifecycle. */
@@ -190,9 +192,12 @@ export type GatewayCameraConfig = Static<typeof GatewayCameraSchema> & {
   watchdog: WatchdogConfig;
   enabled: boolean;
   zones: GatewayZoneConfig[];
+  /** The camera's `count_line` zones (listed in `zones` in the file; parse.ts moves them here, defaults applied). */
+  countLines?: CountLine[];
 };
 type ShapedGatewayConfig = Static<typeof GatewayConfigSchema>;
 /** The validated config; `evidence.objectStore` is `evidence.store` with its credentials resolved (parse.ts). */
-export type GatewayConfig = Omit<ShapedGatewayConfig, 'evidence'> & {
+export type GatewayConfig = Omit<ShapedGatewayConfig, 'evidence' | 'cameras'> & {
   evidence: ShapedGatewayConfig['evidence'] & { objectStore?: ObjectStore };
+  cameras: GatewayCameraConfig[];
 };

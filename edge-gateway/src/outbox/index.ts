@@ -10,6 +10,6 @@ export {
   type RejectedRecord,
   type StoredRecord,
 } from './types.js';
-export { cameraHealthRecord, detectionRecord } from './records.js';
+export { cameraHealthRecord, detectionRecord, flowCountRecord } from './records.js';
 export { depthOrClosed, WakeableSleep } from './wakeable-sleep.js';
 export { type PictureDropReason, type PictureRecord, type StoredPicture } from './pictures.js';

@@ -1,4 +1,4 @@
-import { assertValid, type CameraHealth, type DetectionEvent } from '@streetwatch/schemas';
+import { assertValid, type CameraHealth, type DetectionEvent, type FlowCount } from '@streetwatch/schemas';
 import type { OutboxRecord } from './types.js';
 
 /**
@@ -21,6 +21,18 @@ export function cameraHealthRecord(health: CameraHealth, createdAt?: number): Ou
   const v = assertValid('CameraHealth', health);
   return {
     topic: 'cameraHealth',
+    key: v.cameraId,
+    value: JSON.stringify(v),
+    eventId: v.eventId,
+    ...(createdAt !== undefined && { createdAt }),
+  };
+}
+
+/** A minute of a count line's crossings (never dropped before detections: phase null). */
+export function flowCountRecord(flow: FlowCount, createdAt?: number): OutboxRecord {
+  const v = assertValid('FlowCount', flow);
+  return {
+    topic: 'flowCounts',
     key: v.cameraId,
     value: JSON.stringify(v),
     eventId: v.eventId,

@@ -1,6 +1,6 @@
 /** Public record types of the outbox. */
-export type OutboxTopic = 'detections' | 'cameraHealth';
-export const OUTBOX_TOPICS: readonly OutboxTopic[] = ['detections', 'cameraHealth'];
+export type OutboxTopic = 'detections' | 'cameraHealth' | 'flowCounts';
+export const OUTBOX_TOPICS: readonly OutboxTopic[] = ['detections', 'cameraHealth', 'flowCounts'];
 
 export type OutboxPhase = 'start' | 'update' | 'end';
 

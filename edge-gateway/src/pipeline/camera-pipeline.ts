@@ -1,7 +1,8 @@
 /**
  * One camera's pipeline, in data-flow order:
  *   source (ffmpeg) -> motion gate -> tamper check -> static objects -> [shared detector queue
- *   -> tracker] -> rules (every frame) -> evidence -> DetectionEvent -> outbox
+ *   -> tracker] -> count lines (every frame; FlowCount per closed minute) -> rules (every frame)
+ *   -> evidence -> DetectionEvent -> outbox
  * and source health -> CameraHealth -> outbox.
  *
  * A view that stays covered, blurred or moved (tamper/) is a CameraHealth `tampered`: the open
@@ -29,7 +30,8 @@ import type { Frame } from '../frame.js';
 import { MotionGate } from '../motion/gate.js';
 import { StaticObjectDetector } from '../motion/static-objects.js';
 import { TAMPER_REASONS, TamperDetector, tamperHealthOf, type TamperTransition } from '../tamper/index.js';
-import { cameraHealthRecord, detectionRecord, type OutboxRecord } from '../outbox/index.js';
+import { cameraHealthRecord, detectionRecord, flowCountRecord, type OutboxRecord } from '../outbox/index.js';
+import { FlowCounter, flowCountOf, type FlowContext, type FlowMinute } from '../counting/index.js';
 import { RuleEngine, type ViolationEvent } from '../rules/engine.js';
 import { createFrameSource } from '../source/create.js';
 import type { CameraHealthEvent, FrameSource, SourceDeps, SourceStatus } from '../source/types.js';
@@ -88,11 +90,14 @@ export interface PipelineStats {
   tampered?: string;
   /** Violations ended because the view was tampered. */
   tamperEnds: number;
+  /** Count-line crossings counted, and FlowCount minutes written (cameras with count_line zones). */
+  crossings: number;
+  flowMinutes: number;
   /** The detector's share for this camera over the last 60 s (ratio < 1: overloaded box, fair share). */
   analysis: AnalysisRate;
 }
 
-const STAGES: readonly Stage[] = ['motion', 'tamper', 'static_objects', 'detect_wait', 'detect', 'track', 'rules', 'evidence', 'publish'];
+const STAGES: readonly Stage[] = ['motion', 'tamper', 'static_objects', 'detect_wait', 'detect', 'track', 'count', 'rules', 'evidence', 'publish'];
 
 export class CameraPipeline {
   readonly id: string;
@@ -103,6 +108,9 @@ export class CameraPipeline {
   private readonly tamper: TamperDetector;
   private tracker: Tracker;
   private readonly rules: RuleEngine;
+  /** Absent: the camera has no count_line zone. */
+  private readonly counter: FlowCounter | undefined;
+  private readonly flowCtx: FlowContext;
   private readonly ctx: CameraContext;
   private readonly analytics: AnalyticsConfig;
   private offlineTimer: NodeJS.Timeout | undefined;
@@ -129,6 +137,16 @@ export class CameraPipeline {
     this.analytics = analytics;
     this.tracker = new Tracker(analytics.tracker);
     this.rules = new RuleEngine(camera.id, { zones: camera.zones, updateIntervalSeconds: analytics.updateIntervalSeconds });
+    this.counter = camera.countLines !== undefined && camera.countLines.length > 0 ? new FlowCounter(camera.countLines) : undefined;
+    this.flowCtx = {
+      gatewayId: deps.gatewayId,
+      cameraId: camera.id,
+      ...(camera.siteId !== undefined && { siteId: camera.siteId }),
+      ...(camera.gridId !== undefined && { gridId: camera.gridId }),
+      ...(camera.communityId !== undefined && { communityId: camera.communityId }),
+      ...(camera.labels !== undefined && { labels: camera.labels }),
+      lineGrids: new Map((camera.countLines ?? []).flatMap((l) => (l.gridId !== undefined ? [[l.id, l.gridId] as const] : []))),
+    };
     this.ctx = {
       gatewayId: deps.gatewayId,
       cameraId: camera.id,
@@ -150,6 +168,8 @@ export class CameraPipeline {
       openViolations: 0,
       offlineEnds: 0,
       tamperEnds: 0,
+      crossings: 0,
+      flowMinutes: 0,
     };
     const sourceDeps: SourceDeps = {
       onFrame: (frame) => this.onFrame(frame),
@@ -165,7 +185,7 @@ export class CameraPipeline {
   }
 
   start(): void {
-    this.log.info({ zones: this.ctx.zones.size, source: this.source.status().state }, 'camera pipeline starting');
+    this.log.info({ zones: this.ctx.zones.size, countLines: this.counter?.lineCount ?? 0, source: this.source.status().state }, 'camera pipeline starting');
     this.source.start();
   }
 
@@ -194,6 +214,7 @@ export class CameraPipeline {
 
   /** End every open violation (phase end, endReason 'shutdown') with its last picture. Call after stop(). */
   async closeViolations(): Promise<number> {
+    this.flushFlows(); // the minute in progress, as far as it was watched
     const events = this.rules.close(this.lastEventTime ?? new Date(this.now()));
     if (events.length > 0) await this.publish(events, undefined);
     this.setOpen();
@@ -251,6 +272,13 @@ export class CameraPipeline {
       lap('track');
     }
     m.frames.inc({ camera: this.id, detector });
+    if (this.counter !== undefined) {
+      const f = this.counter.step(frame.eventTime, r !== undefined ? this.tracker.tracks : undefined);
+      for (const c of f.crossings) m.crossings.inc({ camera: this.id, line: c.lineId, class: c.objectClass, direction: c.direction });
+      this.s.crossings += f.crossings.length;
+      if (f.closed.length > 0) this.publishFlows(f.closed);
+      lap('count');
+    }
     const events = this.rules.step({ eventTime: frame.eventTime, tracks: this.tracker.tracks, staticBlobs: blobs });
     lap('rules');
     if (events.length > 0) await this.publish(events, frame);
@@ -303,6 +331,30 @@ export class CameraPipeline {
     m.stageSeconds.observe({ camera: this.id, stage: 'publish' }, dt / 1000);
   }
 
+  /** FlowCount messages of closed minutes into the outbox (small, not dropped before detections). */
+  private publishFlows(minutes: readonly FlowMinute[]): void {
+    const records: OutboxRecord[] = [];
+    const processedAt = new Date(this.now());
+    for (const minute of minutes) {
+      const flow = flowCountOf(minute, this.flowCtx, processedAt);
+      try {
+        records.push(flowCountRecord(flow));
+      } catch (err) {
+        this.invalid('FlowCount', err, flow);
+      }
+    }
+    if (this.append(records)) {
+      this.s.flowMinutes += records.length;
+      this.deps.metrics.flowMinutes.inc({ camera: this.id }, records.length);
+    }
+  }
+
+  /** Close the counting minute in progress (shutdown, tamper, offline past the grace). */
+  private flushFlows(): void {
+    const minutes = this.counter?.flush() ?? [];
+    if (minutes.length > 0) this.publishFlows(minutes);
+  }
+
   /**
    * The detector could not take this frame: the queue dropped it for a newer one (overload) or
    * its worker thread died (it is restarted). Both are counted where they happen; the frame goes
@@ -334,6 +386,8 @@ export class CameraPipeline {
       return;
     }
     m.tampered.set({ camera: this.id, reason: event.reason }, 1);
+    this.flushFlows(); // counted up to the tamper; the minutes after it are not watched
+    this.counter?.resetTracks();
     const events = this.rules.close(frame.eventTime, 'camera_tampered');
     this.tracker = new Tracker(this.analytics.tracker);
     this.log.warn({ reason: event.reason, detail: event.detail, violations: events.length }, `camera view ${tt.state}: open violations ended, detection paused until the view is restored`);
@@ -387,6 +441,8 @@ export class CameraPipeline {
 
   private async endOffline(graceMs: number): Promise<void> {
     if (this.stopping) return;
+    this.flushFlows();
+    this.counter?.resetTracks();
     const events = this.rules.close(this.lastEventTime ?? new Date(this.now()), 'camera_offline');
     this.tracker = new Tracker(this.analytics.tracker);
     if (events.length === 0) return;

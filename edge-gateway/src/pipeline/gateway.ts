@@ -154,6 +154,8 @@ export class Gateway {
     kafka: boolean;
     outbox: { depth: number; oldestAgeSeconds: number; pictures: number; oldestPictureAgeSeconds: number };
     cameras: CameraStatus[];
+    /** The live view (live section): the link to the router and the transcodes running. */
+    live?: { routerConnected: boolean; streams: number };
   } {
     const ob = this.outboxInstance;
     let outbox = { depth: -1, oldestAgeSeconds: -1, pictures: -1, oldestPictureAgeSeconds: -1 };
@@ -186,6 +188,7 @@ export class Gateway {
       kafka: this.publisher?.connected ?? false,
       outbox,
       cameras,
+      ...(this.live !== undefined && { live: { routerConnected: this.live.connected, streams: this.live.streams.active } }),
     };
   }
 

@@ -5,7 +5,7 @@
  */
 import { counter, gauge, histogram, type Registry } from '@streetwatch/platform';
 
-export type Stage = 'motion' | 'tamper' | 'static_objects' | 'detect_wait' | 'detect' | 'track' | 'rules' | 'evidence' | 'publish';
+export type Stage = 'motion' | 'tamper' | 'static_objects' | 'detect_wait' | 'detect' | 'track' | 'count' | 'rules' | 'evidence' | 'publish';
 
 export function pipelineMetrics(registry: Registry) {
   return {
@@ -24,6 +24,13 @@ export function pipelineMetrics(registry: Registry) {
       ['camera', 'detector'],
     ),
     events: counter(registry, 'streetwatch_edge_events_total', 'DetectionEvents written to the outbox', ['camera', 'type', 'phase']),
+    crossings: counter(
+      registry,
+      'streetwatch_edge_flow_crossings_total',
+      'Crossings of count lines (count_line zones), one per track and direction: flows by hour are increase(...[1h])',
+      ['camera', 'line', 'class', 'direction'],
+    ),
+    flowMinutes: counter(registry, 'streetwatch_edge_flow_minutes_total', 'FlowCount messages (one per count line and watched minute) written to the outbox', ['camera']),
     health: counter(registry, 'streetwatch_edge_health_events_total', 'CameraHealth events written to the outbox', ['camera', 'status']),
     invalid: counter(
       registry,

@@ -9,10 +9,13 @@
  * The subtests run in order on the same gateway (the last one kills the server).
  */
 import { createHash } from 'node:crypto';
+import { once } from 'node:events';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readObject, stackS3Client, testKafka, waitFor } from '@streetwatch/platform/testing';
 import t from 'tap';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { decodeLiveChunk, parseLiveFromGateway, type LiveHello } from '@streetwatch/schemas';
 import { startRtspCamera } from '../support/rtsp-camera.js';
 import { loadScenes, makeScenes } from '../../../bench/quality/evaluate.js';
 import { captureLog, collectEdgeTopics, startTestGateway, tempDir, testConfig } from './fixtures/gateway.js';
@@ -30,9 +33,40 @@ const store = stackS3Client(t, 'admin');
 const WRONG = 'wrong-Secret-42';
 const passwordFile = join(dir, 'cam-walkway.pw');
 await writeFile(passwordFile, `${camera.password}\n`, { mode: 0o600 });
+// The router's side of the live link, checking what the box sends against the contract (schemas/src/live.ts).
+const LIVE_TOKEN = 'live-token-0123456789abcdef';
+const liveTokenFile = join(dir, 'live.token');
+await writeFile(liveTokenFile, `${LIVE_TOKEN}\n`, { mode: 0o600 });
+const routerSide = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+await once(routerSide, 'listening');
+t.teardown(() => new Promise((r) => routerSide.close(r)));
+const live: { auth?: string; gateway?: string; hello?: LiveHello; socket?: WebSocket; chunks: Array<{ cameraId: string; key: boolean }>; states: string[]; invalid: number } = {
+  chunks: [],
+  states: [],
+  invalid: 0,
+};
+routerSide.on('connection', (ws, req) => {
+  live.auth = req.headers.authorization;
+  live.gateway = String(req.headers['x-streetwatch-gateway']);
+  live.socket = ws;
+  ws.on('message', (data, binary) => {
+    const buf = data as Buffer;
+    if (binary) {
+      const c = decodeLiveChunk(buf);
+      if (c.ok) live.chunks.push({ cameraId: c.value.cameraId, key: c.value.key });
+      else live.invalid++;
+      return;
+    }
+    const m = parseLiveFromGateway(buf.toString('utf8'));
+    if (!m.ok) live.invalid++;
+    else if (m.value.type === 'hello') live.hello = m.value;
+    else live.states.push(m.value.state);
+  });
+});
 const gateway = await startTestGateway(
   t,
   await testConfig(dir, k, {
+    live: { routerUrl: `ws://127.0.0.1:${(routerSide.address() as { port: number }).port}/live/gateway`, tokenFile: liveTokenFile, width: 320, idleStopMs: 1000 },
     analytics: {
       // the box is a static blob from ~10 s; confirmed after 3 s
       staticObjects: { confirmSeconds: 3 },
@@ -107,6 +141,23 @@ t.test('the camera goes online on Kafka and a dumping start with its evidence JP
   t.type(status.detectorOverloaded, 'boolean', '/status says whether the box is overloaded');
   t.match(status.cameras.find((c) => c.id === 'cam-walkway'), { state: 'online', pipeline: { analysis: { ratio: Number, analysedFps: Number } } });
   t.ok((status.cameras.find((c) => c.id === 'cam-walkway')?.pipeline.detectorRuns ?? 0) > 0, '/status shows the detector working');
+});
+
+t.test('the live view: the box connects out with its token, announces its cameras, streams one while it is watched', async (t) => {
+  await waitFor('the live hello', () => live.hello, { timeoutMs: 15_000 });
+  t.equal(live.auth, `Bearer ${LIVE_TOKEN}`, 'authenticated as this gateway (token from live.tokenFile)');
+  t.equal(live.gateway, 'gw-test');
+  t.same(live.hello, { type: 'hello', gatewayId: 'gw-test', cameras: ['cam-walkway', 'cam-badpw'], maxStreams: 2 });
+  t.equal(live.chunks.length, 0, 'no video while nobody watches');
+  live.socket?.send(JSON.stringify({ type: 'watch', cameraId: 'cam-walkway', viewers: 1 }));
+  await waitFor('live video', () => live.chunks.length >= 3, { timeoutMs: 15_000 });
+  t.ok(live.chunks[0]?.key && live.chunks.every((c) => c.cameraId === 'cam-walkway'), 'the watched camera, from a picture group on');
+  t.match(gateway.status().live, { routerConnected: true, streams: 1 });
+  live.socket?.send(JSON.stringify({ type: 'watch', cameraId: 'cam-walkway', viewers: 0 }));
+  await waitFor('the idle stop, told to the router', () => live.states.includes('stopped'), { timeoutMs: 10_000 });
+  t.same(live.states, ['starting', 'streaming', 'stopped']);
+  t.equal(gateway.status().live?.streams, 0);
+  t.equal(live.invalid, 0, 'every message within the contract');
 });
 
 t.test('a wrong password is logged as SW_EDGE_CAMERA_AUTH, goes offline on Kafka, and is retried slowly while the gateway keeps working', async (t) => {

@@ -6,8 +6,8 @@ import t from 'tap';
 import type { Kafka } from 'kafkajs';
 import { createKafka, createRegistry, parseConfig, type Registry } from '@streetwatch/platform';
 import { testKafka, waitFor, type TeardownHost, type TestKafka } from '@streetwatch/platform/testing';
-import { TOPICS, exampleCameraHealth, exampleDetection, validate, type DetectionEvent } from '@streetwatch/schemas';
-import { cameraHealthRecord, detectionRecord, Outbox, OutboxConfigSchema, type OutboxRecord } from '../../src/outbox/index.js';
+import { TOPICS, exampleCameraHealth, exampleDetection, exampleFlowCount, validate, type DetectionEvent } from '@streetwatch/schemas';
+import { cameraHealthRecord, detectionRecord, flowCountRecord, Outbox, OutboxConfigSchema, type OutboxRecord } from '../../src/outbox/index.js';
 import { Publisher, PublisherConfigSchema, type PublisherConfig } from '../../src/publish/index.js';
 
 interface Rig {
@@ -56,6 +56,18 @@ async function freePort(): Promise<number> {
 
 t.test('the publisher on the real broker', async (t) => {
   const k = await testKafka(t, { label: 'pub' });
+
+  t.test('flow-count minutes go through the same outbox to streetwatch.flow-counts.v1, keyed by camera', async (t) => {
+    const r = rig(t, k);
+    const flows = [0, 1, 2].map((i) => exampleFlowCount({ eventId: `flow-pub-${i}`, cameraId: 'flow-cam', minute: `2026-11-26T06:0${i}:00.000Z` }));
+    r.outbox.append(flows.map((f) => flowCountRecord(f)));
+    await r.publisher.start();
+    const got = await k.readAll(TOPICS.flowCounts, (m) => m.length >= 3);
+    t.same(got.map((m) => (JSON.parse(m.value?.toString() ?? '{}') as { eventId: string }).eventId), ['flow-pub-0', 'flow-pub-1', 'flow-pub-2'], 'in order');
+    t.same([...new Set(got.map((m) => m.key?.toString()))], ['flow-cam']);
+    t.ok(got.every((m) => validate('FlowCount', JSON.parse(m.value?.toString() ?? '{}')).ok));
+    await waitFor('acked', async () => r.outbox.depth() === 0);
+  });
 
   t.test('events from three cameras arrive in order per camera, valid, and leave the outbox once acknowledged', async (t) => {
     const r = rig(t, k, { batchSize: 7 });

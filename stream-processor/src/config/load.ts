@@ -78,7 +78,7 @@ export interface Settings {
     readonly batchSize: number;
     readonly flushIntervalMs: number;
     readonly maxBuffered: number;
-    readonly retentionMs: { readonly detections: number; readonly cameraHealth: number; readonly alerts: number };
+    readonly retentionMs: { readonly detections: number; readonly cameraHealth: number; readonly alerts: number; readonly flowMinutes: number };
   };
   readonly ops: { readonly host: string; readonly port: number };
   readonly logLevel: string;
@@ -245,6 +245,7 @@ function toSettings(p: ProcessorSettings): Settings {
         detections: ms(p.sink.retention.detections),
         cameraHealth: ms(p.sink.retention.cameraHealth),
         alerts: ms(p.sink.retention.alerts),
+        flowMinutes: ms(p.sink.retention.flowMinutes),
       },
     },
     ops: { host: p.ops.host, port: p.ops.port },

@@ -183,7 +183,13 @@ export const ProcessorSettings = Type.Object(
         /** Rows buffered before producers of rows wait for a flush (back-pressure). */
         maxBuffered: Type.Integer({ minimum: 1, default: 100000 }),
         retention: Type.Object(
-          { detections: Duration('90d'), cameraHealth: Duration('30d'), alerts: Duration('365d') },
+          {
+            detections: Duration('90d'),
+            cameraHealth: Duration('30d'),
+            alerts: Duration('365d'),
+            /** Flow-count minute rows (the hourly rollup is kept: it is the long-term profile). */
+            flowMinutes: Duration('35d'),
+          },
           { ...strict, default: {} },
         ),
       },

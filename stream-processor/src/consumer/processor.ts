@@ -1,6 +1,6 @@
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import { DeadLetterPublisher, decodeContract, type ContractProducer, type Logger, type Registry } from '@streetwatch/platform';
-import { topicName, type Alert, type CameraHealth, type TopicSpec } from '@streetwatch/schemas';
+import { topicName, type Alert, type CameraHealth, type FlowCount, type TopicSpec } from '@streetwatch/schemas';
 import type { ProcessorConfig, Settings } from '../config/load.js';
 import { packBatch } from '../engine/batch.js';
 import type { TaskEngines } from '../engine/host.js';
@@ -268,6 +268,19 @@ export class StreamProcessor {
       const alerts = health.map((h) => cameraTamperAlert(h, this.deps.clock.now())).filter((a): a is Alert => a !== undefined);
       if (alerts.length > 0) await this.output.emit({ alerts, scoreChanges: [], late: [], forward: [], lateByRule: new Map(), suppressedBy: new Map() }, task);
       valid = health.length;
+    } else if (input.role === 'flowCounts') {
+      // people and vehicles crossing count lines, per minute: rolled up per hour by the sink
+      // (idempotent: a redelivered minute adds nothing), flushed before the checkpoint like any row
+      const flows: FlowCount[] = [];
+      for (let i = skipped; i < messages.length; i++) {
+        const m = messages[i] as (typeof messages)[number];
+        const d = decodeContract(input.spec.contract, m.value);
+        if (d.ok) flows.push(d.value as FlowCount);
+        else refused.push({ partition, message: m, refusal: d });
+      }
+      await this.dlq.publish(input.spec, refused);
+      if (flows.length > 0) await this.deps.sink.add({ flows });
+      valid = flows.length;
     } else {
       const rows = input.role === 'detections' && this.deps.sink.enabled;
       const r = await task.engine.step(input.role, packBatch(messages, skipped), this.deps.clock.now(), rows);

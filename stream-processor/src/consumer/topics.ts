@@ -8,13 +8,15 @@ import { TOPICS, dlqTopic, type TopicSpec } from '@streetwatch/schemas';
 export const SHOP_VIOLATIONS: TopicSpec = TOPICS.shopViolations;
 
 /** How the processor uses each input topic. */
-export type InputRole = 'detections' | 'cameraHealth' | 'inspections' | 'shop';
+export type InputRole = 'detections' | 'cameraHealth' | 'inspections' | 'shop' | 'flowCounts';
 
 export const INPUTS: ReadonlyArray<{ role: InputRole; spec: TopicSpec }> = [
   { role: 'detections', spec: TOPICS.detections },
   { role: 'cameraHealth', spec: TOPICS.cameraHealth },
   { role: 'inspections', spec: TOPICS.inspections },
   { role: 'shop', spec: SHOP_VIOLATIONS },
+  // history only (no rule reads them): decoded here, invalid ones to the DLQ, the rest to the sink
+  { role: 'flowCounts', spec: TOPICS.flowCounts },
 ];
 
 /** Topics the processor writes or reads that must exist; the internal one is created at start. */

@@ -1,12 +1,12 @@
 import type { Logger, Pool, Registry, StorageMode } from '@streetwatch/platform';
 import { counter, histogram } from '@streetwatch/platform';
-import type { Alert, CameraHealth, DetectionEvent, ShopScoreChange } from '@streetwatch/schemas';
+import type { Alert, CameraHealth, DetectionEvent, FlowCount, ShopScoreChange } from '@streetwatch/schemas';
 import type { Settings } from '../config/load.js';
 
 import { ProcessorError } from '../errors.js';
 import type { Clock } from '../time/clock.js';
 import { utcDays, type SinkRows } from './rows.js';
-import { alertInsert, detectionInsert, detectionRows, healthInsert, scoreChangeInsert, type Statement } from './statements.js';
+import { alertInsert, detectionInsert, detectionRows, flowInsert, healthInsert, scoreChangeInsert, type Statement } from './statements.js';
 
 export interface HistorySinkDeps {
   readonly pool: Pool;
@@ -16,8 +16,8 @@ export interface HistorySinkDeps {
   readonly clock: Clock;
 }
 
-type Table = 'detection_events' | 'camera_health' | 'alerts' | 'shop_score_changes';
-const PARTITIONED: readonly Table[] = ['detection_events', 'camera_health', 'alerts'];
+type Table = 'detection_events' | 'camera_health' | 'alerts' | 'shop_score_changes' | 'flow_counts_minute';
+const PARTITIONED: readonly Table[] = ['detection_events', 'camera_health', 'alerts', 'flow_counts_minute'];
 
 interface Buffers {
   /** Detection messages as their JSON texts, a batch per chunk. */
@@ -25,12 +25,14 @@ interface Buffers {
   camera_health: CameraHealth[];
   alerts: Alert[];
   shop_score_changes: ShopScoreChange[];
+  /** Flow counts (minutes of count lines) from the gateways. */
+  flow_counts_minute: FlowCount[];
 }
-const emptyBuffers = (): Buffers => ({ detection_events: [], camera_health: [], alerts: [], shop_score_changes: [] });
+const emptyBuffers = (): Buffers => ({ detection_events: [], camera_health: [], alerts: [], shop_score_changes: [], flow_counts_minute: [] });
 
 /**
- * The history sink: violations (every detection message), camera health, alerts and shop colour
- * changes into PostgreSQL, batched. Rows are buffered and written by one writer at a time; a
+ * The history sink: violations (every detection message), camera health, alerts, shop colour
+ * changes and flow counts (minutes, rolled up per hour) into PostgreSQL, batched. Rows are buffered and written by one writer at a time; a
  * checkpoint calls `flush()` so every row of the offsets it commits is stored first. Inserts are
  * idempotent on ids, so a batch retried after a crash lands once. Plain mode: day partitions are
  * created as days appear and dropped by the retention job; rollups updated in the same statement.
@@ -80,7 +82,13 @@ export class HistorySink {
   }
 
   /** Buffer rows; resolves at once unless the buffer is full, then after a flush (back-pressure). */
-  async add(rows: { detections?: readonly DetectionEvent[]; health?: readonly CameraHealth[]; alerts?: readonly Alert[]; scoreChanges?: readonly ShopScoreChange[] }): Promise<void> {
+  async add(rows: {
+    detections?: readonly DetectionEvent[];
+    health?: readonly CameraHealth[];
+    alerts?: readonly Alert[];
+    scoreChanges?: readonly ShopScoreChange[];
+    flows?: readonly FlowCount[];
+  }): Promise<void> {
     if (!this.settings.enabled) return;
     if (rows.detections && rows.detections.length > 0) {
       this.buf.detection_events.push(detectionRows(rows.detections));
@@ -89,7 +97,10 @@ export class HistorySink {
     if (rows.health) for (const r of rows.health) this.buf.camera_health.push(r);
     if (rows.alerts) for (const r of rows.alerts) this.buf.alerts.push(r);
     if (rows.scoreChanges) for (const r of rows.scoreChanges) this.buf.shop_score_changes.push(r);
-    await this.added((rows.detections?.length ?? 0) + (rows.health?.length ?? 0) + (rows.alerts?.length ?? 0) + (rows.scoreChanges?.length ?? 0));
+    if (rows.flows) for (const r of rows.flows) this.buf.flow_counts_minute.push(r);
+    await this.added(
+      (rows.detections?.length ?? 0) + (rows.health?.length ?? 0) + (rows.alerts?.length ?? 0) + (rows.scoreChanges?.length ?? 0) + (rows.flows?.length ?? 0),
+    );
   }
 
   private async added(n: number): Promise<void> {
@@ -122,7 +133,7 @@ export class HistorySink {
   async applyRetention(): Promise<number> {
     if (!this.settings.enabled) return 0;
     const r = this.settings.retentionMs;
-    const ages = [['detection_events', r.detections], ['camera_health', r.cameraHealth], ['alerts', r.alerts]] as const;
+    const ages = [['detection_events', r.detections], ['camera_health', r.cameraHealth], ['alerts', r.alerts], ['flow_counts_minute', r.flowMinutes]] as const;
     if (this.deps.mode === 'timescaledb') return this.retentionPolicies(ages);
     const now = this.deps.clock.now();
     let dropped = 0;
@@ -188,6 +199,7 @@ export class HistorySink {
       await this.ensurePartitions('detection_events', b.detection_events.flatMap((r) => r.days));
       await this.ensurePartitions('camera_health', b.camera_health.map((r) => r.eventTime));
       await this.ensurePartitions('alerts', b.alerts.map((r) => r.eventTime));
+      await this.ensurePartitions('flow_counts_minute', b.flow_counts_minute.map((r) => r.minute));
     }
     const size = this.settings.batchSize;
     // Chunks (one per consumed batch) grouped into statements of about `batchSize` rows.
@@ -204,6 +216,10 @@ export class HistorySink {
     if (b.camera_health.length > 0) await this.run('camera_health', healthInsert(b.camera_health), b.camera_health.length);
     if (b.alerts.length > 0) await this.run('alerts', alertInsert(b.alerts, plain), b.alerts.length);
     if (b.shop_score_changes.length > 0) await this.run('shop_score_changes', scoreChangeInsert(b.shop_score_changes), b.shop_score_changes.length);
+    for (let i = 0; i < b.flow_counts_minute.length; i += size) {
+      const chunk = b.flow_counts_minute.slice(i, i + size);
+      await this.run('flow_counts_minute', flowInsert(chunk), chunk.length);
+    }
   }
 
   private async run(table: Table, st: Statement, n: number): Promise<void> {

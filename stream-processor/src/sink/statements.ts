@@ -1,4 +1,4 @@
-import type { Alert, CameraHealth, DetectionEvent, ShopScoreChange } from '@streetwatch/schemas';
+import type { Alert, CameraHealth, DetectionEvent, FlowCount, ShopScoreChange } from '@streetwatch/schemas';
 import { utcDays, type SinkRows } from './rows.js';
 
 /**
@@ -143,6 +143,43 @@ export function scoreChangeInsert(rows: readonly ShopScoreChange[]): Statement {
       col(rows, (r) => r.score),
       col(rows, (r) => r.colour),
       col(rows, (r) => r.previousColour),
+    ],
+  };
+}
+
+/**
+ * Flow counts: one minute row per message, class and direction (`ON CONFLICT DO NOTHING`: a
+ * redelivered message is a no-op), and in the same statement the hourly rollup upserted from the
+ * rows actually inserted, keyed by hour (UTC), camera, line, class and direction. Both storage
+ * modes run this statement (TimescaleDB: both tables are hypertables).
+ */
+export function flowInsert(rows: readonly FlowCount[]): Statement {
+  const flat = rows.flatMap((r) => r.counts.map((c) => ({ r, c })));
+  return {
+    text: `WITH ins AS (
+        INSERT INTO flow_counts_minute (event_id, minute, object_class, direction, gateway_id, camera_id, line_id, grid_id, community_id, count, observed_s)
+        SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
+          $10::int[], $11::real[])
+        ON CONFLICT DO NOTHING
+        RETURNING minute, camera_id, line_id, object_class, direction, grid_id, community_id, count, observed_s)
+      INSERT INTO flow_counts_hourly (bucket, camera_id, line_id, object_class, direction, grid_id, community_id, count, observed_s)
+      SELECT date_trunc('hour', minute, 'UTC'), camera_id, line_id, object_class, direction, max(grid_id), max(community_id), sum(count), sum(observed_s)
+      FROM ins GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5
+      ON CONFLICT (bucket, camera_id, line_id, object_class, direction) DO UPDATE
+      SET count = flow_counts_hourly.count + EXCLUDED.count, observed_s = flow_counts_hourly.observed_s + EXCLUDED.observed_s,
+        grid_id = COALESCE(EXCLUDED.grid_id, flow_counts_hourly.grid_id), community_id = COALESCE(EXCLUDED.community_id, flow_counts_hourly.community_id)`,
+    values: [
+      col(flat, (x) => x.r.eventId),
+      col(flat, (x) => x.r.minute),
+      col(flat, (x) => x.c.objectClass),
+      col(flat, (x) => x.c.direction),
+      col(flat, (x) => x.r.gatewayId),
+      col(flat, (x) => x.r.cameraId),
+      col(flat, (x) => x.r.lineId),
+      col(flat, (x) => x.r.gridId ?? null),
+      col(flat, (x) => x.r.communityId ?? null),
+      col(flat, (x) => x.c.count),
+      col(flat, (x) => x.r.observedSeconds),
     ],
   };
 }

@@ -1,18 +1,22 @@
 /**
- * Camera health through the broker: a `tampered` CameraHealth (a camera covered, blurred or moved,
- * as the edge reports it) becomes one `camera_tampered` alert for the camera's owner, with a
- * deterministic alertId (a replayed message gives the same alertId, which the router delivers once); online/offline stay history.
+ * The edge's camera signals through the broker, on one processor app:
+ * - a `tampered` CameraHealth (a camera covered, blurred or moved, as the edge reports it) becomes
+ *   one `camera_tampered` alert for the camera's owner, with a deterministic alertId (a replayed
+ *   message gives the same alertId, which the router delivers once); online/offline stay history;
+ * - flow counts (streetwatch.flow-counts.v1) are rolled up per hour, a duplicate counted once, an
+ *   invalid one dead-lettered with the reason.
  */
 import t from 'tap';
-import { exampleCameraHealth, TOPICS, validate } from '@streetwatch/schemas';
+import { exampleCameraHealth, exampleFlowCount, TOPICS, validate } from '@streetwatch/schemas';
 import { testDatabase } from '@streetwatch/platform/testing';
 import { alertId } from '../../src/rules/alert.js';
 import { kafkaFor, readAlerts, startApp, waitFor } from '../support/app.js';
 
+const k = await kafkaFor(t, 'sphealth');
+const db = await testDatabase(t);
+await startApp(t, k, db, [{ id: 'repeat', kind: 'count', threshold: 3, window: '10m' }]);
+
 t.test('a tampered camera is one camera_tampered alert; online and offline are not alerts', async (t) => {
-  const k = await kafkaFor(t, 'sphealth');
-  const db = await testDatabase(t);
-  await startApp(t, k, db, [{ id: 'repeat', kind: 'count', threshold: 3, window: '10m' }]);
   const tampered = exampleCameraHealth({
     eventId: 'h-tamper-1',
     cameraId: 'cam-09',
@@ -44,4 +48,31 @@ t.test('a tampered camera is one camera_tampered alert; online and offline are n
   await waitFor('history row', async () => (await db.pool.query(`SELECT status FROM camera_status WHERE camera_id = 'cam-09'`)).rows[0]?.status === 'tampered');
   const raw = await k.readAll(TOPICS.alerts, (m) => m.length >= 2);
   t.same(new Set(raw.map((m) => (JSON.parse(m.value?.toString() ?? '{}') as { alertId: string }).alertId)), new Set([a.alertId]), 'the replay carries the same alertId: the router delivers it once');
+});
+
+t.test('flow counts are rolled up per hour; a duplicate counts once, an invalid one goes to the DLQ with the reason', async (t) => {
+  const good = exampleFlowCount({ eventId: 'flow-cam-09-1', cameraId: 'cam-09', minute: '2026-11-26T06:03:00.000Z' }); // person 7 in / 4 out, vehicle 1 / 0
+  const raw = k.kafka.producer();
+  await raw.connect();
+  t.teardown(() => raw.disconnect());
+  const topic = `${k.prefix}${TOPICS.flowCounts.name}`;
+  await raw.send({
+    topic,
+    messages: [
+      { key: 'cam-09', value: JSON.stringify(good) },
+      { key: 'cam-09', value: JSON.stringify(good) }, // a duplicate from an at-least-once producer
+      { key: 'cam-09', value: JSON.stringify({ ...good, eventId: 'flow-bad-1', minute: '2026-11-26T06:03:20.000Z' }) },
+    ],
+  });
+  const sum = async () => (await db.pool.query<{ n: number | null }>(`SELECT sum(count)::int AS n FROM flow_counts_hourly WHERE camera_id = 'cam-09'`)).rows[0]?.n;
+  await waitFor('hourly rows', async () => (await sum()) === 12);
+  const dlq = await k.readAll(`${topic}.dlq`, (m) => m.length >= 1);
+  t.match(JSON.parse(dlq[0]?.value?.toString() ?? '{}'), { code: 'SW_CONTRACT_INVALID', reason: /\/minute/ });
+  const rows = await db.pool.query(`SELECT object_class, direction, count::int AS n FROM flow_counts_hourly WHERE camera_id = 'cam-09' ORDER BY 1, 2`);
+  t.same(rows.rows, [
+    { object_class: 'person', direction: 'in', n: 7 },
+    { object_class: 'person', direction: 'out', n: 4 },
+    { object_class: 'vehicle', direction: 'in', n: 1 },
+    { object_class: 'vehicle', direction: 'out', n: 0 },
+  ], 'the duplicate counted once, the invalid one not at all');
 });

@@ -83,7 +83,7 @@ for (const storage of ['timescaledb', 'plain'] as const) {
       t.match(brin.rows[0]?.indexdef, /USING brin/);
     } else {
       const ht = await db.pool.query('SELECT hypertable_name FROM timescaledb_information.hypertables ORDER BY 1');
-      t.same(ht.rows.map((r: { hypertable_name: string }) => r.hypertable_name), ['alerts', 'camera_health', 'detection_events']);
+      t.same(ht.rows.map((r: { hypertable_name: string }) => r.hypertable_name), ['alerts', 'camera_health', 'detection_events', 'flow_counts_hourly', 'flow_counts_minute']);
     }
   });
 }
@@ -109,8 +109,8 @@ t.test('timescaledb: sink.retention becomes each hypertable\'s retention policy,
       )
     ).rows.map((r) => [r.hypertable_name, r.drop_after]);
   t.same(await policies(), [], 'the migration sets no age itself');
-  t.equal(await sink.applyRetention(), 3, 'defaults: three policies');
-  t.same(await policies(), [['alerts', '365 days'], ['camera_health', '30 days'], ['detection_events', '90 days']]);
+  t.equal(await sink.applyRetention(), 4, 'defaults: four policies');
+  t.same(await policies(), [['alerts', '365 days'], ['camera_health', '30 days'], ['detection_events', '90 days'], ['flow_counts_minute', '35 days']]);
   t.equal(await sink.applyRetention(), 0, 'unchanged config: policies kept');
 
   // Jobs compare with the database's clock: one row well past 5 days, one from an hour ago.
@@ -118,7 +118,7 @@ t.test('timescaledb: sink.retention becomes each hypertable\'s retention policy,
   await sink.write({ detection_events: [det({ vid: 'old', t: -20 * 86_400 }), det({ vid: 'recent', t: hourAgo })] });
   const short = withRetention({ detections: '5d' });
   t.equal(await short.applyRetention(), 1, 'a changed age replaces that table\'s policy only');
-  t.same(await policies(), [['alerts', '365 days'], ['camera_health', '30 days'], ['detection_events', '5 days']]);
+  t.same(await policies(), [['alerts', '365 days'], ['camera_health', '30 days'], ['detection_events', '5 days'], ['flow_counts_minute', '35 days']]);
   const job = await db.pool.query<{ job_id: number }>("SELECT job_id FROM timescaledb_information.jobs WHERE proc_name = 'policy_retention' AND hypertable_name = 'detection_events'");
   await db.pool.query('CALL run_job($1)', [job.rows[0]?.job_id]);
   const left = await db.pool.query<{ violation_id: string }>('SELECT violation_id FROM detection_events');
@@ -137,5 +137,5 @@ t.test('storage timescaledb where the extension cannot be enabled fails at start
   const auto = await migrate(db.pool, MIGRATIONS_DIR, { component: 'stream-processor', mode: 'auto' });
   t.equal(auto.mode, 'plain');
   t.match(auto.fallback, /CREATE EXTENSION timescaledb/, 'and says why');
-  t.same(auto.applied, ['001_task_state.sql', '002_history.plain.sql']);
+  t.same(auto.applied, ['001_task_state.sql', '002_history.plain.sql', '003_flow_counts.plain.sql']);
 });

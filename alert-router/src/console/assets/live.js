@@ -21,18 +21,7 @@
   const $ = (id) => document.getElementById(id);
   const live = { ctx: null, cameras: new Map(), ready: false, player: null, source: null };
 
-  function el(tag, attrs, ...kids) {
-    const e = document.createElement(tag);
-    for (const [k, v] of Object.entries(attrs || {})) {
-      if (v === undefined || v === null || v === false) continue;
-      if (k === 'class') e.className = v;
-      else if (k === 'text') e.textContent = v;
-      else if (k.startsWith('on')) e.addEventListener(k.slice(2), v);
-      else e.setAttribute(k, v === true ? '' : String(v));
-    }
-    for (const k of kids.flat()) if (k !== null && k !== undefined && k !== false) e.append(k);
-    return e;
-  }
+  const { el } = window.SwDom; // dom.js, loaded before this file
 
   async function api(method, path) {
     const res = await fetch(path, { method, headers: { authorization: `Bearer ${live.ctx.token}` } });

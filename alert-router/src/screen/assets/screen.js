@@ -10,6 +10,7 @@
     dumping: ['垃圾乱堆', 'Dumped waste'],
     shop_red: ['红色商户', 'Red-rated shop'],
   };
+  const FLOW = { person: ['行人', 'People'], vehicle: ['车辆', 'Vehicles'], bicycle: ['非机动车', 'Bicycles'] };
   const SEVERITY = { info: ['一般', 'Info'], warning: ['较重', 'Warning'], critical: ['紧急', 'Critical'] };
   const $ = (id) => document.getElementById(id);
   const state = { token: null, retryMs: 1000, seen: null, snap: null, fmtDate: null, fmtTime: null, fmtShort: null, tz: null };
@@ -57,6 +58,7 @@
     kpi('median', t.medianCloseSeconds === null ? '—' : String(Math.round(t.medianCloseSeconds / 60)), `分钟 min · 今日结案 ${t.closedToday} 件 closed today`);
 
     drawGrids(s.cameras.grids);
+    drawFlows(s.flows, s.asOf);
     drawHours(v.byHour, s.asOf);
     drawBars($('types'), v.byType.map((x) => ({ key: x.type, zh: typeName(x.type)[0], en: typeName(x.type)[1], n: x.count, attr: { 'data-type': x.type } })));
     drawBars($('gridbars'), v.byGrid.map((x) => ({ key: gridName(x.gridId), zh: gridName(x.gridId), en: '', n: x.count, attr: { 'data-grid': x.gridId === null ? '' : x.gridId } })));
@@ -92,6 +94,28 @@
       el('span', { class: 'n', text: n ? String(n) : '', style: { bottom: `calc(${(n / max) * 100}% + 2px)` } }),
       el('div', { class: 'bar', style: { height: `${(n / max) * 100}%` } }),
       el('span', { class: 'h', text: h % 3 === 0 ? String(h) : '' }))));
+  }
+
+  // People and vehicles crossing count lines: today's totals per class (in / out), and per local
+  // hour one stacked bar of the classes (both directions).
+  function drawFlows(f, asOf) {
+    const flowName = (c) => (FLOW[c] ? FLOW[c] : [c, '']);
+    if (!f.byClass.length) {
+      $('flowclasses').replaceChildren(el('p', { class: 'empty', text: '暂无计数线数据 · No count lines reporting today' }));
+      $('flowhours').replaceChildren();
+      return;
+    }
+    $('flowclasses').replaceChildren(...f.byClass.map((c) => el('div', { class: 'fclass', 'data-flow-class': c.objectClass },
+      el('span', { class: 'k' }, flowName(c.objectClass)[0], el('em', { text: flowName(c.objectClass)[1] })),
+      el('span', { class: 'in', title: '进 in', text: String(c.in) }),
+      el('span', { class: 'out', title: '出 out', text: String(c.out) }))));
+    const nowHour = Number(new Intl.DateTimeFormat('en-GB', { timeZone: state.tz, hour: '2-digit', hour12: false }).format(new Date(asOf))) % 24;
+    const totals = Array.from({ length: 24 }, (_, h) => f.byHour.reduce((n, c) => n + (c.hours[h] || 0), 0));
+    const max = Math.max(1, ...totals);
+    $('flowhours').replaceChildren(...totals.map((n, h) => el('div', { class: `fhour${h > nowHour ? ' future' : ''}`, 'data-hour': h, 'data-n': n, title: `${h}:00 ${n}` },
+      el('div', { class: 'stack', style: { height: `${(n / max) * 100}%` } },
+        f.byHour.map((c) => (c.hours[h] ? el('div', { class: 'seg', 'data-flow-class': c.objectClass, style: { height: `${(c.hours[h] / n) * 100}%` } }) : null))),
+      el('span', { class: 'h', text: h % 6 === 0 ? String(h) : '' }))));
   }
 
   function drawBars(box, rows) {

@@ -5,6 +5,7 @@ const I = 'instance=~"$instance"';
 const RI = '$__rate_interval';
 
 const ONLINE = { '0': { text: 'offline', color: 'red' }, '1': { text: 'online', color: 'green' } };
+const TAMPERED = { '0': { text: 'view ok', color: 'green' }, '1': { text: 'tampered', color: 'purple' } };
 
 const panels: PanelSpec[] = [
   { kind: 'row', title: 'Now' },
@@ -128,6 +129,74 @@ const panels: PanelSpec[] = [
     title: 'Detector backend',
     hide: ['Value'],
     queries: [{ expr: `streetwatch_edge_detector_backend_info{${I}}`, instant: true }],
+  },
+
+  { kind: 'row', title: 'Flows (count lines: people and vehicles crossing)' },
+  {
+    kind: 'timeseries',
+    title: 'Crossings per hour by class and direction',
+    description: 'Count lines (count_line zones): one count per track and direction; each point is the hour up to it. The hourly history is in PostgreSQL (flow_counts_hourly).',
+    w: 16,
+    queries: [{ expr: `sum by (class, direction) (increase(streetwatch_edge_flow_crossings_total{${I}}[1h]))`, legend: '{{class}} {{direction}}' }],
+  },
+  {
+    kind: 'table',
+    title: 'Last hour per camera and line',
+    w: 8,
+    rename: { Value: 'crossings (1 h)' },
+    queries: [{ expr: `sum by (camera, line, class, direction) (increase(streetwatch_edge_flow_crossings_total{${I}}[1h]))`, instant: true }],
+  },
+  {
+    kind: 'timeseries',
+    title: 'Flow minutes written (one per count line and watched minute; fewer: camera not watched)',
+    w: 24,
+    h: 6,
+    queries: [{ expr: `sum by (camera) (increase(streetwatch_edge_flow_minutes_total{${I}}[5m])) / 5`, legend: '{{camera}} per minute' }],
+  },
+
+  { kind: 'row', title: 'Camera view (tamper) and camera analytics (ISAPI)' },
+  {
+    kind: 'state-timeline',
+    title: 'Camera view covered, blurred or moved',
+    description: 'streetwatch_edge_camera_tampered: 1 while the view differs from the learned reference (after tamper.dwellSeconds); the reason label says which.',
+    w: 24,
+    mappings: TAMPERED,
+    queries: [{ expr: `max by (camera, reason) (streetwatch_edge_camera_tampered{${I}})`, legend: '{{camera}} {{reason}}' }],
+  },
+  {
+    kind: 'stat',
+    title: 'Cameras tampered now',
+    w: 6,
+    h: 4,
+    thresholds: [[1, 'purple']],
+    queries: [{ expr: `count(max by (instance, camera) (streetwatch_edge_camera_tampered{${I}}) == 1) or vector(0)` }],
+  },
+  {
+    kind: 'stat',
+    title: 'ISAPI alert streams connected',
+    w: 6,
+    h: 4,
+    queries: [{ expr: `sum(streetwatch_edge_isapi_connected{${I}}) or vector(0)` }],
+  },
+  {
+    kind: 'timeseries',
+    title: 'ISAPI alert stream parts by outcome',
+    w: 12,
+    h: 8,
+    queries: [{ expr: `sum by (outcome) (rate(streetwatch_edge_isapi_parts_total{${I}}[${RI}]))`, legend: '{{outcome}}' }],
+  },
+  {
+    kind: 'timeseries',
+    title: 'ISAPI disconnects by code',
+    queries: [{ expr: `sum by (camera, code) (increase(streetwatch_edge_isapi_disconnects_total{${I}}[${RI}]))`, legend: '{{camera}} {{code}}' }],
+  },
+  {
+    kind: 'timeseries',
+    title: 'Camera-analytics violations (events by type and phase, open)',
+    queries: [
+      { expr: `sum by (type, phase) (rate(streetwatch_edge_camera_events_total{${I}}[${RI}]))`, legend: '{{type}} {{phase}}' },
+      { expr: `sum by (camera) (streetwatch_edge_camera_violations_open{${I}})`, legend: 'open {{camera}}' },
+    ],
   },
 
   { kind: 'row', title: 'Outbox and Kafka uplink' },
