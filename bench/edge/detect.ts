@@ -64,6 +64,7 @@ const staticConfig = {
   sameObjectSeconds: 3,
   blobMemorySeconds: 20,
   minEdgeEvidence: 0.45,
+  maxTextureCorrelation: 0.9,
 };
 const trackerConfig = {
   highScore: 0.4,

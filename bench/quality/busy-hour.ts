@@ -12,15 +12,18 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { homedir, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseConfig } from '@streetwatch/platform';
 import { createDetector, DetectorConfigSchema, DetectorQueue } from '@streetwatch/edge-gateway';
 import { modelDir } from '../../edge-gateway/test/support/detector.js';
+import { CachingDetector, modelKeyOf } from './detection-cache.js';
 import { evaluateScene, REPO, SCENE_DIR, type Scene } from './evaluate.js';
 
-const { values } = parseArgs({ options: { minutes: { type: 'string', default: '60' }, fps: { type: 'string', default: '1' }, label: { type: 'string', default: 'latest' } } });
+const { values } = parseArgs({
+  options: { minutes: { type: 'string', default: '60' }, fps: { type: 'string', default: '1' }, label: { type: 'string', default: 'latest' }, fresh: { type: 'boolean', default: false } },
+});
 const minutes = Number(values.minutes);
 const fps = Number(values.fps);
 if (!(minutes > 0) || !(fps > 0)) throw new Error('--minutes and --fps must be positive numbers');
@@ -38,7 +41,10 @@ if (!existsSync(video)) {
 const zones = (JSON.parse(readFileSync(join(SCENE_DIR, 'busy-a.json'), 'utf8')) as Scene).zones;
 const scene: Scene = { id, split: 'heldout', description: `vtest looped ${minutes} min, nothing placed`, duration: minutes * 60, zones, truth: [] };
 
-const detector = createDetector(parseConfig(DetectorConfigSchema, { modelDir: await modelDir(), workers: 1 }, 'busy-hour detector'));
+const detectorConfig = parseConfig(DetectorConfigSchema, { modelDir: await modelDir(), workers: 1 }, 'busy-hour detector');
+const real = createDetector(detectorConfig);
+// detector answers for identical pixels are replayed from the cache unless --fresh (detection-cache.ts)
+const detector = values.fresh ? real : new CachingDetector(real, modelKeyOf(detectorConfig.modelDir, { ...detectorConfig, modelDir: '' }));
 await detector.load();
 const queue = new DetectorQueue(detector);
 const t0 = Date.now();
@@ -51,14 +57,15 @@ const perType = types.map((type) => {
   const n = r.alarms.filter((a) => a.type === type).length;
   return { type, falseAlarms: n, perCameraHour: n / hours };
 });
-const out = { label: values.label, at: new Date().toISOString(), minutes, fps, frames: r.frames, detectorRuns: r.detectorRuns, wallMinutes: (Date.now() - t0) / 60000, perType, alarms: r.alarms };
+const cache = detector instanceof CachingDetector ? detector.stats : undefined;
+const out = { label: values.label, at: new Date().toISOString(), load: loadavg(), backend: detector.backend, cache, minutes, fps, frames: r.frames, detectorRuns: r.detectorRuns, wallMinutes: (Date.now() - t0) / 60000, perType, alarms: r.alarms };
 const res = join(REPO, 'bench/quality/results');
 mkdirSync(res, { recursive: true });
 writeFileSync(join(res, `busy-hour-${values.label}.json`), JSON.stringify(out, null, 1) + '\n');
 const md = [
   `# Busy footage, nothing placed: ${minutes} min at ${fps} fps (${values.label})`,
   '',
-  `${r.frames} frames, detector on ${r.detectorRuns}; wall ${out.wallMinutes.toFixed(1)} min.`,
+  `${r.frames} frames, detector on ${r.detectorRuns}${cache ? ` (${cache.misses} run, ${cache.hits} replayed from the cache)` : ''}; backend ${detector.backend?.name ?? '?'}; wall ${out.wallMinutes.toFixed(1)} min, load average at the end ${out.load.map((l) => l.toFixed(1)).join(' ')}.`,
   '',
   '| type | false alarms | per camera-hour |',
   '|---|---|---|',

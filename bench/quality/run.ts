@@ -16,6 +16,7 @@ import { parseArgs } from 'node:util';
 import { parseConfig } from '@streetwatch/platform';
 import { createDetector, DetectorConfigSchema, DetectorQueue } from '@streetwatch/edge-gateway';
 import { modelDir } from '../../edge-gateway/test/support/detector.js';
+import { CachingDetector, modelKeyOf } from './detection-cache.js';
 import { evaluateScene, loadScenes, makeScenes, REPO, type SceneRun } from './evaluate.js';
 import { summarize, type TypeSummary } from './match.js';
 
@@ -27,6 +28,8 @@ const { values } = parseArgs({
     scenes: { type: 'string' },
     label: { type: 'string', default: 'latest' },
     backend: { type: 'string', default: 'auto' },
+    // run the detector on every frame even when its answer for identical pixels is cached (detection-cache.ts)
+    fresh: { type: 'boolean', default: false },
   },
 });
 const fpsList = (values.fps ?? '1,2,5').split(',').map(Number);
@@ -34,7 +37,9 @@ const pick = values.scenes?.split(',');
 const scenes = loadScenes().filter((s) => (values.split === 'all' || s.split === values.split) && (!pick || pick.includes(s.id)));
 if (scenes.length === 0) throw new Error('no scene selected');
 const videoDir = makeScenes(scenes.map((s) => s.id));
-const detector = createDetector(parseConfig(DetectorConfigSchema, { modelDir: await modelDir(), backend: values.backend, workers: 1 }, 'quality detector'));
+const detectorConfig = parseConfig(DetectorConfigSchema, { modelDir: await modelDir(), backend: values.backend, workers: 1 }, 'quality detector');
+const real = createDetector(detectorConfig);
+const detector = values.fresh ? real : new CachingDetector(real, modelKeyOf(detectorConfig.modelDir, { ...detectorConfig, modelDir: '' }));
 await detector.load();
 const queue = new DetectorQueue(detector, { maxWaiting: 8 });
 
@@ -56,6 +61,8 @@ await queue.close();
 await detector.close();
 
 const wallMinutes = (Date.now() - started) / 60000;
+const cache = detector instanceof CachingDetector ? detector.stats : undefined;
+const backend = detector.backend;
 const groups: { fps: number; split: string; hours: number; types: TypeSummary[] }[] = [];
 for (const fps of fpsList) {
   for (const split of ['dev', 'heldout', 'all']) {
@@ -86,7 +93,7 @@ const f = (v: number | null, d = 2): string => (v === null ? '-' : v.toFixed(d))
 const md: string[] = [
   `# Quality evaluation: ${values.label}`,
   '',
-  `${new Date().toISOString()}; ${scenes.length} scenes (${scenes.filter((s) => s.split === 'heldout').length} held-out) at ${fpsList.join(', ')} fps; wall ${wallMinutes.toFixed(1)} min on ${cpus().length} cores, load average at the end ${loadavg().map((l) => l.toFixed(1)).join(' ')}.`,
+  `${new Date().toISOString()}; ${scenes.length} scenes (${scenes.filter((s) => s.split === 'heldout').length} held-out) at ${fpsList.join(', ')} fps; wall ${wallMinutes.toFixed(1)} min on ${cpus().length} cores, load average at the end ${loadavg().map((l) => l.toFixed(1)).join(' ')}; backend ${backend?.name ?? '?'} (${backend?.execution ?? '?'}); ${cache ? `detector answers replayed for ${cache.hits} frames, run on ${cache.misses} (detection-cache.ts)` : 'detector run on every frame (--fresh)'}.`,
   '',
   '| fps | split | type | P | R | F1 | TP | FP | miss | dup | FA/cam-h | lat p50 | lat p90 | end p50 | end p90 | open |',
   '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
@@ -110,6 +117,6 @@ for (const r of runs) {
 }
 const dir = join(REPO, 'bench/quality/results');
 mkdirSync(dir, { recursive: true });
-writeFileSync(join(dir, `${values.label}.json`), JSON.stringify({ label: values.label, at: new Date().toISOString(), wallMinutes, fps: fpsList, groups, consistency, runs }, null, 1) + '\n');
+writeFileSync(join(dir, `${values.label}.json`), JSON.stringify({ label: values.label, at: new Date().toISOString(), wallMinutes, load: loadavg(), backend, cache, fps: fpsList, groups, consistency, runs }, null, 1) + '\n');
 writeFileSync(join(dir, `${values.label}.md`), md.join('\n') + '\n');
 console.log(md.slice(0, 6 + groups.length * TYPES.length + 4).join('\n'));

@@ -53,6 +53,13 @@ export const StaticObjectConfigSchema = Type.Object(
       default: 0.45,
       description: 'a new blob whose share of new outline edges (vs the old background) is below this is uncovered background (a ghost): absorbed, not reported',
     }),
+    maxTextureCorrelation: Type.Number({
+      minimum: -1,
+      maximum: 1,
+      default: 0.9,
+      description:
+        'a new blob whose pixels correlate with the old background this much is the same surface under another light (a cloud edge, a clipped highlight): absorbed, not reported',
+    }),
   },
   { additionalProperties: false },
 );

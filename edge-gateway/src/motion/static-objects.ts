@@ -44,8 +44,8 @@ interface KnownBlob {
  * - fast background (tau ~ seconds) absorbs anything that stopped moving;
  * - slow background (tau ~ minutes) follows lighting; it is not updated where the scene is
  *   moving, and only at `absorbTauSeconds` under a static pixel; a global brightness shift (the
- *   median difference between frame and slow background, a cloud) is applied to the whole slow
- *   background at once instead of turning every pixel "static";
+ *   median difference between frame and slow background, a cloud) is applied to both backgrounds
+ *   at once instead of turning every pixel "static" (slow) or "moving" (fast);
  * - a pixel is static when |grey - slow| > T and |grey - fast| <= T; it joins a blob after
  *   `confirmSeconds` static; each pixel remembers since when it has differed from the slow
  *   background (its appearance time);
@@ -54,7 +54,13 @@ interface KnownBlob {
  *   a ghost) is its own blob with its own start time;
  * - a blob's id is kept from frame to frame (and across an occlusion of up to
  *   `blobMemorySeconds`) when its box overlaps a known blob's by `blobMatchIou` and they appeared
- *   within `sameObjectSeconds`; its `since` is its own appearance time, never inherited;
+ *   within `sameObjectSeconds`; its `since` is its own appearance time, never inherited; several
+ *   pieces of one known blob in a frame (someone standing in front of its middle) are that one
+ *   blob, never a new one;
+ * - occlusion: a confirmed pixel that something moving covers remembers its state; when it is
+ *   still again within `blobMemorySeconds` and looks as it did (within T), it is the same object:
+ *   confirmed at once, with its old appearance time (no new `confirmSeconds`, no new start). A
+ *   glimpse of the old background in between means the object went: it starts afresh;
  * - ghost suppression: a new blob whose outline edges are in the old background but not in the
  *   frame (score < `minEdgeEvidence`) is uncovered background: the slow background takes the
  *   frame there, and nothing is reported;
@@ -66,6 +72,8 @@ export class StaticObjectDetector {
   private slow: Float32Array | undefined;
   private staticSince: Float64Array | undefined;
   private diffSince: Float64Array | undefined;
+  /** Per pixel, what a confirmed static pixel looked like, and its state when something passed in front of it. */
+  private held: HeldPixels | undefined;
   private lastTime: number | undefined;
   private initStart: number | undefined;
   private initSamples: Float32Array[] = [];
@@ -128,6 +136,7 @@ export class StaticObjectDetector {
     this.fast = Float32Array.from(grey);
     this.staticSince = new Float64Array(n).fill(Number.NaN);
     this.diffSince = new Float64Array(n).fill(Number.NaN);
+    this.held = newHeld(n);
     this.initSamples = [];
   }
 
@@ -142,12 +151,22 @@ export class StaticObjectDetector {
     const slow = this.slow as Float32Array;
     const staticSince = this.staticSince as Float64Array;
     const diffSince = this.diffSince as Float64Array;
+    const held = this.held as HeldPixels;
+    const holdMs = this.config.blobMemorySeconds * 1000;
     // Global brightness shift (cloud, auto-exposure): the median of grey - slow over every 7th pixel.
     const sample: number[] = [];
     for (let i = 0; i < n; i += 7) sample.push((grey[i] as number) - (slow[i] as number));
     sample.sort((a, b) => a - b);
     const shift = sample[sample.length >> 1] ?? 0;
-    if (Math.abs(shift) > T / 4) for (let i = 0; i < n; i++) slow[i] = (slow[i] as number) + shift;
+    // Applied to both backgrounds: a cloud is no motion (a fast background left behind would read
+    // every pixel as "moving" for seconds, dropping every blob's confirmation at once).
+    if (Math.abs(shift) > T / 4) {
+      for (let i = 0; i < n; i++) {
+        slow[i] = (slow[i] as number) + shift;
+        fast[i] = (fast[i] as number) + shift;
+        held.value[i] = (held.value[i] as number) + shift;
+      }
+    }
     const mask = new Uint8Array(n);
     let staticCount = 0;
     for (let i = 0; i < n; i++) {
@@ -158,15 +177,36 @@ export class StaticObjectDetector {
       const differs = Math.abs(g - s) > T;
       if (differs) {
         if (Number.isNaN(diffSince[i])) diffSince[i] = now;
-      } else diffSince[i] = Number.NaN;
+      } else {
+        diffSince[i] = Number.NaN;
+        held.lostAt[i] = Number.NaN; // the old background shows: whatever stood here is gone
+      }
       const isStatic = !moving && differs;
       fast[i] = f + aFast * (g - f);
       if (isStatic) {
-        if (Number.isNaN(staticSince[i])) staticSince[i] = now;
-        if (now - (staticSince[i] as number) >= confirmMs) mask[i] = 1;
+        if (Number.isNaN(staticSince[i])) {
+          // Still again after something passed in front: the same object (it looks as it did) keeps
+          // its confirmation and appearance time; anything else starts afresh.
+          const lostAt = held.lostAt[i] as number;
+          if (now - lostAt <= holdMs && Math.abs(g - (held.value[i] as number)) <= T) {
+            staticSince[i] = held.staticSince[i] as number;
+            diffSince[i] = held.diffSince[i] as number;
+          } else staticSince[i] = now;
+          held.lostAt[i] = Number.NaN;
+        }
+        if (now - (staticSince[i] as number) >= confirmMs) {
+          mask[i] = 1;
+          held.value[i] = g;
+        }
         staticCount++;
         slow[i] = s + aAbsorb * (g - s);
       } else {
+        if (moving && now - (staticSince[i] as number) >= confirmMs) {
+          // a confirmed pixel covered by something moving (a passer-by, a passing car): remember it
+          held.lostAt[i] = now;
+          held.staticSince[i] = staticSince[i] as number;
+          held.diffSince[i] = diffSince[i] as number;
+        }
         staticSince[i] = Number.NaN;
         if (!moving) slow[i] = s + aSlow * (g - s);
       }
@@ -176,6 +216,7 @@ export class StaticObjectDetector {
       slow.set(fast);
       staticSince.fill(Number.NaN);
       diffSince.fill(Number.NaN);
+      held.lostAt.fill(Number.NaN);
       this.known = [];
       this.current = [];
       return this.current;
@@ -209,6 +250,44 @@ export class StaticObjectDetector {
     return cur + bg === 0 ? 0.5 : cur / (cur + bg);
   }
 
+  /**
+   * Correlation (Pearson, -1..1) of the frame with the slow background over a component's pixels:
+   * near 1 when the same surface is there under another light (a cloud's edge, a highlight that
+   * clipped), low for an object that replaced what was there. 0 when either is flat.
+   */
+  private sameTexture(pixels: Int32Array, grey: Float32Array): number {
+    const slow = this.slow as Float32Array;
+    let sa = 0;
+    let sb = 0;
+    for (const p of pixels) {
+      sa += grey[p] as number;
+      sb += slow[p] as number;
+    }
+    const n = pixels.length;
+    const ma = sa / n;
+    const mb = sb / n;
+    let ab = 0;
+    let aa = 0;
+    let bb = 0;
+    for (const p of pixels) {
+      const a = (grey[p] as number) - ma;
+      const b = (slow[p] as number) - mb;
+      ab += a * b;
+      aa += a * a;
+      bb += b * b;
+    }
+    // flat patches (variance under ~2 grey levels): nothing to compare
+    if (aa < 4 * n || bb < 4 * n) return 0;
+    return ab / Math.sqrt(aa * bb);
+  }
+
+  private scoreOf(pixels: Int32Array, member: Uint8Array, grey: Float32Array): number {
+    for (const p of pixels) member[p] = 1;
+    const score = this.edgeEvidence(pixels, member, grey);
+    for (const p of pixels) member[p] = 0;
+    return score;
+  }
+
   private label(mask: Uint8Array, grey: Float32Array, now: number): StaticBlob[] {
     const { width: W, height: H } = this;
     const cfg = this.config;
@@ -219,44 +298,69 @@ export class StaticObjectDetector {
     const comps = connectedComponents(grown, W, H, minArea, (p, q) => Math.abs((times[p] as number) - (times[q] as number)) <= tolMs);
     const memoryMs = cfg.blobMemorySeconds * 1000;
     const previous = this.known.filter((k) => now - k.lastSeen <= memoryMs);
-    const claimed = new Set<KnownBlob>();
-    const seen: KnownBlob[] = [];
-    const reported: StaticBlob[] = [];
+    /** This frame's pieces of each blob: a known blob seen in several pieces (someone in front of it) is still one blob. */
+    const pieces = new Map<KnownBlob, { bbox: BBox; area: number; score: number }[]>();
     const member = new Uint8Array(W * H);
+    const add = (k: KnownBlob, bbox: BBox, area: number, score: number): void => {
+      const list = pieces.get(k) ?? [];
+      list.push({ bbox, area, score });
+      pieces.set(k, list);
+    };
+    const later: { c: (typeof comps)[number]; bbox: BBox; since: number }[] = [];
     for (const c of comps) {
       const bbox: BBox = { x: c.minX / W, y: c.minY / H, w: (c.maxX - c.minX + 1) / W, h: (c.maxY - c.minY + 1) / H };
       // Appearance time: the median time at which its pixels began to differ from the slow background.
       const sinceOf = Array.from(c.pixels, (p) => times[p] as number).sort((a, b) => a - b);
       const since = sinceOf[sinceOf.length >> 1] ?? now;
+      // Same appearance time and overlapping: one object (a fragment grown whole, or a piece of it,
+      // counts too). The blob seen most recently wins: an id remembered from a fragment long merged
+      // never comes back.
       let best: KnownBlob | undefined;
-      let bestIou = cfg.blobMatchIou;
+      let bestKey = [-Infinity, cfg.blobMatchIou];
       for (const k of previous) {
-        if (claimed.has(k) || Math.abs(k.since - since) > tolMs) continue;
-        // same appearance time and overlapping: one object (a fragment grown whole counts too)
+        if (Math.abs(k.since - since) > tolMs) continue;
         const overlap = intersection(k.bbox, bbox);
         const v = Math.max(iou(k.bbox, bbox), overlap / Math.max(1e-9, Math.min(k.bbox.w * k.bbox.h, bbox.w * bbox.h)));
-        if (v >= bestIou) {
-          bestIou = v;
+        if (v < cfg.blobMatchIou) continue;
+        if (k.lastSeen > (bestKey[0] as number) || (k.lastSeen === bestKey[0] && v > (bestKey[1] as number))) {
+          bestKey = [k.lastSeen, v];
           best = k;
         }
       }
-      for (const p of c.pixels) member[p] = 1;
-      const score = this.edgeEvidence(c.pixels, member, grey);
-      for (const p of c.pixels) member[p] = 0;
-      if (!best && score < cfg.minEdgeEvidence) {
+      // A piece that appeared with a known blob and touches it is part of it (the rest of a box
+      // confirmed a frame later): never judged alone as uncovered background.
+      best ??= previous.find((k) => Math.abs(k.since - since) <= tolMs && intersection(grow(k.bbox, 2 / W, 2 / H), bbox) > 0);
+      if (best) add(best, bbox, c.area, this.scoreOf(c.pixels, member, grey));
+      else later.push({ c, bbox, since });
+    }
+    for (const { c, bbox, since } of later) {
+      // Mostly inside a blob seen in this frame: pixels of that object whose history was lost while
+      // something passed in front of it (the passer-by matched the old background there for a moment)
+      // and came back as "new". They are that object, not a second one.
+      const inside = [...pieces.keys()].find((k) => intersection(k.bbox, bbox) >= 0.5 * bbox.w * bbox.h);
+      const score = this.scoreOf(c.pixels, member, grey);
+      if (inside) {
+        add(inside, bbox, c.area, score);
+        continue;
+      }
+      if (score < cfg.minEdgeEvidence || this.sameTexture(c.pixels, grey) > cfg.maxTextureCorrelation) {
         this.absorb(c.pixels, grey);
         continue;
       }
-      const k: KnownBlob = best ?? { id: `s${this.nextId++}`, bbox, since, score, lastSeen: now };
-      if (best) claimed.add(best);
-      k.bbox = bbox;
+      const k: KnownBlob = { id: `s${this.nextId++}`, bbox, since, score, lastSeen: now };
+      previous.push(k);
+      add(k, bbox, c.area, score);
+    }
+    const reported: StaticBlob[] = [];
+    for (const [k, ps] of pieces) {
+      const area = ps.reduce((a, p) => a + p.area, 0);
+      k.bbox = unionOf(ps.map((p) => p.bbox));
       k.lastSeen = now;
-      k.score = score;
-      seen.push(k);
-      reported.push({ id: k.id, bbox, area: c.area / (W * H), since: new Date(k.since), ageSeconds: (now - k.since) / 1000, score });
+      k.score = ps.reduce((a, p) => a + p.score * p.area, 0) / Math.max(1, area);
+      reported.push({ id: k.id, bbox: k.bbox, area: area / (W * H), since: new Date(k.since), ageSeconds: (now - k.since) / 1000, score: k.score });
     }
     // Blobs not seen this frame are remembered for blobMemorySeconds (an occlusion, a shadow).
-    this.known = [...seen, ...previous.filter((k) => !claimed.has(k) && !seen.includes(k))];
+    this.known = previous;
     return reported;
   }
 
@@ -315,6 +419,7 @@ export class StaticObjectDetector {
           slow[q] = grey[q] as number;
           staticSince[q] = Number.NaN;
           diffSince[q] = Number.NaN;
+          if (this.held) this.held.lostAt[q] = Number.NaN;
         }
       }
     }
@@ -325,10 +430,43 @@ export class StaticObjectDetector {
     this.slow = undefined;
     this.staticSince = undefined;
     this.diffSince = undefined;
+    this.held = undefined;
     this.lastTime = undefined;
     this.initStart = undefined;
     this.initSamples = [];
     this.known = [];
     this.current = [];
   }
+}
+
+function unionOf(boxes: readonly BBox[]): BBox {
+  let x1 = Infinity;
+  let y1 = Infinity;
+  let x2 = -Infinity;
+  let y2 = -Infinity;
+  for (const b of boxes) {
+    x1 = Math.min(x1, b.x);
+    y1 = Math.min(y1, b.y);
+    x2 = Math.max(x2, b.x + b.w);
+    y2 = Math.max(y2, b.y + b.h);
+  }
+  return { x: x1, y: y1, w: x2 - x1, h: y2 - y1 };
+}
+
+/** Occlusion memory per pixel (see StaticObjectDetector.step). */
+interface HeldPixels {
+  /** grey value while last confirmed static (shifted with global brightness changes) */
+  readonly value: Float32Array;
+  /** when a confirmed pixel was covered by something moving (NaN: not held) */
+  readonly lostAt: Float64Array;
+  readonly staticSince: Float64Array;
+  readonly diffSince: Float64Array;
+}
+
+function newHeld(n: number): HeldPixels {
+  return { value: new Float32Array(n), lostAt: new Float64Array(n).fill(Number.NaN), staticSince: new Float64Array(n), diffSince: new Float64Array(n) };
+}
+
+function grow(b: BBox, dx: number, dy: number): BBox {
+  return { x: b.x - dx, y: b.y - dy, w: b.w + 2 * dx, h: b.h + 2 * dy };
 }

@@ -47,11 +47,19 @@ const centreIn = (a: BBox, b: BBox): boolean => {
   return cx >= b.x && cx <= b.x + b.w && cy >= b.y && cy <= b.y + b.h;
 };
 
-/** Static blobs in the zone not explained by a person/vehicle (or an already-tracked object). */
+/**
+ * Static blobs in the zone not explained by a person/vehicle (or an already-tracked object). A
+ * track explains where it is: a tracked one, or a lost one that was standing (a parked car or a
+ * standing man the detector misses for a moment). A lost moving track's box is stale: the
+ * passer-by walked on, and his last box must not hide the goods he walked past for the track's
+ * memory (at 5 fps a passer-by lost over the vendor's goods ended the vendor's violation early).
+ */
 function unexplainedBlobs(zone: Zone, tracks: readonly Track[], blobs: readonly StaticBlob[], alsoExplaining: readonly string[]): StaticBlob[] {
   if (!zone.useStaticBlobs) return [];
   const explaining = tracks.filter(
-    (t) => t.state !== 'tentative' && (zone.explainingClasses.includes(t.objectClass) || alsoExplaining.includes(t.objectClass)),
+    (t) =>
+      (t.state === 'tracked' || (t.state === 'lost' && t.stationary)) &&
+      (zone.explainingClasses.includes(t.objectClass) || alsoExplaining.includes(t.objectClass)),
   );
   return blobs.filter((b) => b.area >= zone.minBlobArea && inZone(zone, b.bbox) && !explaining.some((t) => coverage(b.bbox, t.bbox) > 0.5 || centreIn(b.bbox, t.bbox)));
 }

@@ -20,6 +20,7 @@ const config: StaticObjectConfig = {
   sameObjectSeconds: 3,
   blobMemorySeconds: 20,
   minEdgeEvidence: 0.45,
+  maxTextureCorrelation: 0.9,
 };
 
 // Background: one real vtest frame; the "object": the car still, 150x110 px, pasted from t=10 s.
@@ -138,4 +139,77 @@ t.test('an object put down next to an older one is its own blob with its own sta
   const t0 = Date.UTC(2024, 4, 6, 2, 0, 0);
   t.equal(((last[0]?.since.getTime() ?? 0) - t0) / 1000, 10, 'the first from 10 s');
   t.equal(((last[1]?.since.getTime() ?? 0) - t0) / 1000, 30, 'the second from 30 s, not inherited');
+});
+
+/** A 70x180 px piece of the walkway (a real frame region) carried across the frame from x0 to x1 between `from` and `to` s. */
+const WALKER = { w: 70, h: 180, sx: 640, sy: 200 };
+const walkerOver = (into: Buffer, s: number, from: number, to: number, x0: number, x1: number, y: number): void => {
+  if (s < from || s > to) return;
+  const x = Math.round(x0 + ((x1 - x0) * (s - from)) / (to - from));
+  for (let r = 0; r < WALKER.h; r++) {
+    for (let c = 0; c < WALKER.w; c++) {
+      const xx = x + c;
+      if (xx < 0 || xx >= W) continue;
+      const src = ((WALKER.sy + r) * W + WALKER.sx + c) * 3;
+      background.data.copy(into, ((y + r) * W + xx) * 3, src, src + 3);
+    }
+  }
+};
+
+t.test('someone walking past in front of an object: the same blob, id and start time, back at once, at 1, 2 and 5 fps', async (t) => {
+  const withObject = Buffer.from(background.data);
+  paste(withObject, PASTE.x, PASTE.y);
+  for (const fps of [1, 2, 5]) {
+    // the object from 10 s; a walker crosses in front of it (left to right, 120 px/s) at 28-32 s
+    const blobs = run((s) => {
+      const data = Buffer.from(s < 10 ? background.data : withObject);
+      walkerOver(data, s, 28, 32, 300, 780, PASTE.y - 40);
+      return noisy(data, Math.round(s * 10));
+    }, 60, fps);
+    const t0 = Date.UTC(2024, 4, 6, 2, 0, 0);
+    const show = (from: number, to: number): string =>
+      [...blobs].filter(([s]) => s >= from && s <= to).map(([s, b]) => `${s}:${b.map((x) => `${x.id}@${(x.since.getTime() - t0) / 1000}`).join('+')}`).join(' ');
+    t.comment(`${fps} fps: ${show(20, 45)}`);
+    const before = blobs.get(27)?.[0]?.id;
+    t.ok(before !== undefined, `${fps} fps: the object is a blob before the walker`);
+    const after = [...blobs].filter(([s]) => s >= 28).flatMap(([, b]) => b);
+    t.same([...new Set(after.map((b) => b.id))], [before], `${fps} fps: from the walker on, only that blob (no new one)`);
+    t.ok(after.every((b) => b.since.getTime() - t0 === 10_000), `${fps} fps: start time still 10 s`);
+    // without the occlusion memory every covered pixel needs confirmSeconds (8 s) again
+    const missing = [...blobs].filter(([s, b]) => s >= 37 && b.length === 0).map(([s]) => s);
+    t.same(missing, [], `${fps} fps: reported on every frame from 37 s (the walker is gone by 32 s; a fresh confirmation would take to ~42 s)`);
+  }
+});
+
+t.test('a brightness step (a cloud clears) keeps the blob on every frame with its id and start time', async (t) => {
+  const withObject = Buffer.from(background.data);
+  paste(withObject, PASTE.x, PASTE.y);
+  const brighter = Buffer.from(withObject.map((v) => Math.min(255, v + 30)));
+  for (const fps of [1, 5]) {
+    const blobs = run((s) => noisy(s < 10 ? background.data : s < 30 ? withObject : brighter, Math.round(s * 10)), 50, fps);
+    const first = [...blobs].find(([, b]) => b.length > 0)?.[0] ?? 99;
+    const gaps = [...blobs].filter(([s, b]) => s > first + 1 && b.length !== 1).map(([s]) => s);
+    t.same(gaps, [], `${fps} fps: one blob on every frame from ${first} s to 50 s`);
+    const ids = new Set([...blobs].filter(([s]) => s >= 28).flatMap(([, b]) => b.map((x) => x.id)));
+    t.equal(ids.size, 1, `${fps} fps: one id from before the step to the end (${[...ids].join(', ')})`);
+  }
+});
+
+t.test('an object taken away and another put at the same spot is a new blob with its own start time', async (t) => {
+  const first = Buffer.from(background.data);
+  paste(first, PASTE.x, PASTE.y);
+  // the second object: the same picture mirrored and darker (another car of the same size)
+  const second = Buffer.from(background.data);
+  for (let y = 0; y < PASTE.h; y++) {
+    for (let x = 0; x < PASTE.w; x++) {
+      for (let c = 0; c < 3; c++) second[((PASTE.y + y) * W + PASTE.x + x) * 3 + c] = Math.round((patch[(y * PASTE.w + (PASTE.w - 1 - x)) * 3 + c] as number) * 0.6);
+    }
+  }
+  for (const fps of [1, 5]) {
+    const blobs = run((s) => noisy(s < 10 ? background.data : s < 30 ? first : s < 32 ? background.data : second, Math.round(s * 10)), 60, fps);
+    const last = blobs.get(60) ?? [];
+    const t0 = Date.UTC(2024, 4, 6, 2, 0, 0);
+    t.ok(last.length >= 1, `${fps} fps: the second object is a blob`);
+    t.ok(last.every((b) => (b.since.getTime() - t0) / 1000 >= 30), `${fps} fps: counted from when it came (${last.map((b) => (b.since.getTime() - t0) / 1000).join(', ')} s), not from the first`);
+  }
 });

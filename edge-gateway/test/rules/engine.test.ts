@@ -181,6 +181,21 @@ t.test('dumping: an unexplained static blob starts after the dwell; one covered 
   t.notOk(events[0]?.trackId);
 });
 
+t.test('a passer-by lost by the tracker over the bags does not hide them; a standing man missed for a moment still explains his own blob', async (t) => {
+  const zone: ZoneConfig = { id: 'D1', type: 'dumping', polygon: lane, dwellSeconds: 60, gapSeconds: 10 };
+  const spot: BBox = { x: 0.2, y: 0.6, w: 0.1, h: 0.1 };
+  const bags = blob('s1', spot, T0);
+  // a walker's track lost right over the bags from 30 s: the tracker remembers its last box for a while
+  const walker = track('t9', 'person', { x: 0.21, y: 0.55, w: 0.06, h: 0.2 }, { state: 'lost', stationary: false, stationarySince: undefined });
+  const e1 = engine([zone], 600);
+  const ev1 = play(e1, 0, 120, (s) => ({ tracks: s >= 30 ? [walker] : [], blobs: [bags(at(s))] }));
+  t.same(ev1.map((ev) => `${ev.phase}@${(ev.eventTime.getTime() - T0.getTime()) / 1000}`), ['start@60'], 'one dumping violation, not ended by the stale box');
+  // a man standing on the spot (his own pixels are a static blob), missed by the detector: still explained
+  const man = track('t3', 'person', { x: 0.2, y: 0.5, w: 0.1, h: 0.2 }, { state: 'lost' });
+  const e2 = engine([zone], 600);
+  t.same(play(e2, 0, 120, (s) => ({ tracks: [s % 3 === 0 ? man : { ...man, state: 'tracked' as const }], blobs: [bags(at(s))] })), [], 'no dumping');
+});
+
 t.test('dumping is muted during collection windows', async (t) => {
   const zone: ZoneConfig = {
     id: 'D2',

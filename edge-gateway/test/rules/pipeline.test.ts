@@ -27,7 +27,7 @@ const detector = await realDetector(t);
 t.test('a car standing on the road for 30 s yields exactly one parking violation with start and end', async (t) => {
   const gate = new MotionGate({ width: 160, height: 90, pixelThreshold: 18, minMotionFraction: 0.003, backgroundTauSeconds: 5, maxIdleSeconds: 10 });
   const statics = new StaticObjectDetector(
-    { fastTauSeconds: 5, slowTauSeconds: 600, absorbTauSeconds: 3600, pixelThreshold: 25, confirmSeconds: 8, minBlobArea: 0.002, maxStaticFraction: 0.35, blobMatchIou: 0.3, initSeconds: 6, sameObjectSeconds: 3, blobMemorySeconds: 20, minEdgeEvidence: 0.45 },
+    { fastTauSeconds: 5, slowTauSeconds: 600, absorbTauSeconds: 3600, pixelThreshold: 25, confirmSeconds: 8, minBlobArea: 0.002, maxStaticFraction: 0.35, blobMatchIou: 0.3, initSeconds: 6, sameObjectSeconds: 3, blobMemorySeconds: 20, minEdgeEvidence: 0.45, maxTextureCorrelation: 0.9 },
     160,
     90,
   );
