@@ -19,4 +19,5 @@ export * from './config/secrets.js';
 export * from './config/renames.js';
 export * from './time.js';
 export * from './backoff.js';
+export * from './signed-id.js';
 export * from './objectstore/store.js';

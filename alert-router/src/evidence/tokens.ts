@@ -4,25 +4,15 @@
  * the (sequential) ids; what the link allows — which work order and picture, until when, for
  * whom — is its row in `evidence_links`, read when it is used.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { signId, verifySignedId } from '@streetwatch/platform';
 
-const TOKEN = /^([0-9a-z]{1,13})\.([A-Za-z0-9_-]{16})$/;
-
-function mac(key: Buffer, id: bigint): Buffer {
-  return createHmac('sha256', key).update(`ev1.${id.toString()}`).digest().subarray(0, 12);
-}
+const PURPOSE = 'ev1';
 
 export function signLinkId(key: Buffer, id: bigint): string {
-  return `${id.toString(36)}.${mac(key, id).toString('base64url')}`;
+  return signId(key, PURPOSE, id);
 }
 
 /** The link id of a well-formed token with a valid signature, else undefined. */
 export function verifyLinkToken(key: Buffer, token: string): bigint | undefined {
-  const m = TOKEN.exec(token);
-  if (!m) return undefined;
-  let id = 0n;
-  for (const ch of m[1] as string) id = id * 36n + BigInt(parseInt(ch, 36));
-  const given = Buffer.from(m[2] as string, 'base64url');
-  const want = mac(key, id);
-  return given.length === want.length && timingSafeEqual(given, want) ? id : undefined;
+  return verifySignedId(key, PURPOSE, token);
 }

@@ -7,30 +7,19 @@
  * ticket opens one stream, on one router instance, once. Every presented ticket that is genuine
  * is a row in `live_views` (opened or refused, and why); a forged one is counted and logged.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
-import type { Clock, Pool } from '@streetwatch/platform';
+import { signId, verifySignedId, type Clock, type Pool } from '@streetwatch/platform';
 import { WorkOrderError } from '../workorders/errors.js';
 import type { User } from '../workorders/model.js';
 
-const TOKEN = /^([0-9a-z]{1,13})\.([A-Za-z0-9_-]{16})$/;
-
-function mac(key: Buffer, id: bigint): Buffer {
-  return createHmac('sha256', key).update(`lv1.${id.toString()}`).digest().subarray(0, 12);
-}
+const PURPOSE = 'lv1';
 
 export function signTicketId(key: Buffer, id: bigint): string {
-  return `${id.toString(36)}.${mac(key, id).toString('base64url')}`;
+  return signId(key, PURPOSE, id);
 }
 
 /** The ticket id of a well-formed token with a valid signature, else undefined. */
 export function verifyTicket(key: Buffer, token: string): bigint | undefined {
-  const m = TOKEN.exec(token);
-  if (!m) return undefined;
-  let id = 0n;
-  for (const ch of m[1] as string) id = id * 36n + BigInt(parseInt(ch, 36));
-  const given = Buffer.from(m[2] as string, 'base64url');
-  const want = mac(key, id);
-  return given.length === want.length && timingSafeEqual(given, want) ? id : undefined;
+  return verifySignedId(key, PURPOSE, token);
 }
 
 export interface IssuedTicket {
