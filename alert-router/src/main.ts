@@ -141,30 +141,23 @@ async function main(): Promise<void> {
   lifecycle.add('kafka-producer-events', () => eventsProducer.close());
 
   // The halves need each other (dispatch ↔ notify): late-bound through the seams.
-  let evidence: ReturnType<typeof evidenceLinksFrom>;
-  try {
-    evidence = evidenceLinksFrom(cfg, file, { pool, log, env: process.env, resolveSecret: secretResolver(process.env) });
-  } catch (e) {
-    if (e instanceof ConfigError) {
-      for (const l of e.lines()) log.fatal(l);
-      await lifecycle.close(5000);
-      process.exit(1);
+  /** A config problem found while building a part: logged line by line, then exit 1 (never a crash). */
+  const orExit = async <T,>(build: () => T): Promise<T> => {
+    try {
+      return build();
+    } catch (e) {
+      if (e instanceof ConfigError) {
+        for (const l of e.lines()) log.fatal(l);
+        await lifecycle.close(5000);
+        process.exit(1);
+      }
+      throw e;
     }
-    throw e;
-  }
+  };
+  const evidence = await orExit(() => evidenceLinksFrom(cfg, file, { pool, log, env: process.env, resolveSecret: secretResolver(process.env) }));
   if (evidence) lifecycle.add('evidence-store', () => evidence?.close());
   else log.warn('no evidence section: work orders show their pictures as unavailable and channels send none');
-  let live: LiveDeps | undefined;
-  try {
-    live = liveFrom(cfg, file, { pool, log, registry, resolveSecret: secretResolver(process.env) });
-  } catch (e) {
-    if (e instanceof ConfigError) {
-      for (const l of e.lines()) log.fatal(l);
-      await lifecycle.close(5000);
-      process.exit(1);
-    }
-    throw e;
-  }
+  const live: LiveDeps | undefined = await orExit(() => liveFrom(cfg, file, { pool, log, registry, resolveSecret: secretResolver(process.env) }));
 
   let workOrders: WorkOrders | undefined;
   const dispatcher: WorkOrderService = {

@@ -138,22 +138,21 @@ export class CameraPipeline {
     this.tracker = new Tracker(analytics.tracker);
     this.rules = new RuleEngine(camera.id, { zones: camera.zones, updateIntervalSeconds: analytics.updateIntervalSeconds });
     this.counter = camera.countLines !== undefined && camera.countLines.length > 0 ? new FlowCounter(camera.countLines) : undefined;
-    this.flowCtx = {
+    // Where every message of this camera comes from (violations and flow minutes alike).
+    const origin = {
       gatewayId: deps.gatewayId,
       cameraId: camera.id,
       ...(camera.siteId !== undefined && { siteId: camera.siteId }),
       ...(camera.gridId !== undefined && { gridId: camera.gridId }),
       ...(camera.communityId !== undefined && { communityId: camera.communityId }),
       ...(camera.labels !== undefined && { labels: camera.labels }),
+    };
+    this.flowCtx = {
+      ...origin,
       lineGrids: new Map((camera.countLines ?? []).flatMap((l) => (l.gridId !== undefined ? [[l.id, l.gridId] as const] : []))),
     };
     this.ctx = {
-      gatewayId: deps.gatewayId,
-      cameraId: camera.id,
-      ...(camera.siteId !== undefined && { siteId: camera.siteId }),
-      ...(camera.gridId !== undefined && { gridId: camera.gridId }),
-      ...(camera.communityId !== undefined && { communityId: camera.communityId }),
-      ...(camera.labels !== undefined && { labels: camera.labels }),
+      ...origin,
       zones: new Map(camera.zones.map((z) => [z.id, { ...(z.shopId !== undefined && { shopId: z.shopId }), ...(z.gridId !== undefined && { gridId: z.gridId }) }])),
       model: deps.model,
     };
