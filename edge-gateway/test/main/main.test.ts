@@ -32,7 +32,7 @@ t.test('--validate-config accepts the example config with exit 0 when its camera
   await writeFile(file, (await readFile(EXAMPLE, 'utf8')).replace('/run/secrets/cam-07-password', pwFile));
   const r = runMain(['--validate-config', file], { CAM_03_PASSWORD: 'Cam03-Secret', STREETWATCH_EDGE_OPS_TOKEN: 'ops-token-0123456789abcdef', SW_EVIDENCE_ACCESS_KEY_ID: 'LTAI-box', SW_EVIDENCE_SECRET_ACCESS_KEY: 'box-secret' });
   t.equal(r.code, 0, r.stderr);
-  t.match(r.stdout, /gateway\.example\.yaml: valid \(gateway gw-district3-01, 2 camera\(s\), 4 zone\(s\)\)/);
+  t.match(r.stdout, /gateway\.example\.yaml: valid \(gateway gw-district3-01, 2 camera\(s\), 4 zone\(s\), 1 count line\(s\)\)/);
 });
 
 t.test('--validate-config reports a camera password variable that is not set and a password file that is missing, by key path', async (t) => {
@@ -62,7 +62,8 @@ t.test('--validate-config rejects a bad file with exit 1 and one line per proble
       '  - id: cam-1',
       '    source: { type: hikvision, host: 10.0.0.5, username: admin, password: TopSecret-9, port: 99999 }',
       '    zones:',
-      '      - { id: P1, type: parking, polygon: [[0, 0], [1, 0], [1.5, 1]] }',
+      '      - { id: P1, type: parking, polygon: [[0, 0], [1, 0], [1, 1]] }',
+      '      - { id: P2, type: illegal_parking, polygon: [[0, 0], [1, 0], [1.5, 1]] }',
       '  - id: cam-1',
       '    source: { type: webcam }',
     ].join('\n'),
@@ -75,8 +76,9 @@ t.test('--validate-config rejects a bad file with exit 1 and one line per proble
     'http.port: must be <= 65535',
     'detector.inputSize: must be >= 64',
     'cameras.0.source.port: must be <= 65535',
-    'cameras.0.zones.0.type: must be equal to one of the allowed values',
-    'cameras.0.zones.0.polygon.2.0: must be <= 1',
+    // A zone is checked against its own kind's schema: an unknown kind says which kinds exist.
+    'cameras.0.zones.0.type: must be one of illegal_parking, street_vendor, shopfront_spillover, dumping, count_line',
+    'cameras.0.zones.1.polygon.2.0: must be <= 1',
     'cameras.1.source.type: must be one of rtsp, hikvision, onvif, file',
   ]) {
     t.ok(lines.some((l) => l.startsWith(`${file}: `) && l.includes(path)), `reports ${path}`);
