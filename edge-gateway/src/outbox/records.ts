@@ -17,25 +17,16 @@ export function detectionRecord(event: DetectionEvent, createdAt?: number): Outb
   };
 }
 
+/** A per-camera record whose value has no phase (never dropped before detections). */
+function cameraRecord(topic: OutboxRecord['topic'], v: { cameraId: string; eventId: string }, createdAt?: number): OutboxRecord {
+  return { topic, key: v.cameraId, value: JSON.stringify(v), eventId: v.eventId, ...(createdAt !== undefined && { createdAt }) };
+}
+
 export function cameraHealthRecord(health: CameraHealth, createdAt?: number): OutboxRecord {
-  const v = assertValid('CameraHealth', health);
-  return {
-    topic: 'cameraHealth',
-    key: v.cameraId,
-    value: JSON.stringify(v),
-    eventId: v.eventId,
-    ...(createdAt !== undefined && { createdAt }),
-  };
+  return cameraRecord('cameraHealth', assertValid('CameraHealth', health), createdAt);
 }
 
 /** A minute of a count line's crossings (never dropped before detections: phase null). */
 export function flowCountRecord(flow: FlowCount, createdAt?: number): OutboxRecord {
-  const v = assertValid('FlowCount', flow);
-  return {
-    topic: 'flowCounts',
-    key: v.cameraId,
-    value: JSON.stringify(v),
-    eventId: v.eventId,
-    ...(createdAt !== undefined && { createdAt }),
-  };
+  return cameraRecord('flowCounts', assertValid('FlowCount', flow), createdAt);
 }
