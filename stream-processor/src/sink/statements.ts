@@ -74,16 +74,17 @@ export function latestHealth(rows: readonly CameraHealth[]): Array<{ h: CameraHe
 const sameState = (a: CameraHealth, b: CameraHealth): boolean => a.status === b.status && a.reason === b.reason;
 
 /**
- * Camera health: every event (changes and heartbeats) into `camera_health`, and the latest state
- * per camera upserted into `camera_status`. An event older than the row's `last_seen` changes
+ * Camera health: the changes into `camera_health` (heartbeats are not history: at one per camera
+ * per minute they would be 1,440 rows per camera and day saying "still the same"), and the latest
+ * state per camera, heartbeats included, upserted into `camera_status`. An event older than the row's `last_seen` changes
  * nothing (a late or replayed message; equal times: the later message wins). A newer one sets `last_seen` (never past the database's
  * now: a gateway clock running ahead must not keep a camera fresh) and the state; `since` moves only
  * when status or reason differ from the row's, so a heartbeat keeps "in this state since". One
- * upsert per camera and batch: heartbeats cost one row each in `camera_health` and one upsert per
- * camera per minute here.
+ * upsert per camera and batch: heartbeats cost one upsert per camera per minute.
  */
-export function healthInsert(rows: readonly CameraHealth[]): Statement {
-  const l = latestHealth(rows);
+export function healthInsert(all: readonly CameraHealth[]): Statement {
+  const l = latestHealth(all);
+  const rows = all.filter((r) => r.heartbeat !== true);
   return {
     text: `WITH ins AS (
         INSERT INTO camera_health (event_id, event_time, gateway_id, camera_id, status, reason, detail, decoded_fps, last_frame_age_s, detector_ms)
