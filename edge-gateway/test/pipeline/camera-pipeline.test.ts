@@ -30,7 +30,7 @@ const [still] = await decodeFrames(scenePath('parking.mp4'), { fps: 1, count: 1,
 if (!still) throw new Error('no frame decoded');
 const quiet = (n: number): Frame[] => Array.from({ length: n }, (_, i) => ({ ...still, seq: i, eventTime: new Date(T0 + i * 1000) }));
 
-const raw = parseGatewayConfig({
+const input = {
   gatewayId: 'gw-unit',
   outbox: { path: ':memory:' },
   evidence: {},
@@ -44,7 +44,8 @@ const raw = parseGatewayConfig({
       zones: [{ id: 'P1', type: 'illegal_parking', shopId: 'shop-7', polygon: [[0.5, 0.75], [1, 0.75], [1, 1], [0.5, 1]], dwellSeconds: 5 }],
     },
   ],
-});
+};
+const raw = parseGatewayConfig(input);
 const camera = raw.cameras[0]!;
 const detector = await realDetector(t);
 
@@ -206,6 +207,8 @@ t.test('an event that fails its contract is logged and counted, never written to
 });
 
 t.test('every heartbeat interval the camera\'s last reported state is re-stated (heartbeat: true), at the time it is said', async (t) => {
+  t.equal(raw.health.heartbeatIntervalSeconds, 60, 'default: once a minute');
+  t.throws(() => parseGatewayConfig({ ...input, health: { heartbeatIntervalSeconds: 1 } }), { code: 'SW_CONFIG_INVALID', message: /health\.heartbeatIntervalSeconds: must be >= 5/ });
   const h = await harness(t, [], undefined, {}, { heartbeatIntervalMs: 40 });
   h.pipeline.start();
   t.equal(h.pipeline.heartbeat(), false, 'nothing reported yet: nothing to re-state');
