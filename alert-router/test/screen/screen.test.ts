@@ -286,6 +286,7 @@ t.test('overview screen figures, each against a seeded day', async (t) => {
     t.same(await all('.grid', 'data-grid'), ['grid-1', 'grid-2', 'grid-3', '']);
     t.same(await all('.cam', 'data-state'), ['online', 'online', 'unknown', 'offline', 'offline', 'tampered', 'online']);
     t.same(await all('.cam[data-silent-since]', 'data-camera'), ['cam-07'], 'only the silent camera is marked so');
+    t.same(await page.$$eval('.grid .count', (els) => els.map((e) => e.textContent)), ['2/2 在线', '0/2 在线', '0/2 在线', '1/1 在线'], 'online per grid: cam-07 counts as offline in grid-2');
     t.equal(await text('[data-camera="cam-07"] .silent'), '14:12 起无报告 · no report since 14:12', 'in the router’s time zone, both languages');
     const hours = await page.$$eval('.hour', (els) => els.map((e) => Number(e.getAttribute('data-n'))));
     t.same(hours, expected.violations.byHour, 'the 24 hour bars');
@@ -324,6 +325,14 @@ t.test('overview screen figures, each against a seeded day', async (t) => {
     await page.waitForFunction(() => (globalThis as unknown as Doc).document.getAnimations().length === 0, undefined, { timeout: STEP }); // the new alert's arrival
     mkdirSync(SHOTS, { recursive: true });
     await page.screenshot({ path: join(SHOTS, 'screen-day.png') });
+
+    // Time passes with no word from cam-04's gateway (last heard 16:28): offline on the open screen.
+    h.clock.set(new Date(at('16:31').getTime() + 30_000));
+    await page.waitForSelector('[data-camera="cam-04"][data-state="offline"]', { timeout: STEP });
+    t.equal(await text('[data-camera="cam-04"] .silent'), '16:28 起无报告 · no report since 16:28');
+    t.equal(await text('[data-kpi="cameras"] .value'), '3/7');
+    t.match(await text('[data-kpi="cameras"] .sub'), /离线 3（无报告 2） · 遮挡 0 · 未知 1/);
+    t.equal(await page.evaluate('window.__sameLoad'), true, 'no reload');
     t.same(errors, [], 'no script errors');
   });
 });
