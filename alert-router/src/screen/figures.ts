@@ -136,17 +136,19 @@ export function cameraState(status: string | null, reason: string | null): Camer
  * detections in the last `gridHours`; its grid is the one most of those detections named. A
  * camera whose latest health event (`last_seen`: a change or a heartbeat, by its event time, so a
  * heartbeat that waited in a gateway's outbox through an outage is old news when it arrives) is
- * older than `staleAfterSeconds` at `now` is offline, silent since then.
+ * older than `staleAfterSeconds` at `now` is offline, silent since then; only for cameras whose
+ * gateway sends heartbeats (`camera_status.heartbeats`): a gateway from before them (during a
+ * rollout, cloud first) reports changes only, and its cameras show what they last reported.
  */
 export async function cameras(q: Queryable, now: Date, gridHours: number, staleAfterSeconds: number): Promise<CamerasFigure> {
-  const r = await q.query<{ camera_id: string; grid_id: string | null; status: string | null; reason: string | null; since: Date | null; last_seen: Date | null }>(
+  const r = await q.query<{ camera_id: string; grid_id: string | null; status: string | null; reason: string | null; since: Date | null; last_seen: Date | null; heartbeats: boolean | null }>(
     `WITH seen AS (
        SELECT DISTINCT ON (camera_id) camera_id, grid_id
        FROM detection_events
        WHERE event_time > $1::timestamptz - make_interval(hours => $2) AND event_time <= $1 AND grid_id IS NOT NULL
        GROUP BY camera_id, grid_id
        ORDER BY camera_id, count(*) DESC, grid_id)
-     SELECT COALESCE(s.camera_id, g.camera_id) AS camera_id, g.grid_id, s.status, s.reason, s.since, s.last_seen
+     SELECT COALESCE(s.camera_id, g.camera_id) AS camera_id, g.grid_id, s.status, s.reason, s.since, s.last_seen, s.heartbeats
      FROM camera_status s FULL JOIN seen g ON g.camera_id = s.camera_id
      ORDER BY g.grid_id NULLS LAST, 1`,
     [now, gridHours],
@@ -155,7 +157,7 @@ export async function cameras(q: Queryable, now: Date, gridHours: number, staleA
   let silent = 0;
   const grids = new Map<string | null, CameraFigure[]>();
   for (const row of r.rows) {
-    const quiet = row.last_seen !== null && now.getTime() - row.last_seen.getTime() > staleAfterSeconds * 1000;
+    const quiet = row.heartbeats === true && row.last_seen !== null && now.getTime() - row.last_seen.getTime() > staleAfterSeconds * 1000;
     const state = quiet ? 'offline' : cameraState(row.status, row.reason);
     totals[state]++;
     if (quiet) silent++;

@@ -59,6 +59,7 @@ t.test('overview screen figures, each against a seeded day', async (t) => {
     t.same([cam3?.reason, cam3?.since, cam3?.silentSince], ['SW_EDGE_STREAM_STALLED', at('15:40').toISOString(), null], 'offline as reported since 15:40 (its heartbeats keep since), heard from at 16:29');
     const cam7 = f.grids[1]?.cameras[1];
     t.same([cam7?.reason, cam7?.since, cam7?.silentSince], ['STREAM_OK', at('05:00').toISOString(), at('14:12').toISOString()], 'last said online (since 05:00), no report since 14:12');
+    t.match(f.grids[3]?.cameras[0], { cameraId: 'cam-05', state: 'online', silentSince: null }, 'a gateway from before heartbeats (last word 05:00): what it last said');
     const cam1 = async (when: Date) => (await cameras(h.pool, when, 48, 180)).grids[0]?.cameras[0];
     t.match(await cam1(new Date(at('16:32').getTime())), { cameraId: 'cam-01', state: 'online', silentSince: null }, 'heard at 16:29: still online 3 min later');
     t.match(await cam1(new Date(at('16:32').getTime() + 1000)), { cameraId: 'cam-01', state: 'offline', silentSince: at('16:29').toISOString() }, 'and offline a second after');

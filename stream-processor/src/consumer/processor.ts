@@ -52,7 +52,7 @@ export class StreamProcessor {
   private readonly inflight = new Set<Promise<unknown>>();
   /** Seeks issued per `topic|partition`: a batch fetched before the latest one is stale. */
   private readonly seeks = new Map<string, number>();
-  private readonly lastHeard = new Map<string, { at: number; gateway: string }>();
+  private readonly lastHeard = new Map<string, { at: number; gateway: string; beats: boolean }>();
   private joined = false;
   private rebalancing = false;
   private crashed: Error | undefined;
@@ -298,7 +298,9 @@ export class StreamProcessor {
   /**
    * Last heard per camera, for streetwatch_processor_camera_last_seen_seconds: event time, never
    * backwards (a replayed or late message is older news); a camera moved to another gateway keeps
-   * one series (the old gateway's is removed).
+   * one series (the old gateway's is removed). Only cameras that have sent a heartbeat get a series:
+   * a gateway from before heartbeats (a rollout, cloud first) sends changes only, and its cameras'
+   * silence means nothing.
    */
   private noteHeard(health: readonly CameraHealth[]): void {
     const g = this.deps.metrics.cameraLastSeen;
@@ -306,9 +308,10 @@ export class StreamProcessor {
       const at = Date.parse(h.eventTime);
       const prev = this.lastHeard.get(h.cameraId);
       if (prev !== undefined && at <= prev.at) continue;
-      if (prev !== undefined && prev.gateway !== h.gatewayId) g.remove({ camera: h.cameraId, gateway: prev.gateway });
-      this.lastHeard.set(h.cameraId, { at, gateway: h.gatewayId });
-      g.set({ camera: h.cameraId, gateway: h.gatewayId }, at / 1000);
+      const beats = h.heartbeat === true || prev?.beats === true;
+      if (prev !== undefined && prev.beats && prev.gateway !== h.gatewayId) g.remove({ camera: h.cameraId, gateway: prev.gateway });
+      this.lastHeard.set(h.cameraId, { at, gateway: h.gatewayId, beats });
+      if (beats) g.set({ camera: h.cameraId, gateway: h.gatewayId }, at / 1000);
     }
   }
 

@@ -52,21 +52,21 @@ export function detectionInsert(chunks: readonly SinkRows[], rollup: boolean): S
  * earliest event of the run of equal status and reason that ends with the newest one), and whether
  * the batch itself holds a change into that state (then `since` is the batch's, whatever the row says).
  */
-export function latestHealth(rows: readonly CameraHealth[]): Array<{ h: CameraHealth; since: string; changed: boolean }> {
+export function latestHealth(rows: readonly CameraHealth[]): Array<{ h: CameraHealth; since: string; changed: boolean; beats: boolean }> {
   const by = new Map<string, CameraHealth[]>();
   for (const r of rows) {
     const l = by.get(r.cameraId);
     if (l) l.push(r);
     else by.set(r.cameraId, [r]);
   }
-  const out: Array<{ h: CameraHealth; since: string; changed: boolean }> = [];
+  const out: Array<{ h: CameraHealth; since: string; changed: boolean; beats: boolean }> = [];
   for (const list of by.values()) {
     // stable: equal times keep the topic's order (the later message wins, as before)
     const sorted = list.map((r, i) => ({ r, i, t: Date.parse(r.eventTime) })).sort((a, b) => a.t - b.t || a.i - b.i);
     const last = sorted[sorted.length - 1] as (typeof sorted)[number];
     let k = sorted.length - 1;
     while (k > 0 && sameState((sorted[k - 1] as (typeof sorted)[number]).r, last.r)) k--;
-    out.push({ h: last.r, since: (sorted[k] as (typeof sorted)[number]).r.eventTime, changed: k > 0 });
+    out.push({ h: last.r, since: (sorted[k] as (typeof sorted)[number]).r.eventTime, changed: k > 0, beats: list.some((r) => r.heartbeat === true) });
   }
   return out;
 }
@@ -79,7 +79,8 @@ const sameState = (a: CameraHealth, b: CameraHealth): boolean => a.status === b.
  * state per camera, heartbeats included, upserted into `camera_status`. An event older than the row's `last_seen` changes
  * nothing (a late or replayed message; equal times: the later message wins). A newer one sets `last_seen` (never past the database's
  * now: a gateway clock running ahead must not keep a camera fresh) and the state; `since` moves only
- * when status or reason differ from the row's, so a heartbeat keeps "in this state since". One
+ * when status or reason differ from the row's, so a heartbeat keeps "in this state since"; `heartbeats` turns true
+ * with the camera's first heartbeat (its gateway re-states: its silence means something). One
  * upsert per camera and batch: heartbeats cost one upsert per camera per minute.
  */
 export function healthInsert(all: readonly CameraHealth[]): Statement {
@@ -91,14 +92,14 @@ export function healthInsert(all: readonly CameraHealth[]): Statement {
         SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
           $8::real[], $9::real[], $10::real[])
         ON CONFLICT DO NOTHING RETURNING 1),
-      u AS (SELECT * FROM unnest($11::text[], $12::text[], $13::text[], $14::text[], $15::timestamptz[], $16::timestamptz[], $17::boolean[])
-        AS u(c, g, s, r, si, ls, changed))
-      INSERT INTO camera_status (camera_id, gateway_id, status, reason, since, last_seen)
-      SELECT c, g, s, r, LEAST(si, now()), LEAST(ls, now()) FROM u
+      u AS (SELECT * FROM unnest($11::text[], $12::text[], $13::text[], $14::text[], $15::timestamptz[], $16::timestamptz[], $17::boolean[],
+          $18::boolean[]) AS u(c, g, s, r, si, ls, changed, beats))
+      INSERT INTO camera_status (camera_id, gateway_id, status, reason, since, last_seen, heartbeats)
+      SELECT c, g, s, r, LEAST(si, now()), LEAST(ls, now()), beats FROM u
       ON CONFLICT (camera_id) DO UPDATE SET gateway_id = EXCLUDED.gateway_id, status = EXCLUDED.status, reason = EXCLUDED.reason,
         since = CASE WHEN camera_status.status = EXCLUDED.status AND camera_status.reason = EXCLUDED.reason
                       AND NOT (SELECT changed FROM u WHERE u.c = EXCLUDED.camera_id) THEN camera_status.since ELSE EXCLUDED.since END,
-        last_seen = EXCLUDED.last_seen
+        last_seen = EXCLUDED.last_seen, heartbeats = camera_status.heartbeats OR EXCLUDED.heartbeats
       WHERE camera_status.last_seen <= EXCLUDED.last_seen`,
     values: [
       col(rows, (r) => r.eventId),
@@ -118,6 +119,7 @@ export function healthInsert(all: readonly CameraHealth[]): Statement {
       col(l, (x) => x.since),
       col(l, (x) => x.h.eventTime),
       col(l, (x) => x.changed),
+      col(l, (x) => x.beats),
     ],
   };
 }

@@ -97,23 +97,26 @@ for (const storage of ['timescaledb', 'plain'] as const) {
     const h = (cameraId: string, status: CameraHealth['status'], reason: string, hhmm: string, heartbeat = false): CameraHealth =>
       exampleCameraHealth({ eventId: `h-${cameraId}-${++n}-${heartbeat ? 'beat' : changes++}`, cameraId, status, reason, eventTime: `2026-11-26T${hhmm}:00.000Z`, ...(heartbeat && { heartbeat }) });
     const row = async (cameraId: string) => {
-      const r = await db.pool.query<{ status: string; reason: string; since: Date; last_seen: Date }>('SELECT status, reason, since, last_seen FROM camera_status WHERE camera_id = $1', [cameraId]);
+      const r = await db.pool.query<{ status: string; reason: string; since: Date; last_seen: Date; heartbeats: boolean }>(
+        'SELECT status, reason, since, last_seen, heartbeats FROM camera_status WHERE camera_id = $1',
+        [cameraId],
+      );
       const x = r.rows[0];
-      return x && [x.status, x.reason, x.since.toISOString().slice(11, 16), x.last_seen.toISOString().slice(11, 16)];
+      return x && [x.status, x.reason, x.since.toISOString().slice(11, 16), x.last_seen.toISOString().slice(11, 16), x.heartbeats];
     };
     await sink.write({ camera_health: [h('c1', 'online', 'STREAM_OK', '06:00')] });
-    t.same(await row('c1'), ['online', 'STREAM_OK', '06:00', '06:00'], 'a first report: since and last seen');
+    t.same(await row('c1'), ['online', 'STREAM_OK', '06:00', '06:00', false], 'a first report: since and last seen; no heartbeat seen yet');
     await sink.write({ camera_health: [h('c1', 'online', 'STREAM_OK', '06:01', true)] });
     await sink.write({ camera_health: [h('c1', 'online', 'STREAM_OK', '06:02', true)] });
-    t.same(await row('c1'), ['online', 'STREAM_OK', '06:00', '06:02'], 'heartbeats: last seen moves, still online since 06:00');
+    t.same(await row('c1'), ['online', 'STREAM_OK', '06:00', '06:02', true], 'heartbeats: last seen moves, still online since 06:00; the camera heartbeats');
     await sink.write({ camera_health: [h('c1', 'online', 'STREAM_OK', '05:30')] });
-    t.same(await row('c1'), ['online', 'STREAM_OK', '06:00', '06:02'], 'an older event (late, replayed) changes nothing');
+    t.same(await row('c1'), ['online', 'STREAM_OK', '06:00', '06:02', true], 'an older event (late, replayed) changes nothing');
     await sink.write({ camera_health: [h('c1', 'offline', 'SW_EDGE_STREAM_STALLED', '06:03'), h('c1', 'offline', 'SW_EDGE_STREAM_STALLED', '06:04', true)] });
-    t.same(await row('c1'), ['offline', 'SW_EDGE_STREAM_STALLED', '06:03', '06:04'], 'a change then its heartbeat in one batch: since is the change');
+    t.same(await row('c1'), ['offline', 'SW_EDGE_STREAM_STALLED', '06:03', '06:04', true], 'a change then its heartbeat in one batch: since is the change');
     await sink.write({ camera_health: [h('c1', 'online', 'STREAM_OK', '06:05'), h('c1', 'offline', 'SW_EDGE_STREAM_STALLED', '06:06')] });
-    t.same(await row('c1'), ['offline', 'SW_EDGE_STREAM_STALLED', '06:06', '06:06'], 'back and gone again within one batch: offline since the last change');
+    t.same(await row('c1'), ['offline', 'SW_EDGE_STREAM_STALLED', '06:06', '06:06', true], 'back and gone again within one batch: offline since the last change');
     await sink.write({ camera_health: [h('c1', 'tampered', 'SW_EDGE_CAMERA_COVERED', '06:07', true)] });
-    t.same(await row('c1'), ['tampered', 'SW_EDGE_CAMERA_COVERED', '06:07', '06:07'], 'a heartbeat that states another state (its change was lost) is a change');
+    t.same(await row('c1'), ['tampered', 'SW_EDGE_CAMERA_COVERED', '06:07', '06:07', true], 'a heartbeat that states another state (its change was lost) is a change');
     await sink.write({ camera_health: [{ ...h('c2', 'online', 'STREAM_OK', '06:00'), eventTime: '2099-01-01T00:00:00.000Z' }] });
     const ahead = await db.pool.query<{ ok: boolean }>("SELECT last_seen <= now() AND since <= now() AS ok FROM camera_status WHERE camera_id = 'c2'");
     t.equal(ahead.rows[0]?.ok, true, 'a gateway clock ahead is held at the database\'s now: it cannot keep a camera fresh');
@@ -130,8 +133,9 @@ for (const storage of ['timescaledb', 'plain'] as const) {
     await db.pool.query("INSERT INTO camera_status (camera_id, gateway_id, status, reason, since) VALUES ('c1', 'gw', 'online', 'STREAM_OK', '2026-11-26T06:00:00Z')");
     const m = await migrate(db.pool, MIGRATIONS_DIR, { component: 'stream-processor', mode: storage });
     t.same(m.applied, ['004_camera_last_seen.sql']);
-    const r = await db.pool.query<{ last_seen: Date }>('SELECT last_seen FROM camera_status');
+    const r = await db.pool.query<{ last_seen: Date; heartbeats: boolean }>('SELECT last_seen, heartbeats FROM camera_status');
     t.equal(r.rows[0]?.last_seen.toISOString(), '2026-11-26T06:00:00.000Z');
+    t.equal(r.rows[0]?.heartbeats, false, 'no heartbeat seen from it yet');
     await t.rejects(db.pool.query("INSERT INTO camera_status (camera_id, gateway_id, status, reason, since) VALUES ('c2', 'gw', 'online', 'STREAM_OK', now())"), /last_seen/, 'NOT NULL');
   });
 }
