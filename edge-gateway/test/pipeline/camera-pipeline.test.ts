@@ -232,7 +232,7 @@ t.test('every heartbeat interval the camera\'s last reported state is re-stated 
   t.match(beats('online')[0], { reason: 'STREAM_OK' }, 'the new state is what is re-stated');
   t.equal(h.pipeline.stats().healthEvents, 2, 'two changes');
   t.ok(h.pipeline.stats().heartbeats >= 3);
-  t.match(await h.registry.getSingleMetricAsString('streetwatch_edge_health_heartbeats_total'), /camera="cam-q"[^}]*\} [3-9]/);
+  t.match(await h.registry.getSingleMetricAsString('streetwatch_edge_health_heartbeats_total'), /camera="cam-q"[^}]*\} ([3-9]|\d{2,})$/m);
   await h.pipeline.stop();
   const n = h.health().length;
   t.equal(h.pipeline.heartbeat(), false, 'stopped: no heartbeat');
