@@ -325,6 +325,8 @@ export class StaticObjectDetector {
       pieces.set(k, list);
     };
     const later: { c: (typeof comps)[number]; bbox: BBox; since: number }[] = [];
+    /** Within two cells of each other (a gap of up to two empty cells). */
+    const near = (a: BBox, b: BBox): boolean => intersection(grow(a, 2.5 / W, 2.5 / H), b) > 0;
     for (const c of comps) {
       const bbox: BBox = { x: c.minX / W, y: c.minY / H, w: (c.maxX - c.minX + 1) / W, h: (c.maxY - c.minY + 1) / H };
       // Appearance time: the median time at which its pixels began to differ from the slow background.
@@ -345,9 +347,10 @@ export class StaticObjectDetector {
           best = k;
         }
       }
-      // A piece that appeared with a known blob and touches it is part of it (the rest of a box
-      // confirmed a frame later): never judged alone as uncovered background.
-      best ??= previous.find((k) => Math.abs(k.since - since) <= tolMs && intersection(grow(k.bbox, 2 / W, 2 / H), bbox) > 0);
+      // A piece that appeared with a known blob and lies within two cells of it is part of it (the
+      // rest of a box confirmed a frame later; an edge of a box in noise, split off by a gap of two
+      // cells, gave a second alarm at 5 fps): never judged alone as uncovered background.
+      best ??= previous.find((k) => Math.abs(k.since - since) <= tolMs && near(k.bbox, bbox));
       if (best) add(best, c, bbox, this.scoreOf(c.pixels, member, grey));
       else later.push({ c, bbox, since });
     }
@@ -355,7 +358,8 @@ export class StaticObjectDetector {
       // Mostly inside a blob seen in this frame: pixels of that object whose history was lost while
       // something passed in front of it (the passer-by matched the old background there for a moment)
       // and came back as "new". They are that object, not a second one.
-      const inside = [...pieces.keys()].find((k) => intersection(k.bbox, bbox) >= 0.5 * bbox.w * bbox.h);
+      // Or appeared with a blob first confirmed in this same frame, close to it (both are new).
+      const inside = [...pieces.keys()].find((k) => intersection(k.bbox, bbox) >= 0.5 * bbox.w * bbox.h || (Math.abs(k.since - since) <= tolMs && near(k.bbox, bbox)));
       const score = this.scoreOf(c.pixels, member, grey);
       if (inside) {
         add(inside, c, bbox, score);
