@@ -42,7 +42,7 @@ t.test('a time-of-day window (crossing midnight, in the configured zone) picks t
   t.match(tree.match(exampleAlert(), NIGHT_CST), [{ route: 'root/parking/grid3-night', departments: ['night-duty'] }]);
   t.ok(inTimeOfDay({ from: '22:00', to: '06:00', timezone: 'Asia/Shanghai' }, Date.parse('2026-11-26T21:59:00Z')), '05:59 next day is inside');
   t.notOk(inTimeOfDay({ from: '22:00', to: '06:00', timezone: 'Asia/Shanghai' }, Date.parse('2026-11-26T22:00:00Z')), '06:00 is outside');
-  const weekdays = { from: '08:00', to: '18:00', timezone: 'Asia/Shanghai', weekdays: [6, 7] };
+  const weekdays = { from: '08:00', to: '18:00', timezone: 'Asia/Shanghai', days: ['sat', 'sun'] as const };
   t.notOk(inTimeOfDay(weekdays, NOON_CST), 'Thursday is not a weekend day');
   t.ok(inTimeOfDay(weekdays, NOON_CST + 2 * 86_400_000), 'Saturday noon is');
 });
