@@ -10,7 +10,7 @@
  * Environment: the stack settings (STREETWATCH_KAFKA_BROKERS, PG*), STREETWATCH_LOG_LEVEL,
  * STREETWATCH_TOPIC_PREFIX (tests), STREETWATCH_ROUTER_CONFIG (instead of --config),
  * STREETWATCH_TRUST_PROXY (replaces http.trustProxy: comma-separated addresses/CIDRs), and the
- * variables config names in `secretEnv` / `tokenEnv`.
+ * variables config names in its `<field>Env` keys (`signSecretEnv`, `tokenEnv`, ...).
  */
 import { parseArgs } from 'node:util';
 import {
