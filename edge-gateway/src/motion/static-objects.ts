@@ -74,6 +74,14 @@ export class StaticObjectDetector {
   private diffSince: Float64Array | undefined;
   /** Per pixel, what a confirmed static pixel looked like, and its state when something passed in front of it. */
   private held: HeldPixels | undefined;
+  /**
+   * Per pixel, the slow background an absorption replaced (NaN: none). When a component is absorbed
+   * as uncovered background but was in fact part of an object (a plain face of a box has no edges of
+   * its own), the object's pixels become the background; when the object goes, the ground it
+   * uncovers differs from that background and would read as a new object forever (a "ghost" after
+   * a pick-up). Ground that matches what an absorption replaced is the old background coming back.
+   */
+  private underlay: Float32Array | undefined;
   private lastTime: number | undefined;
   private initStart: number | undefined;
   private initSamples: Float32Array[] = [];
@@ -137,6 +145,7 @@ export class StaticObjectDetector {
     this.staticSince = new Float64Array(n).fill(Number.NaN);
     this.diffSince = new Float64Array(n).fill(Number.NaN);
     this.held = newHeld(n);
+    this.underlay = new Float32Array(n).fill(Number.NaN);
     this.initSamples = [];
   }
 
@@ -152,6 +161,7 @@ export class StaticObjectDetector {
     const staticSince = this.staticSince as Float64Array;
     const diffSince = this.diffSince as Float64Array;
     const held = this.held as HeldPixels;
+    const underlay = this.underlay as Float32Array;
     const holdMs = this.config.blobMemorySeconds * 1000;
     // Global brightness shift (cloud, auto-exposure): the median of grey - slow over every 7th pixel.
     const sample: number[] = [];
@@ -165,6 +175,7 @@ export class StaticObjectDetector {
         slow[i] = (slow[i] as number) + shift;
         fast[i] = (fast[i] as number) + shift;
         held.value[i] = (held.value[i] as number) + shift;
+        underlay[i] = (underlay[i] as number) + shift;
       }
     }
     const mask = new Uint8Array(n);
@@ -308,7 +319,11 @@ export class StaticObjectDetector {
     };
     const later: { c: (typeof comps)[number]; bbox: BBox; since: number }[] = [];
     for (const c of comps) {
-      const bbox: BBox = { x: c.minX / W, y: c.minY / H, w: (c.maxX - c.minX + 1) / W, h: (c.maxY - c.minY + 1) / H };
+      // The box is the confirmed pixels', not the dilation's: the dilation joins fragments, and
+      // counted in the box it would move every blob's ground point a cell down (an object set down
+      // at a zone's lower edge read as outside it).
+      const bbox = boxOfConfirmed(c.pixels, mask, W, H);
+      if (bbox === undefined) continue;
       // Appearance time: the median time at which its pixels began to differ from the slow background.
       const sinceOf = Array.from(c.pixels, (p) => times[p] as number).sort((a, b) => a - b);
       const since = sinceOf[sinceOf.length >> 1] ?? now;
@@ -341,6 +356,10 @@ export class StaticObjectDetector {
       const score = this.scoreOf(c.pixels, member, grey);
       if (inside) {
         add(inside, bbox, c.area, score);
+        continue;
+      }
+      if (this.revealsUnderlay(c.pixels, grey)) {
+        this.absorb(c.pixels, grey, true);
         continue;
       }
       if (score < cfg.minEdgeEvidence || this.sameTexture(c.pixels, grey) > cfg.maxTextureCorrelation) {
@@ -400,8 +419,30 @@ export class StaticObjectDetector {
     return { grown, times };
   }
 
-  /** Uncovered background (a ghost): the slow background takes the frame's pixels around it. */
-  private absorb(pixels: Int32Array, grey: Float32Array): void {
+  /**
+   * Most of the component is ground that an earlier absorption covered up: at least half its pixels
+   * have an underlay, and at least 70% of those are within the pixel threshold of it.
+   */
+  private revealsUnderlay(pixels: Int32Array, grey: Float32Array): boolean {
+    const underlay = this.underlay as Float32Array;
+    const T = this.config.pixelThreshold;
+    let known = 0;
+    let same = 0;
+    for (const p of pixels) {
+      const u = underlay[p] as number;
+      if (Number.isNaN(u)) continue;
+      known++;
+      if (Math.abs((grey[p] as number) - u) <= T) same++;
+    }
+    return known >= 0.5 * pixels.length && same >= 0.7 * known;
+  }
+
+  /**
+   * Uncovered background (a ghost): the slow background takes the frame's pixels around it. What it
+   * replaces is kept as the underlay, unless this is the underlay coming back (`revealed`).
+   */
+  private absorb(pixels: Int32Array, grey: Float32Array, revealed = false): void {
+    const underlay = this.underlay as Float32Array;
     const slow = this.slow as Float32Array;
     const staticSince = this.staticSince as Float64Array;
     const diffSince = this.diffSince as Float64Array;
@@ -416,6 +457,9 @@ export class StaticObjectDetector {
           const yy = y + dy;
           if (xx < 0 || yy < 0 || xx >= W || yy >= H) continue;
           const q = yy * W + xx;
+          // the first absorption's background is what lies under all later ones
+          if (revealed) underlay[q] = Number.NaN;
+          else if (Number.isNaN(underlay[q])) underlay[q] = slow[q] as number;
           slow[q] = grey[q] as number;
           staticSince[q] = Number.NaN;
           diffSince[q] = Number.NaN;
@@ -431,6 +475,7 @@ export class StaticObjectDetector {
     this.staticSince = undefined;
     this.diffSince = undefined;
     this.held = undefined;
+    this.underlay = undefined;
     this.lastTime = undefined;
     this.initStart = undefined;
     this.initSamples = [];
@@ -469,4 +514,22 @@ function newHeld(n: number): HeldPixels {
 
 function grow(b: BBox, dx: number, dy: number): BBox {
   return { x: b.x - dx, y: b.y - dy, w: b.w + 2 * dx, h: b.h + 2 * dy };
+}
+
+/** Bounding box (normalized) of the component's pixels that are set in `mask`; undefined when none is. */
+function boxOfConfirmed(pixels: Int32Array, mask: Uint8Array, W: number, H: number): BBox | undefined {
+  let x1 = W;
+  let y1 = H;
+  let x2 = -1;
+  let y2 = -1;
+  for (const p of pixels) {
+    if (!mask[p]) continue;
+    const x = p % W;
+    const y = (p - x) / W;
+    if (x < x1) x1 = x;
+    if (x > x2) x2 = x;
+    if (y < y1) y1 = y;
+    if (y > y2) y2 = y;
+  }
+  return x2 < 0 ? undefined : { x: x1 / W, y: y1 / H, w: (x2 - x1 + 1) / W, h: (y2 - y1 + 1) / H };
 }
