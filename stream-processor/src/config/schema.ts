@@ -34,7 +34,7 @@ export type Filters = Static<typeof Filters>;
 
 const ClockTime = Type.String({ pattern: HHMM_PATTERN, description: 'HH:MM, local time' });
 
-/** When a rule may alert, in local time; `from` > `to` crosses midnight. Absent: always. */
+/** When a rule may alert, in local time; `to` not after `from` crosses midnight (platform time-windows, as at the edge and in the router). Absent: always. */
 export const Schedule = Type.Object(
   {
     timezone: Type.String({ minLength: 1, default: 'Asia/Shanghai' }),
