@@ -77,7 +77,7 @@ export class DeliveryPipeline {
     checkReferences(cfg);
     this.clock = deps.clock ?? systemClock;
     this.metrics = routerMetrics(deps.registry);
-    zeroRouterMetrics(this.metrics, cfg.channels);
+    zeroRouterMetrics(this.metrics, cfg.channels, Object.keys(cfg.departments));
     zeroWorkOrderMetrics(workOrderMetrics(deps.registry), Object.keys(cfg.departments));
     this.store = new DeliveryStore(deps.pool);
     this.silences = new SilenceStore(deps.pool, this.clock);
