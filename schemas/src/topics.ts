@@ -38,7 +38,7 @@ export const TOPICS = {
   cameraHealth: {
     name: 'streetwatch.camera-health.v1',
     contract: 'CameraHealth',
-    description: 'Camera online/offline transitions with stream statistics.',
+    description: 'Camera online/offline/tampered transitions with stream statistics, and a heartbeat per camera per minute re-stating its state (heartbeat: true).',
     partitions: 3,
     key: 'cameraId',
     config: retention(14),

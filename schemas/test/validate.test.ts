@@ -108,3 +108,13 @@ t.test('a flow count names a whole UTC minute, counts per class and direction, n
   for (const p of ['/minute', '/observedSeconds', '/counts/0/direction', '/counts/0/count']) t.ok(paths.includes(p), `${p} reported`);
   t.notOk(validate('FlowCount', exampleFlowCount({ counts: [] })).ok, 'at least one count');
 });
+
+t.test('a camera health heartbeat is an optional boolean: old messages stay valid, a wrong type is named', async (t) => {
+  const change = EXAMPLES.CameraHealth();
+  t.notOk('heartbeat' in change, 'a change carries no heartbeat field (every .v1 message before it stays valid)');
+  t.ok(validate('CameraHealth', change).ok);
+  t.ok(validate('CameraHealth', { ...change, heartbeat: true }).ok);
+  const r = validate('CameraHealth', { ...change, heartbeat: 'yes' });
+  t.notOk(r.ok);
+  if (!r.ok) t.match(r.errors, [{ path: '/heartbeat', message: /boolean/ }]);
+});

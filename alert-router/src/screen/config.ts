@@ -17,6 +17,13 @@ export const ScreenConfig = Type.Object(
       uniqueItems: true,
       default: ['supervisor'],
     }),
+    /**
+     * A camera not heard from for this long (no health event: gateways re-state every camera's
+     * state each health.heartbeatIntervalSeconds, 60 s by default) shows as offline, "no report
+     * since HH:MM": a gateway that lost power or its uplink sends nothing. Default 3 heartbeats:
+     * one or two lost or late heartbeats are not an outage.
+     */
+    cameraStaleAfterSeconds: Type.Integer({ minimum: 30, maximum: 86_400, default: 180 }),
     /** A camera's grid is the grid most of its detections named over this many hours. */
     cameraGridHours: Type.Integer({ minimum: 1, maximum: 24 * 31, default: 48 }),
     /** Alerts in the ticker (the newest of the last 24 h). */

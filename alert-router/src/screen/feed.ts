@@ -91,7 +91,7 @@ export class ScreenFeed {
       const day = await dayWindow(pool, now, timeZone);
       const c = this.config;
       const [cams, violations, flows, orders, shops, alerts] = await Promise.all([
-        cameras(pool, now, c.cameraGridHours),
+        cameras(pool, now, c.cameraGridHours, c.cameraStaleAfterSeconds),
         violationsToday(pool, day, timeZone),
         flowsToday(pool, day, timeZone),
         workOrders(pool, now, day, this.deps.departments.map((d) => d.id)),

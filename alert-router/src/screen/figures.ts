@@ -26,13 +26,21 @@ export interface CameraFigure {
   readonly state: CameraState;
   /** The health reason code (SW_EDGE_STREAM_STALLED, STREAM_OK...), null when no health event was seen. */
   readonly reason: string | null;
-  /** Time of the camera's latest health event. */
+  /** Since when the camera has been in its reported state (its latest change). */
   readonly since: string | null;
+  /**
+   * Not heard from since then (its latest health event, heartbeats included, by event time),
+   * longer ago than `screen.cameraStaleAfterSeconds`: the camera shows as offline whatever it last
+   * reported (`reason` stays the last reported one). null when heard from recently or never.
+   */
+  readonly silentSince: string | null;
 }
 export interface CamerasFigure {
   /** Grids by name, cameras without a grid last (gridId null). */
   readonly grids: ReadonlyArray<{ gridId: string | null; cameras: CameraFigure[] }>;
   readonly totals: Record<CameraState, number>;
+  /** Of the offline ones, how many only because nothing was heard from them (silentSince). */
+  readonly silent: number;
 }
 
 export interface ViolationsFigure {
@@ -125,31 +133,45 @@ export function cameraState(status: string | null, reason: string | null): Camer
 
 /**
  * Cameras by grid, with their state. Every camera with a health row (`camera_status`) or with
- * detections in the last `gridHours`; its grid is the one most of those detections named.
+ * detections in the last `gridHours`; its grid is the one most of those detections named. A
+ * camera whose latest health event (`last_seen`: a change or a heartbeat, by its event time, so a
+ * heartbeat that waited in a gateway's outbox through an outage is old news when it arrives) is
+ * older than `staleAfterSeconds` at `now` is offline, silent since then; only for cameras whose
+ * gateway sends heartbeats (`camera_status.heartbeats`): a gateway from before them (during a
+ * rollout, cloud first) reports changes only, and its cameras show what they last reported.
  */
-export async function cameras(q: Queryable, now: Date, gridHours: number): Promise<CamerasFigure> {
-  const r = await q.query<{ camera_id: string; grid_id: string | null; status: string | null; reason: string | null; since: Date | null }>(
+export async function cameras(q: Queryable, now: Date, gridHours: number, staleAfterSeconds: number): Promise<CamerasFigure> {
+  const r = await q.query<{ camera_id: string; grid_id: string | null; status: string | null; reason: string | null; since: Date | null; last_seen: Date | null; heartbeats: boolean | null }>(
     `WITH seen AS (
        SELECT DISTINCT ON (camera_id) camera_id, grid_id
        FROM detection_events
        WHERE event_time > $1::timestamptz - make_interval(hours => $2) AND event_time <= $1 AND grid_id IS NOT NULL
        GROUP BY camera_id, grid_id
        ORDER BY camera_id, count(*) DESC, grid_id)
-     SELECT COALESCE(s.camera_id, g.camera_id) AS camera_id, g.grid_id, s.status, s.reason, s.since
+     SELECT COALESCE(s.camera_id, g.camera_id) AS camera_id, g.grid_id, s.status, s.reason, s.since, s.last_seen, s.heartbeats
      FROM camera_status s FULL JOIN seen g ON g.camera_id = s.camera_id
      ORDER BY g.grid_id NULLS LAST, 1`,
     [now, gridHours],
   );
   const totals: Record<CameraState, number> = { online: 0, offline: 0, tampered: 0, unknown: 0 };
+  let silent = 0;
   const grids = new Map<string | null, CameraFigure[]>();
   for (const row of r.rows) {
-    const state = cameraState(row.status, row.reason);
+    const quiet = row.heartbeats === true && row.last_seen !== null && now.getTime() - row.last_seen.getTime() > staleAfterSeconds * 1000;
+    const state = quiet ? 'offline' : cameraState(row.status, row.reason);
     totals[state]++;
+    if (quiet) silent++;
     const list = grids.get(row.grid_id) ?? [];
-    list.push({ cameraId: row.camera_id, state, reason: row.reason, since: row.since ? row.since.toISOString() : null });
+    list.push({
+      cameraId: row.camera_id,
+      state,
+      reason: row.reason,
+      since: row.since ? row.since.toISOString() : null,
+      silentSince: quiet && row.last_seen ? row.last_seen.toISOString() : null,
+    });
     grids.set(row.grid_id, list);
   }
-  return { grids: [...grids].map(([gridId, cams]) => ({ gridId, cameras: cams })), totals };
+  return { grids: [...grids].map(([gridId, cams]) => ({ gridId, cameras: cams })), totals, silent };
 }
 
 /** Today's violations (their starts) by type, by grid and by local hour. */

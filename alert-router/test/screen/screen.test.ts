@@ -42,21 +42,29 @@ t.test('overview screen figures, each against a seeded day', async (t) => {
     t.equal(day.end.toISOString(), '2026-11-26T16:00:00.000Z');
   });
 
-  t.test('cameras by grid with their state (latest health event; grid from most detections)', async (t) => {
-    const f = await cameras(h.pool, NOW, 48);
+  t.test('cameras by grid with their state (latest health event; grid from most detections; silent ones offline)', async (t) => {
+    const f = await cameras(h.pool, NOW, 48, 180);
     t.same(
       f.grids.map((g) => [g.gridId, g.cameras.map((c) => `${c.cameraId}:${c.state}`)]),
       [
         ['grid-1', ['cam-01:online', 'cam-02:online']], // cam-02: 3 detections in grid-1, 1 in grid-2; cam-01 back online at 06:02
-        ['grid-2', ['cam-06:unknown']], // detections but no health event yet
+        ['grid-2', ['cam-06:unknown', 'cam-07:offline']], // cam-06: detections but no health event yet; cam-07: said online, silent since 14:12
         ['grid-3', ['cam-03:offline', 'cam-04:tampered']],
         [null, ['cam-05:online']], // health but no detection: no grid known
       ],
     );
-    t.same(f.totals, { online: 3, offline: 1, tampered: 1, unknown: 1 });
+    t.same(f.totals, { online: 3, offline: 2, tampered: 1, unknown: 1 });
+    t.equal(f.silent, 1, 'one of the offline ones only because nothing was heard from it');
     const cam3 = f.grids[2]?.cameras[0];
-    t.same([cam3?.reason, cam3?.since], ['SW_EDGE_STREAM_STALLED', at('15:40').toISOString()]);
-    t.same((await cameras(h.pool, new Date('2026-12-30T00:00:00Z'), 48)).grids.map((g) => g.gridId), [null], 'detections older than the window give no grid');
+    t.same([cam3?.reason, cam3?.since, cam3?.silentSince], ['SW_EDGE_STREAM_STALLED', at('15:40').toISOString(), null], 'offline as reported since 15:40 (its heartbeats keep since), heard from at 16:29');
+    const cam7 = f.grids[1]?.cameras[1];
+    t.same([cam7?.reason, cam7?.since, cam7?.silentSince], ['STREAM_OK', at('05:00').toISOString(), at('14:12').toISOString()], 'last said online (since 05:00), no report since 14:12');
+    t.match(f.grids[3]?.cameras[0], { cameraId: 'cam-05', state: 'online', silentSince: null }, 'a gateway from before heartbeats (last word 05:00): what it last said');
+    const cam1 = async (when: Date) => (await cameras(h.pool, when, 48, 180)).grids[0]?.cameras[0];
+    t.match(await cam1(new Date(at('16:32').getTime())), { cameraId: 'cam-01', state: 'online', silentSince: null }, 'heard at 16:29: still online 3 min later');
+    t.match(await cam1(new Date(at('16:32').getTime() + 1000)), { cameraId: 'cam-01', state: 'offline', silentSince: at('16:29').toISOString() }, 'and offline a second after');
+    t.same((await cameras(h.pool, NOW, 48, 86_400)).totals, { online: 4, offline: 1, tampered: 1, unknown: 1 }, 'with a day of patience cam-07 is online as it last said');
+    t.same((await cameras(h.pool, new Date('2026-12-30T00:00:00Z'), 48, 180)).grids.map((g) => g.gridId), [null], 'detections older than the window give no grid');
   });
 
   t.test('a camera state: tampered by status or reason, ahead of offline', async (t) => {
@@ -197,6 +205,26 @@ t.test('overview screen figures, each against a seeded day', async (t) => {
     t.equal((await idle.current()).alerts[0]?.alertId, 'al-7b', 'with no screen connected every request reads afresh');
   });
 
+  t.test('a camera falling silent reaches the open screens as a change (SSE snapshot), with no new data', async (t) => {
+    const { screen: config } = parseConfig(Type.Object({ screen: ScreenConfig }), { screen: { refreshMs: 60_000 } }, 'test') as { screen: ScreenConfig };
+    t.equal(config.cameraStaleAfterSeconds, 180, 'default: three heartbeats of 60 s');
+    let now = NOW.getTime();
+    const feed = new ScreenFeed(config, { pool: h.pool, clock: { now: () => now }, log: h.wo.log, registry: h.registry, timeZone: TZ, departments: [] });
+    t.teardown(() => feed.close());
+    const got: Array<[string, string]> = [];
+    feed.subscribe((e, d) => got.push([e, d]), () => undefined);
+    await feed.refresh();
+    now += 30_000; // 16:30:30: everyone heard within 3 min but cam-07
+    await feed.refresh();
+    t.same(got.map(([e]) => e), ['snapshot', 'asof']);
+    now = at('16:31').getTime() + 30_000; // cam-04 (tampered) last heard 16:28
+    await feed.refresh();
+    t.equal(got.at(-1)?.[0], 'snapshot', 'a change: cam-04 went silent');
+    const snap = JSON.parse(got.at(-1)?.[1] ?? '{}') as Awaited<ReturnType<ScreenFeed['compute']>>;
+    t.match(snap.cameras.grids[2]?.cameras[1], { cameraId: 'cam-04', state: 'offline', reason: 'SW_EDGE_CAMERA_TAMPERED', silentSince: at('16:28').toISOString() });
+    t.same([snap.cameras.totals, snap.cameras.silent], [{ online: 3, offline: 3, tampered: 0, unknown: 1 }, 2], 'the totals follow');
+  });
+
   t.test('the screen in Chromium at 1920x1080: every figure as computed, live without a reload, supervisors only', async (t) => {
     const { screen: config } = parseConfig(Type.Object({ screen: ScreenConfig }), { screen: { refreshMs: 1000 } }, 'test') as { screen: ScreenConfig };
     const departments = [{ id: 'dept-a', name: '城管执法中队 A' }, { id: 'dept-b', name: '市场监管所 B' }];
@@ -246,8 +274,8 @@ t.test('overview screen figures, each against a seeded day', async (t) => {
     const all = (sel: string, attr: string) => page.$$eval(sel, (els, a) => els.map((e) => e.getAttribute(a)), attr);
     t.equal(await text('#date'), '2026/11/26周四', 'the router’s local day');
     t.equal(await text('#time'), '16:30:00');
-    t.equal(await text('[data-kpi="cameras"] .value'), '3/6');
-    t.match(await text('[data-kpi="cameras"] .sub'), /离线 1 · 遮挡 1 · 未知 1/);
+    t.equal(await text('[data-kpi="cameras"] .value'), '3/7');
+    t.match(await text('[data-kpi="cameras"] .sub'), /离线 2（无报告 1） · 遮挡 1 · 未知 1/);
     t.equal(await text('[data-kpi="violations"] .value'), String(expected.violations.total));
     t.equal(await text('[data-kpi="violations"] .value'), '9');
     t.equal(await text('[data-kpi="open"] .value'), '5');
@@ -257,7 +285,10 @@ t.test('overview screen figures, each against a seeded day', async (t) => {
     t.equal(await text('[data-kpi="median"] .value'), '75', 'minutes');
     t.match(await text('[data-kpi="median"] .sub'), /^分钟 min · 今日结案 4 件/);
     t.same(await all('.grid', 'data-grid'), ['grid-1', 'grid-2', 'grid-3', '']);
-    t.same(await all('.cam', 'data-state'), ['online', 'online', 'unknown', 'offline', 'tampered', 'online']);
+    t.same(await all('.cam', 'data-state'), ['online', 'online', 'unknown', 'offline', 'offline', 'tampered', 'online']);
+    t.same(await all('.cam[data-silent-since]', 'data-camera'), ['cam-07'], 'only the silent camera is marked so');
+    t.same(await page.$$eval('.grid .count', (els) => els.map((e) => e.textContent)), ['2/2 在线', '0/2 在线', '0/2 在线', '1/1 在线'], 'online per grid: cam-07 counts as offline in grid-2');
+    t.equal(await text('[data-camera="cam-07"] .silent'), '14:12 起无报告 · no report since 14:12', 'in the router’s time zone, both languages');
     const hours = await page.$$eval('.hour', (els) => els.map((e) => Number(e.getAttribute('data-n'))));
     t.same(hours, expected.violations.byHour, 'the 24 hour bars');
     t.same(await all('#types .brow', 'data-type'), ['illegal_parking', 'shopfront_spillover', 'street_vendor', 'dumping']);
@@ -295,6 +326,14 @@ t.test('overview screen figures, each against a seeded day', async (t) => {
     await page.waitForFunction(() => (globalThis as unknown as Doc).document.getAnimations().length === 0, undefined, { timeout: STEP }); // the new alert's arrival
     mkdirSync(SHOTS, { recursive: true });
     await page.screenshot({ path: join(SHOTS, 'screen-day.png') });
+
+    // Time passes with no word from cam-04's gateway (last heard 16:28): offline on the open screen.
+    h.clock.set(new Date(at('16:31').getTime() + 30_000));
+    await page.waitForSelector('[data-camera="cam-04"][data-state="offline"]', { timeout: STEP });
+    t.equal(await text('[data-camera="cam-04"] .silent'), '16:28 起无报告 · no report since 16:28');
+    t.equal(await text('[data-kpi="cameras"] .value'), '3/7');
+    t.match(await text('[data-kpi="cameras"] .sub'), /离线 3（无报告 2） · 遮挡 0 · 未知 1/);
+    t.equal(await page.evaluate('window.__sameLoad'), true, 'no reload');
     t.same(errors, [], 'no script errors');
   });
 });

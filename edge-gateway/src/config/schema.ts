@@ -169,6 +169,19 @@ export const GatewayConfigSchema = Type.Object(
       { additionalProperties: false },
     ),
     analytics: Type.Object(AnalyticsConfigSchema.properties, { additionalProperties: false, default: {} }),
+    /** Camera health on the wire: besides each change, a heartbeat per camera (CameraHealth heartbeat: true). */
+    health: Type.Object(
+      {
+        heartbeatIntervalSeconds: Type.Number({
+          minimum: 5,
+          maximum: 3600,
+          default: 60,
+          description:
+            "every camera's current state is re-stated this often, so the cloud can tell a silent box from a quiet one (the screen calls a camera offline after screen.cameraStaleAfterSeconds, 3 x this by default). 60 s: a dead box shows within ~3 min on the screen, at one small record per camera per minute (~300 B; the processor: one upsert per camera per minute)",
+        }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     cameras: Type.Array(GatewayCameraSchema, { minItems: 1 }),
     /** The live camera view: an outbound link to the router, a transcode per watched camera. */
     live: Type.Optional(LiveConfigSchema),

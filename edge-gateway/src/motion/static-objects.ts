@@ -310,20 +310,23 @@ export class StaticObjectDetector {
     const memoryMs = cfg.blobMemorySeconds * 1000;
     const previous = this.known.filter((k) => now - k.lastSeen <= memoryMs);
     /** This frame's pieces of each blob: a known blob seen in several pieces (someone in front of it) is still one blob. */
-    const pieces = new Map<KnownBlob, { bbox: BBox; area: number; score: number }[]>();
+    // Two boxes per piece. `bbox`, the component's with its dilation, is what blobs are matched and
+    // remembered by (fragments that touch through the dilation are one object). `seen`, its
+    // confirmed pixels' alone, is what is reported: counted in the reported box the dilation would
+    // move every blob's ground point a cell down (an object set down at a zone's lower edge read as
+    // outside it).
+    const pieces = new Map<KnownBlob, { bbox: BBox; seen: BBox; area: number; score: number }[]>();
     const member = new Uint8Array(W * H);
-    const add = (k: KnownBlob, bbox: BBox, area: number, score: number): void => {
+    const add = (k: KnownBlob, c: (typeof comps)[number], bbox: BBox, score: number): void => {
+      const seen = boxOfConfirmed(c.pixels, mask, W, H);
+      if (seen === undefined) return;
       const list = pieces.get(k) ?? [];
-      list.push({ bbox, area, score });
+      list.push({ bbox, seen, area: c.area, score });
       pieces.set(k, list);
     };
     const later: { c: (typeof comps)[number]; bbox: BBox; since: number }[] = [];
     for (const c of comps) {
-      // The box is the confirmed pixels', not the dilation's: the dilation joins fragments, and
-      // counted in the box it would move every blob's ground point a cell down (an object set down
-      // at a zone's lower edge read as outside it).
-      const bbox = boxOfConfirmed(c.pixels, mask, W, H);
-      if (bbox === undefined) continue;
+      const bbox: BBox = { x: c.minX / W, y: c.minY / H, w: (c.maxX - c.minX + 1) / W, h: (c.maxY - c.minY + 1) / H };
       // Appearance time: the median time at which its pixels began to differ from the slow background.
       const sinceOf = Array.from(c.pixels, (p) => times[p] as number).sort((a, b) => a - b);
       const since = sinceOf[sinceOf.length >> 1] ?? now;
@@ -345,7 +348,7 @@ export class StaticObjectDetector {
       // A piece that appeared with a known blob and touches it is part of it (the rest of a box
       // confirmed a frame later): never judged alone as uncovered background.
       best ??= previous.find((k) => Math.abs(k.since - since) <= tolMs && intersection(grow(k.bbox, 2 / W, 2 / H), bbox) > 0);
-      if (best) add(best, bbox, c.area, this.scoreOf(c.pixels, member, grey));
+      if (best) add(best, c, bbox, this.scoreOf(c.pixels, member, grey));
       else later.push({ c, bbox, since });
     }
     for (const { c, bbox, since } of later) {
@@ -355,7 +358,7 @@ export class StaticObjectDetector {
       const inside = [...pieces.keys()].find((k) => intersection(k.bbox, bbox) >= 0.5 * bbox.w * bbox.h);
       const score = this.scoreOf(c.pixels, member, grey);
       if (inside) {
-        add(inside, bbox, c.area, score);
+        add(inside, c, bbox, score);
         continue;
       }
       if (this.revealsUnderlay(c.pixels, grey)) {
@@ -368,7 +371,7 @@ export class StaticObjectDetector {
       }
       const k: KnownBlob = { id: `s${this.nextId++}`, bbox, since, score, lastSeen: now };
       previous.push(k);
-      add(k, bbox, c.area, score);
+      add(k, c, bbox, score);
     }
     const reported: StaticBlob[] = [];
     for (const [k, ps] of pieces) {
@@ -376,7 +379,7 @@ export class StaticObjectDetector {
       k.bbox = unionOf(ps.map((p) => p.bbox));
       k.lastSeen = now;
       k.score = ps.reduce((a, p) => a + p.score * p.area, 0) / Math.max(1, area);
-      reported.push({ id: k.id, bbox: k.bbox, area: area / (W * H), since: new Date(k.since), ageSeconds: (now - k.since) / 1000, score: k.score });
+      reported.push({ id: k.id, bbox: unionOf(ps.map((p) => p.seen)), area: area / (W * H), since: new Date(k.since), ageSeconds: (now - k.since) / 1000, score: k.score });
     }
     // Blobs not seen this frame are remembered for blobMemorySeconds (an occlusion, a shadow).
     this.known = previous;

@@ -33,7 +33,8 @@ export interface OutboxDeps {
  *     next successful ack).
  *  2. When queued bytes (key + value + eventId) would exceed maxBytes, room is made by dropping, in
  *     order: `full_update` — the OLDEST detection `update` messages (they only refresh the dwell
- *     of a violation whose start was kept, and the next update/end carries the newer dwell);
+ *     of a violation whose start was kept, and the next update/end carries the newer dwell) and
+ *     camera heartbeats (records appended `droppable`: they re-state a state already queued);
  *     then `full_oldest` — the oldest records of any kind (start/end/health), kept as long as
  *     possible. New records are inserted first, so a new `update` is itself a candidate.
  *     Entering the full state logs one error and sets streetwatch_edge_outbox_full 1; it clears
@@ -147,7 +148,7 @@ export class Outbox {
           continue;
         }
         const phase = phaseOf(r);
-        const info = insert.run(r.topic, r.key, r.value, r.eventId, r.createdAt ?? now, phase, phase === 'update' ? 1 : 0, bytes);
+        const info = insert.run(r.topic, r.key, r.value, r.eventId, r.createdAt ?? now, phase, phase === 'update' || r.droppable === true ? 1 : 0, bytes);
         seqs.push(Number(info.lastInsertRowid));
         count++;
         total += bytes;

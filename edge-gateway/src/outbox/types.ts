@@ -16,6 +16,8 @@ export interface OutboxRecord {
   readonly createdAt?: number;
   /** Detection lifecycle phase ('update' is dropped first when full); read from `value` when omitted. */
   readonly phase?: OutboxPhase;
+  /** A re-statement (a camera heartbeat): dropped first when full, with the updates (reason full_update). */
+  readonly droppable?: boolean;
 }
 
 export interface StoredRecord {

@@ -20,10 +20,15 @@
  * camera's tracks are forgotten; back online sooner, nothing happens (the rules bridge the gap as
  * usual). A camera back after the grace starts afresh: a car still standing there is a new
  * violation once it has dwelt again.
+ *
+ * Health goes out on every change, and besides, every `heartbeatIntervalMs`, the state last
+ * reported is re-stated (CameraHealth `heartbeat: true`, through the outbox like every record): a
+ * box that dies sends nothing, and the cloud can only tell that from silence.
  */
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { hasCode } from '@streetwatch/platform';
+import type { CameraHealth } from '@streetwatch/schemas';
 import type { CameraConfig } from '../cameras/config.js';
 import type { AnalyticsConfig, GatewayCameraConfig } from '../config/schema.js';
 import type { Frame } from '../frame.js';
@@ -38,7 +43,7 @@ import type { CameraHealthEvent, FrameSource, SourceDeps, SourceStatus } from '.
 import { Tracker } from '../tracker/tracker.js';
 import { AnalysisWindow, type AnalysisRate } from './analysis-rate.js';
 import type { DetectorQueue } from './detector-queue.js';
-import { cameraHealthOf, detectionEventOf, type CameraContext } from './events.js';
+import { cameraHealthOf, detectionEventOf, heartbeatOf, type CameraContext } from './events.js';
 import type { PictureRecord } from '../outbox/pictures.js';
 import type { EvidenceRecorder } from './evidence.js';
 import type { PipelineMetrics, Stage } from './metrics.js';
@@ -68,6 +73,8 @@ export interface CameraPipelineDeps {
   onEnd?: (cameraId: string) => void;
   /** The camera's view became tampered (after its own violations ended): e.g. end the camera's own events too. */
   onTampered?: (cameraId: string, at: Date) => void;
+  /** Re-state the camera's health this often (health.heartbeatIntervalSeconds); absent: no heartbeat. */
+  heartbeatIntervalMs?: number;
 }
 
 /** Cumulative counters for /status and the bench. */
@@ -77,6 +84,8 @@ export interface PipelineStats {
   stageMs: Record<Stage, number>;
   events: { start: number; update: number; end: number };
   healthEvents: number;
+  /** Heartbeats written (the state re-stated, not a change). */
+  heartbeats: number;
   invalidEvents: number;
   failures: number;
   lastEventTime?: string;
@@ -114,6 +123,9 @@ export class CameraPipeline {
   private readonly ctx: CameraContext;
   private readonly analytics: AnalyticsConfig;
   private offlineTimer: NodeJS.Timeout | undefined;
+  private heartbeatTimer: NodeJS.Timeout | undefined;
+  /** The health last written (a change), which heartbeats re-state. */
+  private lastHealth: CameraHealth | undefined;
   private offlineSince: Date | undefined;
   private readonly now: () => number;
   private stopping = false;
@@ -162,6 +174,7 @@ export class CameraPipeline {
       stageMs: Object.fromEntries(STAGES.map((k) => [k, 0])) as Record<Stage, number>,
       events: { start: 0, update: 0, end: 0 },
       healthEvents: 0,
+      heartbeats: 0,
       invalidEvents: 0,
       failures: 0,
       openViolations: 0,
@@ -186,6 +199,40 @@ export class CameraPipeline {
   start(): void {
     this.log.info({ zones: this.ctx.zones.size, countLines: this.counter?.lineCount ?? 0, source: this.source.status().state }, 'camera pipeline starting');
     this.source.start();
+    const every = this.deps.heartbeatIntervalMs;
+    if (every !== undefined && this.heartbeatTimer === undefined) {
+      this.heartbeatTimer = setInterval(() => this.heartbeat(), every);
+      this.heartbeatTimer.unref();
+    }
+  }
+
+  /**
+   * Re-state the health last reported, at the gateway's present time (the interval timer calls
+   * this). Nothing before the camera's first report (nothing to re-state) nor once stopping.
+   * Returns whether a heartbeat was written.
+   */
+  heartbeat(): boolean {
+    if (this.stopping || this.lastHealth === undefined) return false;
+    const now = this.now();
+    const st = this.source.status();
+    const age = st.lastFrameAt !== undefined ? (now - st.lastFrameAt.getTime()) / 1000 : (this.lastHealth.stats?.lastFrameAgeSeconds ?? 0);
+    const event = heartbeatOf(this.lastHealth, new Date(now), {
+      decodedFps: st.decodedFps,
+      lastFrameAgeSeconds: age,
+      ...(this.s.lastDetectorMs !== undefined && { detectorMs: this.s.lastDetectorMs }),
+    });
+    let record: OutboxRecord;
+    try {
+      // a re-statement: the first thing the outbox drops when full (with updates, before any start or end)
+      record = { ...cameraHealthRecord(event), droppable: true };
+    } catch (err) {
+      this.invalid('CameraHealth', err, event);
+      return false;
+    }
+    if (!this.append([record])) return false;
+    this.s.heartbeats++;
+    this.deps.metrics.heartbeats.inc({ camera: this.id });
+    return true;
   }
 
   status(): SourceStatus {
@@ -206,6 +253,8 @@ export class CameraPipeline {
   /** Stop the source and wait for the frame in progress (its events are written). Idempotent. */
   async stop(): Promise<void> {
     this.stopping = true;
+    clearInterval(this.heartbeatTimer);
+    this.heartbeatTimer = undefined;
     this.cancelOfflineEnd();
     await this.source.close();
     await this.busy;
@@ -376,6 +425,7 @@ export class CameraPipeline {
       this.invalid('CameraHealth', err, event);
     }
     if (record !== undefined && this.append([record])) {
+      this.lastHealth = event;
       this.s.healthEvents++;
       m.health.inc({ camera: this.id, status: event.status });
     }
@@ -410,6 +460,7 @@ export class CameraPipeline {
       return;
     }
     if (this.append([record])) {
+      this.lastHealth = event;
       this.s.healthEvents++;
       this.deps.metrics.health.inc({ camera: this.id, status: h.status });
     }

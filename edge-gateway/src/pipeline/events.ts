@@ -100,3 +100,31 @@ export function cameraHealthOf(h: CameraHealthEvent, gatewayId: string, detector
   if (h.detail !== undefined && h.detail !== '') e.detail = h.detail.slice(-1024);
   return e;
 }
+
+/**
+ * A heartbeat: the state last reported (`last`: status, reason, detail) re-stated at `at` (the
+ * gateway's clock when it was said, not when it reaches Kafka: a heartbeat that waited in the
+ * outbox through an outage arrives with its old time and is read as old news), with the stream
+ * statistics of that moment. eventId from the gateway, camera and time (one heartbeat per camera
+ * per instant; a replayed record keeps its id).
+ */
+export function heartbeatOf(last: CameraHealth, at: Date, stats: { decodedFps: number; lastFrameAgeSeconds: number; detectorMs?: number }): CameraHealth {
+  const s: NonNullable<CameraHealth['stats']> = {
+    decodedFps: round(Math.max(0, stats.decodedFps), 3),
+    lastFrameAgeSeconds: round(Math.max(0, stats.lastFrameAgeSeconds), 3),
+  };
+  if (stats.detectorMs !== undefined && Number.isFinite(stats.detectorMs)) s.detectorMs = round(Math.max(0, stats.detectorMs), 1);
+  const e: CameraHealth = {
+    schemaVersion: 1,
+    eventId: hashId('hb', [last.gatewayId, last.cameraId, at.toISOString()]),
+    gatewayId: last.gatewayId,
+    cameraId: last.cameraId,
+    status: last.status,
+    reason: last.reason,
+    eventTime: at.toISOString(),
+    heartbeat: true,
+    stats: s,
+  };
+  if (last.detail !== undefined) e.detail = last.detail;
+  return e;
+}

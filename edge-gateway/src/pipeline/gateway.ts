@@ -291,6 +291,7 @@ export class Gateway {
           ...(deps.onCameraEnd !== undefined && { onEnd: deps.onCameraEnd }),
           // a tampered view also ends the camera's own (ISAPI) violations: it cannot see them either
           onTampered: (id, at) => void this.cameraEvents(id)?.endAll('camera_tampered', at),
+          heartbeatIntervalMs: config.health.heartbeatIntervalSeconds * 1000,
         }),
       );
     }

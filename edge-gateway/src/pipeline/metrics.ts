@@ -32,6 +32,12 @@ export function pipelineMetrics(registry: Registry) {
     ),
     flowMinutes: counter(registry, 'streetwatch_edge_flow_minutes_total', 'FlowCount messages (one per count line and watched minute) written to the outbox', ['camera']),
     health: counter(registry, 'streetwatch_edge_health_events_total', 'CameraHealth events written to the outbox', ['camera', 'status']),
+    heartbeats: counter(
+      registry,
+      'streetwatch_edge_health_heartbeats_total',
+      'CameraHealth heartbeats (the current state re-stated every health.heartbeatIntervalSeconds) written to the outbox',
+      ['camera'],
+    ),
     invalid: counter(
       registry,
       'streetwatch_edge_events_invalid_total',

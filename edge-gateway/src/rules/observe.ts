@@ -110,7 +110,7 @@ function boxGap(a: BBox, b: BBox): number {
 
 /**
  * street_vendor: goods (a stationary object of the zone's classes, or an unexplained static blob)
- * with a person who stays by them: a person track in the zone that is stationary (has not moved
+ * in the zone with a person who stays by them: a person track, in the zone or not, that is stationary (has not moved
  * beyond the tracker's small radius for its stationary window), within `vendorReach` person
  * heights of the goods, and that began to stay within `vendorPairSeconds` of the goods
  * appearing (they came together). A passer-by (moving), a person lingering with no goods, and goods
@@ -119,7 +119,9 @@ function boxGap(a: BBox, b: BBox): number {
  */
 function vendor(zone: Zone, tracks: readonly Track[], blobs: readonly StaticBlob[]): ZoneObservation {
   const vis = visible(tracks);
-  const stayers = vis.filter((t) => zone.personClasses.includes(t.objectClass) && t.stationary && t.stationarySince !== undefined && inZone(zone, t.bbox));
+  // The goods must be in the zone; the seller only beside them (a seller standing just past the
+  // zone's edge with his goods on the walkway is selling on the walkway).
+  const stayers = vis.filter((t) => zone.personClasses.includes(t.objectClass) && t.stationary && t.stationarySince !== undefined);
   if (stayers.length === 0) return { holding: [], left: new Set() };
   const goods: { bbox: BBox; since: number; score: number; objectClass: string; trackId?: string }[] = [];
   for (const t of vis) {

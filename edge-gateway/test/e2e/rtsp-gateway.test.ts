@@ -67,6 +67,7 @@ const gateway = await startTestGateway(
   t,
   await testConfig(dir, k, {
     live: { routerUrl: `ws://127.0.0.1:${(routerSide.address() as { port: number }).port}/live/gateway`, tokenFile: liveTokenFile, width: 320, idleStopMs: 1000 },
+    health: { heartbeatIntervalSeconds: 5 }, // the shortest allowed: heartbeats on Kafka within the test
     analytics: {
       // the box is a static blob from ~10 s; confirmed after 3 s
       staticObjects: { confirmSeconds: 3 },
@@ -174,29 +175,43 @@ t.test('a wrong password is logged as SW_EDGE_CAMERA_AUTH, goes offline on Kafka
   const status = bad?.status();
   t.ok(status && status.spawns <= 8, `${status?.spawns} ffmpeg starts so far: bounded`);
   t.equal(status?.state, 'offline');
-  t.equal(topics.health.filter((h) => h.cameraId === 'cam-badpw').length, 1, 'one offline event, no flapping');
+  t.equal(topics.health.filter((h) => h.cameraId === 'cam-badpw' && h.heartbeat !== true).length, 1, 'one offline event (heartbeats re-state it), no flapping');
   t.equal(gateway.camera('cam-walkway')?.status().state, 'online', 'the other camera keeps running');
   t.notOk(logs.lines.some((l) => l.includes(WRONG)), 'the wrong password never reaches a log line');
   t.notOk(logs.lines.some((l) => l.includes(camera.password)), 'nor the right one');
 });
 
+t.test('every heartbeat interval each camera\'s state is re-stated on Kafka (heartbeat: true), the dark one\'s too', async (t) => {
+  // the gateway has run for more than a 5-s interval by now: no waiting in the usual case
+  const beat = (cameraId: string) => () => topics.health.find((h) => h.cameraId === cameraId && h.heartbeat === true);
+  const walkway = await waitFor('a heartbeat of cam-walkway', beat('cam-walkway'), { timeoutMs: 20_000 });
+  const dark = await waitFor('a heartbeat of cam-badpw', beat('cam-badpw'), { timeoutMs: 20_000 });
+  t.match(walkway, { status: 'online', reason: 'STREAM_OK', gatewayId: gateway.config.gatewayId });
+  t.match(dark, { status: 'offline', reason: 'SW_EDGE_CAMERA_AUTH' }, 'the camera that never came up is re-stated offline');
+  const i = topics.health.indexOf(walkway);
+  t.equal(topics.keys.health[i], 'cam-walkway', 'keyed by camera like every health message');
+  t.ok(walkway.stats !== undefined && walkway.stats.decodedFps > 0, 'with the stream statistics of that moment');
+});
+
 t.test('killing the RTSP server sends offline, and bringing it back sends online again, on Kafka', async (t) => {
   const before = topics.health.length;
+  // the changes: heartbeats (the state re-stated every minute) may come in between
+  const changes = () => topics.health.slice(before).filter((h) => h.cameraId === 'cam-walkway' && h.heartbeat !== true);
   await camera.stop();
   const offline = await waitFor(
     'offline CameraHealth after the kill',
-    () => topics.health.slice(before).find((h) => h.cameraId === 'cam-walkway' && h.status === 'offline'),
+    () => changes().find((h) => h.status === 'offline'),
     { timeoutMs: 20_000 },
   );
   t.ok(['SW_EDGE_STREAM_ENDED', 'SW_EDGE_CAMERA_UNREACHABLE', 'SW_EDGE_STREAM_STALLED'].includes(offline.reason), `offline because ${offline.reason}`);
   await camera.restart();
   const online = await waitFor(
     'online CameraHealth after the restart',
-    () => topics.health.slice(before).find((h) => h.cameraId === 'cam-walkway' && h.status === 'online'),
+    () => changes().find((h) => h.status === 'online'),
     { timeoutMs: 30_000 },
   );
   t.ok(Date.parse(online.eventTime) > Date.parse(offline.eventTime), 'online comes after offline');
-  const sequence = topics.health.slice(before).filter((h) => h.cameraId === 'cam-walkway').map((h) => h.status);
+  const sequence = changes().map((h) => h.status);
   t.equal(sequence.indexOf('offline'), 0, `offline first: ${sequence.join(' ')}`);
   t.same(topics.invalid, []);
   const frames = gateway.camera('cam-walkway')?.stats().frames ?? 0;

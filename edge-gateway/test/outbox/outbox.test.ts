@@ -144,6 +144,20 @@ t.test('when full it drops the oldest update messages first, then the oldest of 
   t.equal(await metric(h.registry, 'streetwatch_edge_outbox_depth'), 2);
 });
 
+t.test('when full a camera heartbeat (appended droppable) goes before any change of state or violation', async (t) => {
+  const h = harness(t);
+  const beat = (n: number): OutboxRecord => ({ ...health('a', n), droppable: true });
+  const first = [health('a', 1), beat(2), det('a', 3, 'start'), beat(4)];
+  const ob = h.open({ maxBytes: first.reduce((s, r) => s + size(r), 0) });
+  ob.append(first);
+  const ids = (): string[] => ob.peek(100).map((r) => r.eventId);
+  ob.append([health('a', 5)]);
+  t.same(ids(), ['a-h1', 'a-3', 'a-h4', 'a-h5'], 'the oldest heartbeat (a-h2) made room; the change a-h1 before it stays');
+  ob.append([health('a', 6)]);
+  t.same(ids(), ['a-h1', 'a-3', 'a-h5', 'a-h6'], 'then the next heartbeat');
+  t.equal(await metric(h.registry, 'streetwatch_edge_outbox_dropped_total', { reason: 'full_update' }), 2, 'counted with the updates');
+});
+
 t.test('a record larger than the whole outbox is refused and counted; the rest is kept', async (t) => {
   const h = harness(t);
   const ob = h.open({ maxBytes: 2048 });

@@ -14,7 +14,7 @@ import { analyticsFor, parseGatewayConfig } from '../../src/config/parse.js';
 import type { AnalyticsConfig } from '../../src/config/schema.js';
 import type { Frame } from '../../src/frame.js';
 import { Outbox } from '../../src/outbox/index.js';
-import { CameraPipeline } from '../../src/pipeline/camera-pipeline.js';
+import { CameraPipeline, type CameraPipelineDeps } from '../../src/pipeline/camera-pipeline.js';
 import { DetectorQueue } from '../../src/pipeline/detector-queue.js';
 import { EvidenceRecorder } from '../../src/pipeline/evidence.js';
 import { pipelineMetrics } from '../../src/pipeline/metrics.js';
@@ -30,7 +30,7 @@ const [still] = await decodeFrames(scenePath('parking.mp4'), { fps: 1, count: 1,
 if (!still) throw new Error('no frame decoded');
 const quiet = (n: number): Frame[] => Array.from({ length: n }, (_, i) => ({ ...still, seq: i, eventTime: new Date(T0 + i * 1000) }));
 
-const raw = parseGatewayConfig({
+const input = {
   gatewayId: 'gw-unit',
   outbox: { path: ':memory:' },
   evidence: {},
@@ -44,7 +44,8 @@ const raw = parseGatewayConfig({
       zones: [{ id: 'P1', type: 'illegal_parking', shopId: 'shop-7', polygon: [[0.5, 0.75], [1, 0.75], [1, 1], [0.5, 1]], dwellSeconds: 5 }],
     },
   ],
-});
+};
+const raw = parseGatewayConfig(input);
 const camera = raw.cameras[0]!;
 const detector = await realDetector(t);
 
@@ -58,7 +59,13 @@ interface Harness {
   health(): CameraHealth[];
 }
 
-async function harness(t: Teardown, frames: Frame[], model = { name: 'centernet', version: 'test' }, analytics: Partial<AnalyticsConfig> = {}): Promise<Harness> {
+async function harness(
+  t: Teardown,
+  frames: Frame[],
+  model = { name: 'centernet', version: 'test' },
+  analytics: Partial<AnalyticsConfig> = {},
+  extra: Pick<CameraPipelineDeps, 'heartbeatIntervalMs'> = {},
+): Promise<Harness> {
   const dir = await tempDir(t, 'edge-pipeline');
   const logs = captureLog('debug');
   const registry = createRegistry('edge-pipeline-test');
@@ -77,6 +84,7 @@ async function harness(t: Teardown, frames: Frame[], model = { name: 'centernet'
     log: logs.log,
     registry,
     createSource: (cfg, deps) => (source = new ArraySource(cfg.id, frames, deps)),
+    ...extra,
   });
   t.teardown(() => pipeline.stop());
   const records = (topic: string) => outbox.peek(1000).filter((r) => r.topic === topic).map((r) => JSON.parse(r.value) as unknown);
@@ -196,4 +204,37 @@ t.test('an event that fails its contract is logged and counted, never written to
   const line = h.logs.entries().find((e) => e.code === 'SW_EDGE_EVENT_INVALID');
   t.ok(line, 'logged with its code');
   t.equal(h.health().length, 1, 'health still flows');
+});
+
+t.test('every heartbeat interval the camera\'s last reported state is re-stated (heartbeat: true), at the time it is said', async (t) => {
+  t.equal(raw.health.heartbeatIntervalSeconds, 60, 'default: once a minute');
+  t.throws(() => parseGatewayConfig({ ...input, health: { heartbeatIntervalSeconds: 1 } }), { code: 'SW_CONFIG_INVALID', message: /health\.heartbeatIntervalSeconds: must be >= 5/ });
+  const h = await harness(t, [], undefined, {}, { heartbeatIntervalMs: 40 });
+  h.pipeline.start();
+  t.equal(h.pipeline.heartbeat(), false, 'nothing reported yet: nothing to re-state');
+  const t0 = Date.now();
+  h.source.health('offline');
+  const beats = (status: string) => h.health().filter((e) => e.heartbeat === true && e.status === status);
+  await waitFor(() => beats('offline').length >= 2, { timeoutMs: 10_000, what: 'two heartbeats' });
+  const [change, ...rest] = h.health();
+  t.match(change, { status: 'offline', reason: 'SW_EDGE_STREAM_STALLED' });
+  t.notOk(change && 'heartbeat' in change, 'the change itself is no heartbeat');
+  for (const b of rest.slice(0, 2)) {
+    t.ok(validate('CameraHealth', b).ok, 'a valid CameraHealth');
+    t.match(b, { status: 'offline', reason: 'SW_EDGE_STREAM_STALLED', cameraId: 'cam-q', gatewayId: 'gw-unit', heartbeat: true });
+    t.ok(Date.parse(b.eventTime) >= t0 && Date.parse(b.eventTime) <= Date.now(), 'event time: when it was said (the gateway clock), not the change\'s');
+  }
+  t.not(rest[0]?.eventId, rest[1]?.eventId, 'each heartbeat its own id');
+  t.ok(Date.parse(rest[1]!.eventTime) > Date.parse(rest[0]!.eventTime));
+
+  h.source.health('online');
+  await waitFor(() => beats('online').length >= 1, { timeoutMs: 10_000, what: 'a heartbeat after the change' });
+  t.match(beats('online')[0], { reason: 'STREAM_OK' }, 'the new state is what is re-stated');
+  t.equal(h.pipeline.stats().healthEvents, 2, 'two changes');
+  t.ok(h.pipeline.stats().heartbeats >= 3);
+  t.match(await h.registry.getSingleMetricAsString('streetwatch_edge_health_heartbeats_total'), /camera="cam-q"[^}]*\} ([3-9]|\d{2,})$/m);
+  await h.pipeline.stop();
+  const n = h.health().length;
+  t.equal(h.pipeline.heartbeat(), false, 'stopped: no heartbeat');
+  t.equal(h.health().length, n);
 });

@@ -261,6 +261,18 @@ t.test('street vendor needs a vendor: passers-by, a lone lingerer, someone far f
   t.same(withGoods.filter((ev) => ev.phase === 'start').map((ev) => `${ev.phase}:${ev.objectClass}:${ev.eventTime.toISOString()}`), [`start:static_object:${at(60).toISOString()}`], 'the same person staying by goods that appeared with them');
 });
 
+t.test('street vendor: the goods must be in the zone, the seller only beside them', async (t) => {
+  // lane: x 0.1-0.9, y 0.5-0.95 (anchors: bottom-centre)
+  const zone: ZoneConfig = { id: 'V1', type: 'street_vendor', polygon: lane, dwellSeconds: 60, gapSeconds: 30 };
+  const goodsIn = blob('s9', { x: 0.8, y: 0.7, w: 0.07, h: 0.08 }, T0);
+  const sellerPast = track('t6', 'person', { x: 0.88, y: 0.56, w: 0.06, h: 0.25 }); // anchor x 0.91: past the zone's edge
+  const starts = play(engine([zone]), 0, 120, (s) => ({ tracks: [sellerPast], blobs: [goodsIn(at(s))] })).filter((ev) => ev.phase === 'start');
+  t.same(starts.map((ev) => ev.eventTime.toISOString()), [at(60).toISOString()], 'a seller standing just past the edge, his goods in the zone: a vendor');
+  const goodsOut = blob('s8', { x: 0.8, y: 0.9, w: 0.07, h: 0.08 }, T0); // anchor y 0.98: below the zone
+  const sellerIn = track('t7', 'person', { x: 0.8, y: 0.62, w: 0.06, h: 0.25 });
+  t.same(play(engine([zone]), 0, 120, (s) => ({ tracks: [sellerIn], blobs: [goodsOut(at(s))] })), [], 'goods outside the zone are not selling in it, wherever the seller stands');
+});
+
 t.test('shopfront spillover: a chair is counted once even though it is also a static blob; blobs of standing people are ignored', async (t) => {
   const zone: ZoneConfig = { id: 'S1', type: 'shopfront_spillover', polygon: lane, dwellSeconds: 600, schedule: [] };
   const e = engine([zone], 6000);

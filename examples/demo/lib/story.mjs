@@ -158,7 +158,7 @@ function onMessage(t, v) {
       if (v.status === 'online' && !st.online.has(v.cameraId)) {
         st.online.set(v.cameraId, v);
         progress('camera online', `${v.cameraId} (${v.reason})`, v.eventTime);
-      } else if (st.online.has(v.cameraId) && (o.follow || !allTold())) {
+      } else if (v.heartbeat !== true && st.online.has(v.cameraId) && (o.follow || !allTold())) { // heartbeats re-state, they are no news
         progress(`camera ${v.status}`, `${v.cameraId} (${v.reason}${v.detail ? `: ${v.detail}` : ''})`, v.eventTime);
       }
       return;

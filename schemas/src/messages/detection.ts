@@ -66,6 +66,8 @@ export type DetectionEvent = Static<typeof DetectionEvent>;
  * A camera going dark or coming back, with the stream statistics at that moment; or a camera that
  * still streams but whose view is no longer the learned one (`tampered`: covered, blurred or
  * moved; `reason` says which), and its view restored (`online`, reason VIEW_RESTORED).
+ * A `heartbeat` re-states the camera's current state (the gateway sends one per camera every
+ * `health.heartbeatIntervalSeconds`): it says "still so at eventTime", never "changed".
  */
 export const CameraHealth = Type.Object(
   {
@@ -81,6 +83,12 @@ export const CameraHealth = Type.Object(
     reason: Type.String({ minLength: 1, maxLength: 64 }),
     detail: Type.Optional(Type.String({ maxLength: 1024 })),
     eventTime: Timestamp,
+    /**
+     * true: a periodic re-statement of the state last reported (status, reason, detail), not a
+     * change: consumers update "last heard" from it and raise no alert. Absent: a change. Added
+     * to .v1 compatibly (every old message stays valid; consumers are upgraded before gateways).
+     */
+    heartbeat: Type.Optional(Type.Boolean()),
     stats: Type.Optional(
       Type.Object(
         {

@@ -52,6 +52,7 @@ export class StreamProcessor {
   private readonly inflight = new Set<Promise<unknown>>();
   /** Seeks issued per `topic|partition`: a batch fetched before the latest one is stale. */
   private readonly seeks = new Map<string, number>();
+  private readonly lastHeard = new Map<string, { at: number; gateway: string; beats: boolean }>();
   private joined = false;
   private rebalancing = false;
   private crashed: Error | undefined;
@@ -264,6 +265,7 @@ export class StreamProcessor {
       }
       await this.dlq.publish(input.spec, refused);
       if (health.length > 0) await this.deps.sink.add({ health });
+      this.noteHeard(health);
       // a tampered camera is an alert for its owner (routed like any alert)
       const alerts = health.map((h) => cameraTamperAlert(h, this.deps.clock.now())).filter((a): a is Alert => a !== undefined);
       if (alerts.length > 0) await this.output.emit({ alerts, scoreChanges: [], late: [], forward: [], lateByRule: new Map(), suppressedBy: new Map() }, task);
@@ -291,6 +293,26 @@ export class StreamProcessor {
       valid = r.valid;
     }
     if (valid > 0) this.deps.metrics.events.inc({ topic: input.spec.name }, valid);
+  }
+
+  /**
+   * Last heard per camera, for streetwatch_processor_camera_last_seen_seconds: event time, never
+   * backwards (a replayed or late message is older news); a camera moved to another gateway keeps
+   * one series (the old gateway's is removed). Only cameras that have sent a heartbeat get a series:
+   * a gateway from before heartbeats (a rollout, cloud first) sends changes only, and its cameras'
+   * silence means nothing.
+   */
+  private noteHeard(health: readonly CameraHealth[]): void {
+    const g = this.deps.metrics.cameraLastSeen;
+    for (const h of health) {
+      const at = Date.parse(h.eventTime);
+      const prev = this.lastHeard.get(h.cameraId);
+      if (prev !== undefined && at <= prev.at) continue;
+      const beats = h.heartbeat === true || prev?.beats === true;
+      if (prev !== undefined && prev.beats && prev.gateway !== h.gatewayId) g.remove({ camera: h.cameraId, gateway: prev.gateway });
+      this.lastHeard.set(h.cameraId, { at, gateway: h.gatewayId, beats });
+      if (beats) g.set({ camera: h.cameraId, gateway: h.gatewayId }, at / 1000);
+    }
   }
 
   /** History rows first, then snapshot + offsets (one statement), then the Kafka commit. */

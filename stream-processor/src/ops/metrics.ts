@@ -11,6 +11,12 @@ export function processorMetrics(r: Registry) {
     skipped: counter(r, 'streetwatch_processor_replayed_skipped_total', 'Messages below a task snapshot offset, skipped after a restart or rebalance', ['topic']),
     lag: gauge(r, 'streetwatch_processor_consumer_lag', 'Messages behind the partition high watermark', ['topic', 'partition']),
     watermark: gauge(r, 'streetwatch_processor_watermark_seconds', 'Event-time watermark per task input (unix seconds)', ['input', 'task']),
+    cameraLastSeen: gauge(
+      r,
+      'streetwatch_processor_camera_last_seen_seconds',
+      "Event time (unix seconds) of the newest CameraHealth from each camera, heartbeats included: time() minus it is how long the camera has been silent, seen from the cloud (whether or not its gateway can be scraped). Per instance, for the cameras of the partitions it has consumed: read max by (camera)",
+      ['camera', 'gateway'],
+    ),
     open: gauge(r, 'streetwatch_processor_open_state', 'Open count windows, dwell timers and scored shops', ['kind']),
     tasks: gauge(r, 'streetwatch_processor_tasks', 'Tasks (partition numbers) this instance owns'),
     checkpoints: counter(r, 'streetwatch_processor_checkpoints_total', 'Task snapshots written with their offsets', ['outcome']),

@@ -5,6 +5,8 @@
  * time it was reported, so a replay gives the same id and the router delivers it once). The
  * router's routing tree decides who that is (match `type: camera_tampered`, or `camera: <id>`).
  * `online` / `offline` health stays history only (offline cameras are the ops dashboards' job).
+ * A heartbeat (`heartbeat: true`: the gateway re-stating a camera's state every minute) is never an
+ * alert: a camera still covered is the same episode, already alerted at its change.
  */
 import type { Alert, CameraHealth } from '@streetwatch/schemas';
 import { iso } from '@streetwatch/platform';
@@ -19,7 +21,7 @@ const WHAT: Record<string, string> = {
 };
 
 export function cameraTamperAlert(h: CameraHealth, now: number): Alert | undefined {
-  if (h.status !== 'tampered') return undefined;
+  if (h.status !== 'tampered' || h.heartbeat === true) return undefined;
   const key = `camera:${h.cameraId}`;
   return {
     schemaVersion: 1,

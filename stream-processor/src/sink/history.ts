@@ -197,7 +197,7 @@ export class HistorySink {
     const plain = this.deps.mode === 'plain';
     if (plain) {
       await this.ensurePartitions('detection_events', b.detection_events.flatMap((r) => r.days));
-      await this.ensurePartitions('camera_health', b.camera_health.map((r) => r.eventTime));
+      await this.ensurePartitions('camera_health', b.camera_health.filter((r) => r.heartbeat !== true).map((r) => r.eventTime)); // heartbeats: camera_status only
       await this.ensurePartitions('alerts', b.alerts.map((r) => r.eventTime));
       await this.ensurePartitions('flow_counts_minute', b.flow_counts_minute.map((r) => r.minute));
     }

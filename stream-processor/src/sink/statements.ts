@@ -46,25 +46,61 @@ export function detectionInsert(chunks: readonly SinkRows[], rollup: boolean): S
   return { text, values: [`[${chunks.map((c) => c.json).join(',')}]`] };
 }
 
-export function healthInsert(rows: readonly CameraHealth[]): Statement {
-  // Latest status per camera in this batch (an upsert may touch a row only once per statement).
-  const latest = new Map<string, CameraHealth>();
+/**
+ * The latest health per camera in a batch, for `camera_status`: its newest event (change or
+ * heartbeat), since when the camera has been in that state as far as this batch tells (the
+ * earliest event of the run of equal status and reason that ends with the newest one), and whether
+ * the batch itself holds a change into that state (then `since` is the batch's, whatever the row says).
+ */
+export function latestHealth(rows: readonly CameraHealth[]): Array<{ h: CameraHealth; since: string; changed: boolean; beats: boolean }> {
+  const by = new Map<string, CameraHealth[]>();
   for (const r of rows) {
-    const prev = latest.get(r.cameraId);
-    if (!prev || Date.parse(r.eventTime) >= Date.parse(prev.eventTime)) latest.set(r.cameraId, r);
+    const l = by.get(r.cameraId);
+    if (l) l.push(r);
+    else by.set(r.cameraId, [r]);
   }
-  const l = [...latest.values()];
+  const out: Array<{ h: CameraHealth; since: string; changed: boolean; beats: boolean }> = [];
+  for (const list of by.values()) {
+    // stable: equal times keep the topic's order (the later message wins, as before)
+    const sorted = list.map((r, i) => ({ r, i, t: Date.parse(r.eventTime) })).sort((a, b) => a.t - b.t || a.i - b.i);
+    const last = sorted[sorted.length - 1] as (typeof sorted)[number];
+    let k = sorted.length - 1;
+    while (k > 0 && sameState((sorted[k - 1] as (typeof sorted)[number]).r, last.r)) k--;
+    out.push({ h: last.r, since: (sorted[k] as (typeof sorted)[number]).r.eventTime, changed: k > 0, beats: list.some((r) => r.heartbeat === true) });
+  }
+  return out;
+}
+
+const sameState = (a: CameraHealth, b: CameraHealth): boolean => a.status === b.status && a.reason === b.reason;
+
+/**
+ * Camera health: the changes into `camera_health` (heartbeats are not history: at one per camera
+ * per minute they would be 1,440 rows per camera and day saying "still the same"), and the latest
+ * state per camera, heartbeats included, upserted into `camera_status`. An event older than the row's `last_seen` changes
+ * nothing (a late or replayed message; equal times: the later message wins). A newer one sets `last_seen` (never past the database's
+ * now: a gateway clock running ahead must not keep a camera fresh) and the state; `since` moves only
+ * when status or reason differ from the row's, so a heartbeat keeps "in this state since"; `heartbeats` turns true
+ * with the camera's first heartbeat (its gateway re-states: its silence means something). One
+ * upsert per camera and batch: heartbeats cost one upsert per camera per minute.
+ */
+export function healthInsert(all: readonly CameraHealth[]): Statement {
+  const l = latestHealth(all);
+  const rows = all.filter((r) => r.heartbeat !== true);
   return {
     text: `WITH ins AS (
         INSERT INTO camera_health (event_id, event_time, gateway_id, camera_id, status, reason, detail, decoded_fps, last_frame_age_s, detector_ms)
         SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
           $8::real[], $9::real[], $10::real[])
-        ON CONFLICT DO NOTHING RETURNING 1)
-      INSERT INTO camera_status (camera_id, gateway_id, status, reason, since)
-      SELECT * FROM unnest($11::text[], $12::text[], $13::text[], $14::text[], $15::timestamptz[])
-      ON CONFLICT (camera_id) DO UPDATE SET gateway_id = EXCLUDED.gateway_id, status = EXCLUDED.status,
-        reason = EXCLUDED.reason, since = EXCLUDED.since
-      WHERE camera_status.since <= EXCLUDED.since`,
+        ON CONFLICT DO NOTHING RETURNING 1),
+      u AS (SELECT * FROM unnest($11::text[], $12::text[], $13::text[], $14::text[], $15::timestamptz[], $16::timestamptz[], $17::boolean[],
+          $18::boolean[]) AS u(c, g, s, r, si, ls, changed, beats))
+      INSERT INTO camera_status (camera_id, gateway_id, status, reason, since, last_seen, heartbeats)
+      SELECT c, g, s, r, LEAST(si, now()), LEAST(ls, now()), beats FROM u
+      ON CONFLICT (camera_id) DO UPDATE SET gateway_id = EXCLUDED.gateway_id, status = EXCLUDED.status, reason = EXCLUDED.reason,
+        since = CASE WHEN camera_status.status = EXCLUDED.status AND camera_status.reason = EXCLUDED.reason
+                      AND NOT (SELECT changed FROM u WHERE u.c = EXCLUDED.camera_id) THEN camera_status.since ELSE EXCLUDED.since END,
+        last_seen = EXCLUDED.last_seen, heartbeats = camera_status.heartbeats OR EXCLUDED.heartbeats
+      WHERE camera_status.last_seen <= EXCLUDED.last_seen`,
     values: [
       col(rows, (r) => r.eventId),
       col(rows, (r) => r.eventTime),
@@ -76,11 +112,14 @@ export function healthInsert(rows: readonly CameraHealth[]): Statement {
       col(rows, (r) => r.stats?.decodedFps ?? null),
       col(rows, (r) => r.stats?.lastFrameAgeSeconds ?? null),
       col(rows, (r) => r.stats?.detectorMs ?? null),
-      col(l, (r) => r.cameraId),
-      col(l, (r) => r.gatewayId),
-      col(l, (r) => r.status),
-      col(l, (r) => r.reason),
-      col(l, (r) => r.eventTime),
+      col(l, (x) => x.h.cameraId),
+      col(l, (x) => x.h.gatewayId),
+      col(l, (x) => x.h.status),
+      col(l, (x) => x.h.reason),
+      col(l, (x) => x.since),
+      col(l, (x) => x.h.eventTime),
+      col(l, (x) => x.changed),
+      col(l, (x) => x.beats),
     ],
   };
 }

@@ -3,6 +3,8 @@
  * - a `tampered` CameraHealth (a camera covered, blurred or moved, as the edge reports it) becomes
  *   one `camera_tampered` alert for the camera's owner, with a deterministic alertId (a replayed
  *   message gives the same alertId, which the router delivers once); online/offline stay history;
+ *   heartbeats (the gateway re-stating a camera's state every minute) are never alerts, and move
+ *   only the camera's last_seen;
  * - flow counts (streetwatch.flow-counts.v1) are rolled up per hour, a duplicate counted once, an
  *   invalid one dead-lettered with the reason.
  */
@@ -16,7 +18,7 @@ const k = await kafkaFor(t, 'sphealth');
 const db = await testDatabase(t);
 await startApp(t, k, db, [{ id: 'repeat', kind: 'count', threshold: 3, window: '10m' }]);
 
-t.test('a tampered camera is one camera_tampered alert; online and offline are not alerts', async (t) => {
+t.test('a tampered camera is one camera_tampered alert; online, offline and heartbeats (of a tampered camera too) are not alerts', async (t) => {
   const tampered = exampleCameraHealth({
     eventId: 'h-tamper-1',
     cameraId: 'cam-09',
@@ -28,6 +30,8 @@ t.test('a tampered camera is one camera_tampered alert; online and offline are n
   await k.producer.send(TOPICS.cameraHealth, [
     exampleCameraHealth({ eventId: 'h-on', cameraId: 'cam-09', status: 'online', reason: 'STREAM_OK', eventTime: '2026-11-26T05:59:00.000Z' }),
     tampered,
+    { ...tampered, eventId: 'h-beat-1', heartbeat: true, eventTime: '2026-11-26T06:02:00.000Z' },
+    { ...tampered, eventId: 'h-beat-2', heartbeat: true, eventTime: '2026-11-26T06:03:00.000Z' },
     exampleCameraHealth({ eventId: 'h-off', cameraId: 'cam-08', status: 'offline', reason: 'SW_EDGE_STREAM_STALLED', eventTime: '2026-11-26T06:00:30.000Z' }),
   ]);
   await k.producer.send(TOPICS.cameraHealth, [tampered]); // a replay
@@ -46,6 +50,11 @@ t.test('a tampered camera is one camera_tampered alert; online and offline are n
   });
   t.match(a.title, /cam-09.*covered/);
   await waitFor('history row', async () => (await db.pool.query(`SELECT status FROM camera_status WHERE camera_id = 'cam-09'`)).rows[0]?.status === 'tampered');
+  const row = (await db.pool.query<{ since: Date; last_seen: Date }>(`SELECT since, last_seen FROM camera_status WHERE camera_id = 'cam-09'`)).rows[0];
+  t.same([row?.since.toISOString(), row?.last_seen.toISOString()], ['2026-11-26T06:01:00.000Z', '2026-11-26T06:03:00.000Z'], 'tampered since the change, last heard at the last heartbeat');
+  const seen = await k.registry.getSingleMetricAsString('streetwatch_processor_camera_last_seen_seconds');
+  t.match(seen, new RegExp(`camera="cam-09",gateway="gw-xiaohe-01"[^}]*\\} ${Date.parse('2026-11-26T06:03:00Z') / 1000}$`, 'm'), 'last heard, for the silent-camera alert: the heartbeat\'s event time, not the replay\'s arrival');
+  t.notMatch(seen, /camera="cam-08"/, 'no series for a camera that never sent a heartbeat (a gateway from before them): its silence means nothing');
   const raw = await k.readAll(TOPICS.alerts, (m) => m.length >= 2);
   t.same(new Set(raw.map((m) => (JSON.parse(m.value?.toString() ?? '{}') as { alertId: string }).alertId)), new Set([a.alertId]), 'the replay carries the same alertId: the router delivers it once');
 });

@@ -3,10 +3,13 @@
 // the sink's own retention). The stack preloads TimescaleDB when its source was there to build
 // (deploy/local/lib/timescaledb.sh; .stack/env then sets STREETWATCH_PG_TIMESCALEDB): without it
 // the timescaledb half is skipped with that reason, and the plain half still runs.
+import { copyFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import t from 'tap';
 import { createLogger, createRegistry, migrate, type StorageMode } from '@streetwatch/platform';
 import { testDatabase } from '@streetwatch/platform/testing';
-import { exampleAlert, exampleCameraHealth, exampleShopScore } from '@streetwatch/schemas';
+import { exampleAlert, exampleCameraHealth, exampleShopScore, type CameraHealth } from '@streetwatch/schemas';
 import { MIGRATIONS_DIR } from '../../src/app.js';
 import { parseProcessorConfig } from '../../src/config/load.js';
 import { HistorySink } from '../../src/sink/history.js';
@@ -86,6 +89,55 @@ for (const storage of ['timescaledb', 'plain'] as const) {
       t.same(ht.rows.map((r: { hypertable_name: string }) => r.hypertable_name), ['alerts', 'camera_health', 'detection_events', 'flow_counts_hourly', 'flow_counts_minute']);
     }
   });
+
+  t.test(`${storage}: camera_status: a heartbeat moves last_seen and not since; a change moves both; older news changes nothing`, { skip }, async (t) => {
+    const { db, sink } = await sinkFor(t, storage);
+    let n = 0;
+    let changes = 0;
+    const h = (cameraId: string, status: CameraHealth['status'], reason: string, hhmm: string, heartbeat = false): CameraHealth =>
+      exampleCameraHealth({ eventId: `h-${cameraId}-${++n}-${heartbeat ? 'beat' : changes++}`, cameraId, status, reason, eventTime: `2026-11-26T${hhmm}:00.000Z`, ...(heartbeat && { heartbeat }) });
+    const row = async (cameraId: string) => {
+      const r = await db.pool.query<{ status: string; reason: string; since: Date; last_seen: Date; heartbeats: boolean }>(
+        'SELECT status, reason, since, last_seen, heartbeats FROM camera_status WHERE camera_id = $1',
+        [cameraId],
+      );
+      const x = r.rows[0];
+      return x && [x.status, x.reason, x.since.toISOString().slice(11, 16), x.last_seen.toISOString().slice(11, 16), x.heartbeats];
+    };
+    await sink.write({ camera_health: [h('c1', 'online', 'STREAM_OK', '06:00')] });
+    t.same(await row('c1'), ['online', 'STREAM_OK', '06:00', '06:00', false], 'a first report: since and last seen; no heartbeat seen yet');
+    await sink.write({ camera_health: [h('c1', 'online', 'STREAM_OK', '06:01', true)] });
+    await sink.write({ camera_health: [h('c1', 'online', 'STREAM_OK', '06:02', true)] });
+    t.same(await row('c1'), ['online', 'STREAM_OK', '06:00', '06:02', true], 'heartbeats: last seen moves, still online since 06:00; the camera heartbeats');
+    await sink.write({ camera_health: [h('c1', 'online', 'STREAM_OK', '05:30')] });
+    t.same(await row('c1'), ['online', 'STREAM_OK', '06:00', '06:02', true], 'an older event (late, replayed) changes nothing');
+    await sink.write({ camera_health: [h('c1', 'offline', 'SW_EDGE_STREAM_STALLED', '06:03'), h('c1', 'offline', 'SW_EDGE_STREAM_STALLED', '06:04', true)] });
+    t.same(await row('c1'), ['offline', 'SW_EDGE_STREAM_STALLED', '06:03', '06:04', true], 'a change then its heartbeat in one batch: since is the change');
+    await sink.write({ camera_health: [h('c1', 'online', 'STREAM_OK', '06:05'), h('c1', 'offline', 'SW_EDGE_STREAM_STALLED', '06:06')] });
+    t.same(await row('c1'), ['offline', 'SW_EDGE_STREAM_STALLED', '06:06', '06:06', true], 'back and gone again within one batch: offline since the last change');
+    await sink.write({ camera_health: [h('c1', 'tampered', 'SW_EDGE_CAMERA_COVERED', '06:07', true)] });
+    t.same(await row('c1'), ['tampered', 'SW_EDGE_CAMERA_COVERED', '06:07', '06:07', true], 'a heartbeat that states another state (its change was lost) is a change');
+    await sink.write({ camera_health: [{ ...h('c2', 'online', 'STREAM_OK', '06:00'), eventTime: '2099-01-01T00:00:00.000Z' }] });
+    const ahead = await db.pool.query<{ ok: boolean }>("SELECT last_seen <= now() AND since <= now() AS ok FROM camera_status WHERE camera_id = 'c2'");
+    t.equal(ahead.rows[0]?.ok, true, 'a gateway clock ahead is held at the database\'s now: it cannot keep a camera fresh');
+    t.equal(await count(db, 'camera_health'), changes, 'the changes are history rows, the heartbeats are not');
+    t.ok(n > changes);
+  });
+
+  t.test(`${storage}: the last_seen migration fills existing rows with their since`, { skip }, async (t) => {
+    const db = await testDatabase(t);
+    const before = mkdtempSync(join(tmpdir(), 'sw-mig-'));
+    t.teardown(() => rmSync(before, { recursive: true, force: true }));
+    for (const f of readdirSync(MIGRATIONS_DIR)) if (/^00[1-3]_/.test(f)) copyFileSync(join(MIGRATIONS_DIR, f), join(before, f));
+    await migrate(db.pool, before, { component: 'stream-processor', mode: storage });
+    await db.pool.query("INSERT INTO camera_status (camera_id, gateway_id, status, reason, since) VALUES ('c1', 'gw', 'online', 'STREAM_OK', '2026-11-26T06:00:00Z')");
+    const m = await migrate(db.pool, MIGRATIONS_DIR, { component: 'stream-processor', mode: storage });
+    t.same(m.applied, ['004_camera_last_seen.sql']);
+    const r = await db.pool.query<{ last_seen: Date; heartbeats: boolean }>('SELECT last_seen, heartbeats FROM camera_status');
+    t.equal(r.rows[0]?.last_seen.toISOString(), '2026-11-26T06:00:00.000Z');
+    t.equal(r.rows[0]?.heartbeats, false, 'no heartbeat seen from it yet');
+    await t.rejects(db.pool.query("INSERT INTO camera_status (camera_id, gateway_id, status, reason, since) VALUES ('c2', 'gw', 'online', 'STREAM_OK', now())"), /last_seen/, 'NOT NULL');
+  });
 }
 
 t.test('plain: retention drops the day partitions older than sink.retention', async (t) => {
@@ -137,5 +189,5 @@ t.test('storage timescaledb where the extension cannot be enabled fails at start
   const auto = await migrate(db.pool, MIGRATIONS_DIR, { component: 'stream-processor', mode: 'auto' });
   t.equal(auto.mode, 'plain');
   t.match(auto.fallback, /CREATE EXTENSION timescaledb/, 'and says why');
-  t.same(auto.applied, ['001_task_state.sql', '002_history.plain.sql', '003_flow_counts.plain.sql']);
+  t.same(auto.applied, ['001_task_state.sql', '002_history.plain.sql', '003_flow_counts.plain.sql', '004_camera_last_seen.sql']);
 });

@@ -45,8 +45,9 @@
     drawClock(s.asOf);
     const c = s.cameras.totals;
     const cams = c.online + c.offline + c.tampered + c.unknown;
+    const silent = s.cameras.silent ?? 0;
     kpi('cameras', `${c.online}/${cams}`,
-      el('span', { class: 'offline', text: `离线 ${c.offline}` }), ' · ', el('span', { class: 'tampered', text: `遮挡 ${c.tampered}` }),
+      el('span', { class: 'offline', text: `离线 ${c.offline}${silent ? `（无报告 ${silent}）` : ''}` }), ' · ', el('span', { class: 'tampered', text: `遮挡 ${c.tampered}` }),
       c.unknown ? ` · 未知 ${c.unknown}` : '');
     const v = s.violations;
     const top = v.byType[0];
@@ -80,10 +81,15 @@
       const on = g.cameras.filter((x) => x.state === 'online').length;
       return el('div', { class: 'grid', 'data-grid': g.gridId === null ? '' : g.gridId },
         el('div', { class: 'name' }, gridName(g.gridId), el('span', { class: 'count', text: `${on}/${g.cameras.length} 在线` })),
-        el('div', { class: 'cams' }, g.cameras.map((x) => el('span', {
-          class: 'cam', 'data-camera': x.cameraId, 'data-state': x.state, text: x.cameraId,
-          title: `${x.state}${x.reason ? ` · ${x.reason}` : ''}${x.since ? ` · ${x.since}` : ''}`,
-        }))));
+        el('div', { class: 'cams' }, g.cameras.map((x) => {
+          // a camera nobody heard from shows as offline, with since when (the router's time zone)
+          const hhmm = x.silentSince ? state.fmtShort.format(new Date(x.silentSince)) : null;
+          const silent = hhmm ? `${hhmm} 起无报告 · no report since ${hhmm}` : null;
+          return el('span', {
+            class: 'cam', 'data-camera': x.cameraId, 'data-state': x.state, ...(silent && { 'data-silent-since': x.silentSince }),
+            title: silent ?? `${x.state}${x.reason ? ` · ${x.reason}` : ''}${x.since ? ` · ${x.since}` : ''}`,
+          }, x.cameraId, silent ? el('span', { class: 'silent', text: silent }) : '');
+        })));
     }));
   }
 

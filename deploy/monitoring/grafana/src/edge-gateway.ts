@@ -227,8 +227,12 @@ const panels: PanelSpec[] = [
   },
   {
     kind: 'timeseries',
-    title: 'Camera health events by status',
-    queries: [{ expr: `sum by (status) (increase(streetwatch_edge_health_events_total{${I}}[${RI}]))`, legend: '{{status}}' }],
+    title: 'Camera health events by status, and heartbeats',
+    description: 'Changes (online, offline, tampered) by status; heartbeats: each camera re-stated every health.heartbeatIntervalSeconds (one per camera per minute by default), through the outbox',
+    queries: [
+      { expr: `sum by (status) (increase(streetwatch_edge_health_events_total{${I}}[${RI}]))`, legend: '{{status}}' },
+      { expr: `sum(increase(streetwatch_edge_health_heartbeats_total{${I}}[${RI}]))`, legend: 'heartbeats' },
+    ],
   },
   {
     kind: 'timeseries',

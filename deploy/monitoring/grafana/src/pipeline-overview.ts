@@ -113,6 +113,24 @@ const panels: PanelSpec[] = [
       { expr: 'sum by (site, instance, camera) (increase(streetwatch_edge_camera_restarts_total[1h]))', instant: true },
     ],
   },
+  {
+    kind: 'stat',
+    title: 'Cameras silent > 3 min (cloud side)',
+    description:
+      'Cameras with no CameraHealth (heartbeats included: one per camera per minute) for over 3 minutes, as the stream processor sees them: a dead or cut-off gateway, whether or not Prometheus can scrape it. Alert StreetwatchCameraSilent; the overview screen shows them offline.',
+    w: 6,
+    thresholds: [[1, 'red']],
+    base: 'green',
+    queries: [{ expr: 'count(time() - max by (camera, gateway) (streetwatch_processor_camera_last_seen_seconds) > 180) or vector(0)', instant: true }],
+  },
+  {
+    kind: 'table',
+    title: 'Cameras: time since last heard (cloud side, from their health events)',
+    unit: 's',
+    w: 18,
+    rename: { Value: 'silent for (s)' },
+    queries: [{ expr: 'time() - max by (gateway, camera) (streetwatch_processor_camera_last_seen_seconds)', instant: true }],
+  },
 
   { kind: 'row', title: 'Alert → delivery' },
   {
