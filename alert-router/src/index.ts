@@ -1,5 +1,6 @@
 /** The public entry: what benches and embedding code need to build the two halves (main.ts runs the service). */
 export { RouterConfig } from './config/schema.js';
+export { loadRouterConfig, parseRouterConfig } from './config/load.js';
 export { secretResolver } from './config/secrets.js';
 export { DeliveryPipeline, migrateRouter, type PipelineDeps } from './pipeline.js';
 export { WorkOrdersConfig, createWorkOrderService, type WorkOrders } from './workorders/index.js';

@@ -10,7 +10,7 @@
  * Environment: the stack settings (STREETWATCH_KAFKA_BROKERS, PG*), STREETWATCH_LOG_LEVEL,
  * STREETWATCH_TOPIC_PREFIX (tests), STREETWATCH_ROUTER_CONFIG (instead of --config),
  * STREETWATCH_TRUST_PROXY (replaces http.trustProxy: comma-separated addresses/CIDRs), and the
- * variables config names in `secretEnv` / `tokenEnv`.
+ * variables config names in its `<field>Env` keys (`signSecretEnv`, `tokenEnv`, ...).
  */
 import { parseArgs } from 'node:util';
 import {
@@ -25,7 +25,6 @@ import {
   createPool,
   createRegistry,
   listen,
-  loadConfigFile,
   onSignals,
   parseConfig,
   preflightKafka,
@@ -38,8 +37,8 @@ import { tokensCommand } from './admin/tokens-command.js';
 import { silenceRoutes } from './api/silences.js';
 import { registerScreenPage, ScreenFeed, screenRoutes } from './screen/index.js';
 import { ClearanceConsumer, clearanceSettings } from './clearance/detections-consumer.js';
-import { checkReferences } from './config/references.js';
-import { RouterConfig } from './config/schema.js';
+import { loadRouterConfig } from './config/load.js';
+import type { RouterConfig } from './config/schema.js';
 import { ROUTER_REDACT_PATHS, secretResolver } from './config/secrets.js';
 import { trustProxyOf } from './config/trust-proxy.js';
 import { DeliveryPipeline, migrateRouter } from './pipeline.js';
@@ -70,11 +69,7 @@ async function main(): Promise<void> {
   }
   const validate = values['validate-config'];
   if (validate) {
-    const load = (file: string): RouterConfig => {
-      const c = loadConfigFile(RouterConfig, file) as RouterConfig;
-      checkReferences(c, file);
-      return c;
-    };
+    const load = (file: string): RouterConfig => loadRouterConfig(file, (line) => process.stderr.write(`${line}\n`));
     const code = validateConfigCommand(load, validate);
     process.exit(code);
   }
@@ -89,8 +84,7 @@ async function main(): Promise<void> {
   let cfg: RouterConfig;
   let trustProxy: string[];
   try {
-    cfg = loadConfigFile(RouterConfig, file) as RouterConfig;
-    checkReferences(cfg, file);
+    cfg = loadRouterConfig(file, (line) => log.warn(line));
     trustProxy = trustProxyOf(cfg.http.trustProxy, process.env);
   } catch (e) {
     if (e instanceof ConfigError) {

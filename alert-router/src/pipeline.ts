@@ -21,7 +21,8 @@ import { SilenceStore } from './routing/silences.js';
 import type { ConsoleFeed, WorkOrderService } from './seams.js';
 import { DeliveryEngine } from './delivery/engine.js';
 import { DeliveryEventOutbox } from './delivery/events.js';
-import { routerMetrics, type RouterMetrics } from './delivery/metrics.js';
+import { routerMetrics, zeroRouterMetrics, type RouterMetrics } from './delivery/metrics.js';
+import { workOrderMetrics, zeroWorkOrderMetrics } from './workorders/metrics.js';
 import { DeliveryNotifier } from './delivery/notifier.js';
 import { DeliveryStore } from './delivery/store.js';
 
@@ -76,6 +77,8 @@ export class DeliveryPipeline {
     checkReferences(cfg);
     this.clock = deps.clock ?? systemClock;
     this.metrics = routerMetrics(deps.registry);
+    zeroRouterMetrics(this.metrics, cfg.channels, Object.keys(cfg.departments));
+    zeroWorkOrderMetrics(workOrderMetrics(deps.registry), Object.keys(cfg.departments));
     this.store = new DeliveryStore(deps.pool);
     this.silences = new SilenceStore(deps.pool, this.clock);
     this.inhibitor = new Inhibitor(cfg.inhibitRules, ms(cfg.delivery.resolveTimeout));

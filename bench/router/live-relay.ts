@@ -54,7 +54,7 @@ async function main(): Promise<void> {
   const total = chunks.reduce((s, c) => s + c.ts.length, 0);
   const seconds = 20; // vtest-20s
   const cfg = parseConfig(LiveConfig, {
-    signingKey: { secretEnv: 'UNUSED' },
+    signingKeyEnv: 'UNUSED',
     gateways: [{ id: 'box', tokenSha256: '0'.repeat(64) }],
     cameras: [{ id: 'cam', gateway: 'box', zones: { Z: 'd' } }],
     maxViewersPerCamera: 1000,

@@ -167,7 +167,7 @@ async function main(): Promise<void> {
     consumer: { groupId: `bench-${k.prefix}` },
     departments: { 'bench-dept': { name: 'bench', channels: ['hook', 'queue'] } },
     channels: {
-      hook: { type: 'webhook', url: `${hookUrl}/hook`, signSecret: { secretEnv: 'HOOK' }, concurrency: CONCURRENCY },
+      hook: { type: 'webhook', url: `${hookUrl}/hook`, signSecretEnv: 'HOOK', concurrency: CONCURRENCY },
       queue: { type: 'kafka-dept', concurrency: CONCURRENCY },
     },
     routing: { route: { departments: ['bench-dept'] } },

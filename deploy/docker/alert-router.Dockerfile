@@ -3,7 +3,7 @@
 #   docker build -f deploy/docker/alert-router.Dockerfile -t streetwatch/alert-router .
 # Runs as the unprivileged `node` user; config at /etc/streetwatch/router.yaml (http.host 0.0.0.0);
 # HTTP (API, console, /metrics, /healthz, /readyz) on :8090. Channel secrets come from the
-# environment variables the config names (secretEnv), never from the image.
+# environment variables the config names (`<field>Env`, e.g. signSecretEnv), never from the image.
 
 # --- build: all workspace manifests (npm needs them for the lockfile), then compile -------------
 FROM node:20-slim AS build

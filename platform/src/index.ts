@@ -21,3 +21,4 @@ export * from './time.js';
 export * from './backoff.js';
 export * from './signed-id.js';
 export * from './objectstore/store.js';
+export * from './time-windows.js';

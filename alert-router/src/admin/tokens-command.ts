@@ -13,8 +13,9 @@
  * are valid in between), or let the old one expire.
  */
 import { parseArgs } from 'node:util';
-import { ConfigError, checkPool, createPool, loadConfigFile, parseConfig, stackSettings } from '@streetwatch/platform';
-import { RouterConfig } from '../config/schema.js';
+import { ConfigError, checkPool, createPool, parseConfig, stackSettings } from '@streetwatch/platform';
+import { loadRouterConfig } from '../config/load.js';
+import type { RouterConfig } from '../config/schema.js';
 import { migrateRouter } from '../pipeline.js';
 import { WorkOrdersConfig } from '../workorders/config.js';
 import { WorkOrderError } from '../workorders/errors.js';
@@ -51,7 +52,7 @@ export async function tokensCommand(argv: readonly string[], io: CommandIo): Pro
   }
   let cfg: RouterConfig;
   try {
-    cfg = loadConfigFile(RouterConfig, file) as RouterConfig;
+    cfg = loadRouterConfig(file, io.err);
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
     for (const l of e.lines()) io.err(l);

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readSecret, type Clock, type Pool } from '@streetwatch/platform';
+import { resolveSecretField, type Clock, type Pool } from '@streetwatch/platform';
 import type { UserConfig } from '../workorders/config.js';
 import { WorkOrderError } from '../workorders/errors.js';
 import type { User } from '../workorders/model.js';
@@ -94,10 +94,9 @@ function resolveHash(u: UserConfig, env: Readonly<Record<string, string | undefi
   }
   if (u.tokenSha256) return u.tokenSha256;
   // The platform's one secret rule (platform/src/config/secrets.ts): a file loses one trailing newline.
-  const key = u.tokenFile ? 'tokenFile' : 'tokenEnv';
-  const r = readSecret(u.tokenFile ? { file: u.tokenFile } : { env: u.tokenEnv ?? '' }, { env });
-  if (!r.ok) throw new WorkOrderError('SW_ROUTER_AUTH_TOKEN_UNRESOLVED', `user ${u.id}: ${key}: ${r.problem}`, { cause: r.cause });
-  const token = r.value.trim();
+  const r = resolveSecretField(u, 'token', '', { env });
+  if (!r.ok) throw new WorkOrderError('SW_ROUTER_AUTH_TOKEN_UNRESOLVED', `user ${u.id}: ${r.error.path.slice(1)}: ${r.error.message}`, { cause: r.cause });
+  const token = (r.value ?? '').trim();
   if (!token || token.length < 16) {
     throw new WorkOrderError('SW_ROUTER_AUTH_TOKEN_UNRESOLVED', `user ${u.id}: token missing or shorter than 16 characters`);
   }

@@ -39,7 +39,7 @@ export class AliyunSms implements Channel {
     private readonly cfg: Config,
     private readonly deps: ChannelDeps,
   ) {
-    this.secret = deps.resolveSecret(cfg.accessKeySecret);
+    this.secret = deps.resolveSecret(cfg, 'accessKeySecret', `/channels/${name}`);
     this.timeoutMs = ms(cfg.timeout ?? '5s');
     this.quotas = smsQuotasFrom(cfg.templateCode, cfg.quota);
   }

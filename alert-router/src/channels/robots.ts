@@ -44,8 +44,8 @@ export class Dingtalk implements Channel {
     private readonly cfg: Static<typeof DingtalkChannel>,
     private readonly deps: ChannelDeps,
   ) {
-    this.token = deps.resolveSecret(cfg.accessToken);
-    this.secret = deps.resolveSecret(cfg.signSecret);
+    this.token = deps.resolveSecret(cfg, 'accessToken', `/channels/${name}`);
+    this.secret = deps.resolveSecret(cfg, 'signSecret', `/channels/${name}`);
     this.timeoutMs = ms(cfg.timeout ?? '5s');
   }
 
@@ -74,7 +74,7 @@ export class Wecom implements Channel {
     private readonly cfg: Static<typeof WecomChannel>,
     private readonly deps: ChannelDeps,
   ) {
-    this.key = deps.resolveSecret(cfg.key);
+    this.key = deps.resolveSecret(cfg, 'key', `/channels/${name}`);
     this.timeoutMs = ms(cfg.timeout ?? '5s');
   }
 

@@ -53,7 +53,7 @@ export class TencentSms implements Channel {
     private readonly cfg: Config,
     private readonly deps: ChannelDeps,
   ) {
-    this.secretKey = deps.resolveSecret(cfg.secretKey);
+    this.secretKey = deps.resolveSecret(cfg, 'secretKey', `/channels/${name}`);
     this.timeoutMs = ms(cfg.timeout ?? '5s');
     this.quotas = smsQuotasFrom(cfg.templateId, cfg.quota);
   }

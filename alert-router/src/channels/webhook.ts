@@ -19,7 +19,7 @@ export class Webhook implements Channel {
     private readonly cfg: Static<typeof WebhookChannel>,
     deps: ChannelDeps,
   ) {
-    this.secret = deps.resolveSecret(cfg.signSecret);
+    this.secret = deps.resolveSecret(cfg, 'signSecret', `/channels/${name}`);
     this.timeoutMs = ms(cfg.timeout ?? '5s');
   }
 

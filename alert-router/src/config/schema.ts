@@ -7,7 +7,7 @@
  * `routing` (an Alertmanager-like tree), `inhibitRules`, `workOrders` (owned by the work-order
  * half), `retention` (the periodic deletes over both halves' tables) and `clearance`.
  */
-import { ObjectStoreConfigSchema } from '@streetwatch/platform';
+import { daysSchema, HHMM_PATTERN, ObjectStoreConfigSchema, secretFieldSchema } from '@streetwatch/platform';
 import { Type, type Static } from '@sinclair/typebox';
 // The work-order half owns its section (src/workorders/config.ts).
 import { LiveConfig } from '../live/config.js';
@@ -17,16 +17,15 @@ import { WorkOrdersConfig } from '../workorders/config.js';
 /** `250ms`, `30s`, `5m`, `4h`, `1d`. */
 export const Duration = Type.String({ pattern: '^[0-9]+(ms|s|m|h|d)$' });
 const StrOrList = Type.Union([Type.String({ minLength: 1 }), Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })]);
-const HHMM = Type.String({ pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$' });
+const HHMM = Type.String({ pattern: HHMM_PATTERN, description: 'HH:MM local time (24:00: end of day)' });
 const Name = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9._-]+$' });
 const Id = Type.String({ minLength: 1, maxLength: 200, pattern: '^[A-Za-z0-9._:@-]+$' });
 
-/** A secret is never inline: it is named by an environment variable or a file. */
-export const SecretRef = Type.Union([
-  Type.Object({ secretEnv: Type.String({ minLength: 1 }) }, { additionalProperties: false }),
-  Type.Object({ secretFile: Type.String({ minLength: 1 }) }, { additionalProperties: false }),
-]);
-export type SecretRef = Static<typeof SecretRef>;
+/**
+ * A secret is never inline: `<field>Env` names an environment variable, `<field>File` a file
+ * (platform `secretFieldSchema`; exactly one, checked when it is resolved). The old object form
+ * `<field>: { secretEnv | secretFile }` is converted with a deprecation line (config/load.ts).
+ */
 
 /**
  * Fields an alert is matched on: `type`, `severity`, `zone`, `grid`, `community`, `shop`, `site`,
@@ -50,12 +49,12 @@ const fieldProps = {
 
 export const TimeOfDay = Type.Object(
   {
-    /** Local time window; `from` > `to` crosses midnight. */
+    /** Local time window; `to` not after `from` crosses midnight (the same words as the edge's and the processor's schedules). */
     from: HHMM,
     to: HHMM,
     timezone: Type.String({ default: 'Asia/Shanghai' }),
-    /** ISO weekdays 1 (Mon) .. 7 (Sun); all days when absent. */
-    weekdays: Type.Optional(Type.Array(Type.Integer({ minimum: 1, maximum: 7 }), { minItems: 1 })),
+    /** Days the window starts on, `mon` .. `sun`; all days when absent. (`weekdays: [1..7]` is its old form.) */
+    days: Type.Optional(daysSchema()),
   },
   { additionalProperties: false },
 );
@@ -162,7 +161,7 @@ export const AliyunSmsChannel = Type.Object(
     method: Type.Optional(Type.Union([Type.Literal('GET'), Type.Literal('POST')])),
     regionId: Type.Optional(Type.String({ minLength: 1 })),
     accessKeyId: Type.String({ minLength: 1 }),
-    accessKeySecret: SecretRef,
+    ...secretFieldSchema('accessKeySecret'),
     signName: Type.String({ minLength: 1 }),
     templateCode: Type.String({ minLength: 1 }),
     /** Template variable that gets the evidence short link (the template must declare it, e.g. `${link}`); absent: none sent. */
@@ -178,7 +177,7 @@ export const TencentSmsChannel = Type.Object(
     endpoint: Type.Optional(Url),
     region: Type.Optional(Type.String({ minLength: 1 })),
     secretId: Type.String({ minLength: 1 }),
-    secretKey: SecretRef,
+    ...secretFieldSchema('secretKey'),
     smsSdkAppId: Type.String({ minLength: 1 }),
     signName: Type.String({ minLength: 1 }),
     templateId: Type.String({ minLength: 1 }),
@@ -193,9 +192,9 @@ export const DingtalkChannel = Type.Object(
   {
     type: Type.Literal('dingtalk'),
     endpoint: Type.Optional(Url),
-    accessToken: SecretRef,
+    ...secretFieldSchema('accessToken'),
     /** The robot's signing secret (`SEC...`), for the 加签 security setting. */
-    signSecret: SecretRef,
+    ...secretFieldSchema('signSecret'),
     ...policy,
   },
   { additionalProperties: false },
@@ -204,14 +203,14 @@ export const WecomChannel = Type.Object(
   {
     type: Type.Literal('wecom'),
     endpoint: Type.Optional(Url),
-    key: SecretRef,
+    ...secretFieldSchema('key'),
     msgtype: Type.Optional(Type.Union([Type.Literal('markdown'), Type.Literal('news')])),
     ...policy,
   },
   { additionalProperties: false },
 );
 export const WebhookChannel = Type.Object(
-  { type: Type.Literal('webhook'), url: Url, signSecret: SecretRef, ...policy },
+  { type: Type.Literal('webhook'), url: Url, ...secretFieldSchema('signSecret'), ...policy },
   { additionalProperties: false },
 );
 export const KafkaDeptChannel = Type.Object({ type: Type.Literal('kafka-dept'), ...policy }, { additionalProperties: false });
@@ -301,7 +300,7 @@ export const EvidenceConfig = Type.Object(
   {
     store: Type.Object(ObjectStoreConfigSchema.properties, { additionalProperties: false, description: 'the evidence bucket; the identity needs GetObject under edge/ only' }),
     /** HMAC-SHA256 key of the link tokens (≥ 32 bytes of randomness). Rotating it ends every outstanding link. */
-    signingKey: SecretRef,
+    ...secretFieldSchema('signingKey', { what: 'the link signing key' }),
     /** Public base of the links (the ingress that routes /e/ to the router), e.g. https://sw.example.gov.cn */
     publicBaseUrl: Type.String({ pattern: '^https?://[^\\s]+$', maxLength: 512 }),
     ttl: Type.Object(

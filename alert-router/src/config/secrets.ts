@@ -1,15 +1,29 @@
-import { readSecret, StreetwatchError } from '@streetwatch/platform';
-import type { SecretRef } from './schema.js';
+import { dotted, resolveSecretField, StreetwatchError } from '@streetwatch/platform';
+import type { FieldError } from '@streetwatch/schemas';
 
-/** Resolves a secret reference; main.ts builds it over `process.env`, tests over a plain object. */
-export type SecretResolver = (ref: SecretRef) => string;
+/**
+ * Reads secret `field` of a config object at JSON pointer `at` (`<field>Env` / `<field>File`,
+ * exactly one); main.ts builds it over `process.env`, tests over a plain object.
+ */
+export type SecretResolver = (holder: object, field: string, at: string) => string;
+
+/** A secret the config names is not available; `problem` names the key's path, never the value. */
+export class SecretMissingError extends StreetwatchError<'SW_ROUTER_SECRET_MISSING'> {
+  constructor(
+    readonly problem: FieldError,
+    cause?: unknown,
+  ) {
+    super('SW_ROUTER_SECRET_MISSING', `${dotted(problem.path)}: ${problem.message}`, { cause });
+    this.name = 'SecretMissingError';
+  }
+}
 
 export function secretResolver(env: Readonly<Record<string, string | undefined>>): SecretResolver {
   // The platform's one secret rule (platform/src/config/secrets.ts), with the router's error code.
-  return (ref) => {
-    const r = readSecret('secretEnv' in ref ? { env: ref.secretEnv } : { file: ref.secretFile }, { env });
-    if (!r.ok) throw new StreetwatchError('SW_ROUTER_SECRET_MISSING', r.problem, { cause: r.cause });
-    return r.value;
+  return (holder, field, at) => {
+    const r = resolveSecretField(holder, field, at, { env });
+    if (!r.ok) throw new SecretMissingError(r.error, r.cause);
+    return r.value as string; // not optional: an absent pair is a problem above
   };
 }
 

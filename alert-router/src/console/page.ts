@@ -6,6 +6,11 @@ import type { WorkOrders } from '../workorders/service.js';
 
 const ASSETS: Record<string, { file: string; type: string; headers?: Record<string, string> }> = {
   '/console': { file: 'index.html', type: 'text/html; charset=utf-8' },
+  // The page's script, a file per concern, loaded in this order by index.html.
+  '/console/core.js': { file: 'core.js', type: 'text/javascript; charset=utf-8' },
+  '/console/board.js': { file: 'board.js', type: 'text/javascript; charset=utf-8' },
+  '/console/dialog.js': { file: 'dialog.js', type: 'text/javascript; charset=utf-8' },
+  '/console/actions.js': { file: 'actions.js', type: 'text/javascript; charset=utf-8' },
   '/console/app.js': { file: 'app.js', type: 'text/javascript; charset=utf-8' },
   // DOM helpers shared with the overview screen (which serves this same file as /screen/dom.js).
   '/console/dom.js': { file: 'dom.js', type: 'text/javascript; charset=utf-8' },

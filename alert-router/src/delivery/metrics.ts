@@ -21,3 +21,28 @@ export function routerMetrics(r: Registry) {
   };
 }
 export type RouterMetrics = ReturnType<typeof routerMetrics>;
+
+/** Delivery outcomes a channel's attempt is counted under (`uncertain` is counted for all channels at once, as `*`). */
+const ATTEMPT_OUTCOMES = ['sent', 'retrying', 'failed', 'dead'] as const;
+
+/**
+ * Every series whose label values the config already knows starts at 0 when the router starts,
+ * so rules and panels (`increase()`, `rate()`, a quantile) have a series, and see the first
+ * event as an increase, before anything happened: alerts by result, suppressions by reason,
+ * notifications by department and kind, attempts by channel and outcome, delivery latency by
+ * channel type.
+ */
+export function zeroRouterMetrics(
+  m: RouterMetrics,
+  channels: Readonly<Record<string, { readonly type: string }>>,
+  departments: readonly string[],
+): void {
+  for (const result of ['new', 'duplicate']) m.alerts.inc({ result }, 0);
+  for (const department of departments) for (const kind of ['new', 'repeat']) m.notifications.inc({ department, kind }, 0);
+  for (const reason of ['silence', 'inhibition']) m.suppressed.inc({ reason }, 0);
+  for (const [channel, { type }] of Object.entries(channels)) {
+    for (const outcome of ATTEMPT_OUTCOMES) m.deliveries.inc({ channel, type, outcome }, 0);
+    m.latency.zero({ type });
+  }
+  m.deliveries.inc({ channel: '*', type: '*', outcome: 'uncertain' }, 0);
+}

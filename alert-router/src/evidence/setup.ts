@@ -1,5 +1,5 @@
 import { ConfigError, createS3Client, resolveObjectStore, type Logger, type Pool } from '@streetwatch/platform';
-import type { SecretResolver } from '../config/secrets.js';
+import { SecretMissingError, type SecretResolver } from '../config/secrets.js';
 import type { RouterConfig } from '../config/schema.js';
 import { systemClock, type Clock } from '@streetwatch/platform';
 import { EvidenceLinks } from './links.js';
@@ -20,11 +20,12 @@ export function evidenceLinksFrom(
   const store = resolveObjectStore(ev.store, '/evidence/store', { env: deps.env }, errors);
   let key: string | undefined;
   try {
-    key = deps.resolveSecret(ev.signingKey);
+    key = deps.resolveSecret(ev, 'signingKey', '/evidence');
   } catch (err) {
-    errors.push({ path: '/evidence/signingKey', message: (err as Error).message });
+    if (!(err instanceof SecretMissingError)) throw err;
+    errors.push(err.problem);
   }
-  if (key !== undefined && Buffer.byteLength(key) < 32) errors.push({ path: '/evidence/signingKey', message: 'must be at least 32 bytes' });
+  if (key !== undefined && Buffer.byteLength(key) < 32) errors.push({ path: `/evidence/signingKey${ev.signingKeyEnv !== undefined ? 'Env' : 'File'}`, message: 'must be at least 32 bytes' });
   if (errors.length > 0 || store === undefined || key === undefined) throw new ConfigError('SW_CONFIG_INVALID', source, errors);
   const s3 = createS3Client(store);
   const links = new EvidenceLinks(ev, { pool: deps.pool, s3, signingKey: key, clock: deps.clock ?? systemClock, log: deps.log });

@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { secretFieldSchema } from '@streetwatch/platform';
 
 /**
  * `live` in the router config: the live camera view. Absent: no live view (the console shows no
@@ -9,11 +10,6 @@ import { Type, type Static } from '@sinclair/typebox';
 const Id = Type.String({ minLength: 1, maxLength: 200, pattern: '^[A-Za-z0-9._:@-]+$' });
 const Hex64 = Type.String({ pattern: '^[a-f0-9]{64}$' });
 const Duration = (def: string, description: string) => Type.String({ pattern: '^[0-9]+(ms|s|m|h|d)$', default: def, description });
-/** Same shape as the router's SecretRef (config/schema.ts), repeated here to keep the imports one-way. */
-const Secret = Type.Union([
-  Type.Object({ secretEnv: Type.String({ minLength: 1 }) }, { additionalProperties: false }),
-  Type.Object({ secretFile: Type.String({ minLength: 1 }) }, { additionalProperties: false }),
-]);
 
 export const LiveGatewayConfig = Type.Object(
   {
@@ -38,8 +34,8 @@ export const LiveCameraConfig = Type.Object(
 
 export const LiveConfig = Type.Object(
   {
-    /** HMAC-SHA256 key of the tickets (≥ 32 bytes; secretEnv/secretFile). Rotating it ends every outstanding ticket. */
-    signingKey: Secret,
+    /** HMAC-SHA256 key of the tickets (≥ 32 bytes; signingKeyEnv / signingKeyFile). Rotating it ends every outstanding ticket. */
+    ...secretFieldSchema('signingKey', { what: 'the live ticket signing key' }),
     /** A ticket opens one viewing within this time (the page uses it at once). */
     ticketTtl: Duration('60s', 'how long a live ticket may wait before it is used (once)'),
     /** Roles that may watch (their own department’s cameras; supervisors every camera). */

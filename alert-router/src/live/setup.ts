@@ -1,6 +1,6 @@
 import { ConfigError, systemClock, type Clock, type Logger, type Pool, type Registry } from '@streetwatch/platform';
 import { ms } from '../config/durations.js';
-import type { SecretResolver } from '../config/secrets.js';
+import { SecretMissingError, type SecretResolver } from '../config/secrets.js';
 import type { RouterConfig } from '../config/schema.js';
 import { LiveHub } from './hub.js';
 import type { LiveDeps } from './routes.js';
@@ -19,11 +19,14 @@ export function liveFrom(
   if (live === undefined) return undefined;
   let key: string | undefined;
   try {
-    key = deps.resolveSecret(live.signingKey);
+    key = deps.resolveSecret(live, 'signingKey', '/live');
   } catch (err) {
-    throw new ConfigError('SW_CONFIG_INVALID', source, [{ path: '/live/signingKey', message: (err as Error).message }]);
+    if (!(err instanceof SecretMissingError)) throw err;
+    throw new ConfigError('SW_CONFIG_INVALID', source, [err.problem]);
   }
-  if (Buffer.byteLength(key) < 32) throw new ConfigError('SW_CONFIG_INVALID', source, [{ path: '/live/signingKey', message: 'must be at least 32 bytes' }]);
+  if (Buffer.byteLength(key) < 32) {
+    throw new ConfigError('SW_CONFIG_INVALID', source, [{ path: `/live/signingKey${live.signingKeyEnv !== undefined ? 'Env' : 'File'}`, message: 'must be at least 32 bytes' }]);
+  }
   const log = deps.log.child({ component: 'live' });
   return {
     config: live,

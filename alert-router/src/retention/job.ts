@@ -29,24 +29,27 @@ import { systemClock, type Clock } from '@streetwatch/platform';
 
 const LOCK_KEY = 0x52455445; // 'RETE'
 
-export type RetainedTable =
-  | 'router_deliveries'
-  | 'router_notifications'
-  | 'router_delivery_attempts'
-  | 'router_alerts'
-  | 'router_group_members'
-  | 'router_groups'
-  | 'work_orders'
-  | 'work_order_history'
-  | 'work_order_escalations'
-  | 'work_order_photos'
-  | 'alert_feedback'
-  | 'router_silences'
-  | 'api_audit'
-  | 'evidence_links'
-  | 'evidence_views'
-  | 'live_tickets'
-  | 'violation_ends';
+/** The tables the job deletes from (one `table` label each). */
+export const RETAINED_TABLES = [
+  'router_deliveries',
+  'router_notifications',
+  'router_delivery_attempts',
+  'router_alerts',
+  'router_group_members',
+  'router_groups',
+  'work_orders',
+  'work_order_history',
+  'work_order_escalations',
+  'work_order_photos',
+  'alert_feedback',
+  'router_silences',
+  'api_audit',
+  'evidence_links',
+  'evidence_views',
+  'live_tickets',
+  'violation_ends',
+] as const;
+export type RetainedTable = (typeof RETAINED_TABLES)[number];
 
 export interface RetentionRun {
   /** Another instance held the lock (or the job is closed): nothing was done. */
@@ -91,6 +94,9 @@ export class RetentionJob {
     this.deletedRows = counter(deps.registry, 'streetwatch_router_retention_deleted_rows_total', 'Rows deleted by the retention job, per table', ['table']);
     this.runs = counter(deps.registry, 'streetwatch_router_retention_runs_total', 'Retention job runs: ok, skipped (another instance ran it), error', ['result']);
     this.lastSuccess = gauge(deps.registry, 'streetwatch_router_retention_last_success_timestamp_seconds', 'When the retention job last completed');
+    // Series from the start (0), so rules over them (alert StreetwatchRouterRetentionFailing) see the first increase.
+    for (const table of RETAINED_TABLES) this.deletedRows.inc({ table }, 0);
+    for (const result of ['ok', 'skipped', 'error']) this.runs.inc({ result }, 0);
   }
 
   /** Run every `interval`, the first time shortly after start (not in the start-up path). */

@@ -3,6 +3,7 @@
  * and `groupBy`: `type`, `severity`, `zone`, `grid`, `community`, `shop`, `site`, `camera`,
  * `ruleId`, `ruleKind`, `alertId`, `labels.<name>`.
  */
+import { EVERY_DAY, inWindows } from '@streetwatch/platform';
 import type { Alert } from '@streetwatch/schemas';
 import type { Matcher, SilenceMatcher, TimeOfDay } from '../config/schema.js';
 
@@ -86,36 +87,11 @@ export function compileMatcher(m: Matcher | SilenceMatcher | undefined): Compile
   return (a, now) => checks.every((c) => c(a, now));
 }
 
-const partsCache = new Map<string, Intl.DateTimeFormat>();
-
-/** Local weekday (1..7) and minutes since midnight in a time zone. */
-export function localTime(now: number, timezone: string): { weekday: number; minutes: number } {
-  let fmt = partsCache.get(timezone);
-  if (!fmt) {
-    fmt = new Intl.DateTimeFormat('en-GB', { timeZone: timezone, weekday: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
-    partsCache.set(timezone, fmt);
-  }
-  let weekday = 1;
-  let hour = 0;
-  let minute = 0;
-  for (const p of fmt.formatToParts(new Date(now))) {
-    if (p.type === 'weekday') weekday = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'].indexOf(p.value) + 1;
-    else if (p.type === 'hour') hour = Number(p.value);
-    else if (p.type === 'minute') minute = Number(p.value);
-  }
-  return { weekday, minutes: hour * 60 + minute };
-}
-
-/** `[from, to)` local time, crossing midnight when `from > to`; weekdays refer to the window's start day. */
+/**
+ * `[from, to)` local time, crossing midnight when `to` is not after `from` (the part after
+ * midnight belongs to the day the window starts on); all days when `days` is absent. The
+ * platform's one schedule vocabulary (platform/src/time-windows.ts), as at the edge and in the processor.
+ */
 export function inTimeOfDay(w: TimeOfDay, now: number): boolean {
-  const { weekday, minutes } = localTime(now, w.timezone);
-  const toMin = (s: string): number => Number(s.slice(0, 2)) * 60 + Number(s.slice(3, 5));
-  const from = toMin(w.from);
-  const to = toMin(w.to);
-  const days = w.weekdays ? new Set(w.weekdays) : undefined;
-  if (from <= to) return minutes >= from && minutes < to && (!days || days.has(weekday));
-  // Crosses midnight: the part after midnight belongs to the previous day's window.
-  if (minutes >= from) return !days || days.has(weekday);
-  if (minutes < to) return !days || days.has(weekday === 1 ? 7 : weekday - 1);
-  return false;
+  return inWindows(now, [{ days: w.days ?? EVERY_DAY, from: w.from, to: w.to }], w.timezone);
 }

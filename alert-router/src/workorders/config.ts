@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { secretFieldSchema } from '@streetwatch/platform';
 
 /**
  * The `workOrders` section of the router's config: deadlines, escalation chains, department users,
@@ -62,8 +63,7 @@ export const UserConfig = Type.Object(
     departmentId: Type.String({ minLength: 1, maxLength: 200 }),
     role: Role,
     tokenSha256: Type.Optional(Hex64),
-    tokenFile: Type.Optional(Type.String({ minLength: 1 })),
-    tokenEnv: Type.Optional(Type.String({ minLength: 1, pattern: '^[A-Z_][A-Z0-9_]*$' })),
+    ...secretFieldSchema('token', { what: "the user's API token", envPattern: '^[A-Z_][A-Z0-9_]*$' }),
     /** The config token is refused from this instant on (ISO 8601 with a zone, e.g. 2027-03-01T00:00:00+08:00). */
     tokenExpiresAt: Type.Optional(Type.String({ format: 'date-time' })),
   },

@@ -1,4 +1,5 @@
 import { counter, gauge, histogram, type Registry } from '@streetwatch/platform';
+import { VIOLATION_TYPES, WorkOrderEvent } from '@streetwatch/schemas';
 
 const STEP_BUCKETS = [30, 60, 120, 300, 600, 1200, 1800, 3600, 7200, 14400, 28800, 86400, 172800, 604800];
 
@@ -20,3 +21,24 @@ export function workOrderMetrics(registry: Registry) {
   };
 }
 export type WorkOrderMetrics = ReturnType<typeof workOrderMetrics>;
+
+/** Every work-order event action (the contract's list): the `action` label of the transitions counter. */
+const TRANSITION_ACTIONS: readonly string[] = WorkOrderEvent.properties.action.anyOf.map((a) => a.const);
+
+/**
+ * The step-time histograms and the per-department counters start at 0 for every department and
+ * violation type when the router starts: a histogram's series is otherwise born with its first
+ * observation, which `rate()` cannot see as an increase, so the p50 panels and the recording rule
+ * stayed empty until a department's second work order of a type.
+ */
+export function zeroWorkOrderMetrics(m: WorkOrderMetrics, departments: readonly string[]): void {
+  for (const department of departments) {
+    for (const action of TRANSITION_ACTIONS) m.transitions.inc({ department, action }, 0);
+    for (const type of VIOLATION_TYPES) {
+      m.timeToSign.zero({ department, type });
+      m.timeToClose.zero({ department, type });
+      m.dispatched.inc({ department, type }, 0);
+    }
+    m.escalationNotifyErrors.inc({ department }, 0);
+  }
+}

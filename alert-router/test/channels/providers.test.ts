@@ -61,8 +61,8 @@ async function rejects(t: Test, p: Promise<unknown>, code: string, retryable: bo
 
 t.test('Aliyun SendSms: a signed GET and a signed POST are accepted; a wrong secret gets SignatureDoesNotMatch; throttling is retryable', async (t) => {
   const fake = await startFakeAliyun(t, { accessKeyId: 'LTAI-test', secret: SECRETS.ALIYUN_SECRET });
-  const cfg = (method: 'GET' | 'POST', secretEnv = 'ALIYUN_SECRET'): ChannelConfig => ({
-    type: 'sms-aliyun', endpoint: `${fake.url}/`, method, accessKeyId: 'LTAI-test', accessKeySecret: { secretEnv }, signName: '小河街道', templateCode: 'SMS_123',
+  const cfg = (method: 'GET' | 'POST', envName = 'ALIYUN_SECRET'): ChannelConfig => ({
+    type: 'sms-aliyun', endpoint: `${fake.url}/`, method, accessKeyId: 'LTAI-test', accessKeySecretEnv: envName, signName: '小河街道', templateCode: 'SMS_123',
   });
   const r = await build('sms', cfg('GET')).send(msg('dk-aaa'), 'dk-aaa');
   t.match(r.providerMessageId, /\^0$/, 'BizId returned as the provider message id');
@@ -76,8 +76,8 @@ t.test('Aliyun SendSms: a signed GET and a signed POST are accepted; a wrong sec
 
 t.test('Tencent SendSms 2021-01-11: TC3 signed request accepted; wrong key gets AuthFailure.SignatureFailure; RequestLimitExceeded retryable', async (t) => {
   const fake = await startFakeTencent(t, { secretId: 'AKID-test', secretKey: SECRETS.TENCENT_KEY });
-  const cfg = (secretEnv = 'TENCENT_KEY'): ChannelConfig => ({
-    type: 'sms-tencent', endpoint: fake.url, secretId: 'AKID-test', secretKey: { secretEnv }, smsSdkAppId: '1400000000', signName: '小河街道', templateId: '449739',
+  const cfg = (envName = 'TENCENT_KEY'): ChannelConfig => ({
+    type: 'sms-tencent', endpoint: fake.url, secretId: 'AKID-test', secretKeyEnv: envName, smsSdkAppId: '1400000000', signName: '小河街道', templateId: '449739',
   });
   const r = await build('tsms', cfg()).send(msg('dk-t1'), 'dk-t1');
   t.match(r.providerMessageId, /^2028:.*,2028:/, 'one SerialNo per phone');
@@ -89,8 +89,8 @@ t.test('Tencent SendSms 2021-01-11: TC3 signed request accepted; wrong key gets 
 
 t.test('DingTalk robot: markdown with the evidence picture, 加签 accepted; wrong secret → 310000; too fast → 130101 retryable', async (t) => {
   const fake = await startFakeDingtalk(t, { accessToken: SECRETS.DING_TOKEN, secret: SECRETS.DING_SECRET });
-  const cfg = (secretEnv = 'DING_SECRET'): ChannelConfig => ({
-    type: 'dingtalk', endpoint: `${fake.url}/robot/send`, accessToken: { secretEnv: 'DING_TOKEN' }, signSecret: { secretEnv },
+  const cfg = (envName = 'DING_SECRET'): ChannelConfig => ({
+    type: 'dingtalk', endpoint: `${fake.url}/robot/send`, accessTokenEnv: 'DING_TOKEN', signSecretEnv: envName,
   });
   await build('ding', cfg()).send(msg('dk-d1'), 'dk-d1');
   t.match(fake.messages[0]?.text, /!\[证据 evidence\]\(https:\/\/sw\.test\/e\/1k\.AbCdEfGhIjKlMnOp\)/, 'the picture through a signed link issued at send time');
@@ -103,8 +103,8 @@ t.test('DingTalk robot: markdown with the evidence picture, 加签 accepted; wro
 
 t.test('WeCom robot: markdown and news accepted; a wrong key → 93000; 45009 retryable', async (t) => {
   const fake = await startFakeWecom(t, { key: SECRETS.WECOM_KEY });
-  const cfg = (msgtype: 'markdown' | 'news', secretEnv = 'WECOM_KEY'): ChannelConfig => ({
-    type: 'wecom', endpoint: `${fake.url}/cgi-bin/webhook/send`, key: { secretEnv }, msgtype,
+  const cfg = (msgtype: 'markdown' | 'news', envName = 'WECOM_KEY'): ChannelConfig => ({
+    type: 'wecom', endpoint: `${fake.url}/cgi-bin/webhook/send`, keyEnv: envName, msgtype,
   });
   await build('wx', cfg('markdown')).send(msg('dk-w1'), 'dk-w1');
   await build('wx', cfg('news')).send(msg('dk-w2'), 'dk-w2');
@@ -116,7 +116,7 @@ t.test('WeCom robot: markdown and news accepted; a wrong key → 93000; 45009 re
 
 t.test('generic webhook: HMAC-signed body accepted; wrong secret → 401 not retryable; 429 carries Retry-After', async (t) => {
   const fake = await startFakeWebhook(t, { secret: SECRETS.HOOK_SECRET });
-  const cfg = (secretEnv = 'HOOK_SECRET'): ChannelConfig => ({ type: 'webhook', url: `${fake.url}/hook`, signSecret: { secretEnv } });
+  const cfg = (envName = 'HOOK_SECRET'): ChannelConfig => ({ type: 'webhook', url: `${fake.url}/hook`, signSecretEnv: envName });
   await build('hook', cfg()).send(msg('dk-h1'), 'dk-h1');
   t.match(fake.bodies[0], { idempotencyKey: 'dk-h1', departmentId: 'chengguan-grid-3', alerts: [{ alertId: 'alert-3f2a9c0d1e', workOrderId: 'wo-1' }] });
   await rejects(t, build('hook', cfg('WRONG')).send(msg('dk-h2'), 'dk-h2'), 'SW_ROUTER_PROVIDER_AUTH', false);
@@ -128,7 +128,7 @@ t.test('generic webhook: HMAC-signed body accepted; wrong secret → 401 not ret
 t.test('SMS quotas: per number and per template in a sliding window, with the wait until a slot frees', async (t) => {
   const fake = await startFakeAliyun(t, { accessKeyId: 'LTAI-test', secret: SECRETS.ALIYUN_SECRET });
   const ch = build('sms', {
-    type: 'sms-aliyun', endpoint: `${fake.url}/`, accessKeyId: 'LTAI-test', accessKeySecret: { secretEnv: 'ALIYUN_SECRET' }, signName: 's', templateCode: 'SMS_1',
+    type: 'sms-aliyun', endpoint: `${fake.url}/`, accessKeyId: 'LTAI-test', accessKeySecretEnv: 'ALIYUN_SECRET', signName: 's', templateCode: 'SMS_1',
     quota: { perNumber: { limit: 2, window: '1m' }, perTemplate: { limit: 100, window: '1h' } },
   });
   clock.set(Date.parse('2026-11-26T06:00:00Z'));
@@ -147,7 +147,7 @@ t.test('secrets never reach the logs: config objects and errors are redacted', a
   const lines: string[] = [];
   const log = createLogger({ name: 't', redact: ROUTER_REDACT_PATHS, destination: { write: (s: string) => void lines.push(s) } });
   const resolve = secretResolver(SECRETS);
-  const live = { channel: { accessKeySecret: resolve({ secretEnv: 'ALIYUN_SECRET' }), signSecret: SECRETS.DING_SECRET, accessToken: SECRETS.DING_TOKEN } };
+  const live = { channel: { accessKeySecret: resolve({ accessKeySecretEnv: 'ALIYUN_SECRET' }, 'accessKeySecret', '/channels/sms'), signSecret: SECRETS.DING_SECRET, accessToken: SECRETS.DING_TOKEN } };
   log.info(live, 'channel ready');
   log.info({ secretKey: SECRETS.TENCENT_KEY, signSecret: SECRETS.HOOK_SECRET }, 'top-level fields');
   log.error({ err: new ChannelError('SW_ROUTER_PROVIDER_AUTH', 'Aliyun SignatureDoesNotMatch', { retryable: false }) }, 'send failed');
@@ -156,5 +156,11 @@ t.test('secrets never reach the logs: config objects and errors are redacted', a
     t.notOk(all.includes(s), `secret ${s.slice(0, 6)}... not logged`);
   }
   t.match(all, /"\*\*\*"/, 'redacted fields are censored, not dropped silently');
-  t.throws(() => resolve({ secretEnv: 'MISSING' }), { code: 'SW_ROUTER_SECRET_MISSING' });
+  t.throws(() => resolve({ signSecretEnv: 'MISSING' }, 'signSecret', '/channels/duty'), {
+    code: 'SW_ROUTER_SECRET_MISSING',
+    message: 'channels.duty.signSecretEnv: environment variable MISSING is not set',
+  }, 'a missing secret names its config path and the variable');
+  t.throws(() => resolve({ signSecretEnv: 'HOOK_SECRET', signSecretFile: '/run/s' }, 'signSecret', '/channels/duty'), {
+    message: /channels\.duty\.signSecretFile: set one of signSecretEnv, signSecretFile/,
+  }, 'both keys set: refused, naming both');
 });

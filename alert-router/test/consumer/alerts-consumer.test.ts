@@ -14,7 +14,7 @@ t.test('alerts on Kafka are recorded once, routed, delivered to a webhook and th
       consumer: { groupId: `router-${k.prefix}` },
       departments: { 'cg-3': { name: '城管执法中队', channels: ['hook', 'queue'] } },
       channels: {
-        hook: { type: 'webhook', url: `${hook.url}/hook`, signSecret: { secretEnv: 'HOOK' } },
+        hook: { type: 'webhook', url: `${hook.url}/hook`, signSecretEnv: 'HOOK' },
         queue: { type: 'kafka-dept' },
       },
       routing: { route: { departments: ['cg-3'] } },

@@ -32,8 +32,8 @@ t.test('kill -9 during a delivery burst, restart: none missing, duplicates only 
       http: { port: 0 },
       departments: { 'cg-1': { name: '城管执法一中队', channels: ['hook', 'ding', 'queue'] } },
       channels: {
-        hook: { type: 'webhook', url: `${hook.url}/hook`, signSecret: { secretEnv: 'HOOK_SECRET' }, concurrency: 4 },
-        ding: { type: 'dingtalk', endpoint: `${ding.url}/robot/send`, accessToken: { secretEnv: 'DING_TOKEN' }, signSecret: { secretEnv: 'DING_SECRET' }, concurrency: 4 },
+        hook: { type: 'webhook', url: `${hook.url}/hook`, signSecretEnv: 'HOOK_SECRET', concurrency: 4 },
+        ding: { type: 'dingtalk', endpoint: `${ding.url}/robot/send`, accessTokenEnv: 'DING_TOKEN', signSecretEnv: 'DING_SECRET', concurrency: 4 },
         queue: { type: 'kafka-dept', concurrency: 4 },
       },
       routing: { route: { departments: ['cg-1'] } },

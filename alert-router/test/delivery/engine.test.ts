@@ -26,8 +26,8 @@ t.test('provider throttling → backoff with jitter → fallback channel after N
     {
       departments: { cg: { name: 'CG', channels: ['sms'], phones: ['+8613800000001'] } },
       channels: {
-        sms: { type: 'sms-aliyun', endpoint: `${ali.url}/`, accessKeyId: 'LTAI', accessKeySecret: { secretEnv: 'ALIYUN' }, signName: 's', templateCode: 'SMS_1', fallback: 'tsms', fallbackAfter: 2 },
-        tsms: { type: 'sms-tencent', endpoint: tc.url, secretId: 'AKID', secretKey: { secretEnv: 'TENCENT' }, smsSdkAppId: '1400', signName: 's', templateId: '1' },
+        sms: { type: 'sms-aliyun', endpoint: `${ali.url}/`, accessKeyId: 'LTAI', accessKeySecretEnv: 'ALIYUN', signName: 's', templateCode: 'SMS_1', fallback: 'tsms', fallbackAfter: 2 },
+        tsms: { type: 'sms-tencent', endpoint: tc.url, secretId: 'AKID', secretKeyEnv: 'TENCENT', smsSdkAppId: '1400', signName: 's', templateId: '1' },
       },
       routing: { route: { departments: ['cg'] } },
       delivery: { backoff: { initial: '1s', max: '1m', factor: 2 } },
@@ -61,7 +61,7 @@ t.test('HTTP 429 Retry-After is honoured before the next attempt', async (t) => 
     t,
     {
       departments: { cg: { name: 'CG', channels: ['hook'] } },
-      channels: { hook: { type: 'webhook', url: `${hook.url}/hook`, signSecret: { secretEnv: 'HOOK' } } },
+      channels: { hook: { type: 'webhook', url: `${hook.url}/hook`, signSecretEnv: 'HOOK' } },
       routing: { route: { departments: ['cg'] } },
     },
     { env: ENV },
@@ -88,10 +88,10 @@ t.test('the circuit opens after repeated failures; later deliveries go straight 
       departments: { cg: { name: 'CG', channels: ['hook'] } },
       channels: {
         hook: {
-          type: 'webhook', url: `${hook.url}/hook`, signSecret: { secretEnv: 'HOOK' }, fallback: 'ding', fallbackAfter: 10, maxAttempts: 10, concurrency: 1,
+          type: 'webhook', url: `${hook.url}/hook`, signSecretEnv: 'HOOK', fallback: 'ding', fallbackAfter: 10, maxAttempts: 10, concurrency: 1,
           circuit: { volumeThreshold: 3, errorThresholdPercentage: 50, reset: '1h' },
         },
-        ding: { type: 'dingtalk', endpoint: `${ding.url}/robot/send`, accessToken: { secretEnv: 'DING_TOKEN' }, signSecret: { secretEnv: 'DING' } },
+        ding: { type: 'dingtalk', endpoint: `${ding.url}/robot/send`, accessTokenEnv: 'DING_TOKEN', signSecretEnv: 'DING' },
       },
       routing: { route: { departments: ['cg'] } },
     },
@@ -117,8 +117,8 @@ t.test('a permanent error is dead at once; a lasting transient one after maxAtte
     {
       departments: { cg: { name: 'CG', channels: ['bad', 'flaky'] } },
       channels: {
-        bad: { type: 'webhook', url: `${hook.url}/hook`, signSecret: { secretEnv: 'WRONG' } },
-        flaky: { type: 'webhook', url: `${hook.url}/hook`, signSecret: { secretEnv: 'HOOK' }, maxAttempts: 3, circuit: { volumeThreshold: 100 } },
+        bad: { type: 'webhook', url: `${hook.url}/hook`, signSecretEnv: 'WRONG' },
+        flaky: { type: 'webhook', url: `${hook.url}/hook`, signSecretEnv: 'HOOK', maxAttempts: 3, circuit: { volumeThreshold: 100 } },
       },
       routing: { route: { departments: ['cg'] } },
     },
@@ -147,8 +147,8 @@ t.test('an intent left in flight by a dead process is marked uncertain, then res
     {
       departments: { cg: { name: 'CG', channels: ['hook', 'held'] } },
       channels: {
-        hook: { type: 'webhook', url: `${hook.url}/hook`, signSecret: { secretEnv: 'HOOK' } },
-        held: { type: 'webhook', url: `${hook.url}/hook`, signSecret: { secretEnv: 'HOOK' }, onUncertain: 'hold' },
+        hook: { type: 'webhook', url: `${hook.url}/hook`, signSecretEnv: 'HOOK' },
+        held: { type: 'webhook', url: `${hook.url}/hook`, signSecretEnv: 'HOOK', onUncertain: 'hold' },
       },
       routing: { route: { departments: ['cg'] } },
       delivery: { timeout: '2s', leaseGrace: '3s' },
@@ -194,7 +194,7 @@ t.test('close() stops intake and waits for in-flight sends to be recorded before
     t,
     {
       departments: { cg: { name: 'CG', channels: ['hook'] } },
-      channels: { hook: { type: 'webhook', url: `${hook.url}/hook`, signSecret: { secretEnv: 'HOOK' } } },
+      channels: { hook: { type: 'webhook', url: `${hook.url}/hook`, signSecretEnv: 'HOOK' } },
       routing: { route: { departments: ['cg'] } },
     },
     { env: ENV },

@@ -7,8 +7,8 @@ import { harness, states } from './harness.js';
 const CFG = {
   departments: { cg: { name: 'CG', channels: ['hook', 'held'] } },
   channels: {
-    hook: { type: 'webhook', url: 'http://127.0.0.1:9/hook', signSecret: { secretEnv: 'HOOK' } },
-    held: { type: 'webhook', url: 'http://127.0.0.1:9/hook', signSecret: { secretEnv: 'HOOK' }, onUncertain: 'hold' },
+    hook: { type: 'webhook', url: 'http://127.0.0.1:9/hook', signSecretEnv: 'HOOK' },
+    held: { type: 'webhook', url: 'http://127.0.0.1:9/hook', signSecretEnv: 'HOOK', onUncertain: 'hold' },
   },
   routing: { route: { departments: ['cg'] } },
 };

@@ -35,7 +35,7 @@ t.test('a delivery written before migration 305 is sent once, with its message a
     t,
     {
       departments: { cg: { name: 'CG', channels: ['rec'] } },
-      channels: { rec: { type: 'webhook', url: 'http://127.0.0.1:9/unused', signSecret: { secretEnv: 'S' } } },
+      channels: { rec: { type: 'webhook', url: 'http://127.0.0.1:9/unused', signSecretEnv: 'S' } },
       routing: { route: { departments: ['cg'] } },
     },
     {

@@ -14,8 +14,8 @@ const T0 = Date.parse('2026-11-26T08:00:00.000Z');
 const CFG = {
   departments: { cg: { name: 'CG', channels: ['a', 'b'] } },
   channels: {
-    a: { type: 'webhook', url: 'http://127.0.0.1:9/unused', signSecret: { secretEnv: 'S' } },
-    b: { type: 'webhook', url: 'http://127.0.0.1:9/unused', signSecret: { secretEnv: 'S' } },
+    a: { type: 'webhook', url: 'http://127.0.0.1:9/unused', signSecretEnv: 'S' },
+    b: { type: 'webhook', url: 'http://127.0.0.1:9/unused', signSecretEnv: 'S' },
   },
   routing: { route: { departments: ['cg'] } },
 };

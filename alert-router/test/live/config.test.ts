@@ -7,7 +7,7 @@ const H = 'a'.repeat(64);
 
 t.test('cross-references: each camera names a configured gateway, each zone a known department; ids unique', async (t) => {
   const cfg = parseConfig(LiveConfig, {
-    signingKey: { secretEnv: 'K' },
+    signingKeyEnv: 'K',
     gateways: [{ id: 'box-1', tokenSha256: H }, { id: 'box-1', tokenSha256: H }],
     cameras: [
       { id: 'cam-1', gateway: 'box-1', zones: { P1: 'dept-a' } },

@@ -27,7 +27,7 @@ class FakeSocket implements LiveSocket {
 
 function hub(over: Record<string, unknown> = {}): { hub: LiveHub; registry: ReturnType<typeof createRegistry> } {
   const cfg = parseConfig(LiveConfig, {
-    signingKey: { secretEnv: 'X' },
+    signingKeyEnv: 'X',
     gateways: [{ id: 'box-1', tokenSha256: 'a'.repeat(64) }, { id: 'box-2', tokenSha256: 'b'.repeat(64) }],
     cameras: [
       { id: 'cam-1', gateway: 'box-1', zones: { P1: 'dept-a' } },

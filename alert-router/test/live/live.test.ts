@@ -51,7 +51,7 @@ t.test('live camera view: RTSP camera → gateway (outbound link) → router rel
   const camera = await startRtspCamera(t, { video });
   const kafka = await testKafka(t, { label: 'live' });
   const config = parseConfig(LiveConfig, {
-    signingKey: { secretEnv: 'UNUSED' },
+    signingKeyEnv: 'UNUSED',
     gateways: [{ id: 'box-1', tokenSha256: sha256Hex(GATEWAY_TOKEN) }],
     cameras: [
       { id: 'cam-03', gateway: 'box-1', name: '学院路口 Xueyuan Rd', zones: { P1: 'dept-a' } },

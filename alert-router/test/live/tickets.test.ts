@@ -78,7 +78,7 @@ t.test('forged, malformed and foreign-key tickets are refused and leave no view 
 
 t.test('who may watch: a department owning a zone on the camera, supervisors any camera, only configured roles', async (t) => {
   const cfg = parseConfig(LiveConfig, {
-    signingKey: { secretEnv: 'X' },
+    signingKeyEnv: 'X',
     roles: ['head', 'supervisor'],
     gateways: [{ id: 'box-1', tokenSha256: 'a'.repeat(64) }],
     cameras: [{ id: 'cam-03', gateway: 'box-1', zones: { P1: 'dept-a', S2: 'dept-c' } }],

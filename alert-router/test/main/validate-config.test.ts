@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
@@ -16,6 +16,21 @@ t.test('--validate-config accepts the deployed router config with exit 0', async
   const r = run(example);
   t.equal(r.code, 0, r.err);
   t.match(r.out, /valid/);
+});
+
+t.test('--validate-config accepts last version\'s secret objects and weekdays, with one deprecation line each', async (t) => {
+  const old = readFileSync(example, 'utf8')
+    .replace(/^(\s*)signSecretEnv: (\S+)/m, '$1signSecret: { secretEnv: $2 }')
+    .replace(/^(\s*)signingKeyEnv: (\S+)/m, '$1signingKey:\n$1  secretEnv: $2')
+    .replace(/^routing:\n  route:\n/m, 'routing:\n  route:\n    match: { timeOfDay: { from: "00:00", to: "24:00", weekdays: [1, 2, 3, 4, 5, 6, 7] } }\n');
+  t.not(old, readFileSync(example, 'utf8'));
+  const file = join(mkdtempSync(join(tmpdir(), 'router-cfg-')), 'router.yaml');
+  writeFileSync(file, old);
+  const r = run(file);
+  t.equal(r.code, 0, r.err);
+  t.match(r.err, /channels\.\S+\.signSecret: the \{ secretEnv \| secretFile \} object is deprecated .*signSecretEnv/);
+  t.match(r.err, /evidence\.signingKey: the \{ secretEnv \| secretFile \} object is deprecated .*signingKeyEnv/);
+  t.match(r.err, /routing\.route\.match\.timeOfDay\.weekdays: "weekdays" \(1-7\) is deprecated/);
 });
 
 t.test('--validate-config names each bad key by path and exits 1', async (t) => {

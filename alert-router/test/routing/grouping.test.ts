@@ -12,7 +12,7 @@ const alert = (id: string, o: Partial<Alert> = {}): Alert =>
 function config(route: Record<string, unknown>, extra: Record<string, unknown> = {}) {
   return {
     departments: { cg: { name: '城管执法', channels: ['rec'] }, market: { name: '市场监管', channels: ['rec'] } },
-    channels: { rec: { type: 'webhook', url: 'http://127.0.0.1:1/unused', signSecret: { secretEnv: 'UNUSED' } } },
+    channels: { rec: { type: 'webhook', url: 'http://127.0.0.1:1/unused', signSecretEnv: 'UNUSED' } },
     routing: { route },
     delivery: { resolveTimeout: '2h' },
     ...extra,

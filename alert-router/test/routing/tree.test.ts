@@ -1,7 +1,7 @@
 import t from 'tap';
 import { ConfigError, parseConfig } from '@streetwatch/platform';
 import { exampleAlert } from '@streetwatch/schemas';
-import { RouterConfig, type Route } from '../../src/config/schema.js';
+import { RouterConfig, type Route, type TimeOfDay } from '../../src/config/schema.js';
 import { checkReferences } from '../../src/config/references.js';
 import { inTimeOfDay } from '../../src/routing/match.js';
 import { RoutingTree } from '../../src/routing/tree.js';
@@ -42,7 +42,7 @@ t.test('a time-of-day window (crossing midnight, in the configured zone) picks t
   t.match(tree.match(exampleAlert(), NIGHT_CST), [{ route: 'root/parking/grid3-night', departments: ['night-duty'] }]);
   t.ok(inTimeOfDay({ from: '22:00', to: '06:00', timezone: 'Asia/Shanghai' }, Date.parse('2026-11-26T21:59:00Z')), '05:59 next day is inside');
   t.notOk(inTimeOfDay({ from: '22:00', to: '06:00', timezone: 'Asia/Shanghai' }, Date.parse('2026-11-26T22:00:00Z')), '06:00 is outside');
-  const weekdays = { from: '08:00', to: '18:00', timezone: 'Asia/Shanghai', weekdays: [6, 7] };
+  const weekdays: TimeOfDay = { from: '08:00', to: '18:00', timezone: 'Asia/Shanghai', days: ['sat', 'sun'] };
   t.notOk(inTimeOfDay(weekdays, NOON_CST), 'Thursday is not a weekend day');
   t.ok(inTimeOfDay(weekdays, NOON_CST + 2 * 86_400_000), 'Saturday noon is');
 });
@@ -74,7 +74,7 @@ t.test('labels match exactly; an alert matching nothing goes to the root departm
 t.test('config errors are reported by path: unknown keys, bad durations, unknown channels and departments', async (t) => {
   const base = {
     departments: { d1: { name: 'D1', channels: ['hook'] } },
-    channels: { hook: { type: 'webhook', url: 'http://127.0.0.1:1/hook', signSecret: { secretEnv: 'X' } } },
+    channels: { hook: { type: 'webhook', url: 'http://127.0.0.1:1/hook', signSecretEnv: 'X' } },
     routing: { route: { departments: ['d1'] } },
   };
   t.ok(parseConfig(RouterConfig, base), 'a minimal config is valid');

@@ -7,6 +7,7 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { Id } from '@streetwatch/schemas';
+import { secretFieldSchema } from '@streetwatch/platform';
 
 const Ms = (def: number, min = 0) => Type.Integer({ minimum: min, maximum: 86_400_000, default: def });
 
@@ -54,8 +55,7 @@ const Secret = Type.String({ maxLength: 256, description: 'inline password (pref
  */
 const PasswordRefs = {
   password: Type.Optional(Secret),
-  passwordEnv: Type.Optional(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]*$', maxLength: 256, description: 'environment variable holding the password' })),
-  passwordFile: Type.Optional(Type.String({ minLength: 1, maxLength: 4096, description: 'file holding the password' })),
+  ...secretFieldSchema('password', { what: 'the password', envPattern: '^[A-Za-z_][A-Za-z0-9_]*$' }),
 };
 export const PASSWORD_KEYS = ['password', 'passwordEnv', 'passwordFile'] as const;
 

@@ -5,7 +5,7 @@
  */
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { Id, Labels } from '@streetwatch/schemas';
-import type { ObjectStore } from '@streetwatch/platform';
+import { secretFieldSchema, type ObjectStore } from '@streetwatch/platform';
 import { AnalyticConfig, SourceConfig, WatchdogConfig } from '../cameras/config.js';
 import type { CountLine } from '../counting/config.js';
 import { DetectorConfigSchema } from '../detector/config.js';
@@ -46,8 +46,7 @@ export const HttpConfigSchema = Type.Object(
       description: 'address the ops server binds; anything but loopback needs tokenFile or tokenEnv',
     }),
     port: Type.Integer({ minimum: 0, maximum: 65535, default: 8080, description: '0 picks a free port' }),
-    tokenFile: Type.Optional(Type.String({ minLength: 1, description: 'file holding the bearer token every route but /healthz and /readyz needs' })),
-    tokenEnv: Type.Optional(Type.String({ minLength: 1, pattern: '^[A-Z_][A-Z0-9_]*$', description: 'environment variable holding that token' })),
+    ...secretFieldSchema('token', { what: 'the bearer token every route but /healthz and /readyz needs', envPattern: '^[A-Z_][A-Z0-9_]*$' }),
     /** Filled in by the loader from tokenFile / tokenEnv; a token written in the file is refused. */
     token: Type.Optional(Type.String({ minLength: 16 })),
   },

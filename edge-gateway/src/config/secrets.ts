@@ -6,7 +6,7 @@
  * variable CAM_PW is not set`); the value never appears in a message or a log line (the gateway
  * logger redacts `password` keys, see EDGE_REDACT_PATHS).
  */
-import { readSecret, type SecretContext, type SecretSource } from '@streetwatch/platform';
+import { resolveSecretField, type SecretContext } from '@streetwatch/platform';
 import type { FieldError } from '@streetwatch/schemas';
 import type { SourceConfig } from '../cameras/config.js';
 
@@ -54,12 +54,12 @@ export function resolveHttpToken(
     errors.push({ path: '/http/token', message: 'write tokenFile or tokenEnv, never the token itself' });
     return undefined;
   }
-  if (http.tokenFile !== undefined && http.tokenEnv !== undefined) {
-    errors.push({ path: '/http/tokenFile', message: 'set one of tokenFile, tokenEnv' });
+  const r = resolveSecretField(http, 'token', '/http', ctx, { optional: true });
+  if (!r.ok) {
+    errors.push(r.error);
     return undefined;
   }
-  const ref = http.tokenFile !== undefined ? { key: 'tokenFile', from: { file: http.tokenFile } } : http.tokenEnv !== undefined ? { key: 'tokenEnv', from: { env: http.tokenEnv } } : undefined;
-  if (ref === undefined) {
+  if (r.value === undefined) {
     if (!isLoopback(http.host)) {
       errors.push({
         path: '/http/host',
@@ -68,13 +68,8 @@ export function resolveHttpToken(
     }
     return undefined;
   }
-  const r = readSecret(ref.from as SecretSource, ctx);
-  if (!r.ok) {
-    errors.push({ path: `/http/${ref.key}`, message: r.problem });
-    return undefined;
-  }
   if (r.value.length < 16) {
-    errors.push({ path: `/http/${ref.key}`, message: 'the token must be at least 16 characters' });
+    errors.push({ path: `/http/${http.tokenEnv !== undefined ? 'tokenEnv' : 'tokenFile'}`, message: 'the token must be at least 16 characters' });
     return undefined;
   }
   return r.value;
@@ -87,15 +82,11 @@ export function resolveHttpToken(
  */
 export function resolveSourceSecrets(source: SourceConfig, prefix: string, ctx: SecretContext, errors: FieldError[]): SourceConfig {
   if (source.type === 'file') return source;
-  const { passwordEnv, passwordFile, ...rest } = source;
-  let ref: { key: string; from: SecretSource } | undefined;
-  if (passwordEnv !== undefined) ref = { key: 'passwordEnv', from: { env: passwordEnv } };
-  else if (passwordFile !== undefined) ref = { key: 'passwordFile', from: { file: passwordFile } };
-  if (ref === undefined) return source;
-  const r = readSecret(ref.from, ctx);
+  const { passwordEnv: _e, passwordFile: _f, ...rest } = source;
+  const r = resolveSecretField(source, 'password', prefix, ctx, { optional: true });
   if (!r.ok) {
-    errors.push({ path: `${prefix}/${ref.key}`, message: r.problem });
+    errors.push(r.error);
     return rest as SourceConfig;
   }
-  return { ...rest, password: r.value } as SourceConfig;
+  return r.value === undefined ? source : ({ ...rest, password: r.value } as SourceConfig);
 }

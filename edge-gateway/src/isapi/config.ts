@@ -6,7 +6,7 @@
  * (config/secrets.ts), so the frozen config holds only `password`.
  */
 import { Type, type Static } from '@sinclair/typebox';
-import { readSecret, type SecretContext } from '@streetwatch/platform';
+import { resolveSecretField, secretFieldSchema, type SecretContext } from '@streetwatch/platform';
 import { Id, type FieldError } from '@streetwatch/schemas';
 import { PASSWORD_KEYS, type SourceConfig } from '../cameras/config.js';
 import { VIOLATION_TYPES, type ViolationType } from '../rules/config.js';
@@ -40,8 +40,7 @@ export const IsapiConfigSchema = Type.Object(
     path: Type.String({ pattern: '^/', maxLength: 512, default: '/ISAPI/Event/notification/alertStream' }),
     username: Type.Optional(Type.String({ maxLength: 256, description: "default: the hikvision source's username" })),
     password: Type.Optional(Type.String({ maxLength: 256 })),
-    passwordEnv: Type.Optional(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]*$', maxLength: 256 })),
-    passwordFile: Type.Optional(Type.String({ minLength: 1, maxLength: 4096 })),
+    ...secretFieldSchema('password', { what: 'the password', envPattern: '^[A-Za-z_][A-Za-z0-9_]*$' }),
     channel: Type.Optional(
       Type.Integer({ minimum: 0, maximum: 999, description: "only alerts of this channel (dynChannelID, else channelID); default: the hikvision source's channel, else all" }),
     ),
@@ -103,10 +102,9 @@ export function resolveIsapiConfig(
   if (refs.length > 1) errors.push({ path: `${prefix}/${refs[1]}`, message: `only one of ${PASSWORD_KEYS.join(', ')} may be set (also set: ${refs[0]})` });
   else if (isapi.password !== undefined) password = isapi.password;
   else if (isapi.passwordEnv !== undefined || isapi.passwordFile !== undefined) {
-    const key = isapi.passwordEnv !== undefined ? 'passwordEnv' : 'passwordFile';
-    const r = readSecret(isapi.passwordEnv !== undefined ? { env: isapi.passwordEnv } : { file: isapi.passwordFile as string }, secrets);
+    const r = resolveSecretField(isapi, 'password', prefix, secrets);
     if (r.ok) password = r.value;
-    else errors.push({ path: `${prefix}/${key}`, message: r.problem });
+    else errors.push(r.error);
   } else if (isapi.host === undefined || isapi.host === hik?.host) password = hik?.password;
   if (password === undefined && errors.length === before) errors.push({ path: `${prefix}/password`, message: 'is required (or passwordEnv / passwordFile), unless the hikvision source of the same host gives it' });
   if (Object.keys(isapi.events).length === 0) errors.push({ path: `${prefix}/events`, message: 'maps no event type: nothing would be subscribed to' });

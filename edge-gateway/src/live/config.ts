@@ -5,14 +5,13 @@
  * inline), and transcodes a camera to MPEG-1 only while someone watches it.
  */
 import { Type, type Static } from '@sinclair/typebox';
-import { readSecret, type SecretContext, type SecretSource } from '@streetwatch/platform';
+import { resolveSecretField, secretFieldSchema, type SecretContext } from '@streetwatch/platform';
 import type { FieldError } from '@streetwatch/schemas';
 
 export const LiveConfigSchema = Type.Object(
   {
     routerUrl: Type.String({ pattern: '^wss?://[^\\s]+$', description: "the router's gateway endpoint, e.g. wss://sw.example.cn/live/gateway" }),
-    tokenFile: Type.Optional(Type.String({ minLength: 1, description: 'file holding this gateway’s live token (router: live.gateways[].tokenSha256)' })),
-    tokenEnv: Type.Optional(Type.String({ minLength: 1, pattern: '^[A-Z_][A-Z0-9_]*$', description: 'environment variable holding that token' })),
+    ...secretFieldSchema('token', { what: 'this gateway’s live token (router: live.gateways[].tokenSha256)', envPattern: '^[A-Z_][A-Z0-9_]*$' }),
     /** Filled in by the loader from tokenFile / tokenEnv; a token written in the file is refused. */
     token: Type.Optional(Type.String({ minLength: 16 })),
     caFile: Type.Optional(Type.String({ minLength: 1, description: "PEM file of the CA that signed the router's certificate (wss), when not a public one" })),
@@ -38,19 +37,13 @@ export function resolveLiveToken(live: LiveConfig, ctx: SecretContext, errors: F
     errors.push({ path: '/live/token', message: 'write tokenFile or tokenEnv, never the token itself' });
     return undefined;
   }
-  const given = [live.tokenFile, live.tokenEnv].filter((x) => x !== undefined).length;
-  if (given !== 1) {
-    errors.push({ path: '/live/tokenFile', message: given === 0 ? 'set one of tokenFile, tokenEnv (the router authenticates this gateway with it)' : 'set one of tokenFile, tokenEnv' });
-    return undefined;
-  }
-  const ref = live.tokenFile !== undefined ? { key: 'tokenFile', from: { file: live.tokenFile } } : { key: 'tokenEnv', from: { env: live.tokenEnv as string } };
-  const r = readSecret(ref.from as SecretSource, ctx);
-  if (!r.ok) {
-    errors.push({ path: `/live/${ref.key}`, message: r.problem });
+  const r = resolveSecretField(live, 'token', '/live', ctx);
+  if (!r.ok || r.value === undefined) {
+    if (!r.ok) errors.push(r.error);
     return undefined;
   }
   if (r.value.length < 16) {
-    errors.push({ path: `/live/${ref.key}`, message: 'the token must be at least 16 characters' });
+    errors.push({ path: `/live/${live.tokenEnv !== undefined ? 'tokenEnv' : 'tokenFile'}`, message: 'the token must be at least 16 characters' });
     return undefined;
   }
   if (live.reconnectMaxMs < live.reconnectInitialMs) errors.push({ path: '/live/reconnectMaxMs', message: 'must be >= reconnectInitialMs' });

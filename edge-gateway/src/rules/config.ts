@@ -1,15 +1,15 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { Polygon } from './geometry.js';
-import { validateWindows, WEEKDAYS, type TimeWindow } from './schedule.js';
+import { daysSchema, HHMM_PATTERN } from '@streetwatch/platform';
+import { validateWindows, type TimeWindow } from './schedule.js';
 
 export const VIOLATION_TYPES = ['illegal_parking', 'street_vendor', 'shopfront_spillover', 'dumping'] as const;
 export type ViolationType = (typeof VIOLATION_TYPES)[number];
 
-const Hhmm = Type.String({ pattern: '^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$', description: 'HH:MM local time' });
-const Weekday = Type.Union(WEEKDAYS.map((d) => Type.Literal(d)));
+const Hhmm = Type.String({ pattern: HHMM_PATTERN, description: 'HH:MM local time' });
 export const TimeWindowSchema = Type.Object(
   {
-    days: Type.Array(Weekday, { minItems: 1, uniqueItems: true }),
+    days: daysSchema(),
     from: Hhmm,
     to: Type.String({ ...Hhmm, description: 'HH:MM; not after `from` = crosses midnight into the next day' }),
   },

@@ -29,7 +29,7 @@ t.test('the live token is read from its variable at load; defaults are filled in
 
 t.test('bad live settings are reported by key path, never with the token', async (t) => {
   t.same(problems({ routerUrl: 'wss://sw/live/gateway', tokenEnv: 'SW_LIVE_TOKEN' }), ['gw.yaml: live.tokenEnv: environment variable SW_LIVE_TOKEN is not set']);
-  t.same(problems({ routerUrl: 'wss://sw/live/gateway' }), ['gw.yaml: live.tokenFile: set one of tokenFile, tokenEnv (the router authenticates this gateway with it)']);
+  t.same(problems({ routerUrl: 'wss://sw/live/gateway' }), ['gw.yaml: live.tokenEnv: give one of tokenEnv, tokenFile (the token is never inline)']);
   const inline = problems({ routerUrl: 'wss://sw/live/gateway', token: TOKEN });
   t.same(inline, ['gw.yaml: live.token: write tokenFile or tokenEnv, never the token itself']);
   t.notOk(inline.join('\n').includes(TOKEN));

@@ -48,6 +48,55 @@ export function applyRenames(raw: unknown, renames: readonly KeyRename[]): Renam
   return { value, deprecations, errors };
 }
 
+/** A secret key that used the old object form `{ secretEnv } | { secretFile }`. */
+export interface SecretObjectField {
+  /** JSON pointer of the objects that hold the key; `*` stands for any array index or object key. */
+  readonly at: string;
+  readonly field: string;
+}
+
+/**
+ * The router's old spelling of a secret, `field: { secretEnv: X }` / `field: { secretFile: P }`,
+ * becomes the one spelling `fieldEnv: X` / `fieldFile: P` (platform `secretFieldSchema`), with
+ * one deprecation line per field used. Setting the old object and a new key both is refused,
+ * naming both paths; an object of another shape is left for the schema to refuse (unknown key).
+ */
+export function applySecretObjects(raw: unknown, fields: readonly SecretObjectField[]): Renamed {
+  const value = structuredClone(raw);
+  const deprecations: string[] = [];
+  const errors: FieldError[] = [];
+  for (const f of fields) {
+    const used: string[] = [];
+    let example = '';
+    for (const { obj, path } of holders(value, f.at.split('/').slice(1), '')) {
+      const old = obj[f.field];
+      if (old === null || typeof old !== 'object' || Array.isArray(old)) continue;
+      const o = old as Record<string, unknown>;
+      const keys = Object.keys(o);
+      const kind = keys.length === 1 && (keys[0] === 'secretEnv' || keys[0] === 'secretFile') ? (keys[0] === 'secretEnv' ? 'Env' : 'File') : undefined;
+      if (kind === undefined) continue;
+      const newKeys = [`${f.field}Env`, `${f.field}File`].filter((k) => Object.prototype.hasOwnProperty.call(obj, k));
+      if (newKeys.length > 0) {
+        errors.push({ path: `${path}/${f.field}`, message: `is the old form of ${dotted(`${path}/${newKeys[0] as string}`)}, which is set too: keep only ${newKeys[0] as string}` });
+        delete obj[f.field];
+        continue;
+      }
+      obj[`${f.field}${kind}`] = o[`secret${kind}`];
+      delete obj[f.field];
+      used.push(`${path}/${f.field}`);
+      if (example === '') example = `${f.field}${kind}: ${String(o[`secret${kind}`])}`;
+    }
+    const first = used[0];
+    if (first !== undefined) {
+      const more = used.length > 1 ? ` (and ${used.length - 1} more)` : '';
+      deprecations.push(
+        `config key ${dotted(first)}${more}: the { secretEnv | secretFile } object is deprecated and will be refused in the next version; write ${f.field}Env or ${f.field}File (e.g. "${example}")`,
+      );
+    }
+  }
+  return { value, deprecations, errors };
+}
+
 function* holders(node: unknown, segs: readonly string[], path: string): Generator<{ obj: Record<string, unknown>; path: string }> {
   if (node === null || typeof node !== 'object') return;
   const [head, ...rest] = segs;

@@ -12,7 +12,7 @@
  */
 import { S3Client } from '@aws-sdk/client-s3';
 import { Type, type Static } from '@sinclair/typebox';
-import { readSecret, type SecretContext } from '../config/secrets.js';
+import { readSecret, resolveSecretField, secretFieldSchema, type SecretContext } from '../config/secrets.js';
 
 export const ObjectStoreConfigSchema = Type.Object(
   {
@@ -24,8 +24,7 @@ export const ObjectStoreConfigSchema = Type.Object(
     forcePathStyle: Type.Boolean({ default: false, description: 'path-style URLs (SeaweedFS locally); OSS accepts only virtual-hosted style (false)' }),
     accessKeyId: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'access key id (not secret by itself)' })),
     accessKeyIdEnv: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'environment variable holding the access key id' })),
-    secretAccessKeyEnv: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'environment variable holding the secret key' })),
-    secretAccessKeyFile: Type.Optional(Type.String({ minLength: 1, maxLength: 1024, description: 'file holding the secret key (a mounted Secret)' })),
+    ...secretFieldSchema('secretAccessKey', { what: 'the secret key' }),
     requestTimeoutMs: Type.Integer({ minimum: 100, maximum: 600_000, default: 30_000, description: 'bound on one request (connect + transfer)' }),
   },
   { additionalProperties: false },
@@ -61,15 +60,9 @@ export function resolveObjectStore(
     if (r.ok) accessKeyId = r.value;
     else errors.push({ path: `${prefix}/accessKeyIdEnv`, message: r.problem });
   }
-  let secretAccessKey: string | undefined;
-  if ((cfg.secretAccessKeyEnv === undefined) === (cfg.secretAccessKeyFile === undefined)) {
-    errors.push({ path: `${prefix}/secretAccessKeyEnv`, message: 'give exactly one of secretAccessKeyEnv, secretAccessKeyFile (the secret key is never inline)' });
-  } else {
-    const key = cfg.secretAccessKeyEnv !== undefined ? 'secretAccessKeyEnv' : 'secretAccessKeyFile';
-    const r = readSecret(cfg.secretAccessKeyEnv !== undefined ? { env: cfg.secretAccessKeyEnv } : { file: cfg.secretAccessKeyFile as string }, ctx);
-    if (r.ok) secretAccessKey = r.value;
-    else errors.push({ path: `${prefix}/${key}`, message: r.problem });
-  }
+  const key = resolveSecretField(cfg, 'secretAccessKey', prefix, ctx);
+  if (!key.ok) errors.push(key.error);
+  const secretAccessKey = key.ok ? key.value : undefined;
   if (accessKeyId === undefined || secretAccessKey === undefined) return undefined;
   return {
     ...(cfg.endpoint !== undefined && { endpoint: cfg.endpoint }),

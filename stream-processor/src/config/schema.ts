@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { daysSchema, EVERY_DAY, HHMM_PATTERN } from '@streetwatch/platform';
 import { Duration } from './duration.js';
 
 /**
@@ -31,17 +32,16 @@ export const Filters = Type.Object(
 );
 export type Filters = Static<typeof Filters>;
 
-const Day = Type.Union(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'].map((d) => Type.Literal(d)));
-const ClockTime = Type.String({ pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$', description: 'HH:MM, local time' });
+const ClockTime = Type.String({ pattern: HHMM_PATTERN, description: 'HH:MM, local time' });
 
-/** When a rule may alert, in local time; `from` > `to` crosses midnight. Absent: always. */
+/** When a rule may alert, in local time; `to` not after `from` crosses midnight (platform time-windows, as at the edge and in the router). Absent: always. */
 export const Schedule = Type.Object(
   {
     timezone: Type.String({ minLength: 1, default: 'Asia/Shanghai' }),
     windows: Type.Array(
       Type.Object(
         {
-          days: Type.Array(Day, { minItems: 1, uniqueItems: true, default: ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] }),
+          days: daysSchema({ default: [...EVERY_DAY] }),
           from: ClockTime,
           to: ClockTime,
         },

@@ -3,9 +3,10 @@
 // browser says the network is back (Background Sync, where the browser has it). It never touches
 // /api: actions, the live stream and photos go to the router or into the page's queue.
 'use strict';
-const CACHE = 'streetwatch-console-v1';
+const CACHE = 'streetwatch-console-v2';
 const SHELL = [
-  '/console', '/console/app.js', '/console/dom.js', '/console/app.css', '/console/queue.js', '/console/manifest.webmanifest',
+  '/console', '/console/core.js', '/console/board.js', '/console/dialog.js', '/console/actions.js', '/console/app.js',
+  '/console/dom.js', '/console/app.css', '/console/queue.js', '/console/manifest.webmanifest',
   '/console/icon-192.png', '/console/icon-512.png', '/console/icon-maskable-512.png',
 ];
 

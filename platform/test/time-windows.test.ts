@@ -1,5 +1,6 @@
+/** The one schedule vocabulary (`days`, `from`, `to`) of the edge's zones, the processor's rules and the router's timeOfDay. */
 import t from 'tap';
-import { inWindows, localTime, validateWindows, type TimeWindow } from '../../src/rules/schedule.js';
+import { inWindows, localTime, validateWindows, type TimeWindow } from '../src/index.js';
 
 const TZ = 'Asia/Shanghai'; // UTC+8, no DST
 /** A Shanghai local time as a Date. 2024-05-06 is a Monday. */
@@ -29,6 +30,14 @@ t.test('a window crossing midnight belongs to the day it starts on', async (t) =
   t.equal(inWindows(sh(11, 6, 0), night, TZ), false, 'Sat 06:00');
   t.equal(inWindows(sh(9, 23, 0), night, TZ), false, 'Thu 23:00: not a listed start day');
   t.equal(inWindows(sh(10, 3, 0), night, TZ), false, 'Fri 03:00: the Thursday night is not listed');
+});
+
+t.test('a window whose to equals its from is a whole day from that time, into the next', async (t) => {
+  const day: TimeWindow[] = [{ days: ['mon'], from: '07:00', to: '07:00' }];
+  t.equal(inWindows(sh(6, 7, 0), day, TZ), true, 'Mon 07:00');
+  t.equal(inWindows(sh(7, 6, 59), day, TZ), true, 'Tue 06:59');
+  t.equal(inWindows(sh(7, 7, 0), day, TZ), false, 'Tue 07:00');
+  t.equal(inWindows(sh(6, 6, 59), day, TZ), false, 'Mon 06:59: the Sunday is not listed');
 });
 
 t.test('24:00 ends at midnight and an empty list is never', async (t) => {
