@@ -1,5 +1,6 @@
 import { intersection, iou, type BBox } from '../frame.js';
 import { connectedComponents } from './components.js';
+import { boxOfConfirmed, dilateByTime, edgeEvidence, grow, sameTexture, unionOf } from './pixels.js';
 import type { StaticObjectConfig } from './config.js';
 import { blendWeight } from './downscale.js';
 
@@ -236,65 +237,9 @@ export class StaticObjectDetector {
     return this.current;
   }
 
-  /** Gradient magnitude (|dx| + |dy|, central differences) of `img` at pixel `p`. */
-  private gradient(img: Float32Array, p: number): number {
-    const W = this.width;
-    const x = p % W;
-    const y = (p - x) / W;
-    const at = (xx: number, yy: number): number => img[Math.min(this.height - 1, Math.max(0, yy)) * W + Math.min(W - 1, Math.max(0, xx))] as number;
-    return Math.abs(at(x + 1, y) - at(x - 1, y)) + Math.abs(at(x, y + 1) - at(x, y - 1));
-  }
-
-  /** Edge evidence (see StaticBlob.score) along the outline of a component's pixels. */
-  private edgeEvidence(pixels: Int32Array, member: Uint8Array, grey: Float32Array): number {
-    const W = this.width;
-    const slow = this.slow as Float32Array;
-    let cur = 0;
-    let bg = 0;
-    for (const p of pixels) {
-      const x = p % W;
-      const onOutline = x === 0 || x === W - 1 || !member[p - 1] || !member[p + 1] || !member[p - W] || !member[p + W];
-      if (!onOutline) continue;
-      cur += this.gradient(grey, p);
-      bg += this.gradient(slow, p);
-    }
-    return cur + bg === 0 ? 0.5 : cur / (cur + bg);
-  }
-
-  /**
-   * Correlation (Pearson, -1..1) of the frame with the slow background over a component's pixels:
-   * near 1 when the same surface is there under another light (a cloud's edge, a highlight that
-   * clipped), low for an object that replaced what was there. 0 when either is flat.
-   */
-  private sameTexture(pixels: Int32Array, grey: Float32Array): number {
-    const slow = this.slow as Float32Array;
-    let sa = 0;
-    let sb = 0;
-    for (const p of pixels) {
-      sa += grey[p] as number;
-      sb += slow[p] as number;
-    }
-    const n = pixels.length;
-    const ma = sa / n;
-    const mb = sb / n;
-    let ab = 0;
-    let aa = 0;
-    let bb = 0;
-    for (const p of pixels) {
-      const a = (grey[p] as number) - ma;
-      const b = (slow[p] as number) - mb;
-      ab += a * b;
-      aa += a * a;
-      bb += b * b;
-    }
-    // flat patches (variance under ~2 grey levels): nothing to compare
-    if (aa < 4 * n || bb < 4 * n) return 0;
-    return ab / Math.sqrt(aa * bb);
-  }
-
   private scoreOf(pixels: Int32Array, member: Uint8Array, grey: Float32Array): number {
     for (const p of pixels) member[p] = 1;
-    const score = this.edgeEvidence(pixels, member, grey);
+    const score = edgeEvidence(pixels, member, grey, this.slow as Float32Array, this.width, this.height);
     for (const p of pixels) member[p] = 0;
     return score;
   }
@@ -305,7 +250,7 @@ export class StaticObjectDetector {
     const minArea = Math.max(1, Math.round(cfg.minBlobArea * W * H));
     const diffSince = this.diffSince as Float64Array;
     const tolMs = cfg.sameObjectSeconds * 1000;
-    const { grown, times } = this.dilateByTime(mask, diffSince, tolMs);
+    const { grown, times } = dilateByTime(mask, diffSince, tolMs, W, H);
     const comps = connectedComponents(grown, W, H, minArea, (p, q) => Math.abs((times[p] as number) - (times[q] as number)) <= tolMs);
     const memoryMs = cfg.blobMemorySeconds * 1000;
     const previous = this.known.filter((k) => now - k.lastSeen <= memoryMs);
@@ -369,7 +314,7 @@ export class StaticObjectDetector {
         this.absorb(c.pixels, grey, true);
         continue;
       }
-      if (score < cfg.minEdgeEvidence || this.sameTexture(c.pixels, grey) > cfg.maxTextureCorrelation) {
+      if (score < cfg.minEdgeEvidence || sameTexture(c.pixels, grey, this.slow as Float32Array) > cfg.maxTextureCorrelation) {
         this.absorb(c.pixels, grey);
         continue;
       }
@@ -388,42 +333,6 @@ export class StaticObjectDetector {
     // Blobs not seen this frame are remembered for blobMemorySeconds (an occlusion, a shadow).
     this.known = previous;
     return reported;
-  }
-
-  /**
-   * 3x3 dilation that closes one-pixel gaps in a fragmented object but never bridges two objects:
-   * a pixel is added only when its confirmed neighbours appeared within `tolMs` of each other,
-   * and it takes their earliest appearance time.
-   */
-  private dilateByTime(mask: Uint8Array, diffSince: Float64Array, tolMs: number): { grown: Uint8Array; times: Float64Array } {
-    const { width: W, height: H } = this;
-    const grown = Uint8Array.from(mask);
-    const times = new Float64Array(mask.length).fill(Number.NaN);
-    for (let p = 0; p < mask.length; p++) if (mask[p]) times[p] = diffSince[p] as number;
-    for (let y = 0; y < H; y++) {
-      for (let x = 0; x < W; x++) {
-        const p = y * W + x;
-        if (mask[p]) continue;
-        let lo = Infinity;
-        let hi = -Infinity;
-        for (let dy = -1; dy <= 1; dy++) {
-          const yy = y + dy;
-          if (yy < 0 || yy >= H) continue;
-          for (let dx = -1; dx <= 1; dx++) {
-            const xx = x + dx;
-            if (xx < 0 || xx >= W || !mask[yy * W + xx]) continue;
-            const t = diffSince[yy * W + xx] as number;
-            if (t < lo) lo = t;
-            if (t > hi) hi = t;
-          }
-        }
-        if (lo !== Infinity && hi - lo <= tolMs) {
-          grown[p] = 1;
-          times[p] = lo;
-        }
-      }
-    }
-    return { grown, times };
   }
 
   /**
@@ -491,20 +400,6 @@ export class StaticObjectDetector {
   }
 }
 
-function unionOf(boxes: readonly BBox[]): BBox {
-  let x1 = Infinity;
-  let y1 = Infinity;
-  let x2 = -Infinity;
-  let y2 = -Infinity;
-  for (const b of boxes) {
-    x1 = Math.min(x1, b.x);
-    y1 = Math.min(y1, b.y);
-    x2 = Math.max(x2, b.x + b.w);
-    y2 = Math.max(y2, b.y + b.h);
-  }
-  return { x: x1, y: y1, w: x2 - x1, h: y2 - y1 };
-}
-
 /** Occlusion memory per pixel (see StaticObjectDetector.step). */
 interface HeldPixels {
   /** grey value while last confirmed static (shifted with global brightness changes) */
@@ -517,26 +412,4 @@ interface HeldPixels {
 
 function newHeld(n: number): HeldPixels {
   return { value: new Float32Array(n), lostAt: new Float64Array(n).fill(Number.NaN), staticSince: new Float64Array(n), diffSince: new Float64Array(n) };
-}
-
-function grow(b: BBox, dx: number, dy: number): BBox {
-  return { x: b.x - dx, y: b.y - dy, w: b.w + 2 * dx, h: b.h + 2 * dy };
-}
-
-/** Bounding box (normalized) of the component's pixels that are set in `mask`; undefined when none is. */
-function boxOfConfirmed(pixels: Int32Array, mask: Uint8Array, W: number, H: number): BBox | undefined {
-  let x1 = W;
-  let y1 = H;
-  let x2 = -1;
-  let y2 = -1;
-  for (const p of pixels) {
-    if (!mask[p]) continue;
-    const x = p % W;
-    const y = (p - x) / W;
-    if (x < x1) x1 = x;
-    if (x > x2) x2 = x;
-    if (y < y1) y1 = y;
-    if (y > y2) y2 = y;
-  }
-  return x2 < 0 ? undefined : { x: x1 / W, y: y1 / H, w: (x2 - x1 + 1) / W, h: (y2 - y1 + 1) / H };
 }
