@@ -4,7 +4,7 @@
 'use strict';
 (() => {
   const C = window.SwConsole; // core.js
-  const { L, $, bi, state, netFetch, toast, errText, render, applyOrder, dialog } = C;
+  const { L, $, bi, state, answer, netFetch, toast, errText, render, applyOrder, dialog } = C;
 
   // ---- sending, and the offline queue ---------------------------------------------------------
   const newKey = () => (crypto.randomUUID ? crypto.randomUUID() : [...crypto.getRandomValues(new Uint8Array(16))].map((b) => b.toString(16).padStart(2, '0')).join(''));
@@ -21,15 +21,7 @@
       headers['content-type'] = 'application/json';
       body = JSON.stringify(item.json);
     }
-    const res = await netFetch(item.path, { method: 'POST', headers, body });
-    const data = (res.headers.get('content-type') || '').includes('json') ? await res.json() : null;
-    if (!res.ok) {
-      const err = new Error((data && data.error && data.error.message) || res.statusText);
-      err.code = data && data.error && data.error.code;
-      err.status = res.status;
-      throw err;
-    }
-    return data;
+    return answer(await netFetch(item.path, { method: 'POST', headers, body }));
   }
 
   /** Errors worth sending again later: no network, router busy or down. */

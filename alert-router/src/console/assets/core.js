@@ -54,7 +54,11 @@
     let payload;
     if (body instanceof FormData) payload = body;
     else if (body !== undefined) { headers['content-type'] = 'application/json'; payload = JSON.stringify(body); }
-    const res = await netFetch(path, { method, headers, body: payload });
+    return answer(await netFetch(path, { method, headers, body: payload }));
+  }
+
+  /** A response's JSON body, or the router's error (message, code, status) thrown. */
+  async function answer(res) {
     const isJson = (res.headers.get('content-type') || '').includes('json');
     const data = isJson ? await res.json() : null;
     if (!res.ok) {
@@ -96,5 +100,5 @@
     });
   }
 
-  window.SwConsole = { L, FILTERS, $, bi, state, api, netFetch, toast, errText, time, setTimeZone };
+  window.SwConsole = { L, FILTERS, $, bi, state, api, answer, netFetch, toast, errText, time, setTimeZone };
 })();
