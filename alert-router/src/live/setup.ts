@@ -8,7 +8,8 @@ import { LiveTickets } from './tickets.js';
 
 /**
  * The live view of a router config, or undefined without a `live` section. The ticket signing
- * key is resolved here, once (a missing variable or file: ConfigError naming the key, never a value).
+ * key and the gateways' token hashes given as Secret references are resolved here, once (a missing
+ * variable or file, a value that is not a sha256: ConfigError naming the key, never a value).
  */
 export function liveFrom(
   cfg: RouterConfig,
@@ -24,9 +25,24 @@ export function liveFrom(
     throw new ConfigError('SW_CONFIG_INVALID', source, [{ path: '/live/signingKey', message: (err as Error).message }]);
   }
   if (Buffer.byteLength(key) < 32) throw new ConfigError('SW_CONFIG_INVALID', source, [{ path: '/live/signingKey', message: 'must be at least 32 bytes' }]);
+  const gatewayTokens = new Map<string, Buffer>();
+  const problems: Array<{ path: string; message: string }> = [];
+  live.gateways.forEach((g, i) => {
+    let hex: string;
+    try {
+      hex = typeof g.tokenSha256 === 'string' ? g.tokenSha256 : deps.resolveSecret(g.tokenSha256).trim().toLowerCase();
+    } catch (err) {
+      problems.push({ path: `/live/gateways/${i}/tokenSha256`, message: (err as Error).message });
+      return;
+    }
+    if (!/^[a-f0-9]{64}$/.test(hex)) problems.push({ path: `/live/gateways/${i}/tokenSha256`, message: 'the secret must hold the sha256 of the gateway token (64 hex digits)' });
+    else gatewayTokens.set(g.id, Buffer.from(hex, 'hex'));
+  });
+  if (problems.length > 0) throw new ConfigError('SW_CONFIG_INVALID', source, problems);
   const log = deps.log.child({ component: 'live' });
   return {
     config: live,
+    gatewayTokens,
     hub: new LiveHub(live, { log, registry: deps.registry }),
     tickets: new LiveTickets(key, ms(live.ticketTtl), { pool: deps.pool, clock: deps.clock ?? systemClock }),
     pool: deps.pool,
