@@ -129,13 +129,16 @@ export async function registerLive(app: FastifyInstance, deps: LiveDeps | undefi
     if (!deps) return refuse('SW_ROUTER_LIVE_DISABLED');
     // The ticket is the first message, never part of the URL (ingress access logs keep URLs); a
     // socket that presents none within live.ticketWait is closed like a forged ticket.
+    let waited = false;
     const wait = setTimeout(() => {
+      waited = true;
       log.info({ cameraId, ip: req.ip }, 'live: no ticket within live.ticketWait');
       refuse('SW_ROUTER_LIVE_TICKET_INVALID');
     }, ticketWaitMs);
     s.once('close', () => clearTimeout(wait));
     s.once('message', (data: unknown, isBinary: unknown) => {
       clearTimeout(wait);
+      if (waited) return; // too late: the socket is closing, and the ticket stays unused
       const buf = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data as Buffer[]) : Buffer.from(data as ArrayBuffer);
       const token = isBinary === true || buf.length > MAX_TICKET_BYTES ? '' : buf.toString('utf8').trim();
       admit(deps, s, cameraId, token, req).catch((err: unknown) => {
