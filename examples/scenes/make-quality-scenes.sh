@@ -12,7 +12,7 @@ exec 9>"$OUT/.make.lock"
 flock 9
 DATA="$(bash "$HERE/fetch-video.sh" | tail -n1)"
 # the stills the scenes use beyond fetch-video.sh's two files come from the same package
-need=(box.png fruits.jpg)
+need=(box.png fruits.jpg orange.jpg apple.jpg box_in_scene.png blox.jpg)
 missing=0
 for f in "${need[@]}"; do [[ -s "$DATA/$f" ]] || missing=1; done
 if [[ $missing -eq 1 ]]; then

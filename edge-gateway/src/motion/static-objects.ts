@@ -308,7 +308,11 @@ export class StaticObjectDetector {
     };
     const later: { c: (typeof comps)[number]; bbox: BBox; since: number }[] = [];
     for (const c of comps) {
-      const bbox: BBox = { x: c.minX / W, y: c.minY / H, w: (c.maxX - c.minX + 1) / W, h: (c.maxY - c.minY + 1) / H };
+      // The box is the confirmed pixels', not the dilation's: the dilation joins fragments, and
+      // counted in the box it would move every blob's ground point a cell down (an object set down
+      // at a zone's lower edge read as outside it).
+      const bbox = boxOfConfirmed(c.pixels, mask, W, H);
+      if (bbox === undefined) continue;
       // Appearance time: the median time at which its pixels began to differ from the slow background.
       const sinceOf = Array.from(c.pixels, (p) => times[p] as number).sort((a, b) => a - b);
       const since = sinceOf[sinceOf.length >> 1] ?? now;
@@ -469,4 +473,22 @@ function newHeld(n: number): HeldPixels {
 
 function grow(b: BBox, dx: number, dy: number): BBox {
   return { x: b.x - dx, y: b.y - dy, w: b.w + 2 * dx, h: b.h + 2 * dy };
+}
+
+/** Bounding box (normalized) of the component's pixels that are set in `mask`; undefined when none is. */
+function boxOfConfirmed(pixels: Int32Array, mask: Uint8Array, W: number, H: number): BBox | undefined {
+  let x1 = W;
+  let y1 = H;
+  let x2 = -1;
+  let y2 = -1;
+  for (const p of pixels) {
+    if (!mask[p]) continue;
+    const x = p % W;
+    const y = (p - x) / W;
+    if (x < x1) x1 = x;
+    if (x > x2) x2 = x;
+    if (y < y1) y1 = y;
+    if (y > y2) y2 = y;
+  }
+  return x2 < 0 ? undefined : { x: x1 / W, y: y1 / H, w: (x2 - x1 + 1) / W, h: (y2 - y1 + 1) / H };
 }

@@ -75,6 +75,17 @@ t.test('an object left in a static scene becomes a static blob once fast and slo
   const blob = final[0];
   if (!blob) return;
   t.ok(iou(blob.bbox, pasted) > 0.6, `blob box matches the pasted object (IoU ${iou(blob.bbox, pasted).toFixed(2)})`);
+  // The box is the object's pixels, not the joining dilation's: no side lies more than one cell of
+  // the 160x90 grid beyond the object (a dilated box is 1-1.5 cells out on every side, and its
+  // ground point a cell low: an object at a zone's lower edge read as outside the zone).
+  const cell = { x: 1 / motion.width, y: 1 / motion.height };
+  const beyond = {
+    left: (pasted.x - blob.bbox.x) / cell.x,
+    top: (pasted.y - blob.bbox.y) / cell.y,
+    right: (blob.bbox.x + blob.bbox.w - pasted.x - pasted.w) / cell.x,
+    bottom: (blob.bbox.y + blob.bbox.h - pasted.y - pasted.h) / cell.y,
+  };
+  t.ok(Object.values(beyond).every((v) => v <= 1), `box within a cell of the object (${JSON.stringify(beyond, (_, v: unknown) => (typeof v === 'number' ? Number(v.toFixed(2)) : v))})`);
   // The first confirmed frame may show a few fragments that merge on the next frame.
   const settled = [...blobs].filter(([s]) => s > (firstSeen ?? 0));
   t.ok(settled.every(([, b]) => b.length === 1 && b[0]?.id === blob.id), 'from the next frame on, one blob with one stable id');
