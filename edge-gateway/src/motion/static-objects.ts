@@ -74,6 +74,14 @@ export class StaticObjectDetector {
   private diffSince: Float64Array | undefined;
   /** Per pixel, what a confirmed static pixel looked like, and its state when something passed in front of it. */
   private held: HeldPixels | undefined;
+  /**
+   * Per pixel, the slow background an absorption replaced (NaN: none). When a component is absorbed
+   * as uncovered background but was in fact part of an object (a plain face of a box has no edges of
+   * its own), the object's pixels become the background; when the object goes, the ground it
+   * uncovers differs from that background and would read as a new object forever (a "ghost" after
+   * a pick-up). Ground that matches what an absorption replaced is the old background coming back.
+   */
+  private underlay: Float32Array | undefined;
   private lastTime: number | undefined;
   private initStart: number | undefined;
   private initSamples: Float32Array[] = [];
@@ -137,6 +145,7 @@ export class StaticObjectDetector {
     this.staticSince = new Float64Array(n).fill(Number.NaN);
     this.diffSince = new Float64Array(n).fill(Number.NaN);
     this.held = newHeld(n);
+    this.underlay = new Float32Array(n).fill(Number.NaN);
     this.initSamples = [];
   }
 
@@ -152,6 +161,7 @@ export class StaticObjectDetector {
     const staticSince = this.staticSince as Float64Array;
     const diffSince = this.diffSince as Float64Array;
     const held = this.held as HeldPixels;
+    const underlay = this.underlay as Float32Array;
     const holdMs = this.config.blobMemorySeconds * 1000;
     // Global brightness shift (cloud, auto-exposure): the median of grey - slow over every 7th pixel.
     const sample: number[] = [];
@@ -165,6 +175,7 @@ export class StaticObjectDetector {
         slow[i] = (slow[i] as number) + shift;
         fast[i] = (fast[i] as number) + shift;
         held.value[i] = (held.value[i] as number) + shift;
+        underlay[i] = (underlay[i] as number) + shift;
       }
     }
     const mask = new Uint8Array(n);
@@ -347,6 +358,10 @@ export class StaticObjectDetector {
         add(inside, bbox, c.area, score);
         continue;
       }
+      if (this.revealsUnderlay(c.pixels, grey)) {
+        this.absorb(c.pixels, grey, true);
+        continue;
+      }
       if (score < cfg.minEdgeEvidence || this.sameTexture(c.pixels, grey) > cfg.maxTextureCorrelation) {
         this.absorb(c.pixels, grey);
         continue;
@@ -404,8 +419,30 @@ export class StaticObjectDetector {
     return { grown, times };
   }
 
-  /** Uncovered background (a ghost): the slow background takes the frame's pixels around it. */
-  private absorb(pixels: Int32Array, grey: Float32Array): void {
+  /**
+   * Most of the component is ground that an earlier absorption covered up: at least half its pixels
+   * have an underlay, and at least 70% of those are within the pixel threshold of it.
+   */
+  private revealsUnderlay(pixels: Int32Array, grey: Float32Array): boolean {
+    const underlay = this.underlay as Float32Array;
+    const T = this.config.pixelThreshold;
+    let known = 0;
+    let same = 0;
+    for (const p of pixels) {
+      const u = underlay[p] as number;
+      if (Number.isNaN(u)) continue;
+      known++;
+      if (Math.abs((grey[p] as number) - u) <= T) same++;
+    }
+    return known >= 0.5 * pixels.length && same >= 0.7 * known;
+  }
+
+  /**
+   * Uncovered background (a ghost): the slow background takes the frame's pixels around it. What it
+   * replaces is kept as the underlay, unless this is the underlay coming back (`revealed`).
+   */
+  private absorb(pixels: Int32Array, grey: Float32Array, revealed = false): void {
+    const underlay = this.underlay as Float32Array;
     const slow = this.slow as Float32Array;
     const staticSince = this.staticSince as Float64Array;
     const diffSince = this.diffSince as Float64Array;
@@ -420,6 +457,9 @@ export class StaticObjectDetector {
           const yy = y + dy;
           if (xx < 0 || yy < 0 || xx >= W || yy >= H) continue;
           const q = yy * W + xx;
+          // the first absorption's background is what lies under all later ones
+          if (revealed) underlay[q] = Number.NaN;
+          else if (Number.isNaN(underlay[q])) underlay[q] = slow[q] as number;
           slow[q] = grey[q] as number;
           staticSince[q] = Number.NaN;
           diffSince[q] = Number.NaN;
@@ -435,6 +475,7 @@ export class StaticObjectDetector {
     this.staticSince = undefined;
     this.diffSince = undefined;
     this.held = undefined;
+    this.underlay = undefined;
     this.lastTime = undefined;
     this.initStart = undefined;
     this.initSamples = [];
