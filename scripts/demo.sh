@@ -109,7 +109,12 @@ DEMO_CAMERA_PASSWORD=$(od -An -tx1 -N8 /dev/urandom | tr -d ' \n')
 DEMO_WEBHOOK_SECRET=$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')
 STREETWATCH_DEMO_TOKEN=${DEMO_TOKEN:-demo-$(od -An -tx1 -N12 /dev/urandom | tr -d ' \n')}
 DEMO_EVIDENCE_SIGNING_KEY=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
-export DEMO_CAMERA_PASSWORD DEMO_WEBHOOK_SECRET STREETWATCH_DEMO_TOKEN DEMO_EVIDENCE_SIGNING_KEY
+# the live view: the ticket key, the gateway's live token and (for the router) its sha256
+DEMO_LIVE_SIGNING_KEY=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
+DEMO_LIVE_TOKEN=$(od -An -tx1 -N24 /dev/urandom | tr -d ' \n')
+DEMO_LIVE_GATEWAY_SHA256=$(printf '%s' "$DEMO_LIVE_TOKEN" | sha256sum | cut -d' ' -f1)
+export DEMO_CAMERA_PASSWORD DEMO_WEBHOOK_SECRET STREETWATCH_DEMO_TOKEN DEMO_EVIDENCE_SIGNING_KEY \
+  DEMO_LIVE_SIGNING_KEY DEMO_LIVE_TOKEN DEMO_LIVE_GATEWAY_SHA256
 (umask 077 && printf '%s\n' "$STREETWATCH_DEMO_TOKEN" >"$DEMO_DIR/token")
 eval "$(node "$ex/lib/ports.mjs" ROUTER=8090 GATEWAY=8080 PROCESSOR=9464 WEBHOOK=8099 PROMETHEUS=9090)"
 export DEMO_ROUTER_PORT DEMO_GATEWAY_PORT DEMO_PROCESSOR_PORT DEMO_WEBHOOK_PORT DEMO_PROMETHEUS_PORT

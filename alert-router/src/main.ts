@@ -9,8 +9,9 @@
  *
  * Environment: the stack settings (STREETWATCH_KAFKA_BROKERS, PG*), STREETWATCH_LOG_LEVEL,
  * STREETWATCH_TOPIC_PREFIX (tests), STREETWATCH_ROUTER_CONFIG (instead of --config),
- * STREETWATCH_TRUST_PROXY (replaces http.trustProxy: comma-separated addresses/CIDRs), and the
- * variables config names in its `<field>Env` keys (`signSecretEnv`, `tokenEnv`, ...).
+ * STREETWATCH_TRUST_PROXY (replaces http.trustProxy: comma-separated addresses/CIDRs),
+ * STREETWATCH_LIVE_SERVE (replaces live.serve: yes | only | no), and the variables config names in
+ * its `<field>Env` keys (`signSecretEnv`, `tokenEnv`, ...).
  */
 import { parseArgs } from 'node:util';
 import {
@@ -43,7 +44,7 @@ import { ROUTER_REDACT_PATHS, secretResolver } from './config/secrets.js';
 import { trustProxyOf } from './config/trust-proxy.js';
 import { DeliveryPipeline, migrateRouter } from './pipeline.js';
 import { evidenceLinkRoutes, evidenceLinksFrom, registerEvidenceView } from './evidence/index.js';
-import { liveApiRoutes, liveFrom, registerLive, type LiveDeps } from './live/index.js';
+import { liveApiRoutes, liveFrom, liveServeOf, registerLive, type LiveDeps, type LiveServe } from './live/index.js';
 import { RetentionJob } from './retention/job.js';
 import type { ConsoleFeed, WorkOrderService } from './seams.js';
 import { registerWorkOrderRoutes } from './api/routes.js';
@@ -83,9 +84,12 @@ async function main(): Promise<void> {
   if (deprecation) log.warn(deprecation);
   let cfg: RouterConfig;
   let trustProxy: string[];
+  let serve: LiveServe;
   try {
     cfg = loadRouterConfig(file, (line) => log.warn(line));
     trustProxy = trustProxyOf(cfg.http.trustProxy, process.env);
+    // One instance holds the boxes' live links (k8s: router-live, `only`); the replicas `no`.
+    serve = liveServeOf(cfg.live, process.env);
   } catch (e) {
     if (e instanceof ConfigError) {
       for (const l of e.lines()) log.fatal(l);
@@ -151,7 +155,9 @@ async function main(): Promise<void> {
   const evidence = await orExit(() => evidenceLinksFrom(cfg, file, { pool, log, env: process.env, resolveSecret: secretResolver(process.env) }));
   if (evidence) lifecycle.add('evidence-store', () => evidence?.close());
   else log.warn('no evidence section: work orders show their pictures as unavailable and channels send none');
-  const live: LiveDeps | undefined = await orExit(() => liveFrom(cfg, file, { pool, log, registry, resolveSecret: secretResolver(process.env) }));
+  const live: LiveDeps | undefined = serve === 'no' ? undefined : await orExit(() => liveFrom(cfg, file, { pool, log, registry, resolveSecret: secretResolver(process.env) }));
+  /** The alert work: the alert and clearance consumers, delivery polling, retention (not on a live-only instance). */
+  const alertWork = serve !== 'only';
 
   let workOrders: WorkOrders | undefined;
   const dispatcher: WorkOrderService = {
@@ -194,7 +200,7 @@ async function main(): Promise<void> {
         await pool.query('SELECT 1');
         return { ok: true };
       },
-      consumer: () => ({ ok: consuming, detail: consuming ? 'consuming' : 'starting' }),
+      consumer: () => (alertWork ? { ok: consuming, detail: consuming ? 'consuming' : 'starting' } : { ok: true, detail: 'live view only (live.serve): no consumer' }),
     },
   });
   // Silences live in the delivery half but share the API's auth, rate limits, audit and OpenAPI.
@@ -222,20 +228,24 @@ async function main(): Promise<void> {
   await listen(app, { host: cfg.http.host, port: cfg.http.port });
   lifecycle.add('http', () => app.close());
 
-  await pipeline.start({ consume: true });
-  consuming = true;
+  // A live-only instance joins no consumer group (the replicas share the partitions; its restarts
+  // rebalance nothing) and leaves the queue's polling and retention to them.
+  await pipeline.start({ consume: alertWork, poll: alertWork });
+  consuming = alertWork;
   lifecycle.add('delivery', () => pipeline.close());
   // Violation ends → clearance evidence; added after the work-order service, so closed before it.
-  const clearanceCfg = clearanceSettings(cfg, prefix);
+  const clearanceCfg = alertWork ? clearanceSettings(cfg, prefix) : undefined;
   if (clearanceCfg) {
     const clearance = new ClearanceConsumer(clearanceCfg, { kafka, producer, registry, log, workOrders });
     lifecycle.add('clearance', () => clearance.close());
     await clearance.start();
   }
-  const retention = new RetentionJob(cfg.retention, { pool, log, registry, photosDir: workOrders.photos.dir });
-  retention.start();
-  lifecycle.add('retention', () => retention.close());
-  log.info({ departments: Object.keys(cfg.departments).length, channels: Object.keys(cfg.channels).length, http: app.server.address() }, 'alert router started');
+  if (alertWork) {
+    const retention = new RetentionJob(cfg.retention, { pool, log, registry, photosDir: workOrders.photos.dir });
+    retention.start();
+    lifecycle.add('retention', () => retention.close());
+  }
+  log.info({ departments: Object.keys(cfg.departments).length, channels: Object.keys(cfg.channels).length, live: serve, http: app.server.address() }, 'alert router started');
 
   onSignals(log, async () => {
     consuming = false;

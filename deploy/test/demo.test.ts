@@ -234,6 +234,14 @@ async function liveChecks(t: Test, stdout: string): Promise<void> {
   }
   const fp = await act(router, token, dumping, 'mark', { kind: 'false_positive', note: 'a box the shop put out for collection' });
   t.equal(fp.status, 200, 'mark the dumping work order a false positive');
+  // The console offers the live view: its Live buttons are the cameras /api/live/cameras lists for
+  // the user, enabled when the box's link is up (the live path itself: alert-router/test/live/live.test.ts).
+  const live = await fetch(`${router}/api/live/cameras`, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(10_000) });
+  t.equal(live.status, 200, 'the demo router serves the live view');
+  const cams = ((await live.json()) as { cameras: Array<{ id: string; online: boolean }> }).cameras;
+  t.same(cams.map((c) => [c.id, c.online]), STORIES.map(([, , camera]) => [camera, true]), "every camera listed for the demo user, its gateway's live link up");
+  const page = await (await fetch(`${router}/console`, { signal: AbortSignal.timeout(10_000) })).text();
+  t.match(page, /<script[^>]+src="[^"]*live\.js"/, 'the console page loads the live view');
   const prefix = `demo-${run}.`;
   await produceInvalid(`${prefix}streetwatch.detections.v1`);
   await produceInvalid(`${prefix}streetwatch.alerts.v1`);

@@ -66,6 +66,7 @@ const EXTERNAL_SECRETS = new Set([
   'edge-kafka',
   'edge-ops-token',
   'edge-evidence-credentials',
+  'edge-live-token',
   // Strimzi: the cluster CA, and one Secret per KafkaUser of k8s/base/kafka/users.yaml (same name).
   'kafka-cluster-ca-cert',
   ...kafkaUserNames(routerDepartments()),
@@ -291,6 +292,7 @@ const CONFIGS: Array<{ service: string; main: string; file: () => string; env?: 
       SW_EVIDENCE_ACCESS_KEY_ID: 'LTAI-example',
       SW_EVIDENCE_SECRET_ACCESS_KEY: 'example-secret',
       STREETWATCH_EDGE_OPS_TOKEN: 'example-ops-token-0123456789',
+      STREETWATCH_LIVE_TOKEN: 'example-live-token-0123456789',
     },
   },
 ];
@@ -330,15 +332,97 @@ function routes(path: { path: string; pathType: string }, url: string): boolean 
   return p === '' || url === p || url.startsWith(`${p}/`);
 }
 
-t.test('the production ingress routes only the console, the screen and /api: /metrics, /openapi.json and the probes stay inside', async (t) => {
-  const ing = find(rendered.get('overlays/production')!, 'Ingress', 'alert-router')!;
-  const paths = (ing.spec as { rules: Array<{ http: { paths: Array<{ path: string; pathType: string }> } }> }).rules.flatMap((r) => r.http.paths);
+type IngressPath = { path: string; pathType: string; backend: { service: { name: string; port: { name?: string; number?: number } } } };
+/** Every path of every Ingress of a tree (one host here). */
+function ingressPaths(objs: K8sObject[]): IngressPath[] {
+  return objs.filter((o) => o.kind === 'Ingress').flatMap((o) => (o.spec as { rules: Array<{ http: { paths: IngressPath[] } }> }).rules.flatMap((r) => r.http.paths));
+}
+/** The Service a request for `url` reaches: Exact first, then the longest matching Prefix (the Ingress rule). */
+function backendFor(paths: IngressPath[], url: string): IngressPath | undefined {
+  const exact = paths.find((p) => p.pathType === 'Exact' && p.path === url);
+  if (exact) return exact;
+  return paths.filter((p) => p.pathType !== 'Exact' && routes(p, url)).sort((a, b) => b.path.length - a.path.length)[0];
+}
+
+t.test('the production ingress routes only the console, the screen, /api and the live view: /metrics, /openapi.json and the probes stay inside', async (t) => {
+  const paths = ingressPaths(rendered.get('overlays/production')!);
   const routed = (url: string) => paths.some((p) => routes(p, url));
   for (const url of [
     '/console', '/console/app.js', '/console/app.css', '/console/sw.js', '/console/manifest.webmanifest', '/screen', '/screen/screen.js',
     '/api/me', '/api/work-orders/wo-1/sign', '/api/stream', '/api/silences', '/api/screen/stream',
+    '/live/gateway', '/live/ws/cam-03', '/api/live/cameras', '/api/live/cameras/cam-03/ticket',
   ]) t.ok(routed(url), `${url} is routed`);
-  for (const url of ['/metrics', '/openapi.json', '/healthz', '/readyz', '/', '/apix', '/documentation', '/screens']) t.notOk(routed(url), `${url} is not routed`);
+  for (const url of ['/metrics', '/openapi.json', '/healthz', '/readyz', '/', '/apix', '/documentation', '/screens', '/lives']) t.notOk(routed(url), `${url} is not routed`);
+});
+
+t.test('production live view: /live/ and /api/live reach the one router-live pod (WebSocket timeouts), everything else the alert-router replicas', async (t) => {
+  const prod = rendered.get('overlays/production')!;
+  const paths = ingressPaths(prod);
+  for (const url of ['/live/gateway', '/live/ws/cam-03', '/api/live/cameras', '/api/live/cameras/cam-03/ticket']) t.equal(backendFor(paths, url)?.backend.service.name, 'router-live', `${url} -> router-live`);
+  for (const url of ['/console', '/screen', '/api/me', '/api/stream', '/api/work-orders/wo-1/sign', '/api/livestock']) t.equal(backendFor(paths, url)?.backend.service.name, 'alert-router', `${url} -> alert-router`);
+
+  // The backend port is the Service's, whose target is the container port the router listens on.
+  const svc = find(prod, 'Service', 'router-live')!;
+  const svcPorts = (svc.spec as { ports: Array<{ name: string; port: number; targetPort: string }> }).ports;
+  const port = backendFor(paths, '/live/gateway')!.backend.service.port;
+  const sp = svcPorts.find((p) => (port.name !== undefined ? p.name === port.name : p.port === port.number));
+  t.ok(sp, `the ingress names a port of Service router-live (${JSON.stringify(port)})`);
+  const live = find(prod, 'Deployment', 'router-live')!;
+  const c = containersOf(live)[0] as Container;
+  const routerYaml = parse(cmData('overlays/production', 'streetwatch-router', 'router.yaml')) as { http: { port: number }; live?: { serve: string; signingKeyEnv?: string; gateways: Array<{ id: string; tokenSha256?: string; tokenSha256Env?: string }>; cameras: unknown[] } };
+  t.equal(c.ports?.find((p) => p.name === sp?.targetPort)?.containerPort, routerYaml.http.port, 'Service router-live targets the port router.yaml listens on');
+  t.match(podLabels(live), (svc.spec as { selector: Record<string, string> }).selector, 'Service router-live selects the router-live pods');
+  const ing = find(prod, 'Ingress', 'router-live')!;
+  for (const k of ['proxy-read-timeout', 'proxy-send-timeout']) t.ok(Number(ing.metadata.annotations?.[`nginx.ingress.kubernetes.io/${k}`]) >= 3600, `${k} >= 1 h (a box's link lives for days; the default 60 s would cut idle viewers)`);
+  t.notOk(find(prod, 'Ingress', 'alert-router')?.metadata.annotations?.['nginx.ingress.kubernetes.io/proxy-read-timeout'], 'the long timeouts stay on the live paths');
+
+  // One pod holds the boxes' links: never two, not even during a rollout; no HPA or PDB scales or pins it.
+  const spec = live.spec as { replicas: number; strategy: { type: string } };
+  t.equal(spec.replicas, 1, 'router-live: 1 replica');
+  t.equal(spec.strategy.type, 'Recreate', 'router-live: Recreate (two pods never hold links at once)');
+  t.notOk(prod.some((o) => o.kind === 'HorizontalPodAutoscaler' && (o.spec as { scaleTargetRef: { name: string } }).scaleTargetRef.name === 'router-live'), 'no HPA on router-live');
+  t.notOk(prod.some((o) => o.kind === 'PodDisruptionBudget' && matches((o.spec as { selector: { matchLabels: Record<string, string> } }).selector.matchLabels, podLabels(live))), 'no PDB pins the single pod (node drains stay possible)');
+  t.equal((find(prod, 'Deployment', 'alert-router')?.spec as { replicas: number }).replicas, 2, 'the alert work on 2 replicas');
+
+  // Same image and config; the role from STREETWATCH_LIVE_SERVE: only there, no on the replicas.
+  const envOf = (d: K8sObject, name: string) => ((containersOf(d)[0] as Container).env ?? []).find((e) => e.name === name)?.value;
+  const replicas = find(prod, 'Deployment', 'alert-router')!;
+  t.equal(envOf(live, 'STREETWATCH_LIVE_SERVE'), 'only', 'router-live serves the live view only');
+  t.equal(envOf(replicas, 'STREETWATCH_LIVE_SERVE'), 'no', 'the alert-router replicas leave it to router-live');
+  t.equal(c.image, (containersOf(replicas)[0] as Container).image, 'the same router image');
+  const configMapOf = (d: K8sObject) => ((podSpec(d)?.volumes ?? []) as Array<{ name: string; configMap?: { name: string } }>).find((v) => v.name === 'config')?.configMap?.name;
+  t.equal(configMapOf(live), configMapOf(replicas), 'the same router.yaml ConfigMap');
+  t.ok(c.args?.join(' ').includes('--config /etc/streetwatch/router.yaml') && c.volumeMounts?.some((m) => m.name === 'config' && m.mountPath === '/etc/streetwatch'), 'router-live reads router.yaml from that ConfigMap');
+
+  // The live section of the config it mounts, its secrets by reference, provided by a Secret it reads.
+  const liveCfg = routerYaml.live;
+  t.ok(liveCfg && liveCfg.gateways.length > 0 && liveCfg.cameras.length > 0, 'router.yaml has a live section with gateways and cameras');
+  const refs = [liveCfg?.signingKeyEnv, ...(liveCfg?.gateways ?? []).map((g) => g.tokenSha256Env)];
+  t.ok(refs.every((r) => typeof r === 'string' && r.length > 0), `the signing key and every gateway's token hash are Secret references (${refs.join(', ')})`);
+  const fromEnv = new Set((c.env ?? []).map((e) => e.name));
+  const secretRefs = (c.envFrom ?? []).flatMap((f) => (f.secretRef ? [f.secretRef.name] : []));
+  for (const r of refs) t.notOk(fromEnv.has(r ?? ''), `${r} is not written into the manifest`);
+  t.same(secretRefs, ['streetwatch-router-secrets'], 'router-live reads them from the Secret streetwatch-router-secrets (envFrom)');
+  t.ok(secretRefs.every((n) => EXTERNAL_SECRETS.has(n)), 'a Secret created out of band');
+  const readme = readFileSync(join(REPO, 'deploy/README.md'), 'utf8');
+  const row = readme.split('\n').find((l) => l.startsWith('| `streetwatch-router-secrets` |')) ?? '';
+  t.ok(row.includes(liveCfg?.signingKeyEnv ?? '?') && row.includes('STREETWATCH_LIVE_GATEWAY_<BOX>_SHA256'), 'deploy/README.md names the keys to put in it');
+  for (const g of liveCfg?.gateways ?? []) {
+    const name = g.tokenSha256Env ?? '';
+    t.equal(name, `STREETWATCH_LIVE_GATEWAY_${g.id.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_SHA256`, `gateway ${g.id}: the documented name`);
+  }
+});
+
+t.test('the edge gateway opens its live link to the production ingress with a token from the Secret edge-live-token', async (t) => {
+  const gateway = parse(readFileSync(join(K8S, 'overlays/edge/gateway.example.yaml'), 'utf8')) as { gatewayId: string; live?: { routerUrl: string; tokenEnv?: string; tokenFile?: string } };
+  const host = (find(rendered.get('overlays/production')!, 'Ingress', 'router-live')?.spec as { rules: Array<{ host: string }> }).rules[0]?.host;
+  t.equal(gateway.live?.routerUrl, `wss://${host}/live/gateway`, 'wss through the production ingress');
+  t.equal(backendFor(ingressPaths(rendered.get('overlays/production')!), new URL(gateway.live?.routerUrl ?? 'wss://x/').pathname)?.backend.service.name, 'router-live', 'which routes it to router-live');
+  t.equal(gateway.live?.tokenEnv, 'STREETWATCH_LIVE_TOKEN');
+  const c = containersOf(find(rendered.get('overlays/edge')!, 'Deployment', 'edge-gateway')!)[0] as Container;
+  t.ok(c.envFrom?.some((e) => e.secretRef?.name === 'edge-live-token'), 'the token comes from the Secret edge-live-token (envFrom)');
+  const router = parse(cmData('base', 'streetwatch-router', 'router.yaml')) as { live?: { gateways: Array<{ id: string }> } };
+  t.ok(router.live?.gateways.some((g) => g.id === gateway.gatewayId), `the router knows gateway ${gateway.gatewayId}`);
 });
 
 t.test('production: the router believes X-Forwarded-For only from the ingress (STREETWATCH_TRUST_PROXY, addresses/CIDRs)', async (t) => {

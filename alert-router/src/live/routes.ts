@@ -4,9 +4,9 @@
  *    /api scope: auth, rate limit, api_audit): the cameras the caller may watch, and a one-time
  *    ticket for one of them (404 for a camera the caller's department owns no zone on, like a
  *    missing one);
- *  - `GET /live/ws/:cameraId?ticket=...` (WebSocket, public: the ticket is the credential): the
- *    camera's MPEG-TS as binary messages; a refused ticket closes with a 44xx code and the error
- *    code as the reason;
+ *  - `GET /live/ws/:cameraId` (WebSocket, public: the ticket is the credential, sent as the first
+ *    text message, never in the URL): the camera's MPEG-TS as binary messages; a refused ticket, or
+ *    none within `live.ticketWait`, closes with a 44xx code and the error code as the reason;
  *  - `GET /live/gateway` (WebSocket, gateways only: `Authorization: Bearer <live token>` +
  *    `X-Streetwatch-Gateway`, checked before the upgrade: 401 otherwise);
  *  - `/console/live.js`, `live.css` and `/console/vendor/jsmpeg-player.umd.min.js` (the player, served from
@@ -21,6 +21,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Logger, Pool } from '@streetwatch/platform';
 import { errors } from '../api/schemas.js';
+import { ms } from '../config/durations.js';
 import { assetsDir, CONSOLE_CSP } from '../console/page.js';
 import { WorkOrderError, type WorkOrderErrorCode } from '../workorders/errors.js';
 import type { User } from '../workorders/model.js';
@@ -30,6 +31,8 @@ import type { LiveTickets } from './tickets.js';
 
 export interface LiveDeps {
   readonly config: LiveConfig;
+  /** sha256 of each gateway's token by gateway id (setup.ts resolves Secret references); default: the inline hex of `config.gateways`. */
+  readonly gatewayTokens?: ReadonlyMap<string, Buffer>;
   readonly hub: LiveHub;
   readonly tickets: LiveTickets;
   readonly pool: Pool;
@@ -53,7 +56,7 @@ const LiveCamera = Type.Object({
 const CameraList = Type.Object({ cameras: Type.Array(LiveCamera) });
 const Ticket = Type.Object({
   ticket: Type.String(),
-  url: Type.String({ description: 'the WebSocket path to open with it (same origin)' }),
+  url: Type.String({ description: 'the WebSocket path to open (same origin); send the ticket as its first text message' }),
   expiresAt: Type.String({ format: 'date-time' }),
   online: Type.Boolean(),
 });
@@ -94,26 +97,29 @@ export function liveApiRoutes(deps: LiveDeps | undefined): (api: FastifyInstance
       const cam = d.hub.camera(cameraId);
       if (!cam || !mayWatch(d.config, user, cam)) throw new WorkOrderError('SW_ROUTER_LIVE_CAMERA_NOT_FOUND');
       const t = await d.tickets.issue(user, cameraId);
-      return { ...t, url: `/live/ws/${encodeURIComponent(cameraId)}?ticket=${encodeURIComponent(t.ticket)}`, online: d.hub.status(cameraId)?.online ?? false };
+      return { ...t, url: `/live/ws/${encodeURIComponent(cameraId)}`, online: d.hub.status(cameraId)?.online ?? false };
     });
   };
 }
 
 const GATEWAY_PING_MS = 20_000;
+/** A ticket is ~30 characters; a first message longer than this is no ticket. */
+const MAX_TICKET_BYTES = 256;
 const digest = (s: string): Buffer => createHash('sha256').update(s, 'utf8').digest();
 
 /** The WebSocket routes and the player's files, on the app itself (outside the /api scope). */
 export async function registerLive(app: FastifyInstance, deps: LiveDeps | undefined, log: Logger): Promise<void> {
   await app.register(websocket, { options: { maxPayload: 4 * 1024 * 1024, perMessageDeflate: false } });
   registerLiveAssets(app);
-  const gatewayTokens = new Map((deps?.config.gateways ?? []).map((g) => [g.id, Buffer.from(g.tokenSha256, 'hex')]));
+  const gatewayTokens = deps?.gatewayTokens ?? inlineGatewayTokens(deps?.config.gateways ?? []);
 
-  app.get<{ Params: { cameraId: string }; Querystring: { ticket?: string } }>('/live/ws/:cameraId', {
+  const ticketWaitMs = deps ? ms(deps.config.ticketWait) : 0;
+  app.get<{ Params: { cameraId: string } }>('/live/ws/:cameraId', {
     websocket: true,
     schema: { hide: true },
     config: { public: true },
-  }, async (socket, req) => {
-    const s = socket as unknown as LiveSocket & { on(ev: string, fn: (...a: unknown[]) => void): void; readyState: number };
+  }, (socket, req) => {
+    const s = socket as unknown as LiveSocket & { on(ev: string, fn: (...a: unknown[]) => void): void; once(ev: string, fn: (...a: unknown[]) => void): void; readyState: number };
     s.on('error', () => undefined); // a viewer's broken connection ends in 'close'; nothing to do here
     const cameraId = req.params.cameraId;
     const refuse = (code: WorkOrderErrorCode): void => {
@@ -121,35 +127,58 @@ export async function registerLive(app: FastifyInstance, deps: LiveDeps | undefi
       closeWith(s, code);
     };
     if (!deps) return refuse('SW_ROUTER_LIVE_DISABLED');
+    // The ticket is the first message, never part of the URL (ingress access logs keep URLs); a
+    // socket that presents none within live.ticketWait is closed like a forged ticket.
+    let waited = false;
+    const wait = setTimeout(() => {
+      waited = true;
+      log.info({ cameraId, ip: req.ip }, 'live: no ticket within live.ticketWait');
+      refuse('SW_ROUTER_LIVE_TICKET_INVALID');
+    }, ticketWaitMs);
+    s.once('close', () => clearTimeout(wait));
+    s.once('message', (data: unknown, isBinary: unknown) => {
+      clearTimeout(wait);
+      if (waited) return; // too late: the socket is closing, and the ticket stays unused
+      const buf = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data as Buffer[]) : Buffer.from(data as ArrayBuffer);
+      const token = isBinary === true || buf.length > MAX_TICKET_BYTES ? '' : buf.toString('utf8').trim();
+      admit(deps, s, cameraId, token, req).catch((err: unknown) => {
+        log.error({ err, cameraId }, 'live: admitting a viewer failed');
+        if (s.readyState === 1) s.close(1011, 'SW_ROUTER_INTERNAL');
+      });
+    });
+  });
+
+  /** Redeem the presented ticket and add the viewer (or close with the refusal's code); every opening audited. */
+  async function admit(d: LiveDeps, s: LiveSocket & { on(ev: string, fn: (...a: unknown[]) => void): void; readyState: number }, cameraId: string, token: string, req: FastifyRequest): Promise<void> {
+    const refuse = (code: WorkOrderErrorCode): void => {
+      d.hub.countOpen(code);
+      closeWith(s, code);
+    };
     const ua = req.headers['user-agent'];
     let redeemed;
     try {
-      redeemed = await deps.tickets.redeem({ token: String(req.query.ticket ?? ''), cameraId, ip: req.ip, ...(typeof ua === 'string' && { userAgent: ua }) });
+      redeemed = await d.tickets.redeem({ token, cameraId, ip: req.ip, ...(typeof ua === 'string' && { userAgent: ua }) });
     } catch (err) {
-      if (!(err instanceof WorkOrderError)) {
-        log.error({ err, cameraId }, 'live: checking a ticket failed');
-        s.close(1011, 'SW_ROUTER_INTERNAL');
-        return;
-      }
+      if (!(err instanceof WorkOrderError)) throw err;
       log.info({ cameraId, code: err.code, ip: req.ip }, 'live: ticket refused');
       return refuse(err.code);
     }
     if (s.readyState !== 1) {
-      await deps.tickets.closed(redeemed.viewId, 0);
+      await d.tickets.closed(redeemed.viewId, 0);
       return;
     }
-    const r = deps.hub.addViewer(cameraId, s, redeemed.userId);
+    const r = d.hub.addViewer(cameraId, s, redeemed.userId);
     if (!r.ok) {
-      await deps.pool.query('UPDATE live_views SET result = $2, closed_at = opened_at WHERE id = $1', [redeemed.viewId.toString(), r.code]);
+      await d.pool.query('UPDATE live_views SET result = $2, closed_at = opened_at WHERE id = $1', [redeemed.viewId.toString(), r.code]);
       return refuse(r.code);
     }
-    deps.hub.countOpen('ok');
+    d.hub.countOpen('ok');
     log.info({ cameraId, userId: redeemed.userId }, 'live: viewer joined');
     s.on('close', () => {
       const bytes = r.onClose();
-      deps.tickets.closed(redeemed.viewId, bytes).catch((err: unknown) => log.error({ err }, 'live: closing the view record failed'));
+      d.tickets.closed(redeemed.viewId, bytes).catch((err: unknown) => log.error({ err }, 'live: closing the view record failed'));
     });
-  });
+  }
 
   app.get('/live/gateway', {
     websocket: true,
@@ -195,6 +224,16 @@ export async function registerLive(app: FastifyInstance, deps: LiveDeps | undefi
   });
 
   app.addHook('preClose', async () => deps?.hub.closeAll());
+}
+
+/** The inline `tokenSha256` of each gateway (a Secret reference needs setup.ts's resolution: refused here). */
+export function inlineGatewayTokens(gateways: LiveConfig['gateways']): Map<string, Buffer> {
+  return new Map(
+    gateways.map((g) => {
+      if (typeof g.tokenSha256 !== 'string') throw new TypeError(`live.gateways ${g.id}: tokenSha256 is a Secret reference: resolve it (liveFrom)`);
+      return [g.id, Buffer.from(g.tokenSha256, 'hex')];
+    }),
+  );
 }
 
 /** The console's live view (assets/live.js) and the JSMpeg player from its npm package. */

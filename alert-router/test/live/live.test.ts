@@ -52,6 +52,7 @@ t.test('live camera view: RTSP camera → gateway (outbound link) → router rel
   const kafka = await testKafka(t, { label: 'live' });
   const config = parseConfig(LiveConfig, {
     signingKeyEnv: 'UNUSED',
+    ticketWait: '1s',
     gateways: [{ id: 'box-1', tokenSha256: sha256Hex(GATEWAY_TOKEN) }],
     cameras: [
       { id: 'cam-03', gateway: 'box-1', name: '学院路口 Xueyuan Rd', zones: { P1: 'dept-a' } },
@@ -103,8 +104,10 @@ t.test('live camera view: RTSP camera → gateway (outbound link) → router rel
     rmSync(userDataDir, { recursive: true, force: true });
   });
   const pageErrors: string[] = [];
+  const socketUrls: string[] = [];
   const page = await browser.newPage();
   page.on('pageerror', (e) => pageErrors.push(String(e)));
+  page.on('websocket', (ws) => socketUrls.push(ws.url()));
   // A work order of dept-a on cam-03: its card has the Live button.
   const order = await h.wo.dispatch(alertFor({}, { zoneId: 'P1', cameraIds: ['cam-03'] }), 'dept-a');
   await login(page, base, TOKENS.aHead);
@@ -140,24 +143,39 @@ t.test('live camera view: RTSP camera → gateway (outbound link) → router rel
   const down = await metric(h.registry, 'streetwatch_router_live_bytes_relayed_total', { camera: 'cam-03' });
   t.ok(up > 0 && down > up, `one stream up (${up} B), fanned out to the viewers (${down} B)`);
 
-  // A ticket for cam-03 presented at cam-07 is refused; so is a forged one.
+  t.ok(socketUrls.length > 0 && socketUrls.every((u) => /\/live\/ws\/cam-03$/.test(u)), `the player's WebSocket URL carries no ticket (access logs keep URLs): ${socketUrls.join(' ')}`);
+
+  // The ticket travels as the first message. A ticket for cam-03 presented at cam-07 is refused;
+  // so is a forged one, and a socket that presents none within live.ticketWait (1 s here), even
+  // with the ticket in its URL (the old transport).
   // (page code as a string: the tests are type-checked without the DOM library)
+  type Closed = { code: number; reason: string };
   const closes = (await page.evaluate(`(async () => {
     const token = sessionStorage.getItem('sw-token');
-    const r = await fetch('/api/live/cameras/cam-03/ticket', { method: 'POST', headers: { authorization: 'Bearer ' + token } });
-    const ticket = (await r.json()).ticket;
-    const open = (path) => new Promise((resolve) => {
+    const issue = async () => {
+      const r = await fetch('/api/live/cameras/cam-03/ticket', { method: 'POST', headers: { authorization: 'Bearer ' + token } });
+      return r.json();
+    };
+    const first = await issue();
+    const ticket = first.ticket;
+    const open = (path, message) => new Promise((resolve) => {
       const ws = new WebSocket('ws://' + location.host + path);
+      if (message !== undefined) ws.onopen = () => ws.send(message);
       ws.onclose = (e) => resolve({ code: e.code, reason: e.reason });
     });
     const forgedTicket = ticket.slice(0, -1) + (ticket.endsWith('A') ? 'B' : 'A');
+    const unsent = (await issue()).ticket;
     return {
-      other: await open('/live/ws/cam-07?ticket=' + encodeURIComponent(ticket)),
-      forged: await open('/live/ws/cam-03?ticket=' + encodeURIComponent(forgedTicket)),
+      url: first.url,
+      other: await open('/live/ws/cam-07', ticket),
+      forged: await open('/live/ws/cam-03', forgedTicket),
+      silent: await open('/live/ws/cam-03?ticket=' + encodeURIComponent(unsent)),
     };
-  })()`)) as { other: { code: number; reason: string }; forged: { code: number; reason: string } };
+  })()`)) as { url: string; other: Closed; forged: Closed; silent: Closed };
+  t.equal(closes.url, '/live/ws/cam-03', 'the ticket response names the socket without the ticket');
   t.same(closes.other, { code: 4403, reason: 'SW_ROUTER_LIVE_TICKET_CAMERA' }, 'a ticket for another camera is refused');
   t.same(closes.forged, { code: 4401, reason: 'SW_ROUTER_LIVE_TICKET_INVALID' }, 'a forged ticket is refused');
+  t.same(closes.silent, { code: 4401, reason: 'SW_ROUTER_LIVE_TICKET_INVALID' }, 'no ticket message within live.ticketWait: refused (a ticket in the URL counts for nothing)');
   const denied = await h.app.inject({ method: 'POST', url: '/api/live/cameras/cam-03/ticket', headers: auth(TOKENS.bStaff) });
   t.equal(denied.statusCode, 404, 'dept-b owns no zone on cam-03: no ticket');
   t.equal(denied.json().error.code, 'SW_ROUTER_LIVE_CAMERA_NOT_FOUND');
@@ -170,7 +188,8 @@ t.test('live camera view: RTSP camera → gateway (outbound link) → router rel
     { camera_id: 'cam-07', user_id: 'wang.head', result: 'SW_ROUTER_LIVE_TICKET_CAMERA' },
   ]);
   const issued = (await h.pool.query("SELECT count(*)::int AS n FROM api_audit WHERE action = 'live_ticket' AND result = 'ok'")).rows[0] as { n: number };
-  t.ok(issued.n >= 3, 'every ticket issued is in api_audit');
+  t.ok(issued.n >= 4, 'every ticket issued is in api_audit');
+  t.equal(await metric(h.registry, 'streetwatch_router_live_opens_total', { result: 'SW_ROUTER_LIVE_TICKET_INVALID' }), 2, 'the forged ticket and the silent socket are counted');
 
   // Nobody watching: the box stops the transcode after its idle time.
   await page.click('#live-close');

@@ -1,8 +1,8 @@
 // Live camera view of the department console: plain JS, no build step. app.js calls
 // SwLive.init() after sign-in and puts SwLive.slot(order) on each work-order card; this file adds
 // the Live buttons (on cards whose camera the user may watch, and in a camera list in the header)
-// and the player: a one-time ticket from /api/live/cameras/<id>/ticket opens the camera's
-// WebSocket on this router, and JSMpeg (the npm package, served by the router) decodes the
+// and the player: a one-time ticket from /api/live/cameras/<id>/ticket, sent as the first message
+// of the camera's WebSocket (never in its URL: access logs keep URLs), opens the stream, and JSMpeg (the npm package, served by the router) decodes the
 // MPEG-1 stream onto a canvas. The box streams only while someone watches.
 'use strict';
 (() => {
@@ -41,6 +41,7 @@
   class TicketSource {
     constructor(url, options) {
       this.url = url;
+      this.ticket = options.ticket;
       this.onClosed = options.onClosed;
       this.onFirstData = options.onFirstData;
       this.destination = null;
@@ -54,7 +55,10 @@
     start() {
       this.socket = new WebSocket(this.url);
       this.socket.binaryType = 'arraybuffer';
-      this.socket.onopen = () => { this.progress = 1; };
+      this.socket.onopen = () => {
+        this.progress = 1;
+        this.socket.send(this.ticket); // the credential: first message, within live.ticketWait
+      };
       this.socket.onmessage = (ev) => {
         if (!this.established) { this.established = true; if (this.onFirstData) this.onFirstData(); }
         if (this.destination) this.destination.write(ev.data);
@@ -134,6 +138,7 @@
       pauseWhenHidden: false,
       videoBufferSize: 1024 * 1024,
       source: TicketSource,
+      ticket: t.ticket,
       onFirstData: () => status('实时 Live', 'playing'),
       onClosed: (code, reason) => {
         if (code >= 4000) status(REFUSED[reason] || reason || `closed ${code}`, 'refused', reason);
