@@ -39,11 +39,8 @@ export function applyRenames(raw: unknown, renames: readonly KeyRename[]): Renam
       delete obj[r.from];
       used.push(`${path}/${r.from}`);
     }
-    const first = used[0];
-    if (first !== undefined) {
-      const more = used.length > 1 ? ` (and ${used.length - 1} more)` : '';
-      deprecations.push(`config key ${dotted(first)}${more}: "${r.from}" is deprecated and will be refused in the next version; call it "${r.to}"`);
-    }
+    const line = usedLine(used, `"${r.from}" is deprecated and will be refused in the next version; call it "${r.to}"`);
+    if (line !== undefined) deprecations.push(line);
   }
   return { value, deprecations, errors };
 }
@@ -86,15 +83,18 @@ export function applySecretObjects(raw: unknown, fields: readonly SecretObjectFi
       used.push(`${path}/${f.field}`);
       if (example === '') example = `${f.field}${kind}: ${String(o[`secret${kind}`])}`;
     }
-    const first = used[0];
-    if (first !== undefined) {
-      const more = used.length > 1 ? ` (and ${used.length - 1} more)` : '';
-      deprecations.push(
-        `config key ${dotted(first)}${more}: the { secretEnv | secretFile } object is deprecated and will be refused in the next version; write ${f.field}Env or ${f.field}File (e.g. "${example}")`,
-      );
-    }
+    const line = usedLine(used, `the { secretEnv | secretFile } object is deprecated and will be refused in the next version; write ${f.field}Env or ${f.field}File (e.g. "${example}")`);
+    if (line !== undefined) deprecations.push(line);
   }
   return { value, deprecations, errors };
+}
+
+/** One deprecation line for the old keys used at `used` (the first path, and how many more), or none. */
+function usedLine(used: readonly string[], what: string): string | undefined {
+  const first = used[0];
+  if (first === undefined) return undefined;
+  const more = used.length > 1 ? ` (and ${used.length - 1} more)` : '';
+  return `config key ${dotted(first)}${more}: ${what}`;
 }
 
 function* holders(node: unknown, segs: readonly string[], path: string): Generator<{ obj: Record<string, unknown>; path: string }> {
